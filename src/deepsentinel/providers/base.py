@@ -1,0 +1,86 @@
+"""The provider adapter contract: translation between OpenAI-style calls and a provider's wire format.
+
+Adapters do no I/O. They build an ``HttpRequest`` and parse what comes back (a JSON body, an error, or one
+server-sent event at a time); the transport (``providers/transport.py``) sends and receives. The same adapters
+can therefore serve the sync client, the async client and a gateway server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+from deepsentinel.errors import ProviderError
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """Everything the transport needs to send one request. ``headers`` may hold keys: never log them."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    json: Mapping[str, Any] | None = None
+    stream: bool = False
+
+    def __repr__(self) -> str:  # headers carry credentials
+        return f"HttpRequest({self.method} {self.url}, stream={self.stream})"
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """An OpenAI-style chat call after validation: what every adapter translates from."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    stream: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class StreamParser(Protocol):
+    """Turns a provider's server-sent events into OpenAI chunks, one event at a time."""
+
+    done: bool
+
+    def feed(self, event: str, data: str) -> list[ChatCompletionChunk]:
+        """Parse one event; return the chunks it produces (possibly none). Raises ``ProviderError``."""
+        ...
+
+
+class ChatAdapter(Protocol):
+    """A provider's chat wire format."""
+
+    name: str
+
+    def build_chat_request(self, request: ChatRequest) -> HttpRequest: ...
+
+    def parse_chat_response(self, body: bytes, model: str) -> ChatCompletion: ...
+
+    def parse_error(self, status_code: int, headers: Mapping[str, str], body: bytes) -> ProviderError: ...
+
+    def stream_parser(self, request: ChatRequest) -> StreamParser: ...
+
+
+def load_json(body: bytes, provider: str) -> Any:
+    """Decode a JSON body, turning garbage into a ``ProviderError`` that names the provider."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProviderError("provider returned a body that is not valid JSON", provider=provider) from exc
+
+
+def error_message(payload: Any, fallback: str) -> tuple[str, str | None]:
+    """Extract ``(message, type)`` from the ``{"error": {...}}`` envelope both OpenAI and Anthropic use."""
+    if isinstance(payload, Mapping):
+        err = payload.get("error")
+        if isinstance(err, Mapping):
+            msg = err.get("message")
+            kind = err.get("type") or err.get("code")
+            return (str(msg) if msg else fallback), (str(kind) if kind else None)
+        if isinstance(err, str):
+            return err, None
+    return fallback, None
