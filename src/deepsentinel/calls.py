@@ -1,0 +1,93 @@
+"""Per-call bookkeeping shared by both clients: timing, decisions, outcome, and the one audit event."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from openai.types import CompletionUsage
+
+from deepsentinel.audit.events import AuditEvent, AuditSink, FindingRecord, Outcome, content_hash
+from deepsentinel.errors import ComplianceViolationError
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.decision import Decision, Violation
+
+log = logging.getLogger("deepsentinel")
+
+
+@dataclass
+class CallRecord:
+    """Everything one call leaves in the audit trail. ``finish`` records it exactly once."""
+
+    sink: AuditSink | None
+    key: bytes
+    operation: str
+    provider: str
+    model: str
+    streamed: bool = False
+    policies: tuple[str, ...] = ()
+    texts: Sequence[str] = ()
+    started: float = field(default_factory=time.perf_counter)
+    provider_seconds: float = 0.0
+    request_decision: Decision = field(default_factory=Decision)
+    response_violations: list[Violation] = field(default_factory=list)
+    chunks: int = 0
+    usage: CompletionUsage | None = None
+    target: str | None = None
+    _done: bool = False
+
+    def finish(self, outcome: Outcome, error: BaseException | None = None) -> None:
+        if self._done:
+            return
+        self._done = True
+        if self.sink is None:
+            return
+        findings = tuple(FindingRecord.of(v, "request") for v in self.request_decision.violations) + tuple(
+            FindingRecord.of(v, "response") for v in self.response_violations
+        )
+        direction = "response" if outcome is Outcome.STREAM_TERMINATED or (
+            isinstance(error, ComplianceViolationError) and error.direction == "response"
+        ) else "request"
+        risk = max([self.request_decision.risk_score] + [v.risk for v in self.response_violations])
+        event = AuditEvent(
+            outcome=outcome,
+            provider=self.provider,
+            model=self.model,
+            operation=self.operation,
+            direction=direction,
+            policies=self.policies,
+            findings=findings,
+            risk_score=risk,
+            streamed=self.streamed,
+            chunks=self.chunks,
+            latency_ms=(time.perf_counter() - self.started) * 1000.0,
+            provider_latency_ms=self.provider_seconds * 1000.0,
+            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
+            completion_tokens=self.usage.completion_tokens if self.usage else None,
+            target=self.target,
+            error_type=type(error).__name__ if error is not None else None,
+            content_hash=content_hash(self.key, self.texts) if self.texts else None,
+        )
+        try:
+            self.sink.record(event)
+        except Exception:  # the audit trail must never break the caller's request; it logs, without content
+            log.exception("audit sink failed to record event %s", event.request_id)
+
+    def outcome_for_success(self, response_decision: Decision | None = None) -> Outcome:
+        actions = [self.request_decision.action] + ([response_decision.action] if response_decision else [])
+        actions += [v.action for v in self.response_violations]
+        return Outcome.ANONYMIZED if Action.strictest(actions) is Action.ANONYMIZE else Outcome.ALLOWED
+
+    def finish_with_error(self, error: BaseException) -> None:
+        if isinstance(error, ComplianceViolationError):
+            if error.direction == "response":
+                self.response_violations.extend(error.violations)
+                self.finish(Outcome.STREAM_TERMINATED if self.streamed else Outcome.BLOCKED, error)
+            else:
+                risk = max((v.risk for v in error.violations), default=0.0)
+                self.request_decision = Decision(Action.BLOCK, tuple(error.violations), risk, self.policies)
+                self.finish(Outcome.BLOCKED, error)
+        else:  # provider errors, and anything unexpected, end the call as a provider-side failure
+            self.finish(Outcome.PROVIDER_ERROR, error)

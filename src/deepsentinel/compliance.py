@@ -1,0 +1,114 @@
+"""The compliance gate both clients share: check what goes out, check what comes back. No I/O.
+
+``Compliance`` holds the detection engine, the policies and the anonymization state of one client. It turns
+scan results into decisions, rewrites anonymized texts, and raises ``ComplianceViolationError`` for blocks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openai.types.chat import ChatCompletion
+
+from deepsentinel.detection.anonymizer import Anonymizer, Vault
+from deepsentinel.detection.engine import DetectionEngine
+from deepsentinel.errors import ComplianceViolationError, Direction
+from deepsentinel.guard.chunk_guard import ChunkGuard, guard_completion
+from deepsentinel.messages import text_refs
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.decision import Decision, Violation
+from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
+
+
+@dataclass(frozen=True)
+class CheckedTexts:
+    """The outcome of checking a set of texts: possibly rewritten, always with the combined decision."""
+
+    decision: Decision
+    texts: tuple[str, ...]  # the original texts, for the audit's keyed hash only; never stored
+
+
+def violation_error(decision: Decision, direction: Direction) -> ComplianceViolationError:
+    """A ``ComplianceViolationError`` whose message names types and positions, never values."""
+    blocked = [v for v in decision.violations if v.action is Action.BLOCK] or list(decision.violations)
+    shown = ", ".join(v.describe() for v in blocked[:5])
+    more = f" and {len(blocked) - 5} more" if len(blocked) > 5 else ""
+    subject = "Request" if direction == "request" else "Response"
+    policy = decision.deciding_policy
+    return ComplianceViolationError(
+        f"{subject} blocked by policy {policy!r}: sensitive content detected ({shown}{more})",
+        violations=blocked,
+        direction=direction,
+        policy=policy,
+    )
+
+
+class Compliance:
+    """One client's compliance state: engine, policies, anonymizer and (opt-in) vault."""
+
+    def __init__(
+        self,
+        policies: Sequence[CompliancePolicy],
+        engine: DetectionEngine,
+        *,
+        key: bytes | None = None,
+        deanonymize: bool = False,
+    ) -> None:
+        self.policies = tuple(policies)
+        self.engine = engine
+        self.key = key or secrets.token_bytes(32)
+        # The vault keeps placeholder -> original for this client only, so answers can be restored for the
+        # caller. It exists only when asked for: holding originals in memory is a choice the caller makes.
+        self.vault = Vault() if deanonymize else None
+        self._by_name = {p.name: p for p in self.policies}
+        self.check_requests = any(p.check_requests for p in self.policies)
+        self.check_responses = any(p.check_responses for p in self.policies)
+
+    def anonymizer_for(self, violations: Sequence[Violation]) -> Anonymizer:
+        """The anonymizer of the first policy that asked for anonymization (policies are ordered)."""
+        strategy = next(
+            (self._by_name[v.policy].anonymization_strategy for v in violations if v.policy in self._by_name),
+            self.policies[0].anonymization_strategy,
+        )
+        return Anonymizer(strategy=strategy, key=self.key, vault=self.vault)
+
+    def check_messages(self, messages: list[dict[str, Any]]) -> CheckedTexts:
+        """Check every text in ``messages``; anonymize in place where policies say so; raise on a block."""
+        decision = Decision(policies=tuple(p.name for p in self.policies))
+        texts: list[str] = []
+        pending: list[tuple[Any, str, Decision]] = []
+        for ref in text_refs(messages):
+            text = ref.get(messages)
+            texts.append(text)
+            if not self.check_requests:
+                continue
+            d = evaluate_policies(self.policies, self.engine.scan(text), ref.location)
+            decision = decision.merged(d)
+            if d.action is Action.ANONYMIZE:
+                pending.append((ref, text, d))
+        if decision.blocked:
+            raise violation_error(decision, "request")
+        for ref, text, d in pending:
+            spans = d.to_anonymize()
+            ref.set(messages, self.anonymizer_for(spans).anonymize(text, spans).text)
+        return CheckedTexts(decision, tuple(texts))
+
+    def check_completion(self, completion: ChatCompletion) -> tuple[ChatCompletion, Decision]:
+        """Check a whole (non-streamed) response; raise on a block, else return it, anonymized if needed."""
+        if not self.check_responses:
+            return completion, Decision(policies=tuple(p.name for p in self.policies))
+        checked, decision = guard_completion(
+            completion, self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=self.vault
+        )
+        if decision.blocked:
+            raise violation_error(decision, "response")
+        return checked, decision
+
+    def chunk_guard(self) -> ChunkGuard | None:
+        """A fresh guard for one streamed response, or ``None`` when no policy checks responses."""
+        if not self.check_responses:
+            return None
+        return ChunkGuard(self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=self.vault)

@@ -1,0 +1,226 @@
+"""``ClientCore``: everything a client does that is not I/O, shared by ``SentinelClient`` and ``AsyncSentinelClient``.
+
+It resolves configuration (argument > config > environment > default), builds provider adapters, routes a call
+to its targets, runs the request-side compliance check and prepares per-call audit records. The client shells
+only send requests and wrap replies.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from openai.types.chat import ChatCompletion
+
+from deepsentinel.audit.events import AuditSink, MemorySink
+from deepsentinel.calls import CallRecord
+from deepsentinel.compliance import Compliance
+from deepsentinel.config import PerformanceConfig, SentinelConfig, env_settings
+from deepsentinel.detection.engine import DetectionEngine, default_engine
+from deepsentinel.errors import ConfigurationError, ValidationError
+from deepsentinel.messages import validate_chat_args
+from deepsentinel.policy.policy import CompliancePolicy, coerce_policies
+from deepsentinel.providers.base import ChatAdapter, ChatRequest, HttpRequest
+from deepsentinel.providers.retry import RetryPolicy
+from deepsentinel.providers.registry import ProviderRegistry, Target
+from deepsentinel.providers.transport import retry_policy
+from deepsentinel.streaming import StreamSession
+
+# Parameters DeepSentinel consumes itself; everything else goes to the provider untouched.
+OWN_PARAMS = frozenset({"provider", "fallbacks"})
+
+
+@dataclass(frozen=True)
+class PreparedTarget:
+    """One place a call may go: the adapter, the request it needs, and how to retry there."""
+
+    target: Target
+    adapter: ChatAdapter
+    request: ChatRequest
+    http: HttpRequest
+    retry: RetryPolicy
+
+    @property
+    def provider(self) -> str:
+        return self.target.provider
+
+
+@dataclass
+class PreparedChat:
+    """A validated, compliance-checked chat call, ready to send to its first healthy target."""
+
+    call: CallRecord
+    targets: list[PreparedTarget]
+    include_usage: bool
+
+
+class ClientCore:
+    """Configuration, adapters, routing and compliance of one client (no I/O)."""
+
+    def __init__(
+        self,
+        *,
+        sentinel_api_key: str | None = None,
+        openai_api_key: str | None = None,
+        anthropic_api_key: str | None = None,
+        openai_base_url: str | None = None,
+        anthropic_base_url: str | None = None,
+        compliance_policies: Iterable[CompliancePolicy | Mapping[str, Any]] | None = None,
+        config: SentinelConfig | None = None,
+        audit: bool | str | AuditSink | None = None,
+        engine: DetectionEngine | None = None,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> None:
+        explicit = {
+            k: v
+            for k, v in {
+                "sentinel_api_key": sentinel_api_key,
+                "openai_api_key": openai_api_key,
+                "anthropic_api_key": anthropic_api_key,
+                "openai_base_url": openai_base_url,
+                "anthropic_base_url": anthropic_base_url,
+                **options,
+            }.items()
+            if v is not None
+        }
+        if compliance_policies is not None:
+            explicit["compliance_policies"] = coerce_policies(compliance_policies) if compliance_policies else ()
+        env = env_settings(os.environ if environ is None else environ)
+        base = config.model_dump(exclude_unset=True) if config is not None else {}
+        # Environment fills only what neither the arguments nor the config object set.
+        self.config = SentinelConfig(**{**env, **base, **explicit})
+        self.policies = coerce_policies(self.config.compliance_policies)
+        self.engine = engine or _engine_for(self.policies)
+        key = self.config.audit_key.get_secret_value().encode() if self.config.audit_key else None
+        self.compliance = Compliance(
+            self.policies, self.engine, key=key, deanonymize=self.config.deanonymize_responses
+        )
+        self.audit_setting: bool | str | AuditSink = self.config.audit if audit is None else audit
+        self.sink: AuditSink | None = _sink_for(self.audit_setting)
+        self.router = ProviderRegistry(self.config)
+
+    def close(self) -> None:
+        """Flush and close the audit sink (idempotent)."""
+        sink, self.sink = self.sink, None
+        if sink is not None:
+            sink.close()
+
+    @property
+    def performance(self) -> PerformanceConfig:
+        return self.config.performance_config
+
+    def adapter(self, provider: str) -> ChatAdapter:
+        return self.router.adapter(provider)
+
+    def prepare_chat(self, model: Any, messages: Any, stream: bool, params: dict[str, Any]) -> PreparedChat:
+        """Validate, route and check a chat call. Raises before anything is sent when the call is bad or blocked."""
+        clean = validate_chat_args(model, messages)
+        if not isinstance(stream, bool):
+            raise ValidationError("stream must be True or False")
+        provider = params.pop("provider", None)
+        fallbacks = params.pop("fallbacks", None)
+        targets = self.router.select(model, provider=provider, fallbacks=fallbacks)
+        call = CallRecord(
+            self.sink, self.compliance.key, "chat.completions", targets[0].provider, model, streamed=stream,
+            policies=tuple(p.name for p in self.policies),
+        )
+        try:
+            checked = self.compliance.check_messages(clean)
+        except Exception as exc:
+            call.finish_with_error(exc)
+            raise
+        call.request_decision = checked.decision
+        call.texts = checked.texts
+        prepared = []
+        for t in targets:
+            adapter = self.router.adapter(t.provider)
+            request = ChatRequest(t.model, clean, stream, dict(params))
+            prepared.append(
+                PreparedTarget(t, adapter, request, adapter.build_chat_request(request),
+                               retry_policy(self.performance, self.router.max_retries(t.provider)))
+            )
+        options = params.get("stream_options")
+        include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
+        return PreparedChat(call, prepared, include_usage)
+
+    def next_target(self, chat: PreparedChat, index: int, error: BaseException) -> bool:
+        """After target ``index`` failed: True to try the next one, else the call ends with ``error``."""
+        if index + 1 < len(chat.targets) and worth_another_target(error):
+            return True
+        chat.call.finish_with_error(error)
+        return False
+
+    def finish_completion(self, chat: PreparedChat, target: PreparedTarget, body: bytes, seconds: float) -> ChatCompletion:
+        """Parse, check and audit a non-streamed reply; raises ``ComplianceViolationError`` on a block."""
+        call = chat.call
+        call.provider_seconds = seconds
+        call.provider = target.provider
+        if len(chat.targets) > 1:
+            call.target = str(target.target)
+        try:
+            completion = target.adapter.parse_chat_response(body, target.request.model)
+            call.usage = completion.usage
+            checked, decision = self.compliance.check_completion(completion)
+        except Exception as exc:
+            call.finish_with_error(exc)
+            raise
+        call.response_violations.extend(decision.violations)
+        call.finish(call.outcome_for_success(decision))
+        return checked
+
+    def stream_session(self, chat: PreparedChat, target: PreparedTarget) -> StreamSession:
+        """The I/O-free state for a stream that ``target`` just opened."""
+        chat.call.provider = target.provider
+        if len(chat.targets) > 1:
+            chat.call.target = str(target.target)
+        return StreamSession(
+            target.adapter.stream_parser(target.request),
+            self.compliance.chunk_guard(),
+            chat.call,
+            include_usage=chat.include_usage,
+            provider=target.provider,
+        )
+
+
+def _sink_for(setting: bool | str | AuditSink) -> AuditSink | None:
+    """The audit sink a setting asks for: off, the default store, a store at a path, or the caller's sink."""
+    if setting is False:
+        return None
+    if not isinstance(setting, (bool, str)):
+        return setting
+    return MemorySink()
+
+
+def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:
+    custom: dict[str, str] = {}
+    for p in policies:
+        custom.update(p.custom_patterns)
+    if not custom:
+        return default_engine()
+    try:
+        return default_engine().with_custom_patterns(custom)
+    except AttributeError as exc:  # pragma: no cover - the engine always supports custom patterns
+        raise ConfigurationError("this detection engine does not support custom patterns") from exc
+
+
+__all__ = ["ClientCore", "PreparedChat", "PreparedTarget"]
+
+
+def worth_another_target(error: BaseException) -> bool:
+    """Errors after which the next target may succeed: overload, rate limits, 5xx, unreachable."""
+    from deepsentinel.errors import (
+        AuthenticationError,
+        ProviderConnectionError,
+        ProviderError,
+        ProviderTimeoutError,
+        RateLimitError,
+    )
+
+    if isinstance(error, (RateLimitError, ProviderConnectionError, ProviderTimeoutError)):
+        return True
+    if isinstance(error, AuthenticationError):
+        return False
+    return isinstance(error, ProviderError) and (error.status_code or 0) >= 500

@@ -1,0 +1,86 @@
+"""Chat messages: validation before anything is sent, and the texts inside them that compliance scans."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from deepsentinel.errors import ValidationError
+
+ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
+    """Check ``model`` and ``messages`` the way the provider would, but before any network call.
+
+    Returns a deep copy of the messages as plain dicts, so later anonymization never mutates the caller's list.
+    Error messages name the position and the problem, never the content.
+    """
+    if not isinstance(model, str) or not model.strip():
+        raise ValidationError("model must be a non-empty string")
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise ValidationError("messages must be a list of {'role': ..., 'content': ...} dicts")
+    if not messages:
+        raise ValidationError("messages must not be empty")
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, Mapping):
+            raise ValidationError(f"messages[{i}] must be a dict, not {type(m).__name__}")
+        role = m.get("role")
+        if role not in ROLES:
+            shown = role if isinstance(role, str) and len(role) <= 20 else type(role).__name__
+            raise ValidationError(f"messages[{i}].role {shown!r} is not one of {sorted(ROLES)}")
+        content = m.get("content")
+        if content is None:
+            if not (role == "assistant" and (m.get("tool_calls") or m.get("function_call"))):
+                raise ValidationError(f"messages[{i}].content is required for role {role!r}")
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if not isinstance(part, Mapping) or not isinstance(part.get("type"), str):
+                    raise ValidationError(f"messages[{i}].content[{j}] must be a dict with a 'type'")
+        elif not isinstance(content, str):
+            raise ValidationError(f"messages[{i}].content must be a string or a list of parts")
+        if role == "tool" and not m.get("tool_call_id"):
+            raise ValidationError(f"messages[{i}] with role 'tool' needs a tool_call_id")
+        out.append(copy.deepcopy(dict(m)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TextRef:
+    """Where one scannable text sits inside a messages list."""
+
+    location: str
+    path: tuple[int | str, ...]
+
+    def get(self, messages: list[dict[str, Any]]) -> str:
+        node: Any = messages
+        for key in self.path:
+            node = node[key]
+        return str(node)
+
+    def set(self, messages: list[dict[str, Any]], value: str) -> None:
+        node: Any = messages
+        for key in self.path[:-1]:
+            node = node[key]
+        node[self.path[-1]] = value
+
+
+def text_refs(messages: list[dict[str, Any]]) -> Iterator[TextRef]:
+    """Every text the provider would read: contents, text parts, tool-call arguments, names."""
+    for i, m in enumerate(messages):
+        content = m.get("content")
+        if isinstance(content, str):
+            yield TextRef(f"messages[{i}].content", (i, "content"))
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                if part.get("type") == "text" and isinstance(part.get("text"), str):
+                    yield TextRef(f"messages[{i}].content[{j}].text", (i, "content", j, "text"))
+        for k, call in enumerate(m.get("tool_calls") or ()):
+            fn = call.get("function") if isinstance(call, Mapping) else None
+            if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str):
+                yield TextRef(
+                    f"messages[{i}].tool_calls[{k}].function.arguments", (i, "tool_calls", k, "function", "arguments")
+                )

@@ -1,0 +1,205 @@
+"""Streamed chat completions: ``Stream`` and ``AsyncStream`` over one I/O-free ``StreamSession``.
+
+The session turns provider events into guarded ``ChatCompletionChunk`` objects; the two stream classes only
+move bytes and always close the upstream response in ``finally``. Exactly one audit event is recorded when a
+stream ends, whether it was exhausted, closed early, cut by the guard or broken by the network.
+
+>>> with client.chat.completions.create(model="gpt-4o", messages=msgs, stream=True) as stream:
+...     for chunk in stream:
+...         print(chunk.choices[0].delta.content or "", end="")
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from openai.types.chat import ChatCompletionChunk
+
+from deepsentinel.audit.events import Outcome
+from deepsentinel.calls import CallRecord
+from deepsentinel.errors import DeepSentinelError, StreamDisconnectedError
+from deepsentinel.guard.chunk_guard import ChunkGuard
+from deepsentinel.providers.base import StreamParser
+from deepsentinel.providers.transport import AsyncTransport, SyncTransport
+
+
+@dataclass(frozen=True)
+class Emission:
+    """What the session lets through for one event: chunks to yield, then possibly an error to raise."""
+
+    chunks: tuple[ChatCompletionChunk, ...] = ()
+    error: DeepSentinelError | None = None
+
+
+class StreamSession:
+    """Per-stream state shared by the sync and async streams: parse, guard, count, audit."""
+
+    def __init__(
+        self, parser: StreamParser, guard: ChunkGuard | None, call: CallRecord, *, include_usage: bool, provider: str
+    ) -> None:
+        self.parser = parser
+        self.guard = guard
+        self.call = call
+        self.include_usage = include_usage
+        self.provider = provider
+        self.ended = False
+
+    @property
+    def done(self) -> bool:
+        return self.parser.done
+
+    def on_event(self, event: str, data: str) -> Emission:
+        chunks: list[ChatCompletionChunk] = []
+        for chunk in self.parser.feed(event, data):
+            self.call.chunks += 1
+            if chunk.usage is not None:
+                self.call.usage = chunk.usage
+            if self.guard is None:
+                chunks.append(chunk)
+                continue
+            guarded = self.guard.process(chunk)
+            chunks.extend(guarded.chunks)
+            if guarded.error is not None:
+                return Emission(self._visible(chunks), guarded.error)
+        return Emission(self._visible(chunks))
+
+    def on_end(self) -> Emission:
+        """Upstream ended. Without the provider's end marker that is a disconnect, not a completion."""
+        tail = self.guard.finish() if self.guard is not None else None
+        chunks = self._visible(list(tail.chunks)) if tail else ()
+        if tail is not None and tail.error is not None:
+            return Emission(chunks, tail.error)
+        if not self.parser.done:
+            return Emission(chunks, StreamDisconnectedError("Connection closed while streaming response", provider=self.provider))
+        return Emission(chunks)
+
+    def _visible(self, chunks: list[ChatCompletionChunk]) -> tuple[ChatCompletionChunk, ...]:
+        # The tutorial indexes chunk.choices[0] unguarded: choice-less chunks only when the caller asked.
+        return tuple(c for c in chunks if c.choices or self.include_usage)
+
+    def end(self, error: BaseException | None = None, *, closed_early: bool = False) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        if self.guard is not None:
+            self.call.response_violations.extend(self.guard.violations)
+        if error is not None:
+            self.call.finish_with_error(error)
+        else:
+            # A caller that stops reading early has seen only released (checked) text: the call is allowed.
+            del closed_early
+            self.call.finish(self.call.outcome_for_success())
+
+
+class Stream(Iterator[ChatCompletionChunk]):
+    """A streamed chat completion: iterate it for ``ChatCompletionChunk`` objects; close it when done early."""
+
+    def __init__(self, response: httpx2.Response, transport: SyncTransport, session: StreamSession) -> None:
+        self.response = response
+        self._transport = transport
+        self._session = session
+        self._iterator = self._iterate()
+
+    def _iterate(self) -> Iterator[ChatCompletionChunk]:
+        session = self._session
+        error: BaseException | None = None
+        try:
+            for event, data in self._transport.iter_events(self.response, session.provider):
+                out = session.on_event(event, data)
+                yield from out.chunks
+                if out.error is not None:
+                    raise out.error
+                if session.done:
+                    break
+            out = session.on_end()
+            yield from out.chunks
+            if out.error is not None:
+                raise out.error
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self.response.close()
+            session.end(error)
+
+    def __iter__(self) -> Stream:
+        return self
+
+    def __next__(self) -> ChatCompletionChunk:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        """Stop reading and release the connection; safe to call more than once."""
+        self._iterator.close()
+        self.response.close()
+        self._session.end(closed_early=True)
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # A caller who breaks out of a loop and drops the stream still gets the connection back.
+        if not self._session.ended:
+            self.close()
+
+
+class AsyncStream(AsyncIterator[ChatCompletionChunk]):
+    """The asyncio twin of ``Stream``: ``async for chunk in stream``, ``await stream.close()``."""
+
+    def __init__(self, response: httpx2.Response, transport: AsyncTransport, session: StreamSession) -> None:
+        self.response = response
+        self._transport = transport
+        self._session = session
+        self._iterator = self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[ChatCompletionChunk]:
+        session = self._session
+        error: BaseException | None = None
+        try:
+            async for event, data in self._transport.iter_events(self.response, session.provider):
+                out = session.on_event(event, data)
+                for chunk in out.chunks:
+                    yield chunk
+                if out.error is not None:
+                    raise out.error
+                if session.done:
+                    break
+            out = session.on_end()
+            for chunk in out.chunks:
+                yield chunk
+            if out.error is not None:
+                raise out.error
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            await self.response.aclose()
+            session.end(error)
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> ChatCompletionChunk:
+        return await self._iterator.__anext__()
+
+    async def close(self) -> None:
+        """Stop reading and release the connection; safe to call more than once."""
+        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self.response.aclose()
+        self._session.end(closed_early=True)
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
