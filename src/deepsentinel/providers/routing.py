@@ -88,6 +88,7 @@ class ProviderEntry:
     timeout: float | None = None
     max_retries: int | None = None
     requires_key: bool | None = None
+    api_version: str | None = None  # Azure-style OpenAI endpoints
 
     @property
     def needs_key(self) -> bool:
@@ -105,8 +106,10 @@ class ProviderEntry:
                 return AnthropicAdapter(self.api_key, self.base_url, name=self.name, headers=self.headers)
             return AnthropicAdapter(self.api_key, name=self.name, headers=self.headers)
         if self.base_url:
-            return OpenAIAdapter(self.api_key, self.base_url, name=self.name, headers=self.headers)
-        return OpenAIAdapter(self.api_key, name=self.name, headers=self.headers)
+            return OpenAIAdapter(
+                self.api_key, self.base_url, name=self.name, headers=self.headers, api_version=self.api_version
+            )
+        return OpenAIAdapter(self.api_key, name=self.name, headers=self.headers, api_version=self.api_version)
 
 
 class Router:
