@@ -1,0 +1,257 @@
+"""StreamGuard: release streamed text as soon as it is proven safe, and never a sensitive value. Sans-IO.
+
+Feed it deltas; it returns what may be shown now. It holds back only the tail that could still grow into a
+sensitive value (``engine.safe_boundary``), scans the newly final region together with a short window of
+already-released text (for look-behinds and context words), applies the policies and the anonymizer, and
+releases. Work per delta is proportional to the held tail plus the new text, and memory is bounded.
+
+>>> guard = StreamGuard(default_engine(), [DEFAULT_POLICY])     # doctest: +SKIP
+>>> guard.feed("My card is 4111 11").text                         # doctest: +SKIP
+'My card is '
+>>> guard.feed("11 1111 1111")                                    # doctest: +SKIP
+GuardResult(text='', violations=(Violation(type='CREDIT_CARD', ...),), blocked=True)
+
+Policy escalation (many low-risk findings adding up past ``max_risk_score``) is prospective in a stream:
+findings already released stay as they were; later ones are escalated. Findings seen so far are carried into
+each evaluation (up to ``MAX_PRIOR_FINDINGS``) so the outcome never depends on how the text was split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from deepsentinel.detection.anonymizer import Anonymizer
+from deepsentinel.detection.findings import Finding, ScanResult
+from deepsentinel.detection.vault import Vault, partial_token_start
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.decision import Violation
+from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
+
+# Released text kept as left context for the next scan: look-behinds and context words ("SSN:", "card").
+DEFAULT_CONTEXT_CHARS = 64
+# Earlier findings carried into policy evaluation, for text-level risk escalation.
+MAX_PRIOR_FINDINGS = 256
+# Held text never exceeds max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length) for long (see ``_force_cut``).
+MIN_HOLD_LIMIT = 4096
+
+
+AnonymizerFactory = Callable[[Sequence[Violation]], Anonymizer]
+
+
+class Engine(Protocol):
+    """What the guard needs from a detection engine."""
+
+    max_entity_length: int
+
+    def scan(self, text: str) -> ScanResult: ...
+    def safe_boundary(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GuardResult:
+    """What one ``feed``/``flush`` produced: text safe to show now, new violations, and whether it blocked."""
+
+    text: str = ""
+    violations: tuple[Violation, ...] = ()
+    blocked: bool = False
+
+
+_EMPTY = GuardResult()
+_BLOCKED = GuardResult(blocked=True)
+
+
+class StreamGuard:
+    """Guards one text stream (one choice's content, refusal or one tool call's arguments).
+
+    ``anonymizer`` replaces ANONYMIZE findings; or ``anonymizer_factory(violations)`` gives one (called once
+    per policy per stream); without either, each policy's ``anonymization_strategy`` is used. Tokens the guard
+    writes are not recorded in any vault (``remember=False``): hidden model output never becomes restorable.
+    ``restore`` is a vault whose tokens (placeholders the model echoes back) are restored in the model's own
+    text after the checks; tokens the guard itself writes are never restored.
+    Offsets in violations count from the start of this stream.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        policies: Sequence[CompliancePolicy],
+        *,
+        anonymizer: Anonymizer | None = None,
+        anonymizer_factory: AnonymizerFactory | None = None,
+        location: str = "choices[0].delta.content",
+        direction: str = "response",
+        restore: Vault | None = None,
+        context_chars: int = DEFAULT_CONTEXT_CHARS,
+    ) -> None:
+        if not policies:
+            raise ValueError("StreamGuard needs at least one policy")
+        self.engine = engine
+        self.policies = tuple(policies)
+        self.anonymizer = anonymizer
+        self.anonymizer_factory = anonymizer_factory
+        self.location = location
+        self.direction = direction
+        self.restore = restore
+        self.context_chars = context_chars
+        self.hold_limit = max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length)
+        self._anonymizers: dict[str, Anonymizer] = {}
+        self._buffer = ""  # unreleased text
+        self._context = ""  # tail of released text, original (not anonymized)
+        self._offset = 0  # stream offset of _buffer[0]
+        self._prior: list[Finding] = []  # earlier findings, stream offsets
+        self.blocked = False
+        self.finished = False
+
+    @property
+    def held(self) -> int:
+        """Characters currently held back."""
+        return len(self._buffer)
+
+    @property
+    def position(self) -> int:
+        """Characters released (or blocked at) so far."""
+        return self._offset
+
+    def feed(self, delta: str) -> GuardResult:
+        """Add a delta; return the text that is final and safe now."""
+        if self.blocked:
+            return _BLOCKED
+        if self.finished:
+            raise ValueError("feed() after flush(): this stream has ended")
+        if not delta:
+            return _EMPTY
+        buffer = self._buffer + delta
+        self._buffer = buffer
+        ctx = self._context
+        text = ctx + buffer if ctx else buffer
+        cut = self.engine.safe_boundary(text) - len(ctx)
+        if len(buffer) > self.hold_limit:
+            cut = max(cut, len(buffer) - self.engine.max_entity_length)
+        if self.restore is not None and cut > 0:
+            cut = min(cut, partial_token_start(buffer[:cut]))
+        if cut <= 0:
+            return _EMPTY
+        return self._release(text, len(ctx), cut, final=False)
+
+    def flush(self) -> GuardResult:
+        """End of stream: check and release everything still held."""
+        if self.blocked:
+            return _BLOCKED
+        self.finished = True
+        if not self._buffer:
+            return _EMPTY
+        ctx = self._context
+        return self._release(ctx + self._buffer, len(ctx), len(self._buffer), final=True)
+
+    def _release(self, text: str, base: int, cut: int, *, final: bool) -> GuardResult:
+        """Scan ``text`` (context + buffer), then release ``buffer[:cut]`` anonymized, or block."""
+        findings: list[Finding] = []
+        for f in self.engine.scan(text).findings:
+            if f.end <= base:
+                continue  # in already-released context
+            start = max(f.start, base) - base  # a match reaching back into the context is clipped, not dropped
+            end = f.end - base
+            if start >= cut:
+                break
+            if end > cut and not final:
+                cut = start  # never cut inside a finding: hold all of it
+                break
+            findings.append(_shifted(f, start + self._offset, end + self._offset))
+        if cut <= 0:
+            return _EMPTY
+        violations: tuple[Violation, ...] = ()
+        if findings:
+            violations = self._evaluate(findings)
+            self._remember(findings)
+        buffer = self._buffer
+        block_at = next((v.start - self._offset for v in violations if v.action is Action.BLOCK), None)
+        if block_at is not None:
+            cut = block_at
+            violations = tuple(v for v in violations if v.start - self._offset < cut or v.action is Action.BLOCK)
+        region = buffer[:cut]
+        out = self._render(region, [v for v in violations if v.action is Action.ANONYMIZE and v.end - self._offset <= cut])
+        if block_at is not None:
+            self.blocked = True
+            self._buffer = self._context = ""
+            self._offset += cut
+            return GuardResult(out, violations, True)
+        self._context = (self._context + region)[-self.context_chars :] if self.context_chars else ""
+        self._buffer = buffer[cut:]
+        self._offset += cut
+        return GuardResult(out, violations, False)
+
+    def _evaluate(self, findings: list[Finding]) -> tuple[Violation, ...]:
+        """Policy decisions for new findings, with earlier findings in view for text-level escalation."""
+        combined = ScanResult(tuple(self._prior) + tuple(findings), self._offset + len(self._buffer))
+        first_new = findings[0].start
+        decision = evaluate_policies(self.policies, combined, self.location)
+        return tuple(v for v in decision.violations if v.start >= first_new)
+
+    def _remember(self, findings: list[Finding]) -> None:
+        room = MAX_PRIOR_FINDINGS - len(self._prior)
+        if room > 0:
+            self._prior.extend(findings[:room])
+
+    def _render(self, region: str, to_anonymize: list[Violation]) -> str:
+        """Anonymize the region (violation offsets are stream offsets) and restore echoed vault tokens."""
+        if not to_anonymize and self.restore is None:
+            return region
+        return rewrite(region, to_anonymize, self._offset, self._replace, self.restore)
+
+    def _replace(self, violation: Violation, value: str) -> str:
+        return self._anonymizer_for(violation).replace(value, violation.type, remember=False)
+
+    def _anonymizer_for(self, violation: Violation) -> Anonymizer:
+        if self.anonymizer is not None:
+            return self.anonymizer
+        found = self._anonymizers.get(violation.policy)
+        if found is None:
+            found = anonymizer_for(violation, self.policies, self.anonymizer_factory)
+            self._anonymizers[violation.policy] = found
+        return found
+
+    def __repr__(self) -> str:
+        state = "blocked" if self.blocked else "finished" if self.finished else "open"
+        return f"StreamGuard(location={self.location!r}, {state}, position={self._offset}, held={len(self._buffer)})"
+
+
+def rewrite(
+    text: str,
+    spans: Sequence[Violation],
+    offset: int,
+    replace: Callable[[Violation, str], str],
+    restore: Vault | None = None,
+) -> str:
+    """Replace each span (offsets minus ``offset`` index ``text``); restore vault tokens only in the gaps.
+
+    Restoring only the model's own text, never the tokens just written, keeps hidden values hidden.
+    """
+    parts: list[str] = []
+    pos = 0
+    for v in sorted(spans, key=lambda v: v.start):
+        start, end = max(v.start - offset, pos), min(v.end - offset, len(text))
+        if end <= start:
+            continue
+        gap = text[pos:start]
+        parts.append(restore.deanonymize(gap) if restore is not None else gap)
+        parts.append(replace(v, text[start:end]))
+        pos = end
+    tail = text[pos:]
+    parts.append(restore.deanonymize(tail) if restore is not None else tail)
+    return "".join(parts)
+
+
+def anonymizer_for(
+    violation: Violation, policies: Sequence[CompliancePolicy], factory: AnonymizerFactory | None
+) -> Anonymizer:
+    """The anonymizer for a violation: from the factory, else from its policy's ``anonymization_strategy``."""
+    if factory is not None:
+        return factory([violation])
+    strategy = next((p.anonymization_strategy for p in policies if p.name == violation.policy), "placeholder")
+    return Anonymizer(strategy)
+
+
+def _shifted(f: Finding, start: int, end: int) -> Finding:
+    return Finding(f.type, f.category, start, end, f.confidence, f.severity, f.detector)
