@@ -134,7 +134,7 @@ class _ClientBase:
         return self._core.policies
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(providers={self._core.router.names}, policies={[p.name for p in self.policies]})"
+        return f"{type(self).__name__}(providers={list(self._core.router.providers)}, policies={[p.name for p in self.policies]})"
 
 
 class SentinelClient(_ClientBase):

@@ -15,7 +15,7 @@ from openai.types.chat import ChatCompletion
 
 from deepsentinel.detection.anonymizer import Anonymizer, Vault
 from deepsentinel.detection.engine import DetectionEngine
-from deepsentinel.errors import ComplianceViolationError, Direction
+from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.chunk_guard import ChunkGuard, guard_completion
 from deepsentinel.messages import text_refs
 from deepsentinel.policy.actions import Action
@@ -29,21 +29,6 @@ class CheckedTexts:
 
     decision: Decision
     texts: tuple[str, ...]  # the original texts, for the audit's keyed hash only; never stored
-
-
-def violation_error(decision: Decision, direction: Direction) -> ComplianceViolationError:
-    """A ``ComplianceViolationError`` whose message names types and positions, never values."""
-    blocked = [v for v in decision.violations if v.action is Action.BLOCK] or list(decision.violations)
-    shown = ", ".join(v.describe() for v in blocked[:5])
-    more = f" and {len(blocked) - 5} more" if len(blocked) > 5 else ""
-    subject = "Request" if direction == "request" else "Response"
-    policy = decision.deciding_policy
-    return ComplianceViolationError(
-        f"{subject} blocked by policy {policy!r}: sensitive content detected ({shown}{more})",
-        violations=blocked,
-        direction=direction,
-        policy=policy,
-    )
 
 
 class Compliance:
@@ -64,6 +49,7 @@ class Compliance:
         # caller. It exists only when asked for: holding originals in memory is a choice the caller makes.
         self.vault = Vault() if deanonymize else None
         self._by_name = {p.name: p for p in self.policies}
+        self._anonymizers: dict[str, Anonymizer] = {}
         self.check_requests = any(p.check_requests for p in self.policies)
         self.check_responses = any(p.check_responses for p in self.policies)
 
@@ -73,7 +59,12 @@ class Compliance:
             (self._by_name[v.policy].anonymization_strategy for v in violations if v.policy in self._by_name),
             self.policies[0].anonymization_strategy,
         )
-        return Anonymizer(strategy=strategy, key=self.key, vault=self.vault)
+        # One anonymizer per strategy for the client's lifetime: the same value keeps the same placeholder
+        # across a whole conversation.
+        found = self._anonymizers.get(strategy)
+        if found is None:
+            found = self._anonymizers[strategy] = Anonymizer(strategy=strategy, key=self.key, vault=self.vault)
+        return found
 
     def check_messages(self, messages: list[dict[str, Any]]) -> CheckedTexts:
         """Check every text in ``messages``; anonymize in place where policies say so; raise on a block."""
@@ -90,7 +81,7 @@ class Compliance:
             if d.action is Action.ANONYMIZE:
                 pending.append((ref, text, d))
         if decision.blocked:
-            raise violation_error(decision, "request")
+            raise block_error(decision.violations, "request")
         for ref, text, d in pending:
             spans = d.to_anonymize()
             ref.set(messages, self.anonymizer_for(spans).anonymize(text, spans).text)
@@ -104,7 +95,7 @@ class Compliance:
             completion, self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=self.vault
         )
         if decision.blocked:
-            raise violation_error(decision, "response")
+            raise block_error(decision.violations, "response")
         return checked, decision
 
     def chunk_guard(self) -> ChunkGuard | None:

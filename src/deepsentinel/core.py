@@ -24,7 +24,8 @@ from deepsentinel.messages import validate_chat_args
 from deepsentinel.policy.policy import CompliancePolicy, coerce_policies
 from deepsentinel.providers.base import ChatAdapter, ChatRequest, HttpRequest
 from deepsentinel.providers.retry import RetryPolicy
-from deepsentinel.providers.registry import ProviderRegistry, Target
+from deepsentinel.providers.registry import router_from_config
+from deepsentinel.providers.routing import Target, is_fallback_worthy
 from deepsentinel.providers.transport import retry_policy
 from deepsentinel.streaming import StreamSession
 
@@ -100,7 +101,7 @@ class ClientCore:
         )
         self.audit_setting: bool | str | AuditSink = self.config.audit if audit is None else audit
         self.sink: AuditSink | None = _sink_for(self.audit_setting)
-        self.router = ProviderRegistry(self.config)
+        self.router = router_from_config(self.config)
 
     def close(self) -> None:
         """Flush and close the audit sink (idempotent)."""
@@ -140,15 +141,21 @@ class ClientCore:
             request = ChatRequest(t.model, clean, stream, dict(params))
             prepared.append(
                 PreparedTarget(t, adapter, request, adapter.build_chat_request(request),
-                               retry_policy(self.performance, self.router.max_retries(t.provider)))
+                               retry_policy(self.performance, self.router.providers[t.provider].max_retries))
             )
         options = params.get("stream_options")
         include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
         return PreparedChat(call, prepared, include_usage)
 
+    def succeeded(self, target: PreparedTarget) -> None:
+        if self.router.health is not None:
+            self.router.health.record_success(target.provider)
+
     def next_target(self, chat: PreparedChat, index: int, error: BaseException) -> bool:
         """After target ``index`` failed: True to try the next one, else the call ends with ``error``."""
-        if index + 1 < len(chat.targets) and worth_another_target(error):
+        if self.router.health is not None:
+            self.router.health.record_failure(chat.targets[index].provider)
+        if index + 1 < len(chat.targets) and is_fallback_worthy(error):
             return True
         chat.call.finish_with_error(error)
         return False
@@ -156,6 +163,7 @@ class ClientCore:
     def finish_completion(self, chat: PreparedChat, target: PreparedTarget, body: bytes, seconds: float) -> ChatCompletion:
         """Parse, check and audit a non-streamed reply; raises ``ComplianceViolationError`` on a block."""
         call = chat.call
+        self.succeeded(target)
         call.provider_seconds = seconds
         call.provider = target.provider
         if len(chat.targets) > 1:
@@ -173,6 +181,7 @@ class ClientCore:
 
     def stream_session(self, chat: PreparedChat, target: PreparedTarget) -> StreamSession:
         """The I/O-free state for a stream that ``target`` just opened."""
+        self.succeeded(target)
         chat.call.provider = target.provider
         if len(chat.targets) > 1:
             chat.call.target = str(target.target)
@@ -208,19 +217,3 @@ def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:
 
 __all__ = ["ClientCore", "PreparedChat", "PreparedTarget"]
 
-
-def worth_another_target(error: BaseException) -> bool:
-    """Errors after which the next target may succeed: overload, rate limits, 5xx, unreachable."""
-    from deepsentinel.errors import (
-        AuthenticationError,
-        ProviderConnectionError,
-        ProviderError,
-        ProviderTimeoutError,
-        RateLimitError,
-    )
-
-    if isinstance(error, (RateLimitError, ProviderConnectionError, ProviderTimeoutError)):
-        return True
-    if isinstance(error, AuthenticationError):
-        return False
-    return isinstance(error, ProviderError) and (error.status_code or 0) >= 500

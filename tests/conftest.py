@@ -1,0 +1,100 @@
+"""Shared fixtures: a fake LLM server per test, clients pointed at it, and an environment with no real keys."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from deepsentinel import AsyncSentinelClient, SentinelClient
+from deepsentinel.audit.events import MemorySink
+from deepsentinel.testing import FakeLLMServer
+
+_PROVIDER_ENV = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DEEPSENTINEL_API_KEY",
+    "DEEPSENTINEL_AUDIT", "DEEPSENTINEL_AUDIT_KEY", "DEEPSENTINEL_DEFAULT_PROVIDER", "DEEPSENTINEL_CONFIG",
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """No test sees the developer's real keys, and no test writes an audit file outside its tmp dir."""
+    for name in _PROVIDER_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DEEPSENTINEL_AUDIT_PATH", str(tmp_path / "audit.sqlite3"))
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+ClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(params=[True, False], ids=["sync", "async"])
+def sync(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture
+def sink() -> MemorySink:
+    return MemorySink()
+
+
+@pytest.fixture
+async def make_client(fake_server: FakeLLMServer, sync: bool, sink: MemorySink) -> AsyncIterator[ClientFactory]:
+    """Build a sync or async client against the fake server; closes what it built."""
+    built: list[Any] = []
+
+    def factory(**kwargs: Any) -> Any:
+        kwargs.setdefault("openai_api_key", "test-key")
+        kwargs.setdefault("base_url", fake_server.openai_base_url)
+        kwargs.setdefault("anthropic_api_key", "test-key")
+        kwargs.setdefault("anthropic_base_url", fake_server.anthropic_base_url)
+        kwargs.setdefault("audit", sink)
+        client = (SentinelClient if sync else AsyncSentinelClient)(**kwargs)
+        built.append(client)
+        return client
+
+    yield factory
+    for client in built:
+        result = client.close()
+        if inspect.isawaitable(result):
+            await result
+
+
+async def create(client: Any, **kwargs: Any) -> Any:
+    """Call ``chat.completions.create`` on either client."""
+    result = client.chat.completions.create(**kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def collect(stream: Any) -> list[Any]:
+    """Drain a Stream or AsyncStream into a list of chunks."""
+    if hasattr(stream, "__aiter__"):
+        return [chunk async for chunk in stream]
+    return list(stream)
+
+
+async def drain_text(stream: Any, into: list[str]) -> None:
+    """Append each chunk's content to ``into`` as it arrives (so a test sees what came before an error)."""
+    if hasattr(stream, "__aiter__"):
+        async for chunk in stream:
+            into.append(chunk.choices[0].delta.content or "")
+    else:
+        for chunk in stream:
+            into.append(chunk.choices[0].delta.content or "")
+
+
+async def close(obj: Any) -> None:
+    result = obj.close()
+    if inspect.isawaitable(result):
+        await result
+
+
+def user(text: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": text}]

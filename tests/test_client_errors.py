@@ -1,0 +1,154 @@
+"""Provider failures: typed errors, retries with backoff and Retry-After, no retry once content flowed."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from deepsentinel import (
+    AuthenticationError,
+    PerformanceConfig,
+    ProviderError,
+    RateLimitError,
+    SentinelConfig,
+    StreamDisconnectedError,
+    ValidationError,
+)
+from deepsentinel.errors import ProviderTimeoutError
+from deepsentinel.providers.retry import RetryPolicy, parse_retry_after
+from deepsentinel.testing import FakeLLMServer, Reply
+from tests.conftest import create, drain_text, user
+
+FAST = SentinelConfig(performance_config=PerformanceConfig(max_retries=2, retry_backoff=0.01, retry_backoff_max=0.02))
+
+
+async def test_unknown_model_is_a_provider_error_with_status(make_client, fake_server: FakeLLMServer) -> None:
+    """The provider's 404 surfaces as ProviderError naming the provider, status and message."""
+    stream_or_error = None
+    with pytest.raises(ProviderError) as info:
+        stream_or_error = await create(make_client(), model="non-existent-model", messages=user("Hello"), stream=True)
+    assert stream_or_error is None
+    err = info.value
+    assert err.provider == "openai" and err.status_code == 404
+    assert "does not exist" in err.message
+    assert fake_server.request_count() == 1  # a 404 is not retried
+
+
+async def test_rate_limit_is_retried_honouring_retry_after(make_client, fake_server: FakeLLMServer) -> None:
+    """A 429 with Retry-After: 0 is retried and the call then succeeds."""
+    fake_server.enqueue(Reply(status=429, headers={"Retry-After": "0"}), Reply(text="ok"))
+    reply = await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"))
+    assert reply.choices[0].message.content == "ok"
+    assert fake_server.request_count("/v1/chat/completions") == 2
+
+
+async def test_rate_limit_exhausted_raises_with_retry_after(make_client, fake_server: FakeLLMServer) -> None:
+    """When retries run out, RateLimitError carries retry_after in seconds (from retry-after-ms here)."""
+    limited = Reply(status=429, headers={"retry-after-ms": "10", "x-ratelimit-reset-requests": "120ms"})
+    fake_server.enqueue(limited, limited, limited)
+    with pytest.raises(RateLimitError) as info:
+        await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"), stream=True)
+    assert info.value.retry_after == pytest.approx(0.01)
+    assert fake_server.request_count() == 3
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_server_errors_are_retried(make_client, fake_server: FakeLLMServer, status: int) -> None:
+    """5xx before any content is retried with backoff."""
+    fake_server.enqueue(Reply(status=status), Reply(text="recovered"))
+    reply = await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"))
+    assert reply.choices[0].message.content == "recovered"
+    assert fake_server.request_count() == 2
+
+
+async def test_bad_request_is_not_retried(make_client, fake_server: FakeLLMServer) -> None:
+    """A 400 is the caller's problem: surfaced at once."""
+    fake_server.enqueue(Reply(status=400, error_message="bad temperature"))
+    with pytest.raises(ProviderError) as info:
+        await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"))
+    assert info.value.status_code == 400 and "bad temperature" in info.value.message
+    assert fake_server.request_count() == 1
+
+
+async def test_authentication_error_is_typed_and_hides_the_key(fake_server: FakeLLMServer, sync: bool) -> None:
+    """A rejected key raises AuthenticationError whose text never contains the key."""
+    from deepsentinel import AsyncSentinelClient, SentinelClient
+
+    with FakeLLMServer(api_key="right-key") as server:
+        cls = SentinelClient if sync else AsyncSentinelClient
+        client = cls(openai_api_key="wrong-secret-key", base_url=server.openai_base_url, audit=False)
+        with pytest.raises(AuthenticationError) as info:
+            await create(client, model="gpt-4o", messages=user("hi"))
+        assert info.value.status_code == 401
+        assert "wrong-secret-key" not in str(info.value) + repr(info.value) + repr(client)
+        result = client.close()
+        if result is not None:
+            await result
+
+
+async def test_disconnect_mid_stream_raises_after_the_safe_prefix(make_client, fake_server: FakeLLMServer) -> None:
+    """A dropped connection mid-stream raises StreamDisconnectedError after what was already shown; no retry."""
+    fake_server.enqueue(Reply(chunks=["Hello ", "there ", "friend ", "of ", "mine."], disconnect_after=3))
+    stream = await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"), stream=True)
+    shown: list[str] = []
+    with pytest.raises(StreamDisconnectedError) as info:
+        await drain_text(stream, shown)
+    assert isinstance(info.value, ConnectionError)
+    assert "".join(shown).startswith("Hello there")
+    assert fake_server.request_count() == 1
+
+
+async def test_read_timeout_is_a_typed_timeout(make_client, fake_server: FakeLLMServer) -> None:
+    """A server slower than read_timeout raises ProviderTimeoutError (a builtin TimeoutError too)."""
+    slow = SentinelConfig(performance_config=PerformanceConfig(read_timeout=0.2, max_retries=0))
+    fake_server.enqueue(Reply(text="late", delay_before=1.0))
+    with pytest.raises(ProviderTimeoutError) as info:
+        await create(make_client(config=slow), model="gpt-4o", messages=user("hi"))
+    assert isinstance(info.value, TimeoutError)
+
+
+@pytest.mark.parametrize(
+    ("model", "messages", "fragment"),
+    [
+        ("", user("hi"), "model"),
+        ("gpt-4o", [], "must not be empty"),
+        ("gpt-4o", "hello", "list"),
+        ("gpt-4o", [{"role": "wizard", "content": "hi"}], "role"),
+        ("gpt-4o", [{"role": "user"}], "content is required"),
+        ("gpt-4o", [{"role": "user", "content": 42}], "string or a list"),
+        ("gpt-4o", [{"role": "tool", "content": "x"}], "tool_call_id"),
+    ],
+)
+async def test_invalid_input_is_rejected_before_any_request(
+    make_client, fake_server: FakeLLMServer, model: str, messages: object, fragment: str
+) -> None:
+    """Bad calls raise ValidationError naming the problem, and nothing is sent."""
+    with pytest.raises(ValidationError, match=fragment):
+        await create(make_client(), model=model, messages=messages)
+    assert fake_server.request_count() == 0
+
+
+def test_retry_after_parsing_covers_both_forms_and_garbage() -> None:
+    """Seconds, HTTP dates and retry-after-ms parse; nonsense is ignored rather than raised."""
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert parse_retry_after({"Retry-After": "3"}) == 3.0
+    assert parse_retry_after({"retry-after": format_datetime(now + timedelta(seconds=30))}, now=now) == 30.0
+    assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
+    assert parse_retry_after({"retry-after": "soon"}) is None
+    assert parse_retry_after({"x-ratelimit-reset-requests": "120ms"}) is None
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    """Exponential backoff with jitter stays within [cap/2, cap] and never exceeds max_delay."""
+    import random
+
+    policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=2.0)
+    err = ProviderError("x", provider="p", status_code=503)
+    rng = random.Random(1)
+    delays = [policy.delay(err, attempt, rng) for attempt in range(5)]
+    assert 0.25 <= delays[0] <= 0.5 and all(d <= 2.0 for d in delays) and delays[4] >= 1.0
+    assert policy.should_retry(err, 0, content_delivered=False)
+    assert not policy.should_retry(err, 0, content_delivered=True)
+    assert not policy.should_retry(ProviderError("x", provider="p", status_code=400), 0, content_delivered=False)
