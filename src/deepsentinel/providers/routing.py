@@ -35,11 +35,12 @@ from deepsentinel.errors import (
     ValidationError,
 )
 from deepsentinel.providers.anthropic import AnthropicAdapter
-from deepsentinel.providers.base import ChatAdapter
 from deepsentinel.providers.health import HealthTracker
 from deepsentinel.providers.openai import OpenAIAdapter
 
 ProviderKind = Literal["openai", "anthropic"]
+# Both implement base.ChatAdapter; named concretely because frozen dataclasses expose ``name`` read-only.
+Adapter = OpenAIAdapter | AnthropicAdapter
 
 _OPENAI_MODEL = re.compile(
     r"^(gpt-|chatgpt-|o\d|text-embedding-|dall-e|whisper|tts|omni-moderation|text-moderation|ft:gpt-|ft:o\d)"
@@ -99,7 +100,7 @@ class ProviderEntry:
         """The provider's model name for ``model`` (an alias, or the name itself)."""
         return self.model_aliases.get(model, model)
 
-    def adapter(self) -> ChatAdapter:
+    def adapter(self) -> Adapter:
         """The wire-format adapter for this provider."""
         if self.kind == "anthropic":
             if self.base_url:
@@ -140,7 +141,7 @@ class Router:
         """The configured providers by name, in configuration order."""
         return dict(self._providers)
 
-    def adapter(self, provider: str) -> ChatAdapter:
+    def adapter(self, provider: str) -> Adapter:
         """The adapter for a configured provider."""
         self._entry(provider)
         return self._adapters[provider]
