@@ -184,10 +184,15 @@ class StreamGuard:
 
     def _evaluate(self, findings: list[Finding]) -> tuple[Violation, ...]:
         """Policy decisions for new findings, with earlier findings in view for text-level escalation."""
-        combined = ScanResult(tuple(self._prior) + tuple(findings), self._offset + len(self._buffer))
-        first_new = findings[0].start
-        decision = evaluate_policies(self.policies, combined, self.location)
-        return tuple(v for v in decision.violations if v.start >= first_new)
+        # One finding at a time, each seeing only the findings before it: how the provider split the text
+        # then cannot change a decision (findings are rare, so the repeated evaluation is cheap).
+        out: list[Violation] = []
+        seen = list(self._prior)
+        for f in findings:
+            seen.append(f)
+            decision = evaluate_policies(self.policies, ScanResult(tuple(seen), f.end), self.location)
+            out.extend(v for v in decision.violations if v.start == f.start and v.end == f.end)
+        return tuple(out)
 
     def _remember(self, findings: list[Finding]) -> None:
         room = MAX_PRIOR_FINDINGS - len(self._prior)

@@ -1,0 +1,257 @@
+"""StreamGuard: streamed output equals whole-text anonymization, never leaks, and holds bounded text."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deepsentinel.detection.anonymizer import Anonymizer
+from deepsentinel.detection.engine import DetectionEngine, luhn_valid
+from deepsentinel.detection.findings import Category
+from deepsentinel.guard.stream_guard import StreamGuard
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy, evaluate_policies
+
+ENGINE = DetectionEngine()
+LOCATION = "choices[0].delta.content"
+KEY = b"test-key" * 4
+ALL = list(Category)
+
+
+def policy(name: str = "p", strategy: str = "placeholder", **actions: Action) -> CompliancePolicy:
+    """A policy with an explicit action per category (so no text-level escalation is involved)."""
+    chosen = {c: actions.get(c.name, Action.ANONYMIZE) for c in ALL}
+    return CompliancePolicy(name=name, category_actions=chosen, anonymization_strategy=strategy)  # type: ignore[arg-type]
+
+
+def card(rng: random.Random, sep: str) -> str:
+    body = "4" + "".join(rng.choice("0123456789") for _ in range(14))
+    check = next(d for d in "0123456789" if luhn_valid(body + d))
+    digits = body + check
+    return sep.join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
+def ssn(rng: random.Random) -> str:
+    return f"{rng.randint(1, 665):03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def email(rng: random.Random) -> str:
+    local = "".join(rng.choice("abcdefghij") for _ in range(rng.randint(1, 8)))
+    return f"{local}.{rng.choice(['x', 'yz'])}@{rng.choice(['example', 'mail'])}.{rng.choice(['com', 'org'])}"
+
+
+def secret(rng: random.Random) -> str:
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    if rng.random() < 0.5:
+        return "ghp_" + "".join(rng.choice(alnum) for _ in range(36))
+    return "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+
+
+WORDS = ["the", "order", "shipped", "today,", "please", "confirm.", "Thanks!", "card", "SSN", "mail", "key:", "(ok)"]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, list[str]]:
+    """Prose with embedded entities; returns the text and the raw values that must never be shown."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    parts: list[str] = []
+    values: list[str] = []
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["word", "word", "word", "card", "ssn", "email", "secret"]))
+        if kind == "word":
+            parts.append(rng.choice(WORDS))
+            continue
+        value = {"card": lambda: card(rng, rng.choice([" ", "-", ""])), "ssn": lambda: ssn(rng),
+                 "email": lambda: email(rng), "secret": lambda: secret(rng)}[kind]()
+        parts.append(value)
+        values.append(value)
+    text = "".join(p + draw(st.sampled_from([" ", " ", ", ", "\n", ". "])) for p in parts)
+    return text, values
+
+
+splits = st.lists(st.integers(min_value=1, max_value=10), min_size=1, max_size=30)
+
+
+def stream(guard: StreamGuard, text: str, sizes: list[int]) -> tuple[list[str], bool]:
+    """Feed ``text`` in pieces of the given sizes (cycled); return the released pieces and whether it blocked."""
+    pieces: list[str] = []
+    pos, i = 0, 0
+    while pos < len(text):
+        size = sizes[i % len(sizes)]
+        result = guard.feed(text[pos : pos + size])
+        pieces.append(result.text)
+        if result.blocked:
+            return pieces, True
+        pos, i = pos + size, i + 1
+    result = guard.flush()
+    pieces.append(result.text)
+    return pieces, result.blocked
+
+
+def detected(text: str, values: list[str]) -> list[str]:
+    """The embedded values the whole-text scan finds (whether the engine finds them is the engine's tests' job)."""
+    found = [text[f.start : f.end] for f in ENGINE.scan(text).findings]
+    hits = [v for v in values if any(v in f for f in found)]
+    assert len(hits) >= len(values) // 2, "the generator should mostly produce detectable values"
+    return hits
+
+
+def reference(text: str, policies: list[CompliancePolicy], anonymizer: Anonymizer) -> str:
+    """Non-streaming: scan the whole text, evaluate, cut at the first block, anonymize."""
+    decision = evaluate_policies(policies, ENGINE.scan(text), LOCATION)
+    block = next((v.start for v in decision.violations if v.action is Action.BLOCK), len(text))
+    spans = [v for v in decision.violations if v.action is Action.ANONYMIZE and v.end <= block]
+    return anonymizer.anonymize(text[:block], spans).text
+
+
+@pytest.mark.parametrize("strategy", ["placeholder", "mask", "redact", "hash"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=documents(), sizes=splits)
+def test_streamed_anonymization_equals_whole_text_and_never_leaks(
+    strategy: str, doc: tuple[str, list[str]], sizes: list[int]
+) -> None:
+    """Any split, any strategy: released text == whole-text anonymization, with no raw value in it."""
+    text, values = doc
+    policies = [policy(strategy=strategy)]
+    guard = StreamGuard(ENGINE, policies, anonymizer=Anonymizer(strategy, key=KEY))  # type: ignore[arg-type]
+    pieces, blocked = stream(guard, text, sizes)
+    output = "".join(pieces)
+    assert not blocked
+    assert output == reference(text, policies, Anonymizer(strategy, key=KEY))  # type: ignore[arg-type]
+    for value in detected(text, values):
+        assert value not in output
+
+
+@settings(max_examples=120, deadline=None)
+@given(doc=documents(), sizes=splits)
+def test_block_releases_only_the_safe_prefix(doc: tuple[str, list[str]], sizes: list[int]) -> None:
+    """Payment cards block, the rest is anonymized: the output is the reference prefix, and no value leaks."""
+    text, values = doc
+    policies = [policy(PCI=Action.BLOCK)]
+    guard = StreamGuard(ENGINE, policies, anonymizer=Anonymizer("redact"))
+    pieces, blocked = stream(guard, text, sizes)
+    output = "".join(pieces)
+    assert output == reference(text, policies, Anonymizer("redact"))
+    assert blocked == any(v.action is Action.BLOCK for v in evaluate_policies(policies, ENGINE.scan(text)).violations)
+    for value in detected(text, values):
+        assert value not in output
+    if blocked:
+        assert guard.feed("more text").text == "" and guard.feed("x").blocked
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=documents(), sizes=splits)
+def test_log_only_lets_everything_through(doc: tuple[str, list[str]], sizes: list[int]) -> None:
+    """With LOG actions the text is unchanged and each finding is reported once, at its stream offsets."""
+    text, _ = doc
+    policies = [policy(**{c.name: Action.LOG for c in ALL})]
+    guard = StreamGuard(ENGINE, policies)
+    reported = []
+    pos, i = 0, 0
+    out = []
+    while pos < len(text):
+        size = sizes[i % len(sizes)]
+        result = guard.feed(text[pos : pos + size])
+        out.append(result.text)
+        reported.extend(result.violations)
+        pos, i = pos + size, i + 1
+    last = guard.flush()
+    out.append(last.text)
+    reported.extend(last.violations)
+    assert "".join(out) == text
+    expected = evaluate_policies(policies, ENGINE.scan(text), LOCATION).violations
+    assert [(v.type, v.start, v.end, v.action) for v in reported] == [
+        (v.type, v.start, v.end, v.action) for v in expected
+    ]
+
+
+def test_card_split_across_deltas_is_blocked_before_any_digit_shows() -> None:
+    """The issue's example: ``4111 11`` + ``11 1111`` + ``1111 1111`` shows no digit, then blocks."""
+    guard = StreamGuard(ENGINE, [DEFAULT_POLICY])
+    released = [guard.feed(d) for d in ["My card is 4111 11", "11 1111", " 1111 1111", " thanks"]]
+    shown = "".join(r.text for r in released)
+    assert shown == "My card is "
+    final = guard.flush() if not guard.blocked else released[-1]
+    blocked = [v for r in [*released, final] for v in r.violations]
+    assert guard.blocked
+    assert [(v.type, v.start, v.end, v.action) for v in blocked] == [("CREDIT_CARD", 11, 30, Action.BLOCK)]
+
+
+def test_violation_offsets_count_from_the_stream_start() -> None:
+    """A finding late in a long stream reports offsets into the whole stream, not the current buffer."""
+    guard = StreamGuard(ENGINE, [policy()])
+    prefix = "word " * 500
+    for i in range(0, len(prefix), 7):
+        guard.feed(prefix[i : i + 7])
+    result = guard.feed("mail a@example.com now ")
+    found = result.violations or guard.flush().violations
+    assert [(v.type, v.start, v.end) for v in found] == [("EMAIL_ADDRESS", 2505, 2518)]
+    assert found[0].location == LOCATION
+
+
+def test_prose_is_released_at_once_except_the_last_word() -> None:
+    """Ordinary prose holds back at most the word still being written."""
+    guard = StreamGuard(ENGINE, [DEFAULT_POLICY])
+    assert guard.feed("Hello there, how are yo").text == "Hello there, how are "
+    assert guard.held == 2
+    assert guard.feed("u today? ").text == "you today? "
+
+
+def test_default_policy_strategy_is_used_without_an_anonymizer() -> None:
+    """Without an anonymizer, the deciding policy's anonymization_strategy applies."""
+    guard = StreamGuard(ENGINE, [policy(strategy="redact")])
+    out = guard.feed("write to jane@example.com please ").text + guard.flush().text
+    assert out == "write to [EMAIL_ADDRESS] please "
+
+
+def test_escalation_in_a_stream_is_prospective_and_split_independent() -> None:
+    """Many low-risk findings escalate later ones; the result is the same for any split."""
+    text = " ".join(f"u{i}@example.com" for i in range(8)) + " end"
+    outputs = set()
+    for size in (1, 3, 7, len(text)):
+        guard = StreamGuard(ENGINE, [DEFAULT_POLICY])
+        pieces, blocked = stream(guard, text, [size])
+        outputs.add(("".join(pieces), blocked))
+    assert len(outputs) == 1
+    ((output, blocked),) = outputs
+    assert blocked and output.startswith("u0@example.com")  # the first ones were only logged
+
+
+def test_feed_after_flush_is_an_error() -> None:
+    """A finished stream does not silently accept more text."""
+    guard = StreamGuard(ENGINE, [DEFAULT_POLICY])
+    guard.flush()
+    with pytest.raises(ValueError, match="after flush"):
+        guard.feed("x")
+
+
+def test_memory_stays_bounded_on_long_prose_and_digit_streams() -> None:
+    """Held text and kept context stay bounded however long the stream runs."""
+    guard = StreamGuard(ENGINE, [policy()])
+    rng = random.Random(7)
+    prose = "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 4000  # ~230 KB
+    worst = 0
+    for i in range(0, len(prose), 97):
+        guard.feed(prose[i : i + 97])
+        worst = max(worst, guard.held)
+        assert len(guard._context) <= guard.context_chars
+    assert worst <= 97 + 20
+    assert len(guard._prior) == 0
+    digits = guard_digits = StreamGuard(ENGINE, [policy(**{c.name: Action.LOG for c in ALL})])
+    for _ in range(3000):
+        digits.feed("".join(rng.choice("0123456789 ") for _ in range(50)))
+        assert guard_digits.held <= ENGINE.max_entity_length + 50
+
+
+def test_unterminated_private_key_cannot_grow_the_buffer_forever() -> None:
+    """An opened PEM block that never ends is held only up to the hold limit, then released in bounded steps."""
+    guard = StreamGuard(ENGINE, [policy()])
+    guard.feed("-----BEGIN RSA PRIVATE KEY-----\n")
+    released = 0
+    for _ in range(500):
+        released += len(guard.feed("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= " * 3).text)
+        assert guard.held <= guard.hold_limit + 111
+    assert released > 0
