@@ -45,12 +45,14 @@ class BatchWriter(Generic[T]):
         on_stop: Callable[[], None] | None = None,
         max_batch: int = 1000,
         max_pending: int = 10_000,
+        retry_delays: tuple[float, ...] = _RETRY_DELAYS,
         name: str = "deepsentinel-audit-writer",
     ) -> None:
         self._handler = handler
         self._on_stop = on_stop
         self.max_batch = max_batch
         self.max_pending = max_pending
+        self._retry_delays = retry_delays
         self._queue: queue.SimpleQueue[T | _Marker] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._start_lock = threading.Lock()
@@ -147,7 +149,7 @@ class BatchWriter(Generic[T]):
             self._write(late)
 
     def _write(self, batch: list[T]) -> None:
-        for attempt, delay in enumerate((0.0, *_RETRY_DELAYS)):
+        for attempt, delay in enumerate((0.0, *self._retry_delays)):
             if delay:
                 time.sleep(delay)
             try:
