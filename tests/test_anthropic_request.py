@@ -326,6 +326,13 @@ def test_image_parts_become_image_blocks() -> None:
     ]
 
 
+def test_jpg_media_type_is_normalised() -> None:
+    """image/jpg (which browsers and OpenAI accept) is sent as image/jpeg."""
+    part = {"type": "image_url", "image_url": {"url": "data:image/jpg;base64,/9j/"}}
+    block = body_for([{"role": "user", "content": [part]}])["messages"][0]["content"][0]
+    assert block["source"]["media_type"] == "image/jpeg"
+
+
 def test_pdf_file_part_becomes_a_document_block() -> None:
     """A PDF given as a data: URL becomes a base64 document block."""
     part = {"type": "file", "file": {"filename": "a.pdf", "file_data": "data:application/pdf;base64,JVBERi0="}}
@@ -338,6 +345,7 @@ def test_pdf_file_part_becomes_a_document_block() -> None:
     [
         {"type": "image_url", "image_url": {"url": "ftp://example.com/a.png"}},
         {"type": "image_url", "image_url": {}},
+        {"type": "image_url", "image_url": {"url": "data:image/bmp;base64,Qk0="}},
         {"type": "input_audio", "input_audio": {"data": "AAAA", "format": "wav"}},
         {"type": "file", "file": {"file_id": "file-abc"}},
     ],

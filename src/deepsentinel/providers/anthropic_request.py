@@ -71,6 +71,13 @@ _TRANSLATED = frozenset(
 )
 _ANTHROPIC_SERVICE_TIERS = frozenset({"auto", "standard_only"})
 _EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
+_IMAGE_MEDIA = {
+    "image/jpeg": "image/jpeg",
+    "image/jpg": "image/jpeg",  # a common misspelling OpenAI tolerates
+    "image/png": "image/png",
+    "image/gif": "image/gif",
+    "image/webp": "image/webp",
+}
 _DATA_URL = re.compile(r"^data:(?P<media>[\w.+-]+/[\w.+-]+)(?:;[\w=.+-]+)*;base64,(?P<data>.*)$", re.DOTALL)
 
 
@@ -233,7 +240,13 @@ def _part_block(part: Mapping[str, Any], where: str) -> dict[str, Any]:
     elif kind == "image_url":
         spec = part.get("image_url")
         url = spec.get("url") if isinstance(spec, Mapping) else spec
-        block = {"type": "image", "source": _source(url, where, "image")}
+        source = _source(url, where, "image")
+        if source["type"] == "base64":
+            media = _IMAGE_MEDIA.get(source["media_type"])
+            if media is None:
+                raise ValidationError(f"{where}: Anthropic takes JPEG, PNG, GIF or WebP images only")
+            source["media_type"] = media
+        block = {"type": "image", "source": source}
     elif kind == "file":
         spec = part.get("file")
         data = spec.get("file_data") if isinstance(spec, Mapping) else None
