@@ -10,16 +10,23 @@ Both clients are thin I/O shells over ``ClientCore``; they differ only in how th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal, overload
 
 import httpx2
+from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion
 
 from deepsentinel.audit.events import AuditSink
+from deepsentinel.audit.log import AuditLog
+from deepsentinel.audit.store import AuditStore
 from deepsentinel.config import SentinelConfig
 from deepsentinel.core import ClientCore
-from deepsentinel.errors import ProviderError
+from deepsentinel.endpoints import ProviderHealth, models_exchange, prepare_embeddings, usable_providers
+from deepsentinel.errors import ConfigurationError, DeepSentinelError, ProviderError
+from deepsentinel.metrics.collector import MetricsCollector
+from deepsentinel.metrics.monitor import ComplianceMonitor
 from deepsentinel.policy.policy import CompliancePolicy
 from deepsentinel.providers.transport import AsyncTransport, SyncTransport
 from deepsentinel.streaming import AsyncStream, Stream
@@ -97,6 +104,94 @@ class AsyncCompletions:
         raise AssertionError("unreachable: a call always has at least one target")
 
 
+class Embeddings:
+    """``client.embeddings``: inputs are checked like prompts before they are sent."""
+
+    def __init__(self, client: SentinelClient) -> None:
+        self._client = client
+
+    def create(self, *, model: str, input: Any, **params: Any) -> CreateEmbeddingResponse:
+        """Create embeddings; raises ``ComplianceViolationError`` (nothing sent) when a policy blocks an input."""
+        core, transport = self._client._core, self._client._transport
+        prepared = prepare_embeddings(core, model, input, params)
+        ex = prepared.exchange
+        try:
+            body, seconds = transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+        except Exception as exc:
+            prepared.call.finish_with_error(exc)
+            raise
+        return prepared.finish(body, seconds)
+
+
+class AsyncEmbeddings:
+    """``client.embeddings`` of the async client."""
+
+    def __init__(self, client: AsyncSentinelClient) -> None:
+        self._client = client
+
+    async def create(self, *, model: str, input: Any, **params: Any) -> CreateEmbeddingResponse:
+        """Create embeddings; see ``Embeddings.create``."""
+        core, transport = self._client._core, self._client._transport
+        prepared = prepare_embeddings(core, model, input, params)
+        ex = prepared.exchange
+        try:
+            body, seconds = await transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+        except Exception as exc:
+            prepared.call.finish_with_error(exc)
+            raise
+        return prepared.finish(body, seconds)
+
+
+class Models:
+    """``client.models``: listings merged across the configured providers."""
+
+    def __init__(self, client: SentinelClient) -> None:
+        self._client = client
+
+    def list(self, *, provider: str | None = None) -> list[Model]:
+        """Every model of every provider with a key or URL (or of ``provider`` only)."""
+        core, transport = self._client._core, self._client._transport
+        models: list[Model] = []
+        for name in usable_providers(core, provider):
+            ex, parse = models_exchange(core, name)
+            body, _ = transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+            models.extend(parse(body))
+        return models
+
+    def retrieve(self, model: str, *, provider: str | None = None) -> Model:
+        """One model's description, from the provider the model routes to."""
+        core, transport = self._client._core, self._client._transport
+        target = core.router.select(model, provider=provider, fallbacks=[])[0]
+        ex, parse = models_exchange(core, target.provider, target.model)
+        body, _ = transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+        return parse(body)  # type: ignore[no-any-return]
+
+
+class AsyncModels:
+    """``client.models`` of the async client."""
+
+    def __init__(self, client: AsyncSentinelClient) -> None:
+        self._client = client
+
+    async def list(self, *, provider: str | None = None) -> list[Model]:
+        """Every model of every provider with a key or URL (or of ``provider`` only)."""
+        core, transport = self._client._core, self._client._transport
+        models: list[Model] = []
+        for name in usable_providers(core, provider):
+            ex, parse = models_exchange(core, name)
+            body, _ = await transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+            models.extend(parse(body))
+        return models
+
+    async def retrieve(self, model: str, *, provider: str | None = None) -> Model:
+        """One model's description, from the provider the model routes to."""
+        core, transport = self._client._core, self._client._transport
+        target = core.router.select(model, provider=provider, fallbacks=[])[0]
+        ex, parse = models_exchange(core, target.provider, target.model)
+        body, _ = await transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+        return parse(body)  # type: ignore[no-any-return]
+
+
 class Chat:
     def __init__(self, completions: Completions | AsyncCompletions) -> None:
         self.completions = completions
@@ -133,6 +228,25 @@ class _ClientBase:
     def policies(self) -> tuple[CompliancePolicy, ...]:
         return self._core.policies
 
+    @property
+    def audit(self) -> AuditLog:
+        """The audit trail of this client's store: ``list``, ``report``, ``verify``, ``prune``, ``export_jsonl``."""
+        store = self._core.store
+        if not isinstance(store, AuditStore):
+            raise ConfigurationError("this client has no queryable audit store (audit=False or a custom sink)")
+        store.flush()
+        return AuditLog(store)
+
+    @property
+    def metrics(self) -> MetricsCollector:
+        """Counters and latency histograms; ``snapshot()`` for humans, ``to_prometheus()`` for scrapers."""
+        return self._core.metrics
+
+    @property
+    def monitor(self) -> ComplianceMonitor:
+        """Real-time hooks: ``client.monitor.on("violation_detected", fn)``."""
+        return self._core.monitor
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(providers={list(self._core.router.providers)}, policies={[p.name for p in self.policies]})"
 
@@ -148,6 +262,20 @@ class SentinelClient(_ClientBase):
         super().__init__(*args, **kwargs)
         self._transport = SyncTransport(self._core.performance, http_client)
         self.chat = Chat(Completions(self))
+        self.embeddings = Embeddings(self)
+        self.models = Models(self)
+
+    def health_check(self) -> dict[str, ProviderHealth]:
+        """Reachability and latency of every provider with a key or URL (a model listing per provider)."""
+        core, results = self._core, {}
+        for name in usable_providers(core):
+            ex, _ = models_exchange(core, name)
+            try:
+                _, seconds = self._transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+                results[name] = ProviderHealth(name, True, seconds * 1000.0)
+            except DeepSentinelError as exc:
+                results[name] = ProviderHealth(name, False, error=str(exc))
+        return results
 
     def close(self) -> None:
         """Release pooled connections and flush the audit trail; safe to call twice."""
@@ -168,6 +296,23 @@ class AsyncSentinelClient(_ClientBase):
         super().__init__(*args, **kwargs)
         self._transport = AsyncTransport(self._core.performance, http_client)
         self.chat = Chat(AsyncCompletions(self))
+        self.embeddings = AsyncEmbeddings(self)
+        self.models = AsyncModels(self)
+
+    async def health_check(self) -> dict[str, ProviderHealth]:
+        """Reachability and latency of every provider with a key or URL, checked concurrently."""
+        core = self._core
+
+        async def probe(name: str) -> ProviderHealth:
+            ex, _ = models_exchange(core, name)
+            try:
+                _, seconds = await self._transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
+                return ProviderHealth(name, True, seconds * 1000.0)
+            except DeepSentinelError as exc:
+                return ProviderHealth(name, False, error=str(exc))
+
+        names = usable_providers(core)
+        return dict(zip(names, await asyncio.gather(*(probe(n) for n in names)), strict=True))
 
     async def close(self) -> None:
         """Release pooled connections and flush the audit trail; safe to call twice."""

@@ -14,17 +14,22 @@ from typing import Any
 
 from openai.types.chat import ChatCompletion
 
-from deepsentinel.audit.events import AuditSink, MemorySink
+from deepsentinel.audit.composite import CompositeSink
+from deepsentinel.audit.events import AuditSink
+from deepsentinel.audit.resolve import resolve_audit_sink
 from deepsentinel.calls import CallRecord
 from deepsentinel.compliance import Compliance
 from deepsentinel.config import PerformanceConfig, SentinelConfig, env_settings
 from deepsentinel.detection.engine import DetectionEngine, default_engine
 from deepsentinel.errors import ConfigurationError, ValidationError
 from deepsentinel.messages import validate_chat_args
+from deepsentinel.metrics.collector import MetricsCollector
+from deepsentinel.metrics.monitor import ComplianceMonitor
+from deepsentinel.metrics.otel import OTelSink
 from deepsentinel.policy.policy import CompliancePolicy, coerce_policies
 from deepsentinel.providers.base import ChatAdapter, ChatRequest, HttpRequest
-from deepsentinel.providers.retry import RetryPolicy
 from deepsentinel.providers.registry import router_from_config
+from deepsentinel.providers.retry import RetryPolicy
 from deepsentinel.providers.routing import Target, is_fallback_worthy
 from deepsentinel.providers.transport import retry_policy
 from deepsentinel.streaming import StreamSession
@@ -100,7 +105,14 @@ class ClientCore:
             self.policies, self.engine, key=key, deanonymize=self.config.deanonymize_responses
         )
         self.audit_setting: bool | str | AuditSink = self.config.audit if audit is None else audit
-        self.sink: AuditSink | None = _sink_for(self.audit_setting)
+        self.store = resolve_audit_sink(self.audit_setting, key=key)
+        self.metrics = MetricsCollector()
+        self.monitor = ComplianceMonitor()
+        sinks: list[AuditSink] = [s for s in (self.store, self.metrics, self.monitor) if s is not None]
+        otel = OTelSink()
+        if otel.available:
+            sinks.append(otel)
+        self.sink: AuditSink | None = CompositeSink(*sinks)
         self.router = router_from_config(self.config)
 
     def close(self) -> None:
@@ -192,15 +204,6 @@ class ClientCore:
             include_usage=chat.include_usage,
             provider=target.provider,
         )
-
-
-def _sink_for(setting: bool | str | AuditSink) -> AuditSink | None:
-    """The audit sink a setting asks for: off, the default store, a store at a path, or the caller's sink."""
-    if setting is False:
-        return None
-    if not isinstance(setting, (bool, str)):
-        return setting
-    return MemorySink()
 
 
 def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:

@@ -18,7 +18,6 @@ from typing import Any
 import httpx2
 from openai.types.chat import ChatCompletionChunk
 
-from deepsentinel.audit.events import Outcome
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import DeepSentinelError, StreamDisconnectedError
 from deepsentinel.guard.chunk_guard import ChunkGuard

@@ -18,7 +18,7 @@ class Action(str, Enum):
         return _ORDER[self]
 
     @classmethod
-    def strictest(cls, actions: "list[Action] | tuple[Action, ...]") -> "Action":
+    def strictest(cls, actions: list[Action] | tuple[Action, ...]) -> Action:
         return max(actions, key=lambda a: a.strictness, default=cls.ALLOW)
 
 

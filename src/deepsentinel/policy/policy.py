@@ -108,7 +108,7 @@ class CompliancePolicy(BaseModel):
                 for i, a in enumerate(actions)
             ]
         violations = tuple(
-            Violation.of(f, a, self.name, location) for f, a in zip(relevant, actions) if a is not Action.ALLOW
+            Violation.of(f, a, self.name, location) for f, a in zip(relevant, actions, strict=True) if a is not Action.ALLOW
         )
         return Decision(Action.strictest(actions), violations, risk, (self.name,))
 

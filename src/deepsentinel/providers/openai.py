@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pydantic
+from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from deepsentinel.errors import ProviderError
@@ -97,9 +99,32 @@ class OpenAIAdapter:
     def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser:
         return OpenAIStreamParser(self.name)
 
-    # Embeddings and models share the wire format's envelope; the client resources use these.
-    def build_get(self, path: str) -> HttpRequest:
-        return HttpRequest("GET", self.url(path), self._headers())
+    def build_embeddings_request(self, body: Mapping[str, Any]) -> HttpRequest:
+        return HttpRequest("POST", self.url("/embeddings"), self._headers(), dict(body))
 
-    def build_post(self, path: str, body: Mapping[str, Any]) -> HttpRequest:
-        return HttpRequest("POST", self.url(path), self._headers(), dict(body))
+    def parse_embeddings_response(self, body: bytes) -> CreateEmbeddingResponse:
+        try:
+            return CreateEmbeddingResponse.model_validate(load_json(body, self.name))
+        except pydantic.ValidationError as exc:
+            raise ProviderError("provider returned a malformed embeddings response", provider=self.name) from exc
+
+    def build_models_request(self) -> HttpRequest:
+        return HttpRequest("GET", self.url("/models"), self._headers())
+
+    def build_model_request(self, model_id: str) -> HttpRequest:
+        return HttpRequest("GET", self.url("/models/" + quote(model_id, safe="")), self._headers())
+
+    def parse_models_response(self, body: bytes) -> list[Model]:
+        payload = load_json(body, self.name)
+        if not isinstance(payload, Mapping) or not isinstance(payload.get("data"), list):
+            raise ProviderError("provider returned a malformed model list", provider=self.name)
+        return [self.parse_model(item) for item in payload["data"]]
+
+    def parse_model_response(self, body: bytes) -> Model:
+        return self.parse_model(load_json(body, self.name))
+
+    def parse_model(self, item: Any) -> Model:
+        try:
+            return Model.model_validate(item)
+        except pydantic.ValidationError as exc:
+            raise ProviderError("provider returned a malformed model", provider=self.name) from exc
