@@ -124,8 +124,15 @@ def test_missing_key_is_a_configuration_error_without_any_key() -> None:
     assert router.select("gpt-4o") == [Target("openai", "gpt-4o")]  # an unused keyless entry is fine
     with pytest.raises(ConfigurationError) as info:
         router.select("claude-3-haiku")
-    assert "'anthropic'" in str(info.value) and "API key" in str(info.value)
+    assert "'anthropic'" in str(info.value) and "ANTHROPIC_API_KEY" in str(info.value)
     assert OPENAI_KEY not in str(info.value)
+
+
+def test_missing_key_on_a_named_provider_points_at_its_config() -> None:
+    """A configured provider without its key says where the key goes."""
+    router = Router([ProviderEntry("azure", api_key=None, base_url="https://x.example", requires_key=True)])
+    with pytest.raises(ConfigurationError, match="'azure' has no API key: set api_key in its ProviderConfig"):
+        router.select("gpt-4o")
 
 
 def test_requires_key_defaults_and_override() -> None:

@@ -46,6 +46,11 @@ _OPENAI_MODEL = re.compile(
     r"^(gpt-|chatgpt-|o\d|text-embedding-|dall-e|whisper|tts|omni-moderation|text-moderation|ft:gpt-|ft:o\d)"
 )
 _ANTHROPIC_MODEL = re.compile(r"^claude-")
+# The built-in providers take their keys from client arguments or the environment.
+_KEY_HINTS = {
+    "openai": "pass openai_api_key= or set OPENAI_API_KEY",
+    "anthropic": "pass anthropic_api_key= or set ANTHROPIC_API_KEY",
+}
 
 
 def infer_provider(model: str) -> ProviderKind | None:
@@ -215,9 +220,9 @@ class Router:
     def _check_key(self, name: str) -> None:
         entry = self._providers[name]
         if entry.needs_key and not entry.api_key:
+            hint = _KEY_HINTS.get(name, "set api_key in its ProviderConfig")
             raise ConfigurationError(
-                f"provider {name!r} has no API key: set api_key in its configuration "
-                f"(configured providers: {self._names()})"
+                f"provider {name!r} has no API key: {hint} (configured providers: {self._names()})"
             )
 
     def _names(self) -> str:
