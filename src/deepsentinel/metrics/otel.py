@@ -78,7 +78,7 @@ class OTelSink:
     @property
     def available(self) -> bool:
         """True when spans can be emitted (a tracer was given, or opentelemetry is importable)."""
-        return self._tracer is not _UNSET or self._module() is not None
+        return self._get_tracer() is not None
 
     def _get_tracer(self) -> Any:
         if self._tracer is _UNSET:
