@@ -99,6 +99,9 @@ class ChunkGuard:
         if not chunk.choices:
             return GuardedChunks((chunk,))
         self._template = chunk
+        fast = self._fast_content(chunk)
+        if fast is not None:
+            return fast
         outs: list[_ChoiceOut] = []
         for choice in chunk.choices:
             out = self._guard_choice(choice)
@@ -143,6 +146,39 @@ class ChunkGuard:
         choices = [c for o in outs if (c := o.text_choice(with_finish=False)) is not None]
         chunks = (self._template.model_copy(update={"choices": choices, "usage": None}),) if choices else ()
         return GuardedChunks(chunks, self.error)
+
+    def _fast_content(self, chunk: ChatCompletionChunk) -> GuardedChunks | None:
+        """The common case (one choice, content only, no finish_reason) without the general bookkeeping."""
+        if len(chunk.choices) != 1:
+            return None
+        choice = chunk.choices[0]
+        delta = choice.delta
+        if (
+            not delta.content
+            or choice.finish_reason is not None
+            or delta.refusal is not None
+            or delta.tool_calls is not None
+            or delta.function_call is not None
+        ):
+            return None
+        key = (choice.index, CONTENT, 0)
+        active = self._active.get(choice.index)
+        if active is not None and active != key:
+            return None
+        self._active[choice.index] = key
+        result = self._guard(key).feed(delta.content)
+        if result.violations:
+            self.violations.extend(result.violations)
+        if result.blocked:
+            self.error = block_error([v for v in result.violations if v.action is Action.BLOCK], "response")
+        elif result.text == delta.content:
+            return GuardedChunks((chunk,))
+        if not result.text and not _has_meta(delta):
+            return GuardedChunks((), self.error)
+        new_choice = choice.model_copy(
+            update={"delta": delta.model_copy(update={"content": result.text}), "logprobs": None}
+        )
+        return GuardedChunks((chunk.model_copy(update={"choices": [new_choice]}),), self.error)
 
     # -- one choice -------------------------------------------------------------------------------------
 

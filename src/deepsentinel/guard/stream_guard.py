@@ -83,7 +83,7 @@ class StreamGuard:
         location: str = "choices[0].delta.content",
         direction: str = "response",
         restore: Vault | None = None,
-        context_chars: int = DEFAULT_CONTEXT_CHARS,
+        context_chars: int | None = None,
     ) -> None:
         if not policies:
             raise ValueError("StreamGuard needs at least one policy")
@@ -94,6 +94,9 @@ class StreamGuard:
         self.location = location
         self.direction = direction
         self.restore = restore
+        if context_chars is None:
+            # Enough released text for the engine's look-behind context words, plus slack for word boundaries.
+            context_chars = max(DEFAULT_CONTEXT_CHARS, int(getattr(engine, "context_window", 0)) + 16)
         self.context_chars = context_chars
         self.hold_limit = max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length)
         self._anonymizers: dict[str, Anonymizer] = {}
