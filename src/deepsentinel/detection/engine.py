@@ -1,163 +1,266 @@
 """The detection engine: scans text for sensitive entities. Pure and I/O-free.
 
-This is the first, deliberately small engine (SSN, payment cards, email, phone, common secrets). It fixes the
-contract the rest of DeepSentinel relies on:
+Contract (the SDK, the stream guard and the policy layer rely on it):
 
-* ``scan(text) -> ScanResult``: findings with offsets into ``text``, overlaps resolved, sorted by start.
+* ``scan(text) -> ScanResult``: findings with offsets into the *original* ``text``, overlaps resolved, sorted.
 * ``safe_boundary(text) -> int``: an index ``k`` such that, for any continuation ``more``, the findings of
   ``scan(text + more)`` that start before ``k`` are exactly the findings of ``scan(text)`` that start before
-  ``k``. The stream guard releases ``text[:k]`` and holds back the rest.
+  ``k``, and end at or before it (see :mod:`deepsentinel.detection.boundary`).
+
+How a scan runs, and why it is fast:
+
+1. the text is normalised (a no-op for ASCII; see :mod:`~deepsentinel.detection.normalizer`);
+2. one RE2 set of every pattern (look-arounds stripped) and of the context words of context-only patterns
+   tells, in a single linear pass, which patterns can match at all. A 2 KB prompt without findings costs that
+   one pass;
+3. only those patterns run with Python ``re`` (look-arounds restored, all quantifiers bounded), and each
+   candidate goes through its validator and context check (:class:`PatternRecognizer`);
+4. overlapping findings are resolved: higher risk, then longer span, then earlier start.
+
+Without ``google-re2`` every pattern runs (same results, slower). Results are cached per text
+(:class:`ScanCache`), so a conversation's history is not rescanned on every turn.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from deepsentinel.detection.findings import Category, Finding, ScanResult, Severity
+from deepsentinel.detection.boundary import trailing_boundary
+from deepsentinel.detection.cache import CacheInfo, ScanCache
+from deepsentinel.detection.findings import Finding, ScanResult
+from deepsentinel.detection.ner import NameDetector, load_name_detector
+from deepsentinel.detection.normalizer import normalize
+from deepsentinel.detection.pattern_matcher import PatternMatcher
+from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
+from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
 
+try:
+    import re2
+except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallback keeps results identical
+    re2 = None
 
-def luhn_valid(digits: str) -> bool:
-    """The Luhn (mod 10) check used by payment card numbers."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+__all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
-
-def _digits(s: str) -> str:
-    return "".join(ch for ch in s if ch.isdigit())
-
-
-def _valid_ssn(value: str) -> bool:
-    d = _digits(value)
-    area, group, serial = d[:3], d[3:5], d[5:]
-    return not (area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000")
-
-
-def _valid_card(value: str) -> bool:
-    d = _digits(value)
-    return 13 <= len(d) <= 19 and luhn_valid(d) and len(set(d)) > 1
+# Characters in a regex that can let a custom pattern span whitespace (which safe_boundary must then respect).
+_FREE_FORM = re.compile(r"\\s|\\W|\\S|\.|\[\^| ")
 
 
 @dataclass(frozen=True)
-class PatternEntity:
-    """An entity recognised by a regular expression and an optional validator."""
+class _Step:
+    """One pattern of one recognizer, with its ids in the prefilter set (-1: not in the set, always run)."""
 
-    type: str
-    category: Category
-    severity: Severity
-    pattern: re.Pattern[str]
-    confidence: float
-    validator: Callable[[str], bool] | None = None
-    max_length: int = 64
+    recognizer: PatternRecognizer
+    pattern: Pattern
+    regex: re.Pattern[str]
+    gate: int
+    context_gate: int
 
 
-_SEP = r"[ \-.]?"
-FIRST_ENTITIES: tuple[PatternEntity, ...] = (
-    PatternEntity(
-        "US_SSN", Category.PII, Severity.CRITICAL,
-        re.compile(r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])"), 0.95, _valid_ssn, 11,
-    ),
-    PatternEntity(
-        "CREDIT_CARD", Category.PCI, Severity.CRITICAL,
-        re.compile(r"(?<![\d-])\d(?:[ \-]?\d){12,18}(?![\d-])"), 0.95, _valid_card, 40,
-    ),
-    PatternEntity(
-        "EMAIL_ADDRESS", Category.PII, Severity.LOW,
-        re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"), 0.9, None, 254,
-    ),
-    PatternEntity(
-        "PHONE_NUMBER", Category.PII, Severity.LOW,
-        re.compile(r"(?<![\w-])(?:\+?1[ .\-]?)?\(?\d{3}\)?[ .\-]?\d{3}[ .\-]\d{4}(?![\w-])"), 0.7, None, 20,
-    ),
-    PatternEntity(
-        "AWS_ACCESS_KEY", Category.SECRET, Severity.CRITICAL,
-        re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), 0.95, None, 20,
-    ),
-    PatternEntity(
-        "GITHUB_TOKEN", Category.SECRET, Severity.CRITICAL,
-        re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b"), 0.95, None, 260,
-    ),
-    PatternEntity(
-        "OPENAI_API_KEY", Category.SECRET, Severity.CRITICAL,
-        re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{20,200}"), 0.9, None, 210,
-    ),
-    PatternEntity(
-        "PRIVATE_KEY", Category.SECRET, Severity.CRITICAL,
-        re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]{0,8000}?-----END [A-Z ]*PRIVATE KEY-----"),
-        0.99, None, 8100,
-    ),
-)
+class _Prefilter:
+    """An RE2 set over all pattern bodies and context words: which steps can match this text at all."""
 
-# Characters that can continue a sensitive value; a stream tail made of these may still grow into one.
-_ENTITY_CHARS = re.compile(r"[A-Za-z0-9._%+@\-()/=:]")
-_PEM_OPEN = "-----BEGIN"
+    def __init__(self, expressions: list[str]) -> None:
+        self.ids: list[int] = []
+        self._set = None
+        if re2 is None:
+            self.ids = [-1] * len(expressions)
+            return
+        options = re2.Options()
+        options.max_mem = 64 << 20
+        # The set never needs submatches; dropping them keeps the DFA small.
+        options.never_capture = True
+        rset = re2.Set.SearchSet(options)
+        for expression in expressions:
+            try:
+                self.ids.append(rset.Add(expression))
+            except re2.error:
+                self.ids.append(-1)  # not RE2 syntax (a custom pattern with look-arounds): always run
+        if any(i >= 0 for i in self.ids):
+            rset.Compile()
+            self._set = rset
+
+    def match(self, text: str) -> frozenset[int]:
+        if self._set is None:
+            return frozenset()
+        return frozenset(self._set.Match(text) or ())
 
 
 class DetectionEngine:
-    """Scans text with a catalogue of entities and resolves overlapping findings."""
+    """Scans text with a catalog of recognizers.
 
-    def __init__(self, entities: Iterable[PatternEntity] = FIRST_ENTITIES) -> None:
-        self.entities = tuple(entities)
-        self.max_entity_length = max((e.max_length for e in self.entities), default=0)
+    >>> engine = DetectionEngine(custom_patterns={"employee_id": r"EMP\\d{6}"})
+    >>> engine.scan("badge EMP123456").types()
+    ['EMPLOYEE_ID']
+
+    ``recognizers`` defaults to the full built-in catalog; ``custom_patterns`` (name -> regex) and ``matcher``
+    add custom entities. ``names`` turns on PERSON detection with spaCy: ``None`` uses it when installed.
+    ``min_confidence`` drops weaker candidates. ``cache_size`` bounds the per-text result cache (0: off).
+    """
+
+    def __init__(
+        self,
+        recognizers: Iterable[PatternRecognizer] | None = None,
+        *,
+        custom_patterns: Mapping[str, str] | None = None,
+        matcher: PatternMatcher | None = None,
+        names: bool | None = False,
+        min_confidence: float = 0.5,
+        cache_size: int = 1024,
+    ) -> None:
+        base = tuple(BUILTIN_RECOGNIZERS if recognizers is None else recognizers)
+        custom = PatternMatcher.from_mapping(custom_patterns or {}).recognizers
+        if matcher is not None:
+            custom += matcher.recognizers
+        self.recognizers: tuple[PatternRecognizer, ...] = base + custom
+        self._base = base
+        self._custom = custom
+        self.min_confidence = min_confidence
+        self._names_wanted = names
+        self._names: NameDetector | None = None
+        self._names_resolved = names is False
+        self._cache = ScanCache(cache_size) if cache_size > 0 else None
+        self._steps, self._prefilter = self._plan()
+        single_token = [r.max_length for r in self.recognizers if r.entity != "PRIVATE_KEY"]
+        self.max_entity_length: int = max((r.max_length for r in self.recognizers), default=0)
+        self._max_token = max(single_token, default=0)
+        self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
+        self._free_form = max((r.max_length for r in custom
+                               if any(_FREE_FORM.search(p.body) for p in r.patterns)), default=0)
+
+    def _plan(self) -> tuple[tuple[_Step, ...], _Prefilter]:
+        expressions: list[str] = []
+        context_ids: dict[int, int] = {}
+        raw: list[tuple[PatternRecognizer, Pattern, re.Pattern[str], int, int]] = []
+        for rec in self.recognizers:
+            for pattern, regex in zip(rec.patterns, rec.compiled, strict=True):
+                expressions.append(pattern.prefilter)
+                gate = len(expressions) - 1
+                ctx = -2
+                if pattern.requires_context:
+                    if id(rec) not in context_ids:
+                        expressions.append(context_regex(rec.context))
+                        context_ids[id(rec)] = len(expressions) - 1
+                    ctx = context_ids[id(rec)]
+                raw.append((rec, pattern, regex, gate, ctx))
+        prefilter = _Prefilter(expressions)
+        steps = tuple(
+            _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2)
+            for rec, pattern, regex, gate, ctx in raw
+        )
+        return steps, prefilter
+
+    def with_custom_patterns(self, patterns: Mapping[str, str]) -> DetectionEngine:
+        """This engine plus custom patterns (a name given twice takes the new regex); ``self`` when empty."""
+        if not patterns:
+            return self
+        matcher = PatternMatcher()
+        for rec in self._custom:
+            matcher.add(rec)
+        for name, regex in patterns.items():
+            matcher.register(name, regex)
+        return DetectionEngine(self._base, matcher=matcher, names=self._names_wanted,
+                               min_confidence=self.min_confidence,
+                               cache_size=self._cache.maxsize if self._cache else 0)
+
+    @property
+    def entities(self) -> frozenset[str]:
+        """Entity types this engine can report."""
+        names = {"PERSON"} if self._name_detector() is not None else set()
+        return frozenset({r.entity for r in self.recognizers} | names)
 
     def scan(self, text: str) -> ScanResult:
-        """Find every sensitive value in ``text``."""
+        """Find every sensitive value in ``text`` (cached per text content)."""
+        if self._cache is None:
+            return self._scan(text)
+        key = self._cache.key(text)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        result = self._scan(text)
+        self._cache.put(key, result)
+        return result
+
+    def cache_info(self) -> CacheInfo:
+        """Hit and miss counters of the per-text cache."""
+        return self._cache.info() if self._cache else CacheInfo(0, 0, 0, 0)
+
+    def _scan(self, text: str) -> ScanResult:
+        started = time.perf_counter_ns()
+        norm = normalize(text)
+        t = norm.text
+        active = self._prefilter.match(t)
         found: list[Finding] = []
-        for entity in self.entities:
-            for m in entity.pattern.finditer(text):
-                value = m.group(0)
-                if entity.validator is not None and not entity.validator(value):
+        min_conf = self.min_confidence
+        for step in self._steps:
+            if step.gate >= 0 and step.gate not in active:
+                continue
+            if step.context_gate >= 0 and step.context_gate not in active:
+                continue
+            rec, pattern = step.recognizer, step.pattern
+            for m in step.regex.finditer(t):
+                s, e = m.span(pattern.group)
+                if s >= e:
                     continue
-                found.append(
-                    Finding(entity.type, entity.category, m.start(), m.end(), entity.confidence,
-                            entity.severity, "pattern")
-                )
-        return ScanResult(tuple(resolve_overlaps(found)), len(text))
+                confidence = rec.confidence(pattern, t, s, t[s:e])
+                if confidence < min_conf:
+                    continue
+                found.append(Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
+                                     round(confidence, 4), rec.severity, rec.detector))
+        detector = self._name_detector()
+        if detector is not None:
+            for span in detector.find(t):
+                found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
+                                     norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
+        elapsed = (time.perf_counter_ns() - started) / 1000
+        return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
+
+    def _name_detector(self) -> NameDetector | None:
+        if not self._names_resolved:
+            self._names = load_name_detector()
+            self._names_resolved = True
+        return self._names
 
     def safe_boundary(self, text: str) -> int:
-        """Index up to which ``text`` is final: no later text can change findings that start before it."""
-        pem = text.rfind(_PEM_OPEN)
-        if pem != -1 and "PRIVATE KEY-----" not in text[pem + 10 :].split("-----END", 1)[-1]:
-            return pem
-        limit = max(0, len(text) - self.max_entity_length)
-        i = len(text)
-        # Walk back over the trailing run that could still be part of an entity. Single spaces between
-        # entity characters are kept in the run because cards and phone numbers use them as separators.
-        while i > limit:
-            ch = text[i - 1]
-            if _ENTITY_CHARS.match(ch) or (ch == " " and i >= 2 and text[i - 2].isdigit()):
-                i -= 1
-                continue
-            break
-        return i
+        """Index up to which ``text`` is final: later text cannot change findings that start before it."""
+        norm = normalize(text)
+        k = trailing_boundary(norm.text, self._max_token, self._pem_max,
+                              sentence=self._name_detector() is not None, free_form=self._free_form)
+        return norm.original_index(k)
+
+    def __repr__(self) -> str:
+        return f"DetectionEngine({len(self.recognizers)} recognizers)"
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Keep the strongest of overlapping findings: higher risk, then longer span, then earlier start."""
+    if len(findings) < 2:
+        return list(findings)
     ranked = sorted(findings, key=lambda f: (-f.risk, -(f.end - f.start), f.start))
-    kept: list[Finding] = []
+    starts: list[int] = []
+    kept: list[Finding] = []  # sorted by start, pairwise disjoint
     for f in ranked:
-        if all(f.end <= k.start or f.start >= k.end for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: (f.start, f.end))
+        i = bisect.bisect_left(starts, f.start)
+        if i > 0 and kept[i - 1].end > f.start:
+            continue
+        if i < len(kept) and kept[i].start < f.end:
+            continue
+        starts.insert(i, f.start)
+        kept.insert(i, f)
+    return kept
 
 
 _DEFAULT: DetectionEngine | None = None
 
 
 def default_engine() -> DetectionEngine:
-    """The shared engine with the built-in catalogue (built once, lazily; it is immutable)."""
+    """The shared engine with the built-in catalog (built once, lazily; immutable apart from its cache)."""
     global _DEFAULT
     if _DEFAULT is None:
-        _DEFAULT = DetectionEngine()
+        _DEFAULT = DetectionEngine(names=None)
     return _DEFAULT
 
 

@@ -1,0 +1,101 @@
+"""Where a growing text (a streamed answer) can be cut without ever revising a finding.
+
+``safe_boundary(text)`` returns ``k`` such that, for any continuation ``more``, the findings of
+``scan(text + more)`` that start before ``k`` are exactly those of ``scan(text)`` that start before ``k``, and
+all of them end at or before ``k``. ``text[:k]`` can be released (and anonymized) now.
+
+Why this holds: detection is local. Normalisation is per character; context words are only looked for
+*before* a candidate; every pattern is bounded. So only a candidate that touches the end of ``text`` can change
+when more text arrives, and we hold back from the start of any such candidate:
+
+1. the trailing token (letters, digits and ``._%+@-:/=()#~``), bounded by the longest single-token entity;
+2. earlier short tokens joined to it by one or two spaces or a line break when both look like groups of a
+   number (digits, or short upper-case groups as in IBANs): ``4111 1111 1111 11``, ``GB82 WEST 1234``;
+3. an opened ``-----BEGIN ...`` block that has no matching ``-----END`` line yet (bounded by its max length);
+4. multi-word entities that may still be incomplete: a house number and the capitalised words after it (street
+   addresses), a date in words (``March 3, 19``), and the last word before a spelled-out ``at`` (``jane at
+   example dot``). Since any word followed by a space may become ``jane at example dot com``, a text ending in
+   a space holds back its last word;
+5. custom patterns able to match whitespace: their max length; a named-entity detector: the current sentence.
+
+For ordinary prose that is the last word; for a digit run with separators, the run.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deepsentinel.detection.recognizers.fragments import MONTH
+
+__all__ = ["trailing_boundary"]
+
+_ENTITY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+@-:/=()#~")
+_SPACES = frozenset(" \t\r\n")
+_GROUP = re.compile(r"[A-Z0-9()+\-./#:]{0,12}[0-9][A-Z0-9()+\-./#:]{0,12}|[A-Z]{1,4}|[\-./]")
+_GROUP_MAX = 13
+_PEM_BEGIN = "-----BEGIN"
+_PEM_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_PEM_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}-----")
+
+_OPEN_TAILS = (
+    # A house number followed by capitalised words, ordinals or a unit: "221 Baker St", "12 W 3rd Ave, Apt 4".
+    re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,6}(?:[ \t]+(?:[A-Z][A-Za-z]{0,20}\.?,?|[0-9]{1,3}(?:st|nd|rd|th)?\.?,?|"
+               r"#?[0-9][0-9A-Za-z\-]{0,5}|#))*[ \t]*\Z"),
+    # A date in words: "March 3, 19", "3rd of Mar", "3 March 1990" in progress.
+    re.compile(rf"(?<![0-9A-Za-z_]){MONTH}\.?(?:[ \t]+[0-9]{{1,2}}(?:st|nd|rd|th)?,?)?(?:[ \t]+[0-9]{{0,4}})?[ \t]*\Z"),
+    re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,2}(?:st|nd|rd|th)?(?:[ \t]+(?:of[ \t]+)?[A-Za-z]{0,9}\.?,?)?"
+               r"(?:[ \t]+[0-9]{0,4})?[ \t]*\Z"),
+    # A word, then possibly a spelled-out "at" and the words and "dot"s of a domain.
+    re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:[ \t]{0,2}[\[\(\{<]?[ \t]?(?:(?i:at?)|@)"
+               r"(?:[ \t\]\)\}>\[\(\{<.@]{1,6}[A-Za-z0-9\-]{0,63}){0,9})?[ \t\[\(\{<\]\)\}>]*\Z"),
+)
+_TAIL_WINDOW = 400
+_SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
+
+
+def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool = False,
+                      free_form: int = 0) -> int:
+    """The boundary ``k`` for ``text`` (already normalised); see the module docstring for the rules."""
+    n = len(text)
+    k = _token_run_start(text, max(0, n - max_token))
+    pem = text.rfind(_PEM_BEGIN, max(0, n - pem_max))
+    if pem != -1 and not _pem_closed(text, pem):
+        k = min(k, pem)
+    lo = max(0, n - _TAIL_WINDOW)
+    for tail in _OPEN_TAILS:
+        m = tail.search(text, lo)
+        if m is not None:
+            k = min(k, m.start())
+    if sentence:
+        m = _SENTENCE_END.search(text, max(0, n - _TAIL_WINDOW))
+        k = min(k, m.start() + 1 if m else max(0, n - _TAIL_WINDOW))
+    if free_form:
+        k = min(k, max(0, n - free_form))
+    return k
+
+
+def _token_run_start(text: str, limit: int) -> int:
+    n = i = len(text)
+    while i > limit and text[i - 1] in _ENTITY_CHARS:
+        i -= 1
+    token_ok = i == n or (n - i <= _GROUP_MAX and _GROUP.fullmatch(text, i, n) is not None)
+    while token_ok and i > limit:
+        j = i
+        while j > limit and i - j < 2 and text[j - 1] in _SPACES:
+            j -= 1
+        if j == i:
+            break
+        p = j
+        while p > limit and text[p - 1] in _ENTITY_CHARS:
+            p -= 1
+        if p == j or j - p > _GROUP_MAX or _GROUP.fullmatch(text, p, j) is None:
+            break
+        i = p
+    return i
+
+
+def _pem_closed(text: str, begin: int) -> bool:
+    header = _PEM_HEADER.match(text, begin)
+    if header is not None and "PRIVATE KEY" not in header.group(0):
+        return True  # a certificate or public key: not a secret, nothing to wait for
+    return _PEM_END.search(text, begin) is not None

@@ -1,0 +1,113 @@
+"""Recognizers: what an entity looks like (patterns), how to confirm it (validator) and which words around it
+matter (context). Declarative, Presidio-style; the engine compiles and runs them.
+
+Confidence of a candidate:
+
+1. the matching ``Pattern.score``;
+2. rejected if the recognizer's ``validator`` says no (checksums, issuer ranges, area rules...);
+3. a pattern with ``requires_context`` is kept only if a context word occurs in the ``context_window``
+   characters *before* the candidate; other patterns get ``context_boost`` added when one does;
+4. a ``negative_context`` word before the candidate (``order``, ``ISBN``, ``version``...) drops it unless a
+   positive context word is there too.
+
+Context is looked for **before** the candidate only, never after: a decision then never depends on text that
+has not arrived yet, which keeps the stream guard's ``safe_boundary`` contract simple and tight.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from deepsentinel.detection.findings import Category, Severity
+
+__all__ = ["Pattern", "PatternRecognizer", "context_regex"]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One regular expression for an entity.
+
+    ``body`` must be valid for both Python ``re`` and RE2 (no look-arounds, no back-references): it doubles as
+    the prefilter in the engine's RE2 set. ``before``/``after`` are Python look-arounds applied on extraction.
+    ``gate`` replaces ``body`` in the prefilter when the body cannot be expressed in RE2 (very long repeats).
+    ``group`` selects the capture group that holds the value (0: the whole match).
+    """
+
+    name: str
+    body: str
+    score: float
+    before: str = ""
+    after: str = ""
+    group: int = 0
+    requires_context: bool = False
+    gate: str | None = None
+
+    @property
+    def regex(self) -> str:
+        # A bare body is used as is, so a custom pattern may start with inline flags such as ``(?i)``.
+        return f"{self.before}(?:{self.body}){self.after}" if self.before or self.after else self.body
+
+    @property
+    def prefilter(self) -> str:
+        return self.gate if self.gate is not None else self.body
+
+
+@dataclass(frozen=True)
+class PatternRecognizer:
+    """Recognizes one entity type with patterns, an optional validator and context words."""
+
+    entity: str
+    category: Category
+    severity: Severity
+    patterns: tuple[Pattern, ...]
+    validator: Callable[[str], bool] | None = None
+    context: tuple[str, ...] = ()
+    negative_context: tuple[str, ...] = ()
+    context_window: int = 48
+    context_boost: float = 0.1
+    max_length: int = 64
+    detector: str = "pattern"
+    unicode: bool = False  # built-in patterns use ASCII classes, matching RE2's semantics in the prefilter
+    compiled: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+    context_rx: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    negative_rx: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Compiled once per recognizer; frozen dataclass, so set through object.__setattr__.
+        object.__setattr__(self, "compiled", tuple(
+            re.compile(p.regex, 0 if self.unicode else re.ASCII) for p in self.patterns))
+        object.__setattr__(self, "context_rx", _compile_words(self.context))
+        object.__setattr__(self, "negative_rx", _compile_words(self.negative_context))
+
+    def confidence(self, pattern: Pattern, text: str, start: int, value: str) -> float:
+        """Confidence for a candidate starting at ``start`` in ``text``; 0.0 means rejected."""
+        if self.validator is not None and not self.validator(value):
+            return 0.0
+        lo = max(0, start - self.context_window)
+        nearest = -1
+        if self.context_rx is not None:
+            for m in self.context_rx.finditer(text, lo, start):
+                nearest = m.end()
+        if nearest < 0:
+            if pattern.requires_context:
+                return 0.0
+            if self.negative_rx is not None and self.negative_rx.search(text, lo, start):
+                return 0.0
+            return pattern.score
+        if pattern.requires_context:
+            # The nearer the context word, the surer: when two entities claim the same digits
+            # ("MRN ... member ID 12345678"), the one named right before them wins the overlap.
+            return pattern.score - 0.05 * (start - nearest) / self.context_window
+        return min(1.0, pattern.score + self.context_boost)
+
+
+def context_regex(words: tuple[str, ...]) -> str:
+    """A case-insensitive, word-bounded alternation of context words (RE2- and ``re``-compatible)."""
+    alternatives = "|".join(re.escape(w).replace(r"\ ", r"[\s_\-]?") for w in sorted(words, key=len, reverse=True))
+    return rf"(?i:\b(?:{alternatives})\b)"
+
+
+def _compile_words(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile(context_regex(words), re.ASCII) if words else None

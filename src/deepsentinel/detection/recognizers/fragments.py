@@ -1,0 +1,28 @@
+"""Regex fragments shared by the built-in recognizers (RE2- and ``re``-compatible unless noted)."""
+
+from __future__ import annotations
+
+# A separator between digit groups: a dash, dot or slash with optional spaces, one or two spaces, or a line
+# break. Covers "4111-1111", "4111 1111", "4111 - 1111", "4111.1111" and numbers split across lines.
+SEP = r"(?:[ \t]?[\-./][ \t]?|[ \t]{1,2}|\r?\n)"
+# The same, optional, between single digits ("4 1 1 1 ...", "4.1.1.1...").
+SEP_OPT = SEP + "?"
+
+# Python look-arounds: a number must not be the middle of a longer token or of a longer grouped number.
+NUM_BEFORE = r"(?<![0-9A-Za-z_])(?<![0-9][\-./])"
+NUM_AFTER = r"(?![0-9A-Za-z_])(?![\-./][0-9])"
+WORD_BEFORE = r"(?<![0-9A-Za-z_])"
+WORD_AFTER = r"(?![0-9A-Za-z_])"
+TOKEN_BEFORE = r"(?<![0-9A-Za-z_\-])"
+TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
+
+MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+
+# Words in front of a number that say it is *not* personal data (hard negatives).
+NOT_PERSONAL = (
+    "order", "order number", "order no", "tracking", "tracking number", "invoice", "isbn", "ref", "reference",
+    "serial", "serial number", "ticket", "transaction", "transaction id", "confirmation", "shipment",
+    "parcel", "imei", "sku", "batch", "lot", "build", "version", "ver", "release", "part number", "model",
+    "case number", "request id", "trace id", "issue",
+)

@@ -1,0 +1,52 @@
+"""Payment card data (PCI DSS): card numbers, CVV and expiry dates."""
+
+from __future__ import annotations
+
+from deepsentinel.detection.findings import Category, Severity
+from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
+from deepsentinel.detection.recognizers.fragments import NOT_PERSONAL, NUM_AFTER, NUM_BEFORE, SEP, SEP_OPT
+from deepsentinel.detection.validators import valid_card
+
+CARD_CONTEXT = (
+    "card", "credit card", "debit card", "card number", "card no", "cc", "visa", "mastercard", "amex",
+    "american express", "discover", "pan", "payment", "cardholder", "charge", "charged", "billing",
+)
+
+CREDIT_CARD = PatternRecognizer(
+    "CREDIT_CARD", Category.PCI, Severity.CRITICAL,
+    (
+        Pattern("grouped 4-4-4-4", rf"[0-9]{{4}}(?:{SEP}[0-9]{{4}}){{3}}", 0.9, NUM_BEFORE, NUM_AFTER),
+        Pattern("amex 4-6-5 / diners 4-6-4", rf"3[0-9]{{3}}{SEP}[0-9]{{6}}{SEP}[0-9]{{4,5}}", 0.9,
+                NUM_BEFORE, NUM_AFTER),
+        Pattern("contiguous", r"[0-9]{13,19}", 0.85, NUM_BEFORE, NUM_AFTER),
+        # Evasion: every digit separated ("4 1 1 1 ...", "4.1.1.1..."); still validated by Luhn and issuer.
+        Pattern("spaced", rf"[0-9](?:{SEP_OPT}[0-9]){{12,18}}", 0.85, NUM_BEFORE, NUM_AFTER),
+    ),
+    validator=valid_card,
+    context=CARD_CONTEXT,
+    negative_context=NOT_PERSONAL,
+    max_length=80,
+    detector="pci",
+)
+
+CVV = PatternRecognizer(
+    "CVV", Category.PCI, Severity.CRITICAL,
+    (Pattern("3-4 digits after a CVV word", r"[0-9]{3,4}", 0.9, NUM_BEFORE, NUM_AFTER, requires_context=True),),
+    context=("cvv", "cvv2", "cvc", "cvc2", "cid", "security code", "card verification", "card security code"),
+    context_window=24,
+    max_length=4,
+    detector="pci",
+)
+
+CARD_EXPIRY = PatternRecognizer(
+    "CARD_EXPIRY", Category.PCI, Severity.MEDIUM,
+    (Pattern("MM/YY", r"(?:0[1-9]|1[0-2])[ \t]?[/\-][ \t]?(?:20)?[0-9]{2}", 0.9, NUM_BEFORE, NUM_AFTER,
+             requires_context=True),),
+    context=("exp", "expiry", "expires", "expiration", "expiration date", "exp date", "valid thru",
+             "valid through", "good thru"),
+    context_window=24,
+    max_length=9,
+    detector="pci",
+)
+
+PCI_RECOGNIZERS = (CREDIT_CARD, CVV, CARD_EXPIRY)

@@ -1,0 +1,221 @@
+"""Checksums and structural rules that turn a regex candidate into a finding.
+
+Each validator takes the matched value (normalised text, separators included) and returns whether it is a
+real instance of the entity. National identifiers use ``python-stdnum`` where it has them.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+from types import ModuleType
+
+import phonenumbers
+from stdnum import iban as _iban
+from stdnum.ca import sin as _ca_sin
+from stdnum.de import idnr as _de_idnr
+from stdnum.es import dni as _es_dni
+from stdnum.fr import nir as _fr_nir
+from stdnum.in_ import aadhaar as _aadhaar
+from stdnum.in_ import pan as _pan
+from stdnum.it import codicefiscale as _it_cf
+from stdnum.nl import bsn as _nl_bsn
+
+_NON_DIGIT = re.compile(r"[^0-9]")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
+_SEPARATORS = re.compile(r"[^0-9]+")
+
+
+def digits(value: str) -> str:
+    """The digits of ``value``, separators dropped."""
+    return _NON_DIGIT.sub("", value)
+
+
+def luhn_valid(number: str) -> bool:
+    """The Luhn (mod 10) check used by payment cards, NPI and Canadian SIN."""
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _consistent_separators(value: str) -> bool:
+    """Grouped numbers use one separator style throughout (``123-45-6789``, not ``123-45 6789``)."""
+    seps = {s.strip() or " " for s in _SEPARATORS.findall(value)}
+    return len(seps) <= 1
+
+
+# Issuer ranges (IIN prefixes and lengths) of the mainstream networks; anything else is not a payment card.
+_CARD_RANGES = (
+    (("4",), (13, 16, 19)),  # Visa
+    (tuple(str(p) for p in range(51, 56)) + tuple(str(p) for p in range(2221, 2721)), (16,)),  # Mastercard
+    (("34", "37"), (15,)),  # American Express
+    (("6011", "65") + tuple(str(p) for p in range(644, 650)) + ("622",), (16, 19)),  # Discover
+    (tuple(str(p) for p in range(3528, 3590)), (16, 19)),  # JCB
+    (("300", "301", "302", "303", "304", "305", "36", "38"), (14, 16)),  # Diners Club
+    (("62", "81"), (16, 17, 18, 19)),  # UnionPay
+)
+
+
+def valid_card(value: str) -> bool:
+    """Luhn, a known issuer range and length, and not a degenerate run of one digit."""
+    d = digits(value)
+    if not 13 <= len(d) <= 19 or len(set(d)) < 2 or not luhn_valid(d):
+        return False
+    return any(len(d) in lengths and d.startswith(prefixes) for prefixes, lengths in _CARD_RANGES)
+
+
+def valid_ssn(value: str) -> bool:
+    """SSA rules: area not 000, 666 or 9xx; group not 00; serial not 0000; one separator style."""
+    d = digits(value)
+    if len(d) != 9 or not _consistent_separators(value):
+        return False
+    area, group, serial = d[:3], d[3:5], d[5:]
+    return not (area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000"
+                or d in ("078051120", "219099999"))
+
+
+def valid_itin(value: str) -> bool:
+    """IRS ITIN: 9xx area, group 50-65, 70-88, 90-92 or 94-99."""
+    d = digits(value)
+    if len(d) != 9 or d[0] != "9" or not _consistent_separators(value):
+        return False
+    g = int(d[3:5])
+    return 50 <= g <= 65 or 70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99
+
+
+def valid_aba(value: str) -> bool:
+    """ABA routing number checksum (weights 3, 7, 1) and a valid Federal Reserve prefix."""
+    d = digits(value)
+    if len(d) != 9 or not (0 <= int(d[:2]) <= 12 or 21 <= int(d[:2]) <= 32 or 61 <= int(d[:2]) <= 72
+                           or d[:2] == "80"):
+        return False
+    w = (3, 7, 1) * 3
+    return sum(int(c) * k for c, k in zip(d, w, strict=True)) % 10 == 0
+
+
+def valid_npi(value: str) -> bool:
+    """NPI: 10 digits, Luhn over the ``80840`` prefix plus the number."""
+    d = digits(value)
+    return len(d) == 10 and d[0] in "12" and luhn_valid("80840" + d)
+
+
+def valid_dea(value: str) -> bool:
+    """DEA registration number: (d1 + d3 + d5) + 2 * (d2 + d4 + d6) ends with the check digit d7."""
+    d = value[2:]
+    if len(d) != 7 or not d.isdigit():
+        return False
+    n = [int(c) for c in d]
+    return (n[0] + n[2] + n[4] + 2 * (n[1] + n[3] + n[5])) % 10 == n[6]
+
+
+def valid_iban(value: str) -> bool:
+    return bool(_iban.is_valid(_NON_ALNUM.sub("", value)))
+
+
+_NINO_BAD_PREFIX = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+
+
+def valid_nino(value: str) -> bool:
+    """UK National Insurance number: two prefix letters (with exclusions), six digits, suffix A-D."""
+    v = _NON_ALNUM.sub("", value).upper()
+    return len(v) == 9 and v[:2] not in _NINO_BAD_PREFIX and v[2:8].isdigit()
+
+
+def stdnum_validator(module: ModuleType) -> Callable[[str], bool]:
+    """Adapt a ``python-stdnum`` module's ``is_valid`` to our validator signature."""
+    is_valid = module.is_valid
+
+    def check(value: str) -> bool:
+        return bool(is_valid(_NON_ALNUM.sub("", value)))
+
+    return check
+
+
+valid_aadhaar = stdnum_validator(_aadhaar)
+valid_in_pan = stdnum_validator(_pan)
+valid_ca_sin = stdnum_validator(_ca_sin)
+valid_es_nif = stdnum_validator(_es_dni)
+valid_it_fiscal = stdnum_validator(_it_cf)
+valid_fr_nir = stdnum_validator(_fr_nir)
+valid_de_tax_id = stdnum_validator(_de_idnr)
+valid_nl_bsn = stdnum_validator(_nl_bsn)
+
+
+def valid_phone(value: str) -> bool:
+    """A number ``phonenumbers`` considers valid (US as the default region for national formats)."""
+    try:
+        parsed = phonenumbers.parse(value, "US")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(parsed)
+
+
+def valid_ipv4(value: str) -> bool:
+    parts = value.split(".")
+    # 0.0.0.0, x.0.0.0 and friends are masks and placeholders, not addresses of anyone.
+    return len(parts) == 4 and parts.count("0") < 3
+
+
+def valid_ipv6(value: str) -> bool:
+    """A real IPv6 address with at least three hex groups (so ``10:30:00`` or ``::`` never qualify)."""
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    groups = [g for g in value.split(":") if g]
+    return len(groups) >= 3 and any(len(g) > 2 or not g.isdigit() for g in groups)
+
+
+def valid_mac(value: str) -> bool:
+    return _consistent_separators_any(value) and len(set(_NON_ALNUM.sub("", value).lower())) > 1
+
+
+def _consistent_separators_any(value: str) -> bool:
+    return len(set(re.findall(r"[^0-9A-Fa-f]", value))) <= 1
+
+
+def valid_jwt(value: str) -> bool:
+    """The header segment decodes to a JSON object with an ``alg``."""
+    header = value.split(".", 1)[0]
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character."""
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+
+
+_PLACEHOLDERS = re.compile(
+    r"(?i)^(?:\*+|x+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]*%|\$[A-Z_][A-Z0-9_]*|null|none|true|false|"
+    r"undefined|redacted|hidden|example|placeholder|your[_\-]?\w*|changeme|password|secret|string|required|"
+    r"os\.environ.*|env\(.*|process\.env.*|getenv.*)$"
+)
+
+
+def valid_generic_secret(value: str) -> bool:
+    """Looks like a real credential: not a placeholder, mixed character classes or high entropy."""
+    if _PLACEHOLDERS.match(value):
+        return False
+    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
+    return (classes >= 2 and shannon_entropy(value) >= 2.5) or shannon_entropy(value) >= 3.5
+
+
+def not_anthropic(value: str) -> bool:
+    """OpenAI keys share the ``sk-`` prefix with Anthropic's ``sk-ant-``; leave those to their own recognizer."""
+    return not value.startswith("sk-ant-")
