@@ -1,0 +1,227 @@
+"""``deepsentinel chat``: an interactive, streamed chat through the compliance layer.
+
+Works with piped input too (``echo hi | deepsentinel chat``): then a provider failure ends the run with exit
+code 1, where an interactive session reports it and carries on.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from deepsentinel.cli.chat_session import ChatSession
+from deepsentinel.cli.common import CliError, UsageError, stdout_console
+from deepsentinel.cli.policies import describe_policy, load_policies
+from deepsentinel.client import SentinelClient
+from deepsentinel.config import SentinelConfig
+from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ProviderError
+from deepsentinel.policy.decision import Violation
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_ANTHROPIC_MODEL = "claude-3-5-haiku-latest"
+HELP_TEXT = (
+    "/stats   messages, tokens, time to first token, tokens per second\n"
+    "/policy  the active compliance policies\n"
+    "/reset   start a new conversation\n"
+    "/exit    leave (also /quit or Ctrl-D); Ctrl-C cancels the current answer"
+)
+CHAT_EXAMPLES = """
+[bold]Examples[/]
+
+  deepsentinel chat\n
+  deepsentinel chat --model gpt-4o --policy strict\n
+  deepsentinel chat --provider anthropic --model claude-3-5-haiku-latest\n
+  deepsentinel chat --base-url http://localhost:11434/v1 --model llama3.2   [dim]# Ollama, no key[/]\n
+  echo "Summarise GDPR in one line" | deepsentinel chat
+"""
+
+
+def chat_command(
+    provider: Annotated[str | None, typer.Option("--provider", help="openai, anthropic, or a provider named in --config.", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help=f"Model name [default: $DEEPSENTINEL_MODEL or {DEFAULT_MODEL}].", show_default=False)] = None,
+    base_url: Annotated[str | None, typer.Option("--base-url", help="An OpenAI-compatible (or Anthropic) endpoint, e.g. http://localhost:11434/v1.", show_default=False)] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="Provider key [default: $OPENAI_API_KEY or $ANTHROPIC_API_KEY].", show_default=False)] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="A deepsentinel YAML/JSON config file.", envvar="DEEPSENTINEL_CONFIG", show_default=False)] = None,
+    policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Preset name or YAML/JSON policy file (repeatable).", show_default=False)] = None,
+    system: Annotated[str | None, typer.Option("--system", "-s", help="A system prompt.", show_default=False)] = None,
+    db: Annotated[Path | None, typer.Option("--db", help="Write the audit trail here instead of the default path.", show_default=False)] = None,
+    no_audit: Annotated[bool, typer.Option("--no-audit", help="Do not write an audit trail.")] = False,
+) -> None:
+    """Chat with a model through DeepSentinel: prompts are checked before they leave, answers as they stream."""
+    client, shown_provider = _build_client(provider, base_url, api_key, config, policy or [], db, no_audit)
+    chosen = model or os.environ.get("DEEPSENTINEL_MODEL") or (
+        DEFAULT_ANTHROPIC_MODEL if shown_provider == "anthropic" else DEFAULT_MODEL
+    )
+    interactive = sys.stdin is not None and sys.stdin.isatty()
+    with client:
+        session = ChatSession(client, chosen, provider=provider, system=system)
+        console = stdout_console()
+        policies = ", ".join(p.name for p in client.policies)
+        console.print(f"[bold]DeepSentinel chat[/] · {chosen} via {shown_provider} · policies: {policies} · /help for commands")
+        code = _repl(session, console, interactive)
+    if code:
+        raise typer.Exit(code)
+
+
+def _build_client(
+    provider: str | None, base_url: str | None, api_key: str | None, config_path: Path | None,
+    policy_specs: list[str], db: Path | None, no_audit: bool,
+) -> tuple[SentinelClient, str]:
+    config = SentinelConfig.from_file(config_path) if config_path is not None else None
+    name = provider or (config.default_provider if config is not None else os.environ.get("DEEPSENTINEL_DEFAULT_PROVIDER") or "openai")
+    if name not in ("openai", "anthropic") and (base_url or api_key):
+        raise UsageError(f"--base-url and --api-key apply to openai or anthropic; set them for {name!r} in --config")
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise UsageError(f"--base-url must start with http:// or https://, not {base_url!r}")
+    if config is None:
+        _require_key(name, api_key, base_url)
+    kwargs: dict[str, object] = {"config": config}
+    if name == "anthropic":
+        kwargs.update(anthropic_api_key=api_key, anthropic_base_url=base_url)
+    else:
+        kwargs.update(openai_api_key=api_key, base_url=base_url)
+    policies = load_policies(policy_specs)
+    if policies:
+        kwargs["compliance_policies"] = policies
+    if no_audit:
+        kwargs["audit"] = False
+    elif db is not None:
+        kwargs["audit"] = str(db)
+    try:
+        return SentinelClient(**kwargs), name  # type: ignore[arg-type]
+    except ConfigurationError as exc:
+        raise CliError(exc.message) from exc
+
+
+def _require_key(provider: str, api_key: str | None, base_url: str | None) -> None:
+    """Fail at start, not at the first message, when the official endpoint would need a key we lack."""
+    env_key, env_url = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL") if provider == "anthropic" else ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+    if api_key or base_url or os.environ.get(env_key) or os.environ.get(env_url):
+        return
+    raise CliError(
+        f"no API key for {provider}: pass --api-key or set {env_key} "
+        "(a local OpenAI-compatible server needs only --base-url, e.g. http://localhost:11434/v1)"
+    )
+
+
+def _read(console: Console, interactive: bool) -> str | None:
+    """The next line of input, or None at end of input."""
+    if interactive:
+        console.print("[bold cyan]you>[/] ", end="")
+        try:
+            return input()
+        except EOFError:
+            console.print()
+            return None
+    line = sys.stdin.readline()
+    return None if line == "" else line.rstrip("\n")
+
+
+def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
+    while True:
+        try:
+            line = _read(console, interactive)
+        except KeyboardInterrupt:
+            console.print("\n[dim](Ctrl-C cancels an answer; /exit or Ctrl-D leaves)[/]")
+            continue
+        if line is None:
+            return 0
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("/"):
+            if _command(text, session, console):
+                return 0
+            continue
+        try:
+            _turn(session, console, text)
+        except ProviderError as exc:
+            console.print(f"\n[bold red]provider error[/] {_one_line(str(exc))}")
+            if not interactive:
+                print(f"deepsentinel: error: {_one_line(str(exc))}", file=sys.stderr)
+                return 1
+        except ConfigurationError as exc:
+            raise CliError(exc.message) from exc
+
+
+def _turn(session: ChatSession, console: Console, text: str) -> None:
+    console.print("[bold green]assistant>[/] ", end="")
+
+    def show(piece: str) -> None:
+        console.print(piece, end="", markup=False, highlight=False)
+        console.file.flush()
+
+    try:
+        turn = session.ask(text, show)
+    except ComplianceViolationError as exc:
+        console.print(f"[bold red]⛔ blocked before sending[/] (policy {exc.policy or 'default'}): "
+                      f"{_where(exc.violations, 'your message')}. Nothing was sent, and the message was not kept.")
+        return
+    console.print()
+    if turn.status == "cut" and turn.error is not None:
+        console.print(f"[bold yellow]⚠ response stopped[/] (policy {turn.error.policy or 'default'}): "
+                      f"{_where(turn.error.violations, 'the answer')}. The rest of the answer was withheld.")
+    elif turn.status == "cancelled":
+        console.print("[dim]⏹ answer cancelled[/]")
+
+
+def _where(violations: list[Violation], part: str) -> str:
+    types = list(dict.fromkeys(v.type for v in violations))
+    return (", ".join(types) or "sensitive data") + f" in {part}"
+
+
+def _command(text: str, session: ChatSession, console: Console) -> bool:
+    """Run a slash command; True means leave."""
+    name = text.split()[0].lower()
+    if name in ("/exit", "/quit", "/q"):
+        return True
+    if name == "/reset":
+        session.reset()
+        console.print("[dim]conversation cleared[/]")
+    elif name == "/stats":
+        _print_stats(session, console)
+    elif name == "/policy":
+        _print_policies(session, console)
+    elif name in ("/help", "/?"):
+        console.print(HELP_TEXT, markup=False)
+    else:
+        console.print(f"unknown command {name}; /help lists them", markup=False)
+    return False
+
+
+def _print_stats(session: ChatSession, console: Console) -> None:
+    s = session.stats
+
+    def ms(v: float | None) -> str:
+        return "-" if v is None else f"{v * 1000:.0f} ms"
+
+    tps = s.tokens_per_second
+    estimate = " (estimated)" if s.estimated and s.tokens else ""
+    console.print(
+        f"messages: {s.messages} · tokens: {s.tokens}{estimate} · time to first token: {ms(s.last_first_token_s)} "
+        f"(mean {ms(s.mean_first_token_s)}) · tokens/s: {'-' if tps is None else f'{tps:.1f}'} · "
+        f"blocked: {s.blocked} · cut: {s.cut} · cancelled: {s.cancelled} · history: {len(session.history)} message(s)"
+    )
+
+
+def _print_policies(session: ChatSession, console: Console) -> None:
+    rows = [describe_policy(p) for p in session.client.policies]
+    table = Table(show_edge=False, header_style="bold", title="active policies (the strictest action wins)")
+    for key in rows[0]:
+        table.add_column(key, overflow="fold")
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+__all__ = ["CHAT_EXAMPLES", "chat_command"]

@@ -1,0 +1,125 @@
+"""What ``deepsentinel scan`` reads: files, directory trees (with ignores) and stdin, as decoded text.
+
+Directories are walked in sorted order so output is stable; version-control, virtualenv, dependency and cache
+directories are skipped unless asked for; binary files (a NUL byte in the first 8 KiB) are skipped.
+Text is decoded as UTF-8 with ``surrogateescape``, so ``--in-place`` writes back undecodable bytes unchanged.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from deepsentinel.cli.common import CliError
+
+#: Directory names never descended into (unless named on the command line).
+DEFAULT_IGNORES: tuple[str, ...] = (
+    ".git", ".hg", ".svn", ".venv", "venv", ".env", "node_modules", "__pycache__", ".mypy_cache",
+    ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea", ".eggs",
+)
+STDIN_NAME = "-"
+_SNIFF_BYTES = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One input to scan: ``display`` is what reports show (a relative path, or ``<stdin>``)."""
+
+    display: str
+    path: Path | None  # None for stdin
+    size: int
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.path is None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input that was not scanned, and why (binary, too large, unreadable)."""
+
+    display: str
+    reason: str
+
+
+def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
+    posix = PurePosixPath(rel)
+    return any(
+        fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) or posix.match(p) for p in patterns
+    )
+
+
+def discover(paths: Sequence[str], excludes: Sequence[str], *, use_default_ignores: bool = True) -> list[Source]:
+    """Every source named by ``paths`` (``-`` is stdin), directories expanded; raises on a missing path."""
+    sources: list[Source] = []
+    ignores = DEFAULT_IGNORES if use_default_ignores else ()
+    for raw in paths:
+        if raw == STDIN_NAME:
+            sources.append(Source("<stdin>", None, 0))
+            continue
+        path = Path(raw)
+        if not path.exists():
+            raise CliError(f"no such file or directory: {raw}")
+        if path.is_file():
+            if not _excluded(path.as_posix(), path.name, excludes):
+                sources.append(Source(path.as_posix(), path, _size(path)))
+            continue
+        sources.extend(_walk(path, excludes, ignores))
+    return sources
+
+
+def _walk(root: Path, excludes: Sequence[str], ignores: Sequence[str]) -> Iterator[Source]:
+    for dirpath, dirnames, filenames in os.walk(root, onerror=None):
+        base = Path(dirpath)
+        # Pruning in place stops os.walk from descending into ignored directories at all.
+        dirnames[:] = sorted(
+            d for d in dirnames
+            if d not in ignores and not _excluded((base / d).relative_to(root).as_posix(), d, excludes)
+        )
+        for name in sorted(filenames):
+            full = base / name
+            rel = full.relative_to(root).as_posix()
+            if _excluded(rel, name, excludes) or _excluded(full.as_posix(), name, excludes):
+                continue
+            if full.is_symlink() and not full.exists():
+                continue
+            yield Source(full.as_posix(), full, _size(full))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def read_source(source: Source, max_bytes: int) -> str | Skipped:
+    """The text of a source, or why it was skipped. Unreadable files are skipped, not fatal, in a tree walk."""
+    if source.path is None:
+        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
+    else:
+        if source.size > max_bytes:
+            return Skipped(source.display, f"larger than {max_bytes // (1024 * 1024)} MiB")
+        try:
+            data = source.path.read_bytes()
+        except OSError as exc:
+            return Skipped(source.display, f"unreadable ({exc.strerror or exc})")
+    if b"\x00" in data[:_SNIFF_BYTES]:
+        return Skipped(source.display, "binary")
+    return data.decode("utf-8", "surrogateescape")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write anonymized text, restoring undecodable bytes exactly as they were read."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+__all__ = ["DEFAULT_IGNORES", "STDIN_NAME", "Skipped", "Source", "discover", "read_source", "write_text"]
