@@ -220,3 +220,18 @@ def test_jsonl_export_lines_carry_the_chain_and_respect_filters(tmp_path: Path) 
         assert all(b["prev_hash"] == a["row_hash"] for a, b in zip(lines, lines[1:], strict=False))
         assert lines[0]["outcome"] == "allowed" and lines[0]["findings"][0]["type"] == "GITHUB_TOKEN"
         assert log.export_jsonl(tmp_path / "blocked.jsonl", outcome="blocked") == 2
+
+
+def test_the_canonical_form_and_hashes_are_stable() -> None:
+    """Golden values: changing the canonical encoding would make every existing log fail verification."""
+    from deepsentinel.audit import AuditEvent, FindingRecord
+    from deepsentinel.audit.chain import row_hash
+    from deepsentinel.audit.codec import event_row
+
+    f = FindingRecord("EMAIL_ADDRESS", "PII", "request", "messages[0].content", 3, 20, 0.9, 0.54, "anonymize", "gdpr")
+    e = AuditEvent(Outcome.ANONYMIZED, "openai", "gpt-4o-mini", policies=("gdpr",), findings=(f,), risk_score=0.54,
+                   latency_ms=12.5, provider_latency_ms=10, prompt_tokens=7, request_id="r-1", timestamp=1767225600.25)
+    row = event_row(1, e, GENESIS)
+    assert canonical(row).startswith(b'{"chunks":0,"direction":"request","findings":"[{\\"action\\":\\"anonymize\\"')
+    assert row_hash(GENESIS, row, None) == "96e947bde3100e48f5cd99c3844ff3cea5e13a688e54ce49ea928c0ba87fa7bf"
+    assert row_hash(GENESIS, row, b"k") == "400f4b7e6c46cfcbb2bd274477681b30f4663176ffb8b9f9c8576eeb6afffbab"

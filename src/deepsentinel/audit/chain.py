@@ -12,6 +12,7 @@ truncation matters to you.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -27,12 +28,20 @@ _PREV = COLUMNS.index("prev_hash")
 _HASH = COLUMNS.index("row_hash")
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed(key: bytes) -> hmac.HMAC:
+    # A prepared HMAC to copy: setting up the key's inner and outer pads once, not per row.
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
 def row_hash(prev_hash: str, row: Sequence[Any], key: bytes | None) -> str:
     """Hash of one row (``row`` holds the hashed columns; a trailing ``row_hash`` is ignored)."""
     data = prev_hash.encode("ascii") + canonical(row[:_HASH])
     if key is None:
         return hashlib.sha256(data).hexdigest()
-    return hmac.new(key, data, hashlib.sha256).hexdigest()
+    mac = _keyed(key).copy()
+    mac.update(data)
+    return mac.hexdigest()
 
 
 def key_id(key: bytes | None) -> str:

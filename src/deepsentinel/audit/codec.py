@@ -37,8 +37,15 @@ _FINDING_FIELDS: tuple[str, ...] = (
 Row = tuple[Any, ...]
 
 
+# One encoder, built once: json.dumps with options constructs a new encoder on every call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=True).encode
+# Hashed columns visited in name order, so canonical() gets sorted keys without sorting each row.
+_ENCODE_ORDERED = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+_CANONICAL_ORDER: tuple[tuple[int, str], ...] = tuple(sorted(enumerate(HASHED_COLUMNS), key=lambda p: p[1]))
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
+    return _ENCODE(value)
 
 
 def _float(value: float | int) -> float:
@@ -81,8 +88,10 @@ def canonical(row: Sequence[Any]) -> bytes:
     ``None`` columns are left out so that a nullable column added by a later migration does not change the
     hash of rows written before it; setting such a column on an old row still changes the hash.
     """
-    content = {name: value for name, value in zip(HASHED_COLUMNS, row, strict=True) if value is not None}
-    return _json(content).encode("ascii")
+    if len(row) != len(HASHED_COLUMNS):
+        raise ValueError(f"a row has {len(HASHED_COLUMNS)} hashed columns, not {len(row)}")
+    content = {name: row[i] for i, name in _CANONICAL_ORDER if row[i] is not None}
+    return _ENCODE_ORDERED(content).encode("ascii")
 
 
 def row_event(row: Sequence[Any]) -> AuditEvent:

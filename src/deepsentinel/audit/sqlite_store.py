@@ -90,7 +90,8 @@ class _ChainAppender:
             conn.execute("BEGIN IMMEDIATE")  # the write lock first: another process may be appending too
             tail = conn.execute(_TAIL).fetchone()
             seq, prev = (tail[0], tail[1]) if tail else (0, GENESIS)
-            rows, tags = [], []
+            rows: list[tuple[Any, ...]] = []
+            tags: list[tuple[int, str, str]] = []
             for event in events:
                 seq += 1
                 row = event_row(seq, event, prev)
@@ -302,7 +303,8 @@ def _chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
 
 def _filter_sql(flt: AuditFilter) -> tuple[str, list[Any]]:
     """The SELECT for a filter: plain SQL-92 plus LIMIT, shared in spirit with other backends."""
-    where, params = ["kind = ?"], [KIND_EVENT]
+    where: list[str] = ["kind = ?"]
+    params: list[Any] = [KIND_EVENT]
     if flt.since is not None:
         where.append("ts >= ?")
         params.append(flt.since)
