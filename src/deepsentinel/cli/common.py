@@ -39,7 +39,9 @@ class UsageError(CliError):
 
 def stdout_console() -> Console:
     """A console on the current ``sys.stdout`` (built per call, so redirected streams are honoured)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    # Piped output (CI logs, files) is not folded at 80 columns: tables stay one row per finding.
+    width = None if sys.stdout.isatty() else 160
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=width)
 
 
 def stderr_console() -> Console:

@@ -1,7 +1,7 @@
 """``--policy`` values: a preset name or a YAML/JSON file holding one policy, a list, or ``compliance_policies``.
 
-Presets come from ``deepsentinel.policy.presets.PRESETS`` when that module exists; until then the command
-line carries a small built-in set, so ``--policy strict`` works in every release.
+Presets are the library's (``deepsentinel.policy.presets.PRESETS``: gdpr, hipaa, pci_dss, ccpa) plus three
+the command line adds for quick use: ``default``, ``strict`` (block every finding) and ``anonymize``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import yaml
 from deepsentinel.cli.common import CliError, UsageError
 from deepsentinel.detection.findings import Category
 from deepsentinel.errors import ConfigurationError
-from deepsentinel.policy.actions import Action
 from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
 
 _BUILTIN: dict[str, CompliancePolicy] = {
@@ -29,23 +28,6 @@ _BUILTIN: dict[str, CompliancePolicy] = {
     "anonymize": CompliancePolicy(
         name="anonymize", description="Masks every finding instead of blocking.",
         max_risk_score=0.0, block_on_violation=False, anonymize_threshold=0.0, anonymization_strategy="mask",
-    ),
-    "gdpr": CompliancePolicy(
-        name="gdpr", description="Personal data (PII, PHI) is anonymized; government IDs, cards and secrets are blocked.",
-        anonymize_threshold=0.0, category_actions={Category.PHI: Action.ANONYMIZE},
-    ),
-    "ccpa": CompliancePolicy(
-        name="ccpa", description="Consumer personal data is anonymized; high-risk identifiers are blocked.",
-        anonymize_threshold=0.0, enable_phi_detection=False,
-    ),
-    "hipaa": CompliancePolicy(
-        name="hipaa", description="Health data and identifiers are blocked; contact details are anonymized.",
-        max_risk_score=0.5, anonymize_threshold=0.0, category_actions={Category.PHI: Action.BLOCK},
-    ),
-    "pci_dss": CompliancePolicy(
-        name="pci_dss", description="Payment card data is blocked; other categories are only recorded.",
-        enable_pii_detection=False, enable_phi_detection=False, enable_secret_detection=False,
-        category_actions={Category.PCI: Action.BLOCK},
     ),
 }
 
@@ -61,7 +43,12 @@ def presets() -> dict[str, CompliancePolicy]:
         return dict(_BUILTIN)
     merged = dict(_BUILTIN)
     for name, policy in found.items():
-        merged[str(name).lower()] = policy if isinstance(policy, CompliancePolicy) else CompliancePolicy(**policy)
+        if isinstance(policy, CompliancePolicy):
+            merged[str(name).lower()] = policy
+        elif callable(policy):  # the library's presets are factories taking overrides
+            merged[str(name).lower()] = policy()
+        elif isinstance(policy, Mapping):
+            merged[str(name).lower()] = CompliancePolicy(**policy)
     return merged
 
 
