@@ -8,7 +8,8 @@ Why this holds: detection is local. Normalisation is per character; context word
 *before* a candidate; every pattern is bounded. So only a candidate that touches the end of ``text`` can change
 when more text arrives, and we hold back from the start of any such candidate:
 
-1. the trailing token (letters, digits and ``._%+@-:/=()#~``), bounded by the longest single-token entity;
+1. the trailing token (everything after the last whitespace: passwords in URLs may hold any punctuation),
+   bounded by the longest single-token entity;
 2. earlier short tokens joined to it by one or two spaces or a line break when both look like groups of a
    number (digits, or short upper-case groups as in IBANs): ``4111 1111 1111 11``, ``GB82 WEST 1234``;
 3. an opened ``-----BEGIN ...`` block that has no matching ``-----END`` line yet (bounded by its max length);
@@ -29,10 +30,10 @@ from deepsentinel.detection.recognizers.fragments import MONTH
 
 __all__ = ["trailing_boundary"]
 
-_ENTITY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+@-:/=()#~")
-_SPACES = frozenset(" \t\r\n")
+_SPACES = frozenset(" \t\r\n\f\v")
 _GROUP = re.compile(r"[A-Z0-9()+\-./#:]{0,12}[0-9][A-Z0-9()+\-./#:]{0,12}|[A-Z]{1,4}|[\-./]")
 _GROUP_MAX = 13
+_GROUP_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789()+-./#:")
 _PEM_BEGIN = "-----BEGIN"
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PEM_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}-----")
@@ -76,21 +77,28 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
 
 def _token_run_start(text: str, limit: int) -> int:
     n = i = len(text)
-    while i > limit and text[i - 1] in _ENTITY_CHARS:
+    while i > limit and not text[i - 1].isspace():
         i -= 1
-    token_ok = i == n or (n - i <= _GROUP_MAX and _GROUP.fullmatch(text, i, n) is not None)
-    while token_ok and i > limit:
+    # The last token can join earlier groups only if it starts like a group ("1111,", not "and").
+    head = i
+    while head < n and text[head] in _GROUP_CHARS:
+        head += 1
+    if i < n and (head == i or head - i > _GROUP_MAX):
+        return i
+    while i > limit:
         j = i
         while j > limit and i - j < 2 and text[j - 1] in _SPACES:
             j -= 1
         if j == i:
             break
         p = j
-        while p > limit and text[p - 1] in _ENTITY_CHARS:
+        while p > limit and text[p - 1] in _GROUP_CHARS:
             p -= 1
-        if p == j or j - p > _GROUP_MAX or _GROUP.fullmatch(text, p, j) is None:
+        if p == j:
             break
-        i = p
+        i = max(p, j - _GROUP_MAX)
+        if i > p or (p > limit and not text[p - 1].isspace()) or _GROUP.fullmatch(text, i, j) is None:
+            break  # "x,+44 20": the group starts mid-token; nothing further left can belong to it
     return i
 
 

@@ -227,9 +227,15 @@ class DetectionEngine:
     def safe_boundary(self, text: str) -> int:
         """Index up to which ``text`` is final: later text cannot change findings that start before it."""
         norm = normalize(text)
-        k = trailing_boundary(norm.text, self._max_token, self._pem_max,
-                              sentence=self._name_detector() is not None, free_form=self._free_form)
-        return norm.original_index(k)
+        k = norm.original_index(trailing_boundary(norm.text, self._max_token, self._pem_max,
+                                                  sentence=self._name_detector() is not None,
+                                                  free_form=self._free_form))
+        # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
+        # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.
+        for f in self.scan(text).findings:
+            if f.start < k < f.end:
+                k = f.start
+        return k
 
     def __repr__(self) -> str:
         return f"DetectionEngine({len(self.recognizers)} recognizers)"
