@@ -121,11 +121,11 @@ def test_anonymized_stream_keeps_role_first_and_finish_reason_last() -> None:
 def test_chunks_with_only_held_text_are_dropped_and_others_pass_unchanged() -> None:
     """A chunk whose text is all held and that carries nothing else is not yielded; plain prose passes as is."""
     guard = ChunkGuard(ENGINE, [DEFAULT_POLICY])
-    first = chunk(choice(content="Hello there "))
+    first = chunk(choice(content="Hello there! "))
     assert guard.process(first).chunks == (first,)
     assert guard.process(chunk(choice(content="wor"))).chunks == ()
-    (released,) = guard.process(chunk(choice(content="ld. "))).chunks
-    assert released.choices[0].delta.content == "world. "
+    (released,) = guard.process(chunk(choice(content="ld! "))).chunks
+    assert released.choices[0].delta.content == "world! "
     assert released.id == "chatcmpl-1" and released.system_fingerprint == "fp"
 
 
@@ -220,7 +220,7 @@ def test_logprobs_are_kept_for_untouched_text_and_dropped_for_held_text() -> Non
         return ChoiceLogprobs(content=[ChatCompletionTokenLogprob(token=token, logprob=-0.1, top_logprobs=[])])
 
     guard = ChunkGuard(ENGINE, [DEFAULT_POLICY])
-    (kept,) = guard.process(chunk(choice(content="Hi. ", logprobs=lp("Hi. ")))).chunks
+    (kept,) = guard.process(chunk(choice(content="Hi! ", logprobs=lp("Hi! ")))).chunks
     assert kept.choices[0].logprobs is not None
     assert guard.process(chunk(choice(content="4111", logprobs=lp("4111")))).chunks == ()
     out = guard.process(chunk(choice(content=" x ", logprobs=lp(" x ")))).chunks

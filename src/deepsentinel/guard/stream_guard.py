@@ -31,6 +31,8 @@ from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 
 # Released text kept as left context for the next scan: look-behinds and context words ("SSN:", "card").
 DEFAULT_CONTEXT_CHARS = 64
+# Released characters shown to ``safe_boundary`` in front of the held text (for look-behinds).
+BOUNDARY_CONTEXT_CHARS = 16
 # Earlier findings carried into policy evaluation, for text-level risk escalation.
 MAX_PRIOR_FINDINGS = 256
 # Held text never exceeds max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length) for long (see ``_force_cut``).
@@ -127,16 +129,20 @@ class StreamGuard:
             return _EMPTY
         buffer = self._buffer + delta
         self._buffer = buffer
-        ctx = self._context
-        text = ctx + buffer if ctx else buffer
-        cut = self.engine.safe_boundary(text) - len(ctx)
+        # The boundary is computed on the buffer plus a few released characters only. Released text is final,
+        # so no candidate that could still change starts in it; a shorter left context can only add candidates
+        # (a look-behind that now sees the start of the text), never remove one: the cut is as safe, and the
+        # engine's boundary cost no longer includes the whole context window.
+        probe = self._context[-BOUNDARY_CONTEXT_CHARS:]
+        cut = self.engine.safe_boundary(probe + buffer) - len(probe)
         if len(buffer) > self.hold_limit:
             cut = max(cut, len(buffer) - self.engine.max_entity_length)
         if self.restore is not None and cut > 0:
             cut = min(cut, partial_token_start(buffer[:cut]))
         if cut <= 0:
             return _EMPTY
-        return self._release(text, len(ctx), cut, final=False)
+        ctx = self._context
+        return self._release(ctx + buffer, len(ctx), cut, final=False)
 
     def flush(self) -> GuardResult:
         """End of stream: check and release everything still held."""
