@@ -293,3 +293,47 @@ def test_guard_completion_restores_vault_tokens(strategy: str) -> None:
     token = Anonymizer(strategy, vault=vault).replace(EMAIL, "EMAIL_ADDRESS")  # type: ignore[arg-type]
     checked, decision = guard_completion(completion(f"Hello {token}!"), ENGINE, [DEFAULT_POLICY], vault=vault)
     assert checked.choices[0].message.content == f"Hello {EMAIL}!" and not decision.violations
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=documents(), b=documents(), sizes=st.lists(st.integers(1, 7), min_size=1, max_size=10))
+def test_two_choices_content_and_tool_arguments_any_split(
+    a: tuple[str, list[str]], b: tuple[str, list[str]], sizes: list[int]
+) -> None:
+    """Choice 0 streams content, choice 1 a tool call's arguments, interleaved: each equals its reference."""
+    (text_a, _), (text_b, _) = a, b
+    policies = [anonymize_all("redact")]
+    chunks = [chunk(choice(0, role="assistant", content=""), choice(1, role="assistant", tool_calls=[tool(0, "", id="t", name="f")]))]
+    pa = pb = i = 0
+    while pa < len(text_a) or pb < len(text_b):
+        size = sizes[i % len(sizes)]
+        parts = []
+        if pa < len(text_a):
+            parts.append(choice(0, content=text_a[pa : pa + size]))
+        if pb < len(text_b):
+            parts.append(choice(1, tool_calls=[tool(0, text_b[pb : pb + size])]))
+        chunks.append(chunk(*parts))
+        pa, pb, i = pa + size, pb + size, i + 1
+    chunks.append(chunk(choice(0, finish="stop"), choice(1, finish="tool_calls")))
+    out, error = run(ChunkGuard(ENGINE, policies), chunks)
+    assert error is None
+    args = "".join(
+        tc.function.arguments or "" for ch in out for c in ch.choices if c.index == 1
+        for tc in c.delta.tool_calls or () if tc.function
+    )
+    assert content_of(out, 0) == reference(text_a, policies, Anonymizer("redact"))
+    assert args == reference(text_b, policies, Anonymizer("redact"))
+    assert [c.finish_reason for c in out[-1].choices] == ["stop", "tool_calls"]
+    assert all(c.finish_reason is None for ch in out[:-1] for c in ch.choices)
+
+
+def test_one_value_gets_one_placeholder_in_every_field_of_a_response() -> None:
+    """Content and tool arguments share the response's placeholder numbering."""
+    chunks = [
+        chunk(choice(content=f"Sending to {EMAIL} and x@y.org. ", tool_calls=[tool(0, '{"to": "' + EMAIL + '"}', id="t", name="f")])),
+        chunk(choice(finish="tool_calls")),
+    ]
+    out, _ = run(ChunkGuard(ENGINE, [anonymize_all()]), chunks)
+    args = "".join(tc.function.arguments or "" for ch in out for tc in ch.choices[0].delta.tool_calls or () if tc.function)
+    assert content_of(out) == "Sending to <EMAIL_1> and <EMAIL_2>. "
+    assert args == '{"to": "<EMAIL_1>"}'

@@ -8,8 +8,9 @@ through unchanged and in order:
 
 * a chunk whose text is all held back is dropped, unless it carries something else (role, finish_reason, a
   tool call's id or name, usage); a chunk with ``choices == []`` (the usage chunk) passes through as is;
-* a choice's held text is released before the chunk that carries its ``finish_reason``: that chunk is split
-  into a text chunk and a finish chunk;
+* a choice's held text (of every field) is released before the chunk that carries its ``finish_reason``:
+  that chunk is split into a text chunk and a finish chunk. Fields stay open until then, so a tool call's last
+  few held characters may follow the next tool call's first ones (clients accumulate by index);
 * ``logprobs`` are kept on a choice whose text passed through untouched, and dropped where the guard delayed
   or rewrote text: their token strings would otherwise show held or anonymized values;
 * on a block, the safe chunks of this call are returned with ``error`` set; the guard then stays closed.
@@ -38,7 +39,13 @@ from deepsentinel.detection.vault import Vault
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.completion_guard import GuardedCompletion, guard_completion
-from deepsentinel.guard.stream_guard import AnonymizerFactory, Engine, GuardResult, StreamGuard
+from deepsentinel.guard.stream_guard import (
+    AnonymizerFactory,
+    Engine,
+    GuardResult,
+    StreamGuard,
+    anonymizer_for,
+)
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Violation
 from deepsentinel.policy.policy import CompliancePolicy
@@ -87,7 +94,7 @@ class ChunkGuard:
         self.chunks_seen = 0
         self.error: ComplianceViolationError | None = None
         self._guards: dict[FieldKey, StreamGuard] = {}
-        self._active: dict[int, FieldKey] = {}  # per choice, the field streaming now
+        self._anonymizers: dict[str, Anonymizer] = {}  # per policy, shared by all fields of this response
         self._template: ChatCompletionChunk | None = None
         self._finished = False
 
@@ -161,12 +168,7 @@ class ChunkGuard:
             or delta.function_call is not None
         ):
             return None
-        key = (choice.index, CONTENT, 0)
-        active = self._active.get(choice.index)
-        if active is not None and active != key:
-            return None
-        self._active[choice.index] = key
-        result = self._guard(key).feed(delta.content)
+        result = self._guard((choice.index, CONTENT, 0)).feed(delta.content)
         if result.violations:
             self.violations.extend(result.violations)
         if result.blocked:
@@ -186,15 +188,9 @@ class ChunkGuard:
         out = _ChoiceOut(choice)
         for key, text in _texts(choice):
             out.own[key] = text
-            if not text:
-                continue
-            active = self._active.get(choice.index)
-            # A new field started (say, the next tool call): the previous one is complete.
-            switched = active is not None and active != key and active in self._guards
-            if switched and self._apply(active, self._guards.pop(active).flush(), out):  # type: ignore[arg-type]
-                return out
-            self._active[choice.index] = key
-            if self._apply(key, self._guard(key).feed(text), out):
+            # Fields stay open until their choice finishes, even when the next tool call starts: closing one
+            # early would let a value split across an (unusual) interleaving through in two innocent halves.
+            if text and self._apply(key, self._guard(key).feed(text), out):
                 return out
         if choice.finish_reason is not None:
             self._flush_choice(choice.index, out)
@@ -204,7 +200,6 @@ class ChunkGuard:
         for key in [k for k in self._guards if k[0] == index]:
             if self._apply(key, self._guards.pop(key).flush(), out):
                 return
-        self._active.pop(index, None)
 
     def _apply(self, key: FieldKey, result: GuardResult, out: _ChoiceOut) -> bool:
         """Record a guard's result in ``out``; True when it blocked."""
@@ -224,11 +219,19 @@ class ChunkGuard:
                 self.engine,
                 self.policies,
                 anonymizer=self.anonymizer,
-                anonymizer_factory=self.anonymizer_factory,
+                anonymizer_factory=self._shared_anonymizer,
                 location=location_of(key),
                 restore=self.vault,
             )
         return guard
+
+    def _shared_anonymizer(self, violations: Sequence[Violation]) -> Anonymizer:
+        """One anonymizer per policy for the whole response: a value gets one placeholder in every field."""
+        policy = violations[0].policy
+        found = self._anonymizers.get(policy)
+        if found is None:
+            found = self._anonymizers[policy] = anonymizer_for(violations[0], self.policies, self.anonymizer_factory)
+        return found
 
     def __repr__(self) -> str:
         state = "blocked" if self.error is not None else "finished" if self._finished else "open"
@@ -321,8 +324,8 @@ class _ChoiceOut:
                 fn = tc.function or ChoiceDeltaToolCallFunction()
                 out.append(tc.model_copy(update={"function": fn.model_copy(update={"arguments": text})}))
             elif tc.id or tc.type or (tc.function is not None and tc.function.name):
-                fn = tc.function.model_copy(update={"arguments": ""}) if had_args and tc.function else tc.function
-                out.append(tc.model_copy(update={"function": fn}))
+                kept = tc.function.model_copy(update={"arguments": ""}) if had_args and tc.function else tc.function
+                out.append(tc.model_copy(update={"function": kept}))
             elif not had_args:
                 out.append(tc)
         return out or None

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from deepsentinel.detection.anonymizer import Anonymizer
+from deepsentinel.detection.anonymizer import Anonymizer, StrategyName
 from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.vault import Vault, partial_token_start
 from deepsentinel.policy.actions import Action
@@ -263,7 +263,9 @@ def anonymizer_for(
     """The anonymizer for a violation: from the factory, else from its policy's ``anonymization_strategy``."""
     if factory is not None:
         return factory([violation])
-    strategy = next((p.anonymization_strategy for p in policies if p.name == violation.policy), "placeholder")
+    strategy: StrategyName = next(
+        (p.anonymization_strategy for p in policies if p.name == violation.policy), "placeholder"
+    )
     return Anonymizer(strategy)
 
 
