@@ -220,3 +220,27 @@ def test_store_files_use_wal(store: SQLiteAuditStore) -> None:
     conn = sqlite3.connect(store.path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_gets_its_own_writer(tmp_path: Path) -> None:
+    """A store used before fork (gunicorn --preload) keeps working in the child: no lost or doubled events."""
+    store = SQLiteAuditStore(tmp_path / "fork.sqlite3", key=AUDIT_KEY)
+    store.record(make_event(request_id="parent-1"))
+    store.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: record, close, leave without running the parent's test machinery
+        code = 1
+        try:
+            store.record(make_event(request_id="child"))
+            store.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    store.record(make_event(request_id="parent-2"))
+    store.close()
+    assert sorted(e.request_id for e in store.query()) == ["child", "parent-1", "parent-2"]
+    assert store.verify().ok

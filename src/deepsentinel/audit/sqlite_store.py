@@ -10,7 +10,7 @@ a power cut may lose the last commits but never corrupts the file. Pass ``synchr
 batch durable against power loss too. What a hard kill can lose is described in ``audit/writer.py``.
 
 Several processes may share one file: each batch takes the write lock and re-reads the chain's tail first.
-Queries use portable SQL (``?`` placeholders aside) so a PostgreSQL store can reuse them.
+Statements come from ``audit/sql.py`` (portable SQL) so a PostgreSQL store can reuse them.
 """
 
 from __future__ import annotations
@@ -30,9 +30,6 @@ from typing import Any, Literal
 
 from deepsentinel.audit.chain import GENESIS, ChainVerification, ChainVerifier, key_id, row_hash
 from deepsentinel.audit.codec import (
-    COLUMNS,
-    KIND_EVENT,
-    KIND_PRUNE,
     event_row,
     event_tags,
     prune_row,
@@ -41,15 +38,13 @@ from deepsentinel.audit.codec import (
 from deepsentinel.audit.events import AuditEvent
 from deepsentinel.audit.migrations import migrate
 from deepsentinel.audit.paths import default_audit_path
+from deepsentinel.audit.sql import QMARK
 from deepsentinel.audit.store import AuditFilter, AuditStore
 from deepsentinel.audit.writer import BatchWriter
 
 logger = logging.getLogger("deepsentinel.audit")
 
-_INSERT_EVENT = f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-_INSERT_TAG = "INSERT INTO audit_tags (seq, tag, value) VALUES (?, ?, ?)"
-_TAIL = "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1"
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM audit_events"
+SQL = QMARK
 
 Synchronous = Literal["NORMAL", "FULL"]
 
@@ -88,7 +83,7 @@ class _ChainAppender:
         conn = self._connection()
         try:
             conn.execute("BEGIN IMMEDIATE")  # the write lock first: another process may be appending too
-            tail = conn.execute(_TAIL).fetchone()
+            tail = conn.execute(SQL.tail).fetchone()
             seq, prev = (tail[0], tail[1]) if tail else (0, GENESIS)
             rows: list[tuple[Any, ...]] = []
             tags: list[tuple[int, str, str]] = []
@@ -98,8 +93,8 @@ class _ChainAppender:
                 prev = row_hash(prev, row, self.key)
                 rows.append((*row, prev))
                 tags.extend((seq, tag, value) for tag, value in event_tags(event))
-            conn.executemany(_INSERT_EVENT, rows)
-            conn.executemany(_INSERT_TAG, tags)
+            conn.executemany(SQL.insert_event, rows)
+            conn.executemany(SQL.insert_tag, tags)
             conn.execute("COMMIT")
         except BaseException:
             self._reset()
@@ -119,6 +114,10 @@ class _ChainAppender:
             self._conn.close()
             self._conn = None
 
+    def forget(self) -> None:
+        """After a fork: drop the parent's connection unclosed (SQLite must not use it in the child)."""
+        self._conn = None
+
 
 class _quiet:
     """Suppress database errors during cleanup: the original failure is the one worth reporting."""
@@ -132,10 +131,10 @@ class _quiet:
 
 def _claim_key(conn: sqlite3.Connection, key: bytes | None) -> None:
     """Record which key the chain is written with; warn (without the key) if it differs."""
-    found = conn.execute("SELECT value FROM audit_meta WHERE name = 'key_id'").fetchone()
+    found = conn.execute(SQL.get_key_id).fetchone()
     if found is None:
         with _quiet():  # another process may have claimed it first; either way one row results
-            conn.execute("INSERT INTO audit_meta (name, value) VALUES ('key_id', ?)", (key_id(key),))
+            conn.execute(SQL.put_key_id, (key_id(key),))
     elif found[0] != key_id(key):
         logger.error("the audit key differs from the one this audit log was written with; verify() will fail")
 
@@ -163,7 +162,8 @@ class SQLiteAuditStore(AuditStore):
         self._synchronous: Synchronous = synchronous
         self._appender = _ChainAppender(self.path, key, synchronous)
         self._writer: BatchWriter[AuditEvent] = BatchWriter(
-            self._appender.append, on_stop=self._appender.close, max_batch=max_batch, max_pending=max_pending
+            self._appender.append, on_stop=self._appender.close, on_fork=self._appender.forget,
+            max_batch=max_batch, max_pending=max_pending,
         )
         self._late_lock = threading.Lock()
         # Runs on garbage collection or at interpreter exit, whichever comes first; holds no reference to self.
@@ -214,7 +214,7 @@ class SQLiteAuditStore(AuditStore):
         conn = self._read()
         if conn is None:
             return
-        sql, params = _filter_sql(flt or AuditFilter())
+        sql, params = SQL.select(flt or AuditFilter())
         with closing(conn):
             cursor = conn.execute(sql, params)
             while rows := cursor.fetchmany(500):
@@ -226,14 +226,14 @@ class SQLiteAuditStore(AuditStore):
         if conn is None:
             return ChainVerification(True, 0, reason="empty chain")
         with closing(conn):
-            stored = conn.execute("SELECT value FROM audit_meta WHERE name = 'key_id'").fetchone()
+            stored = conn.execute(SQL.get_key_id).fetchone()
             if stored is not None and stored[0] != key_id(self._key):
                 return ChainVerification(False, 0, None, "the audit key differs from the one this log was written with")
             conn.execute("BEGIN")  # one snapshot: a concurrent prune must not move the start mid-walk
             try:
                 start_seq, start_hash = _chain_start(conn)
                 verifier = ChainVerifier(self._key, start_seq=start_seq, start_hash=start_hash)
-                cursor = conn.execute(f"{_SELECT} ORDER BY seq")
+                cursor = conn.execute(SQL.walk)
                 while rows := cursor.fetchmany(1000):
                     if not all(verifier.feed(row) for row in rows):
                         break
@@ -262,23 +262,21 @@ def _prune(conn: sqlite3.Connection, key: bytes | None, cutoff: float, now: floa
     """
     conn.execute("BEGIN IMMEDIATE")
     try:
-        tail = conn.execute(_TAIL).fetchone()
+        tail = conn.execute(SQL.tail).fetchone()
         tail_seq, tail_hash = (tail[0], tail[1]) if tail else (0, GENESIS)
         new_seq = tail_seq + 1
-        first_fresh = conn.execute("SELECT MIN(seq) FROM audit_events WHERE ts >= ?", (cutoff,)).fetchone()[0]
+        first_fresh = conn.execute(SQL.first_at_or_after, (cutoff,)).fetchone()[0]
         first_kept = new_seq if first_fresh is None else first_fresh
         anchor = tail_hash
         if first_fresh is not None:
-            anchor = conn.execute("SELECT prev_hash FROM audit_events WHERE seq = ?", (first_kept,)).fetchone()[0]
-        deleted = conn.execute(
-            "SELECT COUNT(*) FROM audit_events WHERE seq < ? AND kind = ?", (first_kept, KIND_EVENT)
-        ).fetchone()[0]
-        conn.execute("DELETE FROM audit_tags WHERE seq < ?", (first_kept,))
-        conn.execute("DELETE FROM audit_events WHERE seq < ?", (first_kept,))
+            anchor = conn.execute(SQL.prev_hash_of, (first_kept,)).fetchone()[0]
+        deleted = conn.execute(SQL.count_events_before, (first_kept,)).fetchone()[0]
+        conn.execute(SQL.delete_tags_before, (first_kept,))
+        conn.execute(SQL.delete_rows_before, (first_kept,))
         details = {"deleted_events": deleted, "cutoff": cutoff, "older_than_days": float(days),
                    "first_kept_seq": first_kept, "anchor_hash": anchor}
         row = prune_row(new_seq, uuid.uuid4().hex, now, details, tail_hash)
-        conn.execute(_INSERT_EVENT, (*row, row_hash(tail_hash, row, key)))
+        conn.execute(SQL.insert_event, (*row, row_hash(tail_hash, row, key)))
         conn.execute("COMMIT")
     except BaseException:
         with _quiet():
@@ -289,9 +287,7 @@ def _prune(conn: sqlite3.Connection, key: bytes | None, cutoff: float, now: floa
 
 def _chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
     """Where the chain must begin: genesis, or the anchor recorded by the latest retention prune."""
-    found = conn.execute(
-        "SELECT details FROM audit_events WHERE kind = ? ORDER BY seq DESC LIMIT 1", (KIND_PRUNE,)
-    ).fetchone()
+    found = conn.execute(SQL.latest_prune).fetchone()
     if found is None:
         return 1, GENESIS
     try:
@@ -299,30 +295,3 @@ def _chain_start(conn: sqlite3.Connection) -> tuple[int, str]:
         return int(details["first_kept_seq"]), str(details["anchor_hash"])
     except (TypeError, ValueError, KeyError):
         return 1, GENESIS  # a mangled prune row: the walk will report it when it fails to hash
-
-
-def _filter_sql(flt: AuditFilter) -> tuple[str, list[Any]]:
-    """The SELECT for a filter: plain SQL-92 plus LIMIT, shared in spirit with other backends."""
-    where: list[str] = ["kind = ?"]
-    params: list[Any] = [KIND_EVENT]
-    if flt.since is not None:
-        where.append("ts >= ?")
-        params.append(flt.since)
-    if flt.until is not None:
-        where.append("ts < ?")
-        params.append(flt.until)
-    if flt.outcome is not None:
-        where.append("outcome = ?")
-        params.append(flt.outcome.value)
-    if flt.provider is not None:
-        where.append("provider = ?")
-        params.append(flt.provider)
-    for tag, value in (("entity", flt.entity_type), ("policy", flt.policy)):
-        if value is not None:
-            where.append("seq IN (SELECT seq FROM audit_tags WHERE tag = ? AND value = ?)")
-            params.extend((tag, value))
-    sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY seq {'DESC' if flt.newest_first else 'ASC'}"
-    if flt.limit is not None:
-        sql += " LIMIT ?"
-        params.append(flt.limit)
-    return sql, params

@@ -12,17 +12,35 @@ A clean shutdown (``close``, interpreter exit) loses nothing.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
 logger = logging.getLogger("deepsentinel.audit")
 
 _RETRY_DELAYS = (0.05, 0.2, 1.0)  # seconds; a busy database usually frees up within these
+
+# Writers alive in this process, so a forked child (gunicorn --preload, multiprocessing) gets fresh ones.
+_WRITERS: weakref.WeakSet[BatchWriter[Any]] = weakref.WeakSet()
+_fork_hook_installed = False
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_WRITERS):
+        writer._reset_after_fork()
+
+
+def _install_fork_hook() -> None:
+    global _fork_hook_installed
+    if not _fork_hook_installed and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child)
+        _fork_hook_installed = True
 
 
 class _Marker:
@@ -43,6 +61,7 @@ class BatchWriter(Generic[T]):
         handler: Callable[[list[T]], None],
         *,
         on_stop: Callable[[], None] | None = None,
+        on_fork: Callable[[], None] | None = None,
         max_batch: int = 1000,
         max_pending: int = 10_000,
         retry_delays: tuple[float, ...] = _RETRY_DELAYS,
@@ -50,6 +69,8 @@ class BatchWriter(Generic[T]):
     ) -> None:
         self._handler = handler
         self._on_stop = on_stop
+        self._on_fork = on_fork
+        self._name = name
         self.max_batch = max_batch
         self.max_pending = max_pending
         self._retry_delays = retry_delays
@@ -80,8 +101,20 @@ class BatchWriter(Generic[T]):
     def _start(self) -> None:
         with self._start_lock:
             if not self._started:
+                _install_fork_hook()
+                _WRITERS.add(self)
                 self._thread.start()
                 self._started = True
+
+    def _reset_after_fork(self) -> None:
+        # The child inherits the queue but not the thread: events queued before the fork are the parent's
+        # to write, so start empty, with a thread of our own on the next submit.
+        self._queue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._start_lock = threading.Lock()
+        self._started = False
+        if self._on_fork is not None:
+            self._on_fork()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every item submitted before this call has been handled (written or dropped)."""
