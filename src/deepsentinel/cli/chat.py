@@ -142,7 +142,7 @@ def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
         try:
             _turn(session, console, text)
         except ProviderError as exc:
-            console.print(f"\n[bold red]provider error[/] {_one_line(str(exc))}")
+            console.print(f"[bold red]provider error[/] {_one_line(str(exc))}")
             if not interactive:
                 print(f"deepsentinel: error: {_one_line(str(exc))}", file=sys.stderr)
                 return 1
@@ -151,9 +151,13 @@ def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
 
 
 def _turn(session: ChatSession, console: Console, text: str) -> None:
-    console.print("[bold green]assistant>[/] ", end="")
+    started = False
 
     def show(piece: str) -> None:
+        nonlocal started
+        if not started:  # the label appears with the first text, so errors get a line of their own
+            console.print("[bold green]assistant>[/] ", end="")
+            started = True
         console.print(piece, end="", markup=False, highlight=False)
         console.file.flush()
 
@@ -163,12 +167,19 @@ def _turn(session: ChatSession, console: Console, text: str) -> None:
         console.print(f"[bold red]⛔ blocked before sending[/] (policy {exc.policy or 'default'}): "
                       f"{_where(exc.violations, 'your message')}. Nothing was sent, and the message was not kept.")
         return
-    console.print()
+    except BaseException:
+        if started:
+            console.print()
+        raise
+    if started:
+        console.print()
     if turn.status == "cut" and turn.error is not None:
         console.print(f"[bold yellow]⚠ response stopped[/] (policy {turn.error.policy or 'default'}): "
                       f"{_where(turn.error.violations, 'the answer')}. The rest of the answer was withheld.")
     elif turn.status == "cancelled":
         console.print("[dim]⏹ answer cancelled[/]")
+    elif not started:
+        console.print("[bold green]assistant>[/] [dim](empty answer)[/]")
 
 
 def _where(violations: list[Violation], part: str) -> str:
