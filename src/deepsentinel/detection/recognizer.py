@@ -6,9 +6,11 @@ Confidence of a candidate:
 1. the matching ``Pattern.score``;
 2. rejected if the recognizer's ``validator`` says no (checksums, issuer ranges, area rules...);
 3. a pattern with ``requires_context`` is kept only if a context word occurs in the ``context_window``
-   characters *before* the candidate; other patterns get ``context_boost`` added when one does;
-4. a ``negative_context`` word before the candidate (``order``, ``ISBN``, ``version``...) drops it unless a
-   positive context word is there too.
+   characters *before* the candidate, with no digit in between (a label names the next value only: in
+   ``MRN 1234567 DEA AB1234563`` "MRN" does not label the DEA number); the nearer the word, the higher the
+   confidence. Other patterns get ``context_boost`` added when a context word is there;
+4. a ``negative_context`` word in the ``negative_window`` characters before the candidate (``order``,
+   ``ISBN``, ``version``...) drops it unless a positive context word is there too.
 
 Context is looked for **before** the candidate only, never after: a decision then never depends on text that
 has not arrived yet, which keeps the stream guard's ``safe_boundary`` contract simple and tight.
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 from deepsentinel.detection.findings import Category, Severity
 
 __all__ = ["Pattern", "PatternRecognizer", "context_regex"]
+
+_DIGIT = re.compile(r"[0-9]")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class PatternRecognizer:
     context: tuple[str, ...] = ()
     negative_context: tuple[str, ...] = ()
     context_window: int = 48
+    negative_window: int = 20
     context_boost: float = 0.1
     max_length: int = 64
     detector: str = "pattern"
@@ -93,10 +98,13 @@ class PatternRecognizer:
         if nearest < 0:
             if pattern.requires_context:
                 return 0.0
-            if self.negative_rx is not None and self.negative_rx.search(text, lo, start):
+            if self.negative_rx is not None and self.negative_rx.search(
+                    text, max(0, start - self.negative_window), start):
                 return 0.0
             return pattern.score
         if pattern.requires_context:
+            if _DIGIT.search(text, nearest, start):
+                return 0.0  # "MRN 1234567 DEA AB1234563": a context word labels the next value only
             # The nearer the context word, the surer: when two entities claim the same digits
             # ("MRN ... member ID 12345678"), the one named right before them wins the overlap.
             return pattern.score - 0.05 * (start - nearest) / self.context_window

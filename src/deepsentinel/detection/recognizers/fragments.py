@@ -23,6 +23,6 @@ MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
 NOT_PERSONAL = (
     "order", "order number", "order no", "tracking", "tracking number", "invoice", "isbn", "ref", "reference",
     "serial", "serial number", "ticket", "transaction", "transaction id", "confirmation", "shipment",
-    "parcel", "imei", "sku", "batch", "lot", "build", "version", "ver", "release", "part number", "model",
-    "case number", "request id", "trace id", "issue",
+    "parcel", "imei", "sku", "batch number", "build", "version", "ver", "release", "part number",
+    "model number", "case number", "request id", "trace id",
 )

@@ -50,7 +50,7 @@ PRIVATE_KEY = _token(
 )
 
 JWT = PatternRecognizer(
-    "JWT", Category.SECRET, Severity.HIGH,
+    "JWT", Category.SECRET, Severity.CRITICAL,
     (Pattern("three base64url segments",
              r"eyJ[A-Za-z0-9_\-]{8,4000}\.eyJ[A-Za-z0-9_\-]{8,4000}\.[A-Za-z0-9_\-]{8,1000}",
              0.97, TOKEN_BEFORE, TOKEN_AFTER,
@@ -68,17 +68,26 @@ URL_WITH_CREDENTIALS = PatternRecognizer(
     detector="secrets",
 )
 
-# Keyword, optional closing quote, an assignment (":", "=", ":=", "=>", " is "), optional opening quote, value.
+# Keyword, optional closing quote, an assignment (":", "=", ":=", "=>"), optional opening quote, the value.
 _SECRET_WORDS = (r"(?i:passwords?|passwd|passphrase|pwd|pass|secret|secret[_\-]?key|client[_\-]?secret|token|"
-                 r"access[_\-]?token|auth[_\-]?token|refresh[_\-]?token|bearer|api[_\-]?key|apikey|"
+                 r"access[_\-]?token|auth[_\-]?token|refresh[_\-]?token|api[_\-]?key|apikey|"
                  r"access[_\-]?key|secret[_\-]?access[_\-]?key|private[_\-]?key|credentials?)")
+_VALUE = r"([^\s\"'`,;<>]{6,128})"
 GENERIC_SECRET = PatternRecognizer(
     "GENERIC_SECRET", Category.SECRET, Severity.CRITICAL,
-    (Pattern("value assigned to a secret-like name",
-             _SECRET_WORDS + r"[\"']?[ \t]{0,3}(?::=|=>|[:=]|[ \t]is[ \t]|[ \t])[ \t]{0,3}[\"'`]?([^\s\"'`,;<>]{6,128})",
-             0.85, r"(?<![A-Za-z])", "", group=1),),
+    (
+        Pattern("value assigned to a secret-like name",
+                _SECRET_WORDS + r"[\"']?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}[\"'`]?" + _VALUE,
+                0.85, r"(?<![A-Za-z])", "", group=1),
+        # Prose: "the wifi password is X", "my password X"; a bearer token in a header.
+        Pattern("password in a sentence",
+                r"(?i:passwords?|passwd|passphrase)(?:[ \t]+(?i:is|was))?[ \t]{1,3}[\"'`]?" + _VALUE,
+                0.85, r"(?<![A-Za-z])", "", group=1),
+        Pattern("bearer token", r"(?i:bearer)[ \t]{1,3}([A-Za-z0-9._~+/\-]{16,512}=*)", 0.85, r"(?<![A-Za-z])", "",
+                group=1),
+    ),
     validator=valid_generic_secret,
-    max_length=128,
+    max_length=512,
     detector="secrets",
 )
 
