@@ -157,7 +157,8 @@ class SQLiteAuditStore(AuditStore):
     ) -> None:
         if synchronous not in ("NORMAL", "FULL"):
             raise ValueError("synchronous must be 'NORMAL' or 'FULL'")
-        self.path = Path(path) if path is not None else default_audit_path()
+        # Absolute now, so a later chdir() cannot split one log into two files.
+        self.path = (Path(path).expanduser() if path is not None else default_audit_path()).absolute()
         self._key = key
         self._synchronous: Synchronous = synchronous
         self._appender = _ChainAppender(self.path, key, synchronous)
