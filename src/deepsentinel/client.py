@@ -193,7 +193,16 @@ class AsyncModels:
 
 
 class Chat:
-    def __init__(self, completions: Completions | AsyncCompletions) -> None:
+    """``client.chat``."""
+
+    def __init__(self, completions: Completions) -> None:
+        self.completions = completions
+
+
+class AsyncChat:
+    """``client.chat`` of the async client."""
+
+    def __init__(self, completions: AsyncCompletions) -> None:
         self.completions = completions
 
 
@@ -295,7 +304,7 @@ class AsyncSentinelClient(_ClientBase):
     def __init__(self, *args: Any, http_client: httpx2.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._transport = AsyncTransport(self._core.performance, http_client)
-        self.chat = Chat(AsyncCompletions(self))
+        self.chat = AsyncChat(AsyncCompletions(self))
         self.embeddings = AsyncEmbeddings(self)
         self.models = AsyncModels(self)
 

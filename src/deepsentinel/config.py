@@ -152,7 +152,7 @@ def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     if out.get("audit") is not None:
         value = str(out["audit"]).lower()
         out["audit"] = False if value in ("0", "false", "no", "off") else True if value in ("1", "true", "yes", "on") else out["audit"]
-    perf = {field: environ[var] for var, field in _PERF_ENV.items() if environ.get(var)}
+    perf: dict[str, Any] = {field: environ[var] for var, field in _PERF_ENV.items() if environ.get(var)}
     if perf:
         out["performance_config"] = PerformanceConfig(**perf)
     return out

@@ -21,7 +21,7 @@ from deepsentinel.calls import CallRecord
 from deepsentinel.compliance import Compliance
 from deepsentinel.config import PerformanceConfig, SentinelConfig, env_settings
 from deepsentinel.detection.engine import DetectionEngine, default_engine
-from deepsentinel.errors import ConfigurationError, ValidationError
+from deepsentinel.errors import ConfigurationError, DeepSentinelError, ValidationError
 from deepsentinel.messages import validate_chat_args
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
@@ -148,16 +148,26 @@ class ClientCore:
         call.request_decision = checked.decision
         call.texts = checked.texts
         prepared = []
-        for t in targets:
-            adapter = self.router.adapter(t.provider)
-            request = ChatRequest(t.model, clean, stream, dict(params))
-            prepared.append(
-                PreparedTarget(t, adapter, request, adapter.build_chat_request(request),
-                               retry_policy(self.performance, self.router.providers[t.provider].max_retries))
-            )
+        for i, t in enumerate(targets):
+            try:
+                prepared.append(self._prepare_target(t, clean, stream, params))
+            except DeepSentinelError as exc:
+                # A fallback the call cannot be translated for (n=2 on Anthropic, say) is skipped; the
+                # primary's own problems are the caller's to see.
+                if i == 0:
+                    call.finish_with_error(exc)
+                    raise
         options = params.get("stream_options")
         include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
         return PreparedChat(call, prepared, include_usage)
+
+    def _prepare_target(
+        self, t: Target, messages: list[dict[str, Any]], stream: bool, params: dict[str, Any]
+    ) -> PreparedTarget:
+        adapter = self.router.adapter(t.provider)
+        request = ChatRequest(t.model, messages, stream, dict(params))
+        retry = retry_policy(self.performance, self.router.providers[t.provider].max_retries)
+        return PreparedTarget(t, adapter, request, adapter.build_chat_request(request), retry)
 
     def succeeded(self, target: PreparedTarget) -> None:
         if self.router.health is not None:
@@ -165,9 +175,10 @@ class ClientCore:
 
     def next_target(self, chat: PreparedChat, index: int, error: BaseException) -> bool:
         """After target ``index`` failed: True to try the next one, else the call ends with ``error``."""
-        if self.router.health is not None:
+        worthy = is_fallback_worthy(error)
+        if worthy and self.router.health is not None:  # a bad request says nothing about the provider's health
             self.router.health.record_failure(chat.targets[index].provider)
-        if index + 1 < len(chat.targets) and is_fallback_worthy(error):
+        if index + 1 < len(chat.targets) and worthy:
             return True
         chat.call.finish_with_error(error)
         return False

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from openai.types import CreateEmbeddingResponse, Model
 
 from deepsentinel.calls import CallRecord
-from deepsentinel.errors import ConfigurationError, DeepSentinelError, ValidationError
+from deepsentinel.errors import ConfigurationError, ProviderError, ValidationError
 from deepsentinel.providers.base import HttpRequest
 from deepsentinel.providers.openai import OpenAIAdapter
 from deepsentinel.providers.retry import RetryPolicy
@@ -29,7 +29,7 @@ class Exchange:
 
     provider: str
     http: HttpRequest
-    parse_error: Callable[[int, dict[str, str], bytes], DeepSentinelError]
+    parse_error: Callable[[int, dict[str, str], bytes], ProviderError]
     retry: RetryPolicy
 
 

@@ -11,7 +11,7 @@ stream ends, whether it was exhausted, closed early, cut by the guard or broken 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,7 +79,7 @@ class StreamSession:
         # The tutorial indexes chunk.choices[0] unguarded: choice-less chunks only when the caller asked.
         return tuple(c for c in chunks if c.choices or self.include_usage)
 
-    def end(self, error: BaseException | None = None, *, closed_early: bool = False) -> None:
+    def end(self, error: BaseException | None = None) -> None:
         if self.ended:
             return
         self.ended = True
@@ -89,7 +89,6 @@ class StreamSession:
             self.call.finish_with_error(error)
         else:
             # A caller that stops reading early has seen only released (checked) text: the call is allowed.
-            del closed_early
             self.call.finish(self.call.outcome_for_success())
 
 
@@ -102,7 +101,7 @@ class Stream(Iterator[ChatCompletionChunk]):
         self._session = session
         self._iterator = self._iterate()
 
-    def _iterate(self) -> Iterator[ChatCompletionChunk]:
+    def _iterate(self) -> Generator[ChatCompletionChunk, None, None]:
         session = self._session
         error: BaseException | None = None
         try:
@@ -136,7 +135,7 @@ class Stream(Iterator[ChatCompletionChunk]):
         """Stop reading and release the connection; safe to call more than once."""
         self._iterator.close()
         self.response.close()
-        self._session.end(closed_early=True)
+        self._session.end()
 
     def __enter__(self) -> Stream:
         return self
@@ -159,7 +158,7 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
         self._session = session
         self._iterator = self._iterate()
 
-    async def _iterate(self) -> AsyncIterator[ChatCompletionChunk]:
+    async def _iterate(self) -> AsyncGenerator[ChatCompletionChunk, None]:
         session = self._session
         error: BaseException | None = None
         try:
@@ -193,9 +192,9 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
 
     async def close(self) -> None:
         """Stop reading and release the connection; safe to call more than once."""
-        await self._iterator.aclose()  # type: ignore[attr-defined]
+        await self._iterator.aclose()
         await self.response.aclose()
-        self._session.end(closed_early=True)
+        self._session.end()
 
     async def __aenter__(self) -> AsyncStream:
         return self

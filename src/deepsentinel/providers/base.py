@@ -54,7 +54,8 @@ class StreamParser(Protocol):
 class ChatAdapter(Protocol):
     """A provider's chat wire format."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def build_chat_request(self, request: ChatRequest) -> HttpRequest: ...
 
