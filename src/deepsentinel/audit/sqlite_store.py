@@ -23,7 +23,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
@@ -104,7 +104,7 @@ class _ChainAppender:
         # A failed batch may leave the connection mid-transaction or broken: start afresh next time.
         conn, self._conn = self._conn, None
         if conn is not None:
-            with _quiet():
+            with suppress(sqlite3.Error):  # cleanup: the original failure is the one worth reporting
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
             conn.close()
@@ -119,21 +119,11 @@ class _ChainAppender:
         self._conn = None
 
 
-class _quiet:
-    """Suppress database errors during cleanup: the original failure is the one worth reporting."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        return exc_type is not None and issubclass(exc_type, sqlite3.Error)
-
-
 def _claim_key(conn: sqlite3.Connection, key: bytes | None) -> None:
     """Record which key the chain is written with; warn (without the key) if it differs."""
     found = conn.execute(SQL.get_key_id).fetchone()
     if found is None:
-        with _quiet():  # another process may have claimed it first; either way one row results
+        with suppress(sqlite3.Error):  # another process may have claimed it first; either way one row results
             conn.execute(SQL.put_key_id, (key_id(key),))
     elif found[0] != key_id(key):
         logger.error("the audit key differs from the one this audit log was written with; verify() will fail")
@@ -280,7 +270,7 @@ def _prune(conn: sqlite3.Connection, key: bytes | None, cutoff: float, now: floa
         conn.execute(SQL.insert_event, (*row, row_hash(tail_hash, row, key)))
         conn.execute("COMMIT")
     except BaseException:
-        with _quiet():
+        with suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
     return int(deleted)
