@@ -138,7 +138,9 @@ def held_back(text: str, size: int) -> dict[str, float]:
         if guard.feed(piece).text and first is None:
             first = i + 1
         held.append(guard.held)
-    return {"p50": statistics.median(held), "p99": pct(held, 0.99), "max": max(held), "first_delta": first or 0}
+    over_word = sum(1 for h in held if h > 16) / len(held)
+    return {"p50": statistics.median(held), "p99": pct(held, 0.99), "max": max(held), "first_delta": first or 0,
+            "over_word": over_word}
 
 
 def ttft(text: str, size: int, repeats: int = 200) -> dict[str, float]:
@@ -236,7 +238,8 @@ def main() -> None:
          f"{overhead_digits['guard_p50'] - overhead_digits['plain_p50']:.1f} µs / {overhead_digits['guard_p99']:.1f} µs",
          f"guard {overhead_digits['guard_p50']:.1f} µs vs passthrough {overhead_digits['plain_p50']:.2f} µs"),
         ("Held back, prose (median / p99 / max chars)",
-         f"{held_prose['p50']:.0f} / {held_prose['p99']:.0f} / {held_prose['max']:.0f}", "at most the word being written"),
+         f"{held_prose['p50']:.0f} / {held_prose['p99']:.0f} / {held_prose['max']:.0f}",
+         f"the word being written; {held_prose['over_word']:.1%} of deltas hold more (after a word 'at')"),
         ("Held back, digit-heavy (median / p99 / max chars)",
          f"{held_digits['p50']:.0f} / {held_digits['p99']:.0f} / {held_digits['max']:.0f}", "number runs wait for their end"),
         ("Added time to first token, prose",
@@ -245,8 +248,8 @@ def main() -> None:
         ("Added time to first token, digit-heavy",
          f"{held_digits['first_delta'] - 1} deltas, {first_digits['guard'] - first_digits['plain']:.1f} µs CPU",
          f"first text after delta {held_digits['first_delta']} (passthrough: delta 1)"),
-        ("ChunkGuard throughput (ChatCompletionChunk/s)",
-         f"{throughput['guard']:,.0f}",
+        ("ChunkGuard throughput, 5-char prose chunks (ChatCompletionChunk/s)",
+         f"{throughput['guard']:,.0f} ({1e6 / throughput['guard']:.1f} µs/chunk)",
          f"passthrough {throughput['plain']:,.0f}/s; ratio {throughput['plain'] / throughput['guard']:,.0f}x"),
         (f"Peak memory, {mem_total // 1_000_000} MB prose stream in 1 KB deltas (tracemalloc)",
          f"{mem['peak_kib']:.0f} KiB", f"max held {mem['held_max']:.0f} chars; {mem['mb_per_s']:.1f} MB/s, {mem['seconds']:.1f} s"),
@@ -271,9 +274,18 @@ def write_docs(env: str, table: list[str], overhead: float) -> None:
         *table,
         "",
         f"Target: under 20 µs median per 5-character prose delta ({'met' if overhead < 20 else 'not met'}: "
-        f"{overhead:.1f} µs); prose held back by no more than one word. Memory stays flat: the guard keeps only "
-        "the unreleased tail (bounded by the engine's longest entity, with a hard limit for unterminated PEM "
-        "blocks), 64 characters of released context and at most 256 earlier findings.",
+        f"{overhead:.1f} µs). Almost all of it is the engine: one `safe_boundary` call on the held tail and one "
+        "`scan` of the newly final text with 64 characters of left context; the guard's own bookkeeping is about "
+        "1 µs. `ChunkGuard` adds the pydantic copies of the rewritten chunk (about 6 µs).",
+        "",
+        "- **Held back**: prose waits for the end of the word being written (median 4 characters). The engine "
+        "also holds the words after a standalone `at` until they can no longer spell an e-mail address "
+        "(`jane at example dot com`), which is the p99 on prose; digit runs wait until the number ends.",
+        "- **Time to first token**: the first word is released when the delta after it arrives, so the added "
+        "delay is one delta interval plus about 10 µs of CPU.",
+        "- **Memory** stays flat however long the stream: the guard keeps only the unreleased tail (bounded by "
+        "the engine's longest entity, with a hard limit of max(4096, 2 x longest entity) characters for an "
+        "unterminated PEM block), 64 characters of released context and at most 256 earlier findings.",
         "",
     ])
     old = DOCS.read_text() if DOCS.exists() else "# Performance\n"
