@@ -161,3 +161,22 @@ def test_errors_are_one_line_with_exit_code(args: list[str], code: int, message:
     assert result.code == code
     assert result.err.count("\n") == 1 and result.err.startswith("deepsentinel: error: ")
     assert message in result.err and "Traceback" not in result.err
+
+
+def test_unreadable_file_named_is_an_error_but_skipped_in_a_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A named file that cannot be read fails in one line; inside a directory it is skipped with a note."""
+    _tree(tmp_path)
+    locked = tmp_path / "src" / "notes.txt"
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self.name == locked.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    named = run_cli(["scan", str(locked)])
+    assert named.code == 1 and named.err.strip() == f"deepsentinel: error: cannot read {locked.as_posix()}: Permission denied"
+    walked = run_cli(["scan", str(tmp_path / "src"), "-f", "json"])
+    assert "notes.txt: unreadable (Permission denied)" in walked.err
+    assert json.loads(walked.out)["summary"]["files_skipped"] == 2  # the locked file and the binary one

@@ -141,6 +141,8 @@ def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
             continue
         try:
             _turn(session, console, text)
+        except KeyboardInterrupt:  # Ctrl-C before the first chunk (while connecting): same as during one
+            console.print("[dim]⏹ answer cancelled[/]")
         except ProviderError as exc:
             console.print(f"[bold red]provider error[/] {_one_line(str(exc))}")
             if not interactive:

@@ -32,6 +32,7 @@ class Source:
     display: str
     path: Path | None  # None for stdin
     size: int
+    explicit: bool = False  # named on the command line, not found in a directory walk
 
     @property
     def is_stdin(self) -> bool:
@@ -59,14 +60,14 @@ def discover(paths: Sequence[str], excludes: Sequence[str], *, use_default_ignor
     ignores = DEFAULT_IGNORES if use_default_ignores else ()
     for raw in paths:
         if raw == STDIN_NAME:
-            sources.append(Source("<stdin>", None, 0))
+            sources.append(Source("<stdin>", None, 0, explicit=True))
             continue
         path = Path(raw)
         if not path.exists():
             raise CliError(f"no such file or directory: {raw}")
         if path.is_file():
             if not _excluded(path.as_posix(), path.name, excludes):
-                sources.append(Source(path.as_posix(), path, _size(path)))
+                sources.append(Source(path.as_posix(), path, _size(path), explicit=True))
             continue
         sources.extend(_walk(path, excludes, ignores))
     return sources
@@ -98,7 +99,11 @@ def _size(path: Path) -> int:
 
 
 def read_source(source: Source, max_bytes: int) -> str | Skipped:
-    """The text of a source, or why it was skipped. Unreadable files are skipped, not fatal, in a tree walk."""
+    """The text of a source, or why it was skipped.
+
+    A file named on the command line that cannot be read is an error; one found in a directory walk is skipped
+    with a note, so one locked file does not stop a scan of a whole tree.
+    """
     if source.path is None:
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
     else:
@@ -107,6 +112,8 @@ def read_source(source: Source, max_bytes: int) -> str | Skipped:
         try:
             data = source.path.read_bytes()
         except OSError as exc:
+            if source.explicit:
+                raise CliError(f"cannot read {source.display}: {exc.strerror or exc}") from exc
             return Skipped(source.display, f"unreadable ({exc.strerror or exc})")
     if b"\x00" in data[:_SNIFF_BYTES]:
         return Skipped(source.display, "binary")
