@@ -275,8 +275,8 @@ def write_docs(env: str, table: list[str], overhead: float) -> None:
         "",
         f"Target: under 20 µs median per 5-character prose delta ({'met' if overhead < 20 else 'not met'}: "
         f"{overhead:.1f} µs). Almost all of it is the engine: one `safe_boundary` call on the held tail and one "
-        "`scan` of the newly final text with 64 characters of left context; the guard's own bookkeeping is about "
-        "1 µs. `ChunkGuard` adds the pydantic copies of the rewritten chunk (about 6 µs).",
+        "`scan` of the newly final text with 64 characters of left context; the guard's own bookkeeping is 1-2 µs. "
+        "`ChunkGuard` adds the pydantic copies of the rewritten chunk (about 6 µs).",
         "",
         "- **Held back**: prose waits for the end of the word being written (median 4 characters). The engine "
         "also holds the words after a standalone `at` until they can no longer spell an e-mail address "

@@ -337,3 +337,10 @@ def test_one_value_gets_one_placeholder_in_every_field_of_a_response() -> None:
     args = "".join(tc.function.arguments or "" for ch in out for tc in ch.choices[0].delta.tool_calls or () if tc.function)
     assert content_of(out) == "Sending to <EMAIL_1> and <EMAIL_2>. "
     assert args == '{"to": "<EMAIL_1>"}'
+
+
+def test_guard_completion_skips_policies_that_do_not_check_responses() -> None:
+    """A request-only policy does not judge responses."""
+    quiet = CompliancePolicy(name="requests-only", check_responses=False)
+    checked, decision = guard_completion(completion(f"card {CARD}"), ENGINE, [quiet])
+    assert checked.choices[0].message.content == f"card {CARD}" and not decision.violations

@@ -265,3 +265,19 @@ def test_unterminated_private_key_cannot_grow_the_buffer_forever() -> None:
         released += len(guard.feed("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= " * 3).text)
         assert guard.held <= guard.hold_limit + 111
     assert released > 0
+
+
+def test_policies_that_do_not_check_responses_are_skipped() -> None:
+    """With no policy checking responses, text passes at once; echoed vault tokens are still restored."""
+    from deepsentinel.detection.vault import Vault
+
+    quiet = CompliancePolicy(name="requests-only", check_responses=False)
+    vault = Vault()
+    token = Anonymizer("placeholder", vault=vault).replace("jane@example.com", "EMAIL_ADDRESS")
+    guard = StreamGuard(ENGINE, [quiet], restore=vault)
+    out = [guard.feed(p).text for p in ["card 4111 1111 1111 1111 for ", token[:4], token[4:] + "!"]]
+    out.append(guard.flush().text)
+    assert out == ["card 4111 1111 1111 1111 for ", "", "jane@example.com!", ""]
+    assert not guard.blocked
+    request_side = StreamGuard(ENGINE, [quiet], direction="request")
+    assert request_side.feed("card 4111 1111 1111 1111 ").text == "card "

@@ -17,7 +17,7 @@ from openai.types.chat.chat_completion import Choice
 
 from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.detection.vault import Vault
-from deepsentinel.guard.stream_guard import AnonymizerFactory, Engine, anonymizer_for, rewrite
+from deepsentinel.guard.stream_guard import AnonymizerFactory, Engine, anonymizer_for, policies_for, rewrite
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
@@ -39,8 +39,12 @@ def guard_completion(
     anonymizer_factory: AnonymizerFactory | None = None,
     vault: Vault | None = None,
 ) -> GuardedCompletion:
-    """Check and rewrite every text of ``completion``; ``checked, decision = guard_completion(...)``."""
+    """Check and rewrite every text of ``completion``; ``checked, decision = guard_completion(...)``.
+
+    Only policies with ``check_responses`` apply; with none, only echoed vault tokens are restored.
+    """
     decision = Decision(policies=tuple(p.name for p in policies))
+    policies = policies_for("response", policies)
     cache: dict[str, Anonymizer] = {}
 
     def replace(v: Violation, value: str) -> str:
@@ -57,6 +61,8 @@ def guard_completion(
         nonlocal decision
         if not text:
             return text
+        if not policies:
+            return vault.deanonymize(text) if vault is not None else text
         d = evaluate_policies(policies, engine.scan(text), location)
         decision = decision.merged(d)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]

@@ -25,6 +25,7 @@ from typing import Protocol
 from deepsentinel.detection.anonymizer import Anonymizer, StrategyName
 from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.vault import Vault, partial_token_start
+from deepsentinel.errors import Direction
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
@@ -83,14 +84,15 @@ class StreamGuard:
         anonymizer: Anonymizer | None = None,
         anonymizer_factory: AnonymizerFactory | None = None,
         location: str = "choices[0].delta.content",
-        direction: str = "response",
+        direction: Direction = "response",
         restore: Vault | None = None,
         context_chars: int | None = None,
     ) -> None:
         if not policies:
             raise ValueError("StreamGuard needs at least one policy")
         self.engine = engine
-        self.policies = tuple(policies)
+        # Only the policies that check this direction; with none left, text only passes the vault restorer.
+        self.policies = policies_for(direction, policies)
         self.anonymizer = anonymizer
         self.anonymizer_factory = anonymizer_factory
         self.location = location
@@ -129,6 +131,8 @@ class StreamGuard:
             return _EMPTY
         buffer = self._buffer + delta
         self._buffer = buffer
+        if not self.policies:
+            return self._pass_through(buffer)
         # The boundary is computed on the buffer plus a few released characters only. Released text is final,
         # so no candidate that could still change starts in it; a shorter left context can only add candidates
         # (a look-behind that now sees the start of the text), never remove one: the cut is as safe, and the
@@ -151,8 +155,23 @@ class StreamGuard:
         self.finished = True
         if not self._buffer:
             return _EMPTY
+        if not self.policies:
+            buffer, self._buffer = self._buffer, ""
+            self._offset += len(buffer)
+            return GuardResult(self.restore.deanonymize(buffer) if self.restore is not None else buffer)
         ctx = self._context
         return self._release(ctx + self._buffer, len(ctx), len(self._buffer), final=True)
+
+    def _pass_through(self, buffer: str) -> GuardResult:
+        """No policy checks this direction: release at once, holding only a possible vault token."""
+        if self.restore is None:
+            self._buffer = ""
+            self._offset += len(buffer)
+            return GuardResult(buffer)
+        cut = partial_token_start(buffer)
+        self._buffer = buffer[cut:]
+        self._offset += cut
+        return GuardResult(self.restore.deanonymize(buffer[:cut]))
 
     def _release(self, text: str, base: int, cut: int, *, final: bool) -> GuardResult:
         """Scan ``text`` (context + buffer), then release ``buffer[:cut]`` anonymized, or block."""
@@ -229,6 +248,13 @@ class StreamGuard:
     def __repr__(self) -> str:
         state = "blocked" if self.blocked else "finished" if self.finished else "open"
         return f"StreamGuard(location={self.location!r}, {state}, position={self._offset}, held={len(self._buffer)})"
+
+
+def policies_for(direction: Direction, policies: Sequence[CompliancePolicy]) -> tuple[CompliancePolicy, ...]:
+    """The policies that check ``direction`` (``check_requests`` / ``check_responses``)."""
+    if direction == "request":
+        return tuple(p for p in policies if p.check_requests)
+    return tuple(p for p in policies if p.check_responses)
 
 
 def rewrite(
