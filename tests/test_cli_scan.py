@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.cli_runner import run_cli
 
@@ -180,3 +182,28 @@ def test_unreadable_file_named_is_an_error_but_skipped_in_a_tree(tmp_path: Path,
     walked = run_cli(["scan", str(tmp_path / "src"), "-f", "json"])
     assert "notes.txt: unreadable (Permission denied)" in walked.err
     assert json.loads(walked.out)["summary"]["files_skipped"] == 2  # the locked file and the binary one
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool) -> None:
+    """Many inputs get a progress bar on stderr when it is a terminal, and none when it is piped."""
+    for i in range(60):
+        (tmp_path / f"f{i:02}.txt").write_text(f"line {i}\n", encoding="utf-8")
+    if terminal:
+        monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich treats the stream as a terminal
+    result = run_cli(["scan", str(tmp_path), "-f", "json"])
+    assert ("scanning" in result.err) is terminal
+    assert json.loads(result.out)["summary"]["files_scanned"] == 60
+
+
+_filler = st.text(alphabet=st.sampled_from(list("abc xyz.,:;\n\t-")), max_size=30)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=_filler, after=_filler, fmt=st.sampled_from(["table", "json", "jsonl", "sarif"]))
+def test_no_format_ever_prints_a_raw_value(before: str, after: str, fmt: str) -> None:
+    """Whatever surrounds them, the raw SSN and card never appear in any report format."""
+    result = run_cli(["scan", "-f", fmt, "--fail-on", "none"], stdin=f"{before} {SSN} {after} {CARD} {before}")
+    assert result.code == 0
+    assert SSN not in result.out + result.err and CARD not in result.out + result.err
+    assert "6789" in result.out  # masked values keep the last four digits, so the finding is visible

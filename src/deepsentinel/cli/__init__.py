@@ -1,1 +1,1 @@
-"""cli."""
+"""The ``deepsentinel`` command line (entry point ``deepsentinel.cli.app:main``)."""

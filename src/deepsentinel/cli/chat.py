@@ -113,9 +113,8 @@ def _require_key(provider: str, api_key: str | None, base_url: str | None) -> No
 def _read(console: Console, interactive: bool) -> str | None:
     """The next line of input, or None at end of input."""
     if interactive:
-        console.print("[bold cyan]you>[/] ", end="")
         try:
-            return input()
+            return input("you> ")  # input() owns the prompt, so line editing redraws it correctly
         except EOFError:
             console.print()
             return None
