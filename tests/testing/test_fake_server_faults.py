@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import anthropic
 import httpx2
 import openai
 import pytest
@@ -108,6 +109,27 @@ def test_malformed_event_makes_the_sdk_raise(client: openai.OpenAI, fake_server:
         for chunk in stream:
             received.append(chunk.choices[0].delta.content or "")
     assert "".join(received) == "good"
+
+
+def test_error_after_sends_the_providers_in_stream_error(fake_server: FakeLLMServer) -> None:
+    """error_after=1: one delta, then OpenAI's error data event or Anthropic's error event; both SDKs raise."""
+    fake_server.enqueue(Reply(chunks=["a", "b"], error_after=1),
+                        Reply(chunks=["a", "b"], error_after=1, error_message="slow down"))
+    received: list[str] = []
+    with openai.OpenAI(base_url=fake_server.openai_base_url, api_key="t", max_retries=0) as client, pytest.raises(
+        openai.APIError
+    ) as openai_error:
+        for chunk in client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True):
+            received.append(chunk.choices[0].delta.content or "")
+    assert "".join(received) == "a" and openai_error.value.body["type"] == "server_error"  # type: ignore[index]
+    with anthropic.Anthropic(base_url=fake_server.anthropic_base_url, api_key="t", max_retries=0) as client2, \
+            pytest.raises(anthropic.APIStatusError) as anthropic_error, \
+            client2.messages.stream(model="claude-x", max_tokens=8, messages=MESSAGES) as stream:
+        for _ in stream.text_stream:
+            pass
+    assert anthropic_error.value.body == {  # type: ignore[comparison-overlap]
+        "type": "error", "error": {"type": "overloaded_error", "message": "slow down"},
+    }
 
 
 def test_events_are_flushed_one_by_one(fake_server: FakeLLMServer) -> None:

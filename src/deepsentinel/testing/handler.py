@@ -196,7 +196,8 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
             self._send_error(400, False, "[] is too short - 'messages'", param="messages")
             return
         facts = self._facts(model, estimate_tokens(all_text(messages)))
-        n = body.get("n") if isinstance(body.get("n"), int) and body["n"] > 0 else 1
+        raw_n = body.get("n")
+        n = raw_n if isinstance(raw_n, int) and raw_n > 0 else 1
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -259,7 +260,7 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            parts = []
+            parts: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -316,8 +317,8 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self._common_headers(extra_headers)
-        # Headers and body in one write, so a keep-alive request costs one round trip.
-        self._headers_buffer.append(b"\r\n" + data)
+        # Headers and body in one write (into the stdlib's header buffer), one segment per response.
+        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
         self.flush_headers()
 
     def _common_headers(self, extra_headers: Mapping[str, str]) -> None:
@@ -343,6 +344,9 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
             if event.is_delta and reply.malformed_after is not None and sent >= reply.malformed_after:
                 self._write_chunk(_malformed(anthropic))
                 break
+            if event.is_delta and reply.error_after is not None and sent >= reply.error_after:
+                self._write_chunk(_stream_error(reply, anthropic))
+                break
             if event.is_delta:
                 if sent:
                     self._wait(reply.delay_between)
@@ -363,6 +367,15 @@ def _malformed(anthropic: bool) -> bytes:
     if anthropic:
         return b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
     return b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n'
+
+
+def _stream_error(reply: Reply, anthropic: bool) -> bytes:
+    """The in-stream error event: an overload unless the reply names another error."""
+    if anthropic:
+        payload = anthropic_error(529, message=reply.error_message, type_=reply.error_type)
+        return SseEvent(_dumps(payload).decode(), event="error").encode()
+    payload = openai_error(500, message=reply.error_message, type_=reply.error_type)
+    return SseEvent(_dumps(payload).decode()).encode()
 
 
 def _dumps(payload: Any) -> bytes:

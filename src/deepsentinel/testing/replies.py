@@ -82,7 +82,9 @@ class Reply:
     ``error_message`` override its fields, ``error_body`` replaces it whole), extra ``headers``,
     ``delay_before`` seconds before the response, ``delay_between`` seconds between deltas,
     ``disconnect_after`` N deltas (then the socket closes without the end of the stream),
-    ``malformed_after`` N deltas (then one event whose data is not JSON).
+    ``malformed_after`` N deltas (then one event whose data is not JSON), ``error_after`` N deltas
+    (then the provider's in-stream error event: Anthropic's ``event: error``, OpenAI's ``{"error": ...}``;
+    ``error_type``/``error_message`` fill it, default an overload).
     Deltas are the text and tool-argument deltas, not the framing events around them.
     """
 
@@ -102,6 +104,7 @@ class Reply:
     delay_between: float = 0.0
     disconnect_after: int | None = None
     malformed_after: int | None = None
+    error_after: int | None = None
 
     def __post_init__(self) -> None:
         if self.text is not None and self.chunks is not None and "".join(self.chunks) != self.text:

@@ -36,6 +36,8 @@ class _HTTPServer(ThreadingHTTPServer):
         self.state = state
         self._lock = threading.Lock()
         self._open: dict[socket.socket, threading.Thread] = {}
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, FakeLLMHandler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
