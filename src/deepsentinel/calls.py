@@ -47,9 +47,10 @@ class CallRecord:
         findings = tuple(FindingRecord.of(v, "request") for v in self.request_decision.violations) + tuple(
             FindingRecord.of(v, "response") for v in self.response_violations
         )
-        direction = "response" if outcome is Outcome.STREAM_TERMINATED or (
-            isinstance(error, ComplianceViolationError) and error.direction == "response"
-        ) else "request"
+        # The direction is where the strictest action was taken (a masked answer is a response decision).
+        request_action = Action.strictest([v.action for v in self.request_decision.violations])
+        response_action = Action.strictest([v.action for v in self.response_violations])
+        direction = "response" if response_action.strictness > request_action.strictness else "request"
         risk = max([self.request_decision.risk_score] + [v.risk for v in self.response_violations])
         event = AuditEvent(
             outcome=outcome,
@@ -83,7 +84,8 @@ class CallRecord:
     def finish_with_error(self, error: BaseException) -> None:
         if isinstance(error, ComplianceViolationError):
             if error.direction == "response":
-                self.response_violations.extend(error.violations)
+                # A stream's guard may already have reported these; each finding is recorded once.
+                self.response_violations.extend(v for v in error.violations if v not in self.response_violations)
                 self.finish(Outcome.STREAM_TERMINATED if self.streamed else Outcome.BLOCKED, error)
             else:
                 risk = max((v.risk for v in error.violations), default=0.0)
