@@ -58,6 +58,21 @@ def secret(rng: random.Random) -> str:
     return "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
 
 
+FULL_WIDTH = {str(i): chr(0xFF10 + i) for i in range(10)}
+
+
+def evasive(rng: random.Random, value: str) -> str:
+    """The value disguised: zero-width spaces, full-width digits, no-break spaces or en dashes."""
+    mode = rng.choice(["zero-width", "full-width", "nbsp", "en-dash"])
+    if mode == "zero-width":
+        return "\u200b".join(value)
+    if mode == "full-width":
+        return "".join(FULL_WIDTH.get(c, c) for c in value)
+    if mode == "nbsp":
+        return value.replace(" ", "\u00a0")
+    return value.replace("-", "\u2013")
+
+
 WORDS = ["the", "hello", "shipped", "today,", "please", "confirm.", "Thanks!", "card", "SSN", "mail", "key:", "(ok)"]
 
 
@@ -68,12 +83,13 @@ def documents(draw: st.DrawFn) -> tuple[str, list[str]]:
     parts: list[str] = []
     values: list[str] = []
     for _ in range(draw(st.integers(1, 12))):
-        kind = draw(st.sampled_from(["word", "word", "word", "card", "ssn", "email", "secret"]))
+        kind = draw(st.sampled_from(["word", "word", "word", "card", "ssn", "email", "secret", "evasive"]))
         if kind == "word":
             parts.append(rng.choice(WORDS))
             continue
         value = {"card": lambda: card(rng, rng.choice([" ", "-", ""])), "ssn": lambda: ssn(rng),
-                 "email": lambda: email(rng), "secret": lambda: secret(rng)}[kind]()
+                 "email": lambda: email(rng), "secret": lambda: secret(rng),
+                 "evasive": lambda: evasive(rng, rng.choice([card(rng, " "), ssn(rng), email(rng)]))}[kind]()
         parts.append(rng.choice(WORDS))  # a word between values: adjacent values are the engine tests' business
         parts.append(value)
         values.append(value)
