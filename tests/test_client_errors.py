@@ -152,3 +152,31 @@ def test_backoff_grows_and_is_capped() -> None:
     assert policy.should_retry(err, 0, content_delivered=False)
     assert not policy.should_retry(err, 0, content_delivered=True)
     assert not policy.should_retry(ProviderError("x", provider="p", status_code=400), 0, content_delivered=False)
+
+
+async def test_stalled_stream_honours_read_timeout(make_client, fake_server: FakeLLMServer) -> None:
+    """A stream that stops sending for longer than read_timeout raises a timeout after the safe prefix."""
+    slow = SentinelConfig(performance_config=PerformanceConfig(read_timeout=0.2, max_retries=0))
+    fake_server.enqueue(Reply(chunks=["First ", "words ", "then ", "silence."], delay_between=0.6))
+    stream = await create(make_client(config=slow), model="gpt-4o", messages=user("hi"), stream=True)
+    shown: list[str] = []
+    with pytest.raises(ProviderTimeoutError):
+        await drain_text(stream, shown)
+    assert "silence" not in "".join(shown)
+
+
+async def test_logs_never_carry_keys_or_sensitive_values(
+    make_client, fake_server: FakeLLMServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At DEBUG level, no log line of a call (allowed, blocked, failed) shows the key or a matched value."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    ssn, key = "123-45-" + "6789", "sk-" + "k" * 40
+    client = make_client(openai_api_key=key, config=FAST)
+    fake_server.enqueue(Reply(status=503), Reply(text="ok"))
+    await create(client, model="gpt-4o", messages=user("hello"))
+    with pytest.raises(Exception):
+        await create(client, model="gpt-4o", messages=user(f"ssn {ssn}"))
+    assert caplog.records  # the retry was logged
+    assert key not in caplog.text and ssn not in caplog.text

@@ -120,3 +120,14 @@ async def test_named_openai_compatible_provider_with_aliases(make_client, fake_s
     assert sent.json["model"] == "gpt-4o-mini" and "authorization" not in sent.headers
     await create(client, model="gpt-4o", messages=user("hi"), provider="ollama")
     assert fake_server.last_request.json["model"] == "gpt-4o"
+
+
+async def test_azure_style_endpoint_uses_api_version_and_api_key_header(make_client, fake_server: FakeLLMServer) -> None:
+    """An Azure-style provider sends ?api-version= and the api-key header instead of a bearer token."""
+    azure = ProviderConfig(name="azure", base_url=fake_server.openai_base_url, api_key="azure-key",
+                           api_version="2024-06-01")
+    client = make_client(config=SentinelConfig(providers=(azure,)))
+    await create(client, model="gpt-4o", messages=user("hi"), provider="azure")
+    sent = fake_server.last_request
+    assert "api-version=2024-06-01" in sent.query
+    assert sent.headers["api-key"] == "azure-key" and "authorization" not in sent.headers
