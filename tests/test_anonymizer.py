@@ -207,3 +207,14 @@ def test_deanonymizer_holds_only_a_possible_token() -> None:
     assert stream.held == 4
     assert stream.feed("IL_1> now") == f"{EMAIL} now"
     assert stream.feed("<") == "" and stream.flush() == "<"
+
+
+def test_vault_and_book_forget_the_oldest_entries_past_their_bound() -> None:
+    """A long-lived vault stays bounded; forgotten tokens stay tokens and numbers are never reused."""
+    vault = Vault(max_entries=2)
+    anonymizer = Anonymizer("placeholder", vault=vault)
+    tokens = [anonymizer.replace(f"u{i}@x.com", "EMAIL_ADDRESS") for i in range(3)]
+    assert tokens == ["<EMAIL_1>", "<EMAIL_2>", "<EMAIL_3>"]
+    assert len(vault) == 2 and len(vault.book) == 2
+    assert vault.deanonymize("<EMAIL_1> <EMAIL_3>") == "<EMAIL_1> u2@x.com"
+    assert anonymizer.replace("u0@x.com", "EMAIL_ADDRESS") == "<EMAIL_4>"

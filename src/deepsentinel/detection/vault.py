@@ -39,18 +39,24 @@ def partial_token_start(text: str) -> int:
     return len(text)
 
 
+# Entries kept by a book or a vault before the oldest are forgotten (a long-lived client must not grow forever).
+MAX_ENTRIES = 65_536
+
+
 class PlaceholderBook:
     """Numbers placeholders per label (``<EMAIL_1>``, ``<EMAIL_2>``) so one value always gets one placeholder.
 
-    Values are keyed by a keyed digest, so the book itself keeps no original value.
+    Values are keyed by a keyed digest, so the book itself keeps no original value. Past ``max_entries`` the
+    oldest values are forgotten: seen again, they get a new number (numbers are never reused).
     """
 
-    __slots__ = ("_key", "_assigned", "_counters")
+    __slots__ = ("_key", "_assigned", "_counters", "max_entries")
 
-    def __init__(self, key: bytes | None = None) -> None:
+    def __init__(self, key: bytes | None = None, max_entries: int = MAX_ENTRIES) -> None:
         self._key = key if key is not None else os.urandom(32)
         self._assigned: dict[bytes, str] = {}
         self._counters: dict[str, int] = {}
+        self.max_entries = max_entries
 
     def assign(self, label: str, value: str) -> str:
         """The placeholder for ``value`` under ``label``; the same value always gets the same one."""
@@ -61,6 +67,8 @@ class PlaceholderBook:
             self._counters[label] = n
             token = f"<{label}_{n}>"
             self._assigned[digest] = token
+            if len(self._assigned) > self.max_entries:
+                del self._assigned[next(iter(self._assigned))]
         return token
 
     def __len__(self) -> int:
@@ -75,17 +83,21 @@ class Vault:
 
     Use one vault per conversation: placeholders are numbered per vault, so ``<EMAIL_1>`` means the same
     person on every turn. Nothing here is written anywhere; drop the vault (or call ``clear()``) to forget.
+    Past ``max_entries`` the oldest tokens are forgotten and stay tokens if the model echoes them.
     """
 
-    __slots__ = ("book", "_originals")
+    __slots__ = ("book", "_originals", "max_entries")
 
-    def __init__(self) -> None:
-        self.book = PlaceholderBook()
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.book = PlaceholderBook(max_entries=max_entries)
         self._originals: dict[str, str] = {}
+        self.max_entries = max_entries
 
     def remember(self, token: str, original: str) -> None:
         """Record that ``token`` stands for ``original`` (called by the anonymizer)."""
         self._originals[token] = original
+        if len(self._originals) > self.max_entries:
+            del self._originals[next(iter(self._originals))]
 
     def original(self, token: str) -> str | None:
         """The value behind ``token``, or ``None`` if this vault did not issue it."""
@@ -103,7 +115,7 @@ class Vault:
 
     def clear(self) -> None:
         """Forget every value and restart numbering."""
-        self.book = PlaceholderBook()
+        self.book = PlaceholderBook(max_entries=self.max_entries)
         self._originals.clear()
 
     def __len__(self) -> int:
