@@ -26,8 +26,9 @@ from __future__ import annotations
 import bisect
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
@@ -46,6 +47,7 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 # Characters in a regex that can let a custom pattern span whitespace (which safe_boundary must then respect).
+_GUIDED_MIN = 512
 _FREE_FORM = re.compile(r"\\s|\\W|\\S|\.|\[\^| ")
 
 
@@ -58,6 +60,7 @@ class _Step:
     regex: re.Pattern[str]
     gate: int
     context_gate: int
+    finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
 
 
 class _Prefilter:
@@ -148,7 +151,8 @@ class DetectionEngine:
                 raw.append((rec, pattern, regex, gate, ctx))
         prefilter = _Prefilter(expressions)
         steps = tuple(
-            _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2)
+            _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
+                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None)
             for rec, pattern, regex, gate, ctx in raw
         )
         return steps, prefilter
@@ -193,6 +197,8 @@ class DetectionEngine:
         norm = normalize(text)
         t = norm.text
         active = self._prefilter.match(t)
+        # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
+        encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
         found: list[Finding] = []
         min_conf = self.min_confidence
         for step in self._steps:
@@ -201,7 +207,7 @@ class DetectionEngine:
             if step.context_gate >= 0 and step.context_gate not in active:
                 continue
             rec, pattern = step.recognizer, step.pattern
-            for m in step.regex.finditer(t):
+            for m in _matches(step, t, encoded):
                 s, e = m.span(pattern.group)
                 if s >= e:
                     continue
@@ -239,6 +245,43 @@ class DetectionEngine:
 
     def __repr__(self) -> str:
         return f"DetectionEngine({len(self.recognizers)} recognizers)"
+
+
+def _compile_finder(pattern: Pattern) -> Any:
+    if re2 is None or pattern.gate is not None:
+        return None
+    options = re2.Options()
+    options.never_capture = True
+    try:
+        return re2.compile(pattern.body, options)
+    except re2.error:
+        return None
+
+
+def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match[str]]:
+    """``step.regex.finditer(text)``, with RE2 finding the candidates (same matches, linear time).
+
+    Python's ``re`` cannot skip ahead when a pattern starts with a look-behind, so it tries every position.
+    RE2 finds the leftmost position where the body matches; the full Python pattern is then tried there only.
+    No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
+    would return. RE2 gets the ASCII bytes, whose offsets are the string's.
+    """
+    if step.finder is None or encoded is None:
+        yield from step.regex.finditer(text)
+        return
+    pos, n = 0, len(text)
+    search, match = step.finder.search, step.regex.match
+    while pos <= n:
+        candidate = search(encoded, pos)
+        if candidate is None:
+            return
+        start = candidate.start()
+        m = match(text, start)
+        if m is None:
+            pos = start + 1
+            continue
+        yield m
+        pos = m.end() if m.end() > start else start + 1
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:

@@ -38,8 +38,14 @@ def _email_validator(value: str) -> bool:
     return _valid_obfuscated_email(value)
 
 
-_AT = r"(?:[ \t]{0,2}[\[\(\{<][ \t]?(?i:at)[ \t]?[\]\)\}>][ \t]{0,2}|[ \t]{1,2}(?i:at)[ \t]{1,2}|[ \t]{0,2}@[ \t]{0,2})"
-_DOT = r"(?:[ \t]{0,2}[\[\(\{<][ \t]?(?i:dot)[ \t]?[\]\)\}>][ \t]{0,2}|[ \t]{1,2}(?i:dot)[ \t]{1,2}|\.)"
+_AT_SPELLED = r"(?:[ \t]{0,2}[\[\(\{<][ \t]?(?i:at)[ \t]?[\]\)\}>][ \t]{0,2}|[ \t]{1,2}(?i:at)[ \t]{1,2})"
+_DOT_SPELLED = r"(?:[ \t]{0,2}[\[\(\{<][ \t]?(?i:dot)[ \t]?[\]\)\}>][ \t]{0,2}|[ \t]{1,2}(?i:dot)[ \t]{1,2})"
+_DOT = rf"(?:{_DOT_SPELLED}|\.)"
+_LABEL = r"[A-Za-z0-9\-]{1,63}"
+# Either the "at" is spelled out (dots in any form), or it is a real "@" and some "dot" is spelled out; a plain
+# address never matches, so this pattern only runs on texts that really contain an obfuscated one.
+_SPELLED_EMAIL = (rf"[A-Za-z0-9._%+\-]{{1,64}}(?:{_AT_SPELLED}{_LABEL}(?:{_DOT}{_LABEL}){{1,4}}|"
+                  rf"[ \t]{{0,2}}@[ \t]{{0,2}}{_LABEL}(?:\.{_LABEL}){{0,3}}{_DOT_SPELLED}{_LABEL}(?:{_DOT}{_LABEL}){{0,3}})")
 
 EMAIL_ADDRESS = PatternRecognizer(
     "EMAIL_ADDRESS", Category.PII, Severity.LOW,
@@ -47,8 +53,7 @@ EMAIL_ADDRESS = PatternRecognizer(
         Pattern("address", r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}\.[A-Za-z]{2,24}",
                 0.9, r"(?<![A-Za-z0-9._%+\-])", WORD_AFTER),
         # Evasion: "jane at example dot com", "jane [at] example [dot] com", "jane@example dot com".
-        Pattern("spelled out", rf"[A-Za-z0-9._%+\-]{{1,64}}{_AT}[A-Za-z0-9\-]{{1,63}}(?:{_DOT}[A-Za-z0-9\-]{{1,63}}){{1,4}}",
-                0.8, r"(?<![A-Za-z0-9._%+\-])", WORD_AFTER),
+        Pattern("spelled out", _SPELLED_EMAIL, 0.8, r"(?<![A-Za-z0-9._%+\-])", WORD_AFTER),
     ),
     validator=_email_validator,
     context=("email", "e-mail", "mail", "contact", "reach"),
@@ -82,8 +87,10 @@ IP_ADDRESS = PatternRecognizer(
     "IP_ADDRESS", Category.PII, Severity.LOW,
     (
         Pattern("IPv4", rf"{_OCTET}(?:\.{_OCTET}){{3}}", 0.85, r"(?<![0-9A-Za-z.])", r"(?![0-9A-Za-z]|\.[0-9])"),
-        Pattern("IPv6", r"(?:[0-9A-Fa-f]{1,4}:|:){2,7}(?:[0-9A-Fa-f]{1,4}|:)", 0.85, r"(?<![0-9A-Za-z:])",
-                r"(?![0-9A-Za-z:])"),
+        # Eight groups, or a "::" somewhere: so "09:26:53" in a timestamp never even becomes a candidate.
+        Pattern("IPv6", r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|"
+                        r"(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4}",
+                0.85, r"(?<![0-9A-Za-z:])", r"(?![0-9A-Za-z:])"),
     ),
     validator=_valid_ip,
     context=("ip", "ip address", "host", "server", "client", "src", "dst", "source", "remote", "addr"),

@@ -70,7 +70,7 @@ US_BANK_ROUTING = _id(
 )
 US_BANK_ACCOUNT = _id(
     "US_BANK_ACCOUNT",
-    Pattern("4-17 digits after an account word", r"[0-9]{4,17}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
+    Pattern("6-17 digits after an account word", r"[0-9]{6,17}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
     context=("account", "account number", "account no", "acct", "acct no", "bank account", "checking account",
              "savings account", "checking", "savings", "a/c"),
     severity=Severity.HIGH,
