@@ -344,3 +344,19 @@ def test_guard_completion_skips_policies_that_do_not_check_responses() -> None:
     quiet = CompliancePolicy(name="requests-only", check_responses=False)
     checked, decision = guard_completion(completion(f"card {CARD}"), ENGINE, [quiet])
     assert checked.choices[0].message.content == f"card {CARD}" and not decision.violations
+
+
+def test_anonymizer_factory_is_used_and_guard_tokens_never_enter_the_vault() -> None:
+    """The client's factory picks the anonymizer; what the guard hides in responses is not restorable."""
+    vault = Vault()
+    calls: list[str] = []
+
+    def factory(violations: Any) -> Anonymizer:
+        calls.append(violations[0].policy)
+        return Anonymizer("placeholder", key=b"k" * 32, vault=vault)
+
+    guard = ChunkGuard(ENGINE, [anonymize_all()], anonymizer_factory=factory, vault=vault)
+    out, error = run(guard, text_stream(f"a {EMAIL} b x@y.org c ", 4))
+    assert error is None and content_of(out) == "a <EMAIL_1> b <EMAIL_2> c "
+    assert calls == ["anon"] and len(vault) == 0
+    assert vault.deanonymize("<EMAIL_1>") == "<EMAIL_1>"
