@@ -78,6 +78,15 @@ def _headers(response: httpx2.Response) -> dict[str, str]:
     return {k.lower(): v for k, v in response.headers.items()}
 
 
+def next_delay(retry: RetryPolicy, error: ProviderError, attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``; raises ``error`` when the policy says stop."""
+    if not retry.should_retry(error, attempt, content_delivered=False):
+        raise error
+    delay = retry.delay(error, attempt)
+    log.info("retrying %s after %s in %.2fs (attempt %d)", error.provider, type(error).__name__, delay, attempt + 1)
+    return delay
+
+
 class SyncTransport:
     """Blocking transport over one pooled ``httpx2.Client``."""
 
@@ -85,32 +94,13 @@ class SyncTransport:
         self.perf = perf
         self._client = http_client or httpx2.Client(**client_options(perf))
 
-    def request(self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy) -> tuple[bytes, float]:
-        """Send ``req`` and return ``(body, seconds)`` of a 2xx reply; retries per ``retry``."""
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = self._client.send(_to_httpx(self._client, req))
-                body = response.read()
-                if response.status_code < 400:
-                    return body, time.perf_counter() - started
-                error = parse_error(response.status_code, _headers(response), body)
-            except httpx2.HTTPError as exc:
-                error = convert_transport_error(exc, provider)
-            if not retry.should_retry(error, attempt, content_delivered=False):
-                raise error
-            delay = retry.delay(error, attempt)
-            log.info("retrying %s after %s in %.2fs (attempt %d)", provider, type(error).__name__, delay, attempt + 1)
-            time.sleep(delay)
-            attempt += 1
-
-    def open_stream(self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy) -> httpx2.Response:
-        """Open a streaming response with a 2xx status (retrying before any content); caller closes it."""
+    def _send(
+        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy, stream: bool
+    ) -> httpx2.Response:
         attempt = 0
         while True:
             try:
-                response = self._client.send(_to_httpx(self._client, req), stream=True)
+                response = self._client.send(_to_httpx(self._client, req), stream=stream)
                 if response.status_code < 400:
                     return response
                 try:
@@ -120,10 +110,18 @@ class SyncTransport:
                 error = parse_error(response.status_code, _headers(response), body)
             except httpx2.HTTPError as exc:
                 error = convert_transport_error(exc, provider)
-            if not retry.should_retry(error, attempt, content_delivered=False):
-                raise error
-            time.sleep(retry.delay(error, attempt))
+            time.sleep(next_delay(retry, error, attempt))
             attempt += 1
+
+    def request(self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy) -> tuple[bytes, float]:
+        """Send ``req`` and return ``(body, seconds)`` of a 2xx reply; retries per ``retry``."""
+        started = time.perf_counter()
+        response = self._send(req, provider, parse_error, retry, stream=False)
+        return response.content, time.perf_counter() - started
+
+    def open_stream(self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy) -> httpx2.Response:
+        """Open a streaming response with a 2xx status (retrying before any content); caller closes it."""
+        return self._send(req, provider, parse_error, retry, stream=True)
 
     @staticmethod
     def iter_events(response: httpx2.Response, provider: str) -> Iterator[SSEPair]:
@@ -138,38 +136,19 @@ class SyncTransport:
 
 
 class AsyncTransport:
-    """Asyncio transport over one pooled ``httpx2.AsyncClient``."""
+    """Asyncio transport over one pooled ``httpx2.AsyncClient``; the twin of ``SyncTransport``."""
 
     def __init__(self, perf: PerformanceConfig, http_client: httpx2.AsyncClient | None = None) -> None:
         self.perf = perf
         self._client = http_client or httpx2.AsyncClient(**client_options(perf))
 
-    async def request(
-        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy
-    ) -> tuple[bytes, float]:
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await self._client.send(_to_httpx(self._client, req))
-                body = await response.aread()
-                if response.status_code < 400:
-                    return body, time.perf_counter() - started
-                error = parse_error(response.status_code, _headers(response), body)
-            except httpx2.HTTPError as exc:
-                error = convert_transport_error(exc, provider)
-            if not retry.should_retry(error, attempt, content_delivered=False):
-                raise error
-            await asyncio.sleep(retry.delay(error, attempt))
-            attempt += 1
-
-    async def open_stream(
-        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy
+    async def _send(
+        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy, stream: bool
     ) -> httpx2.Response:
         attempt = 0
         while True:
             try:
-                response = await self._client.send(_to_httpx(self._client, req), stream=True)
+                response = await self._client.send(_to_httpx(self._client, req), stream=stream)
                 if response.status_code < 400:
                     return response
                 try:
@@ -179,10 +158,20 @@ class AsyncTransport:
                 error = parse_error(response.status_code, _headers(response), body)
             except httpx2.HTTPError as exc:
                 error = convert_transport_error(exc, provider)
-            if not retry.should_retry(error, attempt, content_delivered=False):
-                raise error
-            await asyncio.sleep(retry.delay(error, attempt))
+            await asyncio.sleep(next_delay(retry, error, attempt))
             attempt += 1
+
+    async def request(
+        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy
+    ) -> tuple[bytes, float]:
+        started = time.perf_counter()
+        response = await self._send(req, provider, parse_error, retry, stream=False)
+        return response.content, time.perf_counter() - started
+
+    async def open_stream(
+        self, req: HttpRequest, provider: str, parse_error: ErrorParser, retry: RetryPolicy
+    ) -> httpx2.Response:
+        return await self._send(req, provider, parse_error, retry, stream=True)
 
     @staticmethod
     async def iter_events(response: httpx2.Response, provider: str) -> AsyncIterator[SSEPair]:
