@@ -9,6 +9,7 @@ import pytest
 
 from deepsentinel import (
     AuthenticationError,
+    ComplianceViolationError,
     PerformanceConfig,
     ProviderError,
     RateLimitError,
@@ -176,7 +177,7 @@ async def test_logs_never_carry_keys_or_sensitive_values(
     client = make_client(openai_api_key=key, config=FAST)
     fake_server.enqueue(Reply(status=503), Reply(text="ok"))
     await create(client, model="gpt-4o", messages=user("hello"))
-    with pytest.raises(Exception):
+    with pytest.raises(ComplianceViolationError):
         await create(client, model="gpt-4o", messages=user(f"ssn {ssn}"))
     assert caplog.records  # the retry was logged
     assert key not in caplog.text and ssn not in caplog.text
