@@ -133,3 +133,12 @@ def test_audit_errors_are_one_line(audit_db: Path, args: list[str], code: int, m
     result = run_cli(args)
     assert result.code == code and result.err.count("\n") == 1
     assert message in result.err
+
+
+def test_a_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    """Pointing --db at some other file fails with a one-line database error."""
+    bogus = tmp_path / "notes.txt"
+    bogus.write_text("not sqlite " * 200, encoding="utf-8")
+    result = run_cli(["audit", "verify", "--db", str(bogus)])
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert result.err.startswith("deepsentinel: error: audit database error:")

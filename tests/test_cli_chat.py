@@ -133,10 +133,27 @@ def test_unreachable_server_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None
     assert "Traceback" not in result.err + result.out
 
 
+def test_config_file_defines_the_provider(tmp_path: Path) -> None:
+    """A config file can name an OpenAI-compatible provider, make it the default and set the policy."""
+    with FakeLLMServer(models=["qwen2.5"]) as local:
+        config = tmp_path / "deepsentinel.yaml"
+        config.write_text(
+            f"default_provider: local\nproviders:\n  local:\n    kind: openai\n    base_url: {local.openai_base_url}\n"
+            "compliance_policies:\n  - name: from-file\n    max_risk_score: 0.5\n",
+            encoding="utf-8",
+        )
+        local.enqueue(Reply(text="Configured."))
+        result = run_cli(["chat", "--config", str(config), "--model", "qwen2.5", "--no-audit"], stdin="hi\n/policy\n")
+        assert local.request_count("/v1/chat/completions") == 1
+    assert result.code == 0 and "Configured." in result.out
+    assert "via local" in result.out and "from-file" in result.out
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
         (["chat", "--base-url", "localhost:11434"], 2, "--base-url must start with http://"),
+        (["chat", "--provider", "mistral"], 2, "unknown provider 'mistral'"),
         (["chat", "--config", "missing.yaml"], 1, "cannot read config file missing.yaml"),
         (["chat", "--temperature", "1"], 2, "No such option: --temperature"),
     ],

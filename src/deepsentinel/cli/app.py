@@ -8,6 +8,7 @@ failure ends as one ``deepsentinel: error: ...`` line on stderr: exit code 2 for
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from typing import Annotated
@@ -93,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # ``deepsentinel audit export | head``: the reader left; that is not an error worth a message.
         _silence_stdout()
+        return EXIT_FAILURE
+    except sqlite3.Error as exc:
+        if debug:
+            raise
+        _error(f"audit database error: {exc}")
         return EXIT_FAILURE
     except OSError as exc:
         if debug:

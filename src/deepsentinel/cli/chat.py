@@ -79,6 +79,8 @@ def _build_client(
         raise UsageError(f"--base-url and --api-key apply to openai or anthropic; set them for {name!r} in --config")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise UsageError(f"--base-url must start with http:// or https://, not {base_url!r}")
+    if config is None and name not in ("openai", "anthropic"):
+        raise UsageError(f"--provider: unknown provider {name!r}; use openai or anthropic, or define it in --config")
     if config is None:
         _require_key(name, api_key, base_url)
     kwargs: dict[str, object] = {"config": config}
