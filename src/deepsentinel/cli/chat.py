@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deepsentinel.audit import SQLiteAuditStore
 from deepsentinel.cli.chat_session import ChatSession
 from deepsentinel.cli.common import CliError, UsageError, stdout_console
 from deepsentinel.cli.policies import describe_policy, load_policies
@@ -94,7 +95,7 @@ def _build_client(
     if no_audit:
         kwargs["audit"] = False
     elif db is not None:
-        kwargs["audit"] = str(db)
+        kwargs["audit"] = SQLiteAuditStore(db.expanduser())  # the client closes (and so flushes) it
     try:
         return SentinelClient(**kwargs), name  # type: ignore[arg-type]
     except ConfigurationError as exc:

@@ -182,6 +182,7 @@ def sarif_document(findings: Sequence[FileFinding], version: str) -> dict[str, A
                 "rules": list(rules.values()),
             }},
             "results": results,
+            "columnKind": "unicodeCodePoints",  # our columns count characters, not UTF-16 code units
         }],
     }
 
