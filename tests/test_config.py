@@ -106,3 +106,13 @@ def test_invalid_policy_is_a_configuration_error() -> None:
         CompliancePolicy(name="bad", max_risk_score=2.0)
     with pytest.raises(ConfigurationError):
         SentinelClient(compliance_policies=[42], audit=False)  # type: ignore[list-item]
+
+
+def test_deepsentinel_config_names_a_file_the_client_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """DEEPSENTINEL_CONFIG points a bare client at a config file; explicit arguments still win."""
+    f = tmp_path / "ds.yaml"
+    f.write_text("openai_base_url: http://file.invalid/v1\ndefault_provider: anthropic\n")
+    monkeypatch.setenv("DEEPSENTINEL_CONFIG", str(f))
+    client = SentinelClient(audit=False)
+    assert client.config.openai_base_url == "http://file.invalid/v1" and client.config.default_provider == "anthropic"
+    assert SentinelClient(base_url="http://arg.invalid/v1", audit=False).config.openai_base_url == "http://arg.invalid/v1"

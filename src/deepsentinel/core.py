@@ -94,7 +94,10 @@ class ClientCore:
         }
         if compliance_policies is not None:
             explicit["compliance_policies"] = coerce_policies(compliance_policies) if compliance_policies else ()
-        env = env_settings(os.environ if environ is None else environ)
+        environ = os.environ if environ is None else environ
+        env = env_settings(environ)
+        if config is None and environ.get("DEEPSENTINEL_CONFIG"):
+            config = SentinelConfig.from_file(environ["DEEPSENTINEL_CONFIG"])
         base = config.model_dump(exclude_unset=True) if config is not None else {}
         # Environment fills only what neither the arguments nor the config object set.
         self.config = SentinelConfig(**{**env, **base, **explicit})
