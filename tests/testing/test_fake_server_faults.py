@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import anthropic
 import httpx2
@@ -24,6 +24,16 @@ from deepsentinel.testing.replies import default_reply_text, split_text
 
 MODEL = "gpt-4o-mini"
 MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 3.0) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass (server-side counts lag the client a little)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 @pytest.fixture
@@ -147,6 +157,21 @@ def test_events_are_flushed_one_by_one(fake_server: FakeLLMServer) -> None:
     assert arrivals[0] < 0.12 and arrivals[2] - arrivals[0] >= 0.28
 
 
+def test_server_sees_an_early_break(client: openai.OpenAI, fake_server: FakeLLMServer) -> None:
+    """Closing a stream after an early break is seen by the server as an abandoned stream."""
+    fake_server.enqueue(Reply(chunks=["x"] * 50, delay_between=0.01))
+    with client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True) as stream:
+        for i, _ in enumerate(stream):
+            if i == 2:
+                break
+    assert wait_for(lambda: fake_server.streams_abandoned == 1)
+    assert fake_server.streams_completed == 0
+    list(client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True))
+    assert wait_for(lambda: fake_server.streams_completed == 1)
+    fake_server.reset()
+    assert (fake_server.streams_abandoned, fake_server.streams_completed) == (0, 0)
+
+
 def test_delay_before_holds_the_response(client: openai.OpenAI, fake_server: FakeLLMServer) -> None:
     """delay_before postpones the whole response."""
     fake_server.enqueue(Reply(text="late", delay_before=0.2))
@@ -203,9 +228,7 @@ def test_stop_is_quick_with_idle_and_busy_connections() -> None:
     server.enqueue(Reply(text="y", delay_before=30))
     thread = threading.Thread(target=busy)
     thread.start()
-    deadline = time.monotonic() + 5
-    while server.request_count("/v1/chat/completions") == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert wait_for(lambda: server.request_count("/v1/chat/completions") == 1)
     start = time.perf_counter()
     server.stop()
     server.stop()

@@ -44,6 +44,22 @@ class ServerState:
     stopping: threading.Event = field(default_factory=threading.Event)
     _counter_lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
+    streams: dict[str, int] = field(default_factory=lambda: {"completed": 0, "abandoned": 0})
+
+    def count_stream(self, outcome: str) -> None:
+        """Count one SSE response that was ``completed`` or ``abandoned`` by its client."""
+        with self._counter_lock:
+            self.streams[outcome] += 1
+
+    def stream_count(self, outcome: str) -> int:
+        """How many SSE responses ended with ``outcome``."""
+        with self._counter_lock:
+            return self.streams[outcome]
+
+    def reset_stream_counts(self) -> None:
+        """Zero the stream outcome counts."""
+        with self._counter_lock:
+            self.streams = {"completed": 0, "abandoned": 0}
 
     def next_number(self) -> int:
         """A fresh request number, for ids."""
@@ -337,6 +353,14 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self._common_headers(reply.headers)
         self.end_headers()
+        try:
+            self._write_events(reply, events, anthropic)
+        except OSError:  # the client hung up before the end: what a test of an early ``break`` wants to see
+            self.state.count_stream("abandoned")
+            raise _Abort from None
+        self.state.count_stream("completed")
+
+    def _write_events(self, reply: Reply, events: Iterable[SseEvent], anthropic: bool) -> None:
         sent = 0
         for event in events:
             if reply.disconnect_after is not None and sent >= reply.disconnect_after:

@@ -110,7 +110,7 @@ class FakeLLMServer:
                 return self
             self._httpd = _HTTPServer(self._address, self._state)
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True,
                 name="fake-llm-server",
             )
             self._thread.start()
@@ -180,9 +180,10 @@ class FakeLLMServer:
         self._state.book.add_rule(Rule(contains=contains, reply=reply, once=once))
 
     def reset(self) -> None:
-        """Forget queued replies, rules and recorded requests."""
+        """Forget queued replies, rules, recorded requests and stream counts."""
         self._state.book.reset()
         self._state.log.clear()
+        self._state.reset_stream_counts()
 
     @property
     def pending_replies(self) -> int:
@@ -200,6 +201,18 @@ class FakeLLMServer:
     def last_request(self) -> RecordedRequest:
         """The most recent request; IndexError if none."""
         return self._state.log.snapshot()[-1]
+
+    @property
+    def streams_completed(self) -> int:
+        """SSE responses the server wrote to their end (faults that end a stream early count too)."""
+        return self._state.stream_count("completed")
+
+    @property
+    def streams_abandoned(self) -> int:
+        """SSE responses whose client hung up first. Seen only when a write fails, so a test of an
+        early ``break`` should give the reply enough deltas and a ``delay_between`` (e.g. 20 x 0.01 s)
+        and wait a moment for the count."""
+        return self._state.stream_count("abandoned")
 
     def request_count(self, path: str | None = None) -> int:
         """How many requests were received, to ``path`` (e.g. ``"/v1/chat/completions"``) if given."""
