@@ -226,12 +226,15 @@ def _print_stats(session: ChatSession, console: Console) -> None:
 
 
 def _print_policies(session: ChatSession, console: Console) -> None:
-    rows = [describe_policy(p) for p in session.client.policies]
+    """One row per setting, one column per policy: narrow terminals stay readable."""
+    described = [describe_policy(p) for p in session.client.policies]
     table = Table(show_edge=False, header_style="bold", title="active policies (the strictest action wins)")
-    for key in rows[0]:
-        table.add_column(key, overflow="fold")
-    for row in rows:
-        table.add_row(*row.values())
+    table.add_column("setting", style="dim", no_wrap=True)
+    for d in described:
+        table.add_column(d["name"], overflow="fold")
+    for key in described[0]:
+        if key != "name":
+            table.add_row(key, *(d[key] for d in described))
     console.print(table)
 
 
