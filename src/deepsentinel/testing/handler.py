@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from deepsentinel.testing import anthropic_wire, openai_wire
-from deepsentinel.testing.replies import Reply, ReplyBook, default_reply_text, estimate_tokens, split_text
-from deepsentinel.testing.request_log import RecordedRequest, RequestLog
+from deepsentinel.testing.replies import Reply, estimate_tokens
+from deepsentinel.testing.request_log import RecordedRequest
+from deepsentinel.testing.state import ServerState
 from deepsentinel.testing.wire import (
     CallFacts,
     SseEvent,
@@ -23,69 +22,6 @@ from deepsentinel.testing.wire import (
     last_user_text,
     openai_error,
 )
-
-KNOWN_MODEL_PREFIXES = ("gpt-", "chatgpt-", "o1", "o3", "o4", "claude-", "text-embedding-", "ft:gpt-")
-LISTED_MODELS = (
-    "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "o4-mini",
-    "text-embedding-3-small", "text-embedding-3-large", "text-embedding-ada-002",
-    "claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1",
-)
-
-
-@dataclass
-class ServerState:
-    """Everything the handlers share: the script, the log, the settings and the stop signal."""
-
-    book: ReplyBook = field(default_factory=ReplyBook)
-    log: RequestLog = field(default_factory=RequestLog)
-    api_key: str | None = None
-    extra_models: tuple[str, ...] = ()
-    default_reply: Reply | None = None
-    stopping: threading.Event = field(default_factory=threading.Event)
-    _counter_lock: threading.Lock = field(default_factory=threading.Lock)
-    _counter: int = 0
-    streams: dict[str, int] = field(default_factory=lambda: {"completed": 0, "abandoned": 0})
-
-    def count_stream(self, outcome: str) -> None:
-        """Count one SSE response that was ``completed`` or ``abandoned`` by its client."""
-        with self._counter_lock:
-            self.streams[outcome] += 1
-
-    def stream_count(self, outcome: str) -> int:
-        """How many SSE responses ended with ``outcome``."""
-        with self._counter_lock:
-            return self.streams[outcome]
-
-    def reset_stream_counts(self) -> None:
-        """Zero the stream outcome counts."""
-        with self._counter_lock:
-            self.streams = {"completed": 0, "abandoned": 0}
-
-    def next_number(self) -> int:
-        """A fresh request number, for ids."""
-        with self._counter_lock:
-            self._counter += 1
-            return self._counter
-
-    def is_known_model(self, model: str) -> bool:
-        """Whether ``model`` exists on this server."""
-        return model in self.extra_models or model.startswith(KNOWN_MODEL_PREFIXES)
-
-    def listed_models(self) -> list[str]:
-        """The models the list endpoints show."""
-        return list(LISTED_MODELS) + [m for m in self.extra_models if m not in LISTED_MODELS]
-
-    def reply_for(self, prompt: str, max_tokens: Any = None) -> Reply:
-        """The scripted reply, else the default one (cut to ``max_tokens`` word deltas)."""
-        scripted = self.book.next_reply(prompt)
-        if scripted is not None:
-            return scripted
-        if self.default_reply is not None:
-            return self.default_reply
-        chunks = split_text(default_reply_text(prompt))
-        if isinstance(max_tokens, int) and 0 < max_tokens < len(chunks):
-            return Reply(chunks=chunks[:max_tokens], finish_reason="length")
-        return Reply(chunks=chunks)
 
 
 class _Abort(Exception):

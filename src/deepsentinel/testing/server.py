@@ -18,9 +18,10 @@ from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from deepsentinel.testing.handler import FakeLLMHandler, ServerState
+from deepsentinel.testing.handler import FakeLLMHandler
 from deepsentinel.testing.replies import Reply, Rule
 from deepsentinel.testing.request_log import RecordedRequest
+from deepsentinel.testing.state import ServerState
 
 _JOIN_SECONDS = 2.0
 
