@@ -158,3 +158,6 @@ class Deanonymizer:
 
     def __repr__(self) -> str:
         return f"Deanonymizer(held={len(self._tail)})"
+
+
+__all__ = ["MAX_ENTRIES", "MAX_TOKEN_LENGTH", "TOKEN_PATTERN", "Deanonymizer", "PlaceholderBook", "Vault", "partial_token_start"]

@@ -1,4 +1,8 @@
-"""Guards: check streamed and whole responses against policies, releasing only what is safe. Sans-IO."""
+"""Guards: check streamed and whole responses against policies, releasing only what is safe. Sans-IO.
+
+``StreamGuard`` guards one text stream (feed/flush); ``ChunkGuard`` applies it to OpenAI chunks (process/finish);
+``guard_completion`` checks a whole ``ChatCompletion``; ``block_error`` builds the error a block raises.
+"""
 
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.chunk_guard import ChunkGuard, GuardedChunks

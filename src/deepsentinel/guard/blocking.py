@@ -27,3 +27,6 @@ def block_error(violations: Sequence[Violation], direction: Direction = "respons
         direction=direction,
         policy=policy,
     )
+
+
+__all__ = ["block_error"]

@@ -99,3 +99,6 @@ def _guard_choice(choice: Choice, check: Any) -> Choice:
             calls.append(call.model_copy(update={"function": fn.model_copy(update={"arguments": args})}))
         update["tool_calls"] = calls
     return choice.model_copy(update={"message": message.model_copy(update=update)})
+
+
+__all__ = ["GuardedCompletion", "guard_completion"]

@@ -297,3 +297,6 @@ def anonymizer_for(
 
 def _shifted(f: Finding, start: int, end: int) -> Finding:
     return Finding(f.type, f.category, start, end, f.confidence, f.severity, f.detector)
+
+
+__all__ = ["AnonymizerFactory", "Engine", "GuardResult", "StreamGuard", "anonymizer_for", "policies_for", "rewrite"]
