@@ -47,7 +47,8 @@ _OPEN_TAILS = (
     re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,2}(?:st|nd|rd|th)?(?:[ \t]+(?:of[ \t]+)?[A-Za-z]{0,9}\.?,?)?"
                r"(?:[ \t]+[0-9]{0,4})?[ \t]*\Z"),
     # A word, then possibly a spelled-out "at" and the words and "dot"s of a domain.
-    re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}(?:[ \t]{0,2}[\[\(\{<]?[ \t]?(?:(?i:at?)|@)"
+    re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}"
+               r"(?:(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:at?)(?![A-Za-z])|[ \t]{0,2}@)"
                r"(?:[ \t\]\)\}>\[\(\{<.@]{1,6}[A-Za-z0-9\-]{0,63}){0,9})?[ \t\[\(\{<\]\)\}>]*\Z"),
 )
 _TAIL_WINDOW = 400
@@ -96,8 +97,12 @@ def _token_run_start(text: str, limit: int) -> int:
             p -= 1
         if p == j:
             break
-        i = max(p, j - _GROUP_MAX)
-        if i > p or (p > limit and not text[p - 1].isspace()) or _GROUP.fullmatch(text, i, j) is None:
+        start = max(p, j - _GROUP_MAX)
+        mid_token = start > p or (p > limit and not text[p - 1].isspace())
+        if _GROUP.fullmatch(text, start, j) is None or (mid_token and j - start == 1 and text[start] in "-./"):
+            break  # not a group, or just the full stop of a sentence
+        i = start
+        if mid_token:
             break  # "x,+44 20": the group starts mid-token; nothing further left can belong to it
     return i
 

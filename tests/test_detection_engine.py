@@ -1,0 +1,170 @@
+"""Engine contracts: custom patterns, the cache, overlaps, reprs, safe_boundary examples, family detectors."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepsentinel.detection import (
+    Category,
+    DetectionEngine,
+    Finding,
+    PatternMatcher,
+    PCIDetector,
+    PHIDetector,
+    PIIDetector,
+    ScanResult,
+    SecretDetector,
+    Severity,
+    default_engine,
+    resolve_overlaps,
+    scan,
+)
+from deepsentinel.errors import ConfigurationError
+from deepsentinel.policy import CompliancePolicy
+from deepsentinel.policy.actions import Action
+
+
+def test_custom_patterns_report_upper_cased_custom_findings() -> None:
+    """custom_patterns={"employee_id": ...} yields EMPLOYEE_ID findings in Category.CUSTOM."""
+    engine = DetectionEngine(custom_patterns={"employee_id": r"EMP\d{6}"})
+    (finding,) = engine.scan("badge EMP123456 issued").findings
+    assert (finding.type, finding.category, finding.start, finding.end) == ("EMPLOYEE_ID", Category.CUSTOM, 6, 15)
+
+
+def test_custom_pattern_is_a_violation_under_the_default_policy() -> None:
+    """A custom finding's default risk reaches the default block threshold."""
+    result = DetectionEngine(custom_patterns={"employee_id": r"EMP\d{6}"}).scan("EMP123456")
+    assert CompliancePolicy().evaluate(result).action is Action.BLOCK
+
+
+def test_pattern_matcher_validator_and_context() -> None:
+    """Registered patterns honour their validator and required context words."""
+    matcher = (PatternMatcher()
+               .register("ticket", r"TK-\d{4}", validator=lambda v: v.endswith("7"))
+               .register("project", r"\b[A-Z]{4}\b", context=("project",), requires_context=True,
+                         severity=Severity.LOW))
+    engine = DetectionEngine(matcher=matcher)
+    assert engine.scan("TK-1237 and TK-1234").types() == ["TICKET"]
+    assert engine.scan("project ZEUS").types() == ["PROJECT"]
+    assert engine.scan("team ZEUS").types() == []
+
+
+def test_pattern_matcher_rejects_bad_input() -> None:
+    """Invalid regexes and context-only patterns without words are configuration errors."""
+    with pytest.raises(ConfigurationError):
+        PatternMatcher().register("broken", r"(unclosed")
+    with pytest.raises(ConfigurationError):
+        PatternMatcher().register("lonely", r"X\d", requires_context=True)
+
+
+def test_custom_pattern_with_lookaround_runs_outside_the_prefilter() -> None:
+    """A pattern RE2 cannot compile still works (it runs on every text)."""
+    engine = DetectionEngine(custom_patterns={"code": r"(?<=code )[a-z]{3}\d"})
+    assert engine.scan("the code abc1 works").types() == ["CODE"]
+
+
+def test_with_custom_patterns_is_free_when_empty_and_merges_otherwise() -> None:
+    """No custom patterns: the same engine; otherwise a new engine with both old and new patterns."""
+    base = DetectionEngine(custom_patterns={"a_id": r"AID\d{3}"})
+    assert base.with_custom_patterns({}) is base
+    merged = base.with_custom_patterns({"b_id": r"BID\d{3}"})
+    assert merged.scan("AID123 BID456").types() == ["A_ID", "B_ID"]
+    assert base.scan("BID456").types() == []
+
+
+def test_cache_skips_rescanning_the_same_text() -> None:
+    """A conversation's history is scanned once: later scans of the same text are cache hits."""
+    engine = DetectionEngine(cache_size=8)
+    history = ["hello there", "my SSN is 536-22-1234", "thanks"]
+    for turn in range(1, len(history) + 1):
+        for message in history[:turn]:
+            engine.scan(message)
+    info = engine.cache_info()
+    assert (info.misses, info.hits) == (3, 3)
+    assert engine.scan(history[1]).types() == ["US_SSN"]
+
+
+def test_cache_is_bounded_and_keeps_no_text() -> None:
+    """The LRU evicts beyond maxsize, and its keys are keyed digests, not text."""
+    engine = DetectionEngine(cache_size=2)
+    for text in ("one", "two", "three", "one"):
+        engine.scan(text)
+    info = engine.cache_info()
+    assert info.size == 2 and info.misses == 4
+    assert all(isinstance(k, bytes) and len(k) == 16 for k in engine._cache._data)  # type: ignore[union-attr]
+
+
+def test_findings_never_show_the_value() -> None:
+    """Reprs of findings and results name the type and position only."""
+    text = "SSN 536-22-1234 card 4111 1111 1111 1111"
+    result = scan(text)
+    assert "536-22-1234" not in repr(result) and "4111" not in repr(result)
+    assert result.types() == ["US_SSN", "CREDIT_CARD"]
+
+
+def test_resolve_overlaps_keeps_the_strongest() -> None:
+    """Overlapping findings: higher risk wins, then the longer span; disjoint ones all stay, sorted."""
+    weak = Finding("PHONE_NUMBER", Category.PII, 0, 10, 0.8, Severity.LOW)
+    strong = Finding("CREDIT_CARD", Category.PCI, 2, 18, 0.9, Severity.CRITICAL)
+    apart = Finding("EMAIL_ADDRESS", Category.PII, 20, 30, 0.9, Severity.LOW)
+    assert resolve_overlaps([apart, weak, strong]) == [strong, apart]
+
+
+def test_default_engine_is_shared_and_module_scan_uses_it() -> None:
+    """default_engine() is built once; scan() is its scan."""
+    assert default_engine() is default_engine()
+    assert isinstance(scan("nothing here"), ScanResult)
+
+
+def test_family_detectors_only_report_their_family() -> None:
+    """PIIDetector, PHIDetector, PCIDetector and SecretDetector are engines over part of the catalog."""
+    text = "SSN 536-22-1234, card 4111 1111 1111 1111, MRN: 12345678, key " + "AKIA" + "IOSFODNN7EXAMPLE"
+    assert PIIDetector().scan(text).types() == ["US_SSN"]
+    assert PCIDetector().scan(text).types() == ["CREDIT_CARD"]
+    assert PHIDetector().scan(text).types() == ["MEDICAL_RECORD_NUMBER"]
+    assert SecretDetector().scan(text).types() == ["AWS_ACCESS_KEY"]
+
+
+def test_person_names_are_optional() -> None:
+    """Without spaCy installed the engine works and does not claim PERSON."""
+    pytest.importorskip("re2")
+    engine = DetectionEngine(names=None)
+    if "PERSON" not in engine.entities:
+        assert engine.scan("Alice Smith called").findings == ()
+
+
+def test_results_are_the_same_without_the_prefilter() -> None:
+    """The RE2 prefilter only skips work: running every pattern gives the same findings."""
+    engine = DetectionEngine(cache_size=0)
+    unfiltered = DetectionEngine(cache_size=0)
+    unfiltered._steps = tuple(  # type: ignore[misc]
+        type(s)(s.recognizer, s.pattern, s.regex, -1, -1, None) for s in unfiltered._steps
+    )
+    text = ("mail jane@example.com, SSN 536-22-1234, IBAN GB82 WEST 1234 5698 7654 32, routing 021000021, "
+            "ip 10.1.2.3, password: Hunter2xyz!, 4111\n1111\n1111\n1111 " * 3)
+    assert engine.scan(text) == unfiltered.scan(text)
+
+
+# --- safe_boundary examples (the property test in test_detection_properties.py checks the contract) --------
+
+ENGINE = DetectionEngine(cache_size=0)
+
+
+@pytest.mark.parametrize(("text", "held"), [
+    ("The weather is lovely tod", "tod"),  # prose: only the last, incomplete word
+    ("The weather is lovely today.\n", ""),
+    ("my card is 4111 1111 11", "4111 1111 11"),  # digit run with separators
+    ("call +1 (415) 555", "+1 (415) 555"),
+    ("key: -----BEGIN RSA PRIVATE KEY-----\nMIIEow", "-----BEGIN RSA PRIVATE KEY-----\nMIIEow"),
+    ("wire to GB82 WEST 1234", "GB82 WEST 1234"),
+])
+def test_safe_boundary_holds_back_as_little_as_possible(text: str, held: str) -> None:
+    """Only what could still become (part of) a finding is held back."""
+    k = ENGINE.safe_boundary(text)
+    assert text[k:] == held
+
+
+def test_safe_boundary_releases_a_closed_pem_block() -> None:
+    """Once the END line arrived, the key block is final."""
+    text = "-----BEGIN " + "PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\nthat was the key"
+    assert text[ENGINE.safe_boundary(text):] == "key"
