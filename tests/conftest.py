@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -11,6 +11,9 @@ import pytest
 from deepsentinel import AsyncSentinelClient, SentinelClient
 from deepsentinel.audit.events import MemorySink
 from deepsentinel.testing import FakeLLMServer
+
+# The fake server's own fixture (``fake_server``), as users of deepsentinel.testing get it.
+pytest_plugins = ["deepsentinel.testing.pytest_plugin"]
 
 _PROVIDER_ENV = (
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DEEPSENTINEL_API_KEY",
@@ -24,12 +27,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in _PROVIDER_ENV:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DEEPSENTINEL_AUDIT_PATH", str(tmp_path / "audit.sqlite3"))
-
-
-@pytest.fixture
-def fake_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as server:
-        yield server
 
 
 ClientFactory = Callable[..., Any]
