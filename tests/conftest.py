@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,16 +16,13 @@ from deepsentinel.testing import FakeLLMServer
 # The fake server's own fixture (``fake_server``), as users of deepsentinel.testing get it.
 pytest_plugins = ["deepsentinel.testing.pytest_plugin"]
 
-_PROVIDER_ENV = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "DEEPSENTINEL_API_KEY",
-    "DEEPSENTINEL_AUDIT", "DEEPSENTINEL_AUDIT_KEY", "DEEPSENTINEL_DEFAULT_PROVIDER", "DEEPSENTINEL_CONFIG",
-)
+_OURS = ("OPENAI_", "ANTHROPIC_", "DEEPSENTINEL_")
 
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """No test sees the developer's real keys, and no test writes an audit file outside its tmp dir."""
-    for name in _PROVIDER_ENV:
+    for name in [n for n in os.environ if n.startswith(_OURS)]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DEEPSENTINEL_AUDIT_PATH", str(tmp_path / "audit.sqlite3"))
 

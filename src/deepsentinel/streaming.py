@@ -85,10 +85,11 @@ class StreamSession:
         self.ended = True
         if self.guard is not None:
             self.call.response_violations.extend(self.guard.violations)
-        if error is not None:
+        if isinstance(error, Exception):
             self.call.finish_with_error(error)
         else:
-            # A caller that stops reading early has seen only released (checked) text: the call is allowed.
+            # A caller that stops reading early (or is interrupted: Ctrl-C, task cancellation) has seen only
+            # released, checked text: the call is allowed.
             self.call.finish(self.call.outcome_for_success())
 
 
