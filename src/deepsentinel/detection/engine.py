@@ -200,6 +200,7 @@ class DetectionEngine:
         # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
         encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
         found: list[Finding] = []
+        labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
         min_conf = self.min_confidence
         for step in self._steps:
             if step.gate >= 0 and step.gate not in active:
@@ -214,8 +215,13 @@ class DetectionEngine:
                 confidence = rec.confidence(pattern, t, s, t[s:e])
                 if confidence < min_conf:
                     continue
-                found.append(Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
-                                     round(confidence, 4), rec.severity, rec.detector))
+                finding = Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
+                                  round(confidence, 4), rec.severity, rec.detector)
+                found.append(finding)
+                if pattern.requires_context:
+                    labelled[finding] = rec.context_distance(t, s) or 0
+        if labelled:
+            found = _nearest_label_wins(found, labelled)
         detector = self._name_detector()
         if detector is not None:
             for span in detector.find(t):
@@ -282,6 +288,18 @@ def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match
             continue
         yield m
         pos = m.end() if m.end() > start else start + 1
+
+
+def _nearest_label_wins(found: list[Finding], labelled: dict[Finding, int]) -> list[Finding]:
+    """Several context-only entities claiming the same value: the one whose word is nearest keeps it.
+
+    "account ... ABA routing 128697887" is a routing number, although an account number would weigh more.
+    """
+    best: dict[tuple[int, int], int] = {}
+    for f, distance in labelled.items():
+        key = (f.start, f.end)
+        best[key] = min(distance, best.get(key, distance))
+    return [f for f in found if f not in labelled or labelled[f] == best[(f.start, f.end)]]
 
 
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:

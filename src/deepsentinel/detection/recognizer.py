@@ -86,6 +86,15 @@ class PatternRecognizer:
         object.__setattr__(self, "context_rx", _compile_words(self.context))
         object.__setattr__(self, "negative_rx", _compile_words(self.negative_context))
 
+    def context_distance(self, text: str, start: int) -> int | None:
+        """Characters between the nearest context word before ``start`` and ``start`` (None: no word)."""
+        if self.context_rx is None:
+            return None
+        nearest = -1
+        for m in self.context_rx.finditer(text, max(0, start - self.context_window), start):
+            nearest = m.end()
+        return None if nearest < 0 else start - nearest
+
     def confidence(self, pattern: Pattern, text: str, start: int, value: str) -> float:
         """Confidence for a candidate starting at ``start`` in ``text``; 0.0 means rejected."""
         if self.validator is not None and not self.validator(value):
