@@ -10,7 +10,7 @@ Confidence of a candidate:
    ``MRN 1234567 DEA AB1234563`` "MRN" does not label the DEA number); the nearer the word, the higher the
    confidence. Other patterns get ``context_boost`` added when a context word is there;
 4. a ``negative_context`` word in the ``negative_window`` characters before the candidate (``order``,
-   ``ISBN``, ``version``...) drops it unless a positive context word is there too.
+   ``ISBN``, ``version``...) of the same sentence drops it unless a positive context word is nearer to it.
 
 Context is looked for **before** the candidate only, never after: a decision then never depends on text that
 has not arrived yet, which keeps the stream guard's ``safe_boundary`` contract simple and tight.
@@ -27,6 +27,7 @@ from deepsentinel.detection.findings import Category, Severity
 __all__ = ["Pattern", "PatternRecognizer", "context_regex"]
 
 _DIGIT = re.compile(r"[0-9]")
+_SENTENCE_BREAK = re.compile(r"[.!?;]\s")
 
 
 @dataclass(frozen=True)
@@ -104,13 +105,14 @@ class PatternRecognizer:
         if self.context_rx is not None:
             for m in self.context_rx.finditer(text, lo, start):
                 nearest = m.end()
+        if self.negative_rx is not None:
+            negative = -1
+            for m in self.negative_rx.finditer(text, max(0, start - self.negative_window), start):
+                negative = m.end()
+            if negative > nearest and not _SENTENCE_BREAK.search(text, negative, start):
+                return 0.0  # "charged ... order #4532015112830366": the nearer word wins
         if nearest < 0:
-            if pattern.requires_context:
-                return 0.0
-            if self.negative_rx is not None and self.negative_rx.search(
-                    text, max(0, start - self.negative_window), start):
-                return 0.0
-            return pattern.score
+            return 0.0 if pattern.requires_context else pattern.score
         if pattern.requires_context:
             if _DIGIT.search(text, nearest, start):
                 return 0.0  # "MRN 1234567 DEA AB1234563": a context word labels the next value only

@@ -78,7 +78,7 @@ US_BANK_ACCOUNT = _id(
 )
 IBAN_CODE = _id(
     "IBAN_CODE",
-    Pattern("IBAN", r"[A-Z]{2}[0-9]{2}(?:[ \t]?[A-Z0-9]{4}){2,7}(?:[ \t]?[A-Z0-9]{1,4})?", 0.95, WORD_BEFORE,
+    Pattern("IBAN", r"[A-Z]{2}[0-9]{2}(?:[ \t]?[A-Z0-9]{4}){2,7}(?:[ \t]?[0-9]{1,3})?", 0.95, WORD_BEFORE,
             WORD_AFTER),
     validator=valid_iban,
     context=("iban", "bank", "account", "transfer", "wire", "sepa"),
