@@ -70,6 +70,7 @@ def test_with_custom_patterns_is_free_when_empty_and_merges_otherwise() -> None:
     merged = base.with_custom_patterns({"b_id": r"BID\d{3}"})
     assert merged.scan("AID123 BID456").types() == ["A_ID", "B_ID"]
     assert base.scan("BID456").types() == []
+    assert base.with_custom_patterns({"b_id": r"BID\d{3}"}) is merged  # built once per pattern set
 
 
 def test_cache_skips_rescanning_the_same_text() -> None:

@@ -48,6 +48,7 @@ __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 # Characters in a regex that can let a custom pattern span whitespace (which safe_boundary must then respect).
 _GUIDED_MIN = 512
+_MAX_DERIVED = 32
 _FREE_FORM = re.compile(r"\\s|\\W|\\S|\.|\[\^| ")
 
 
@@ -126,6 +127,7 @@ class DetectionEngine:
         self._names: NameDetector | None = None
         self._names_resolved = names is False
         self._cache = ScanCache(cache_size) if cache_size > 0 else None
+        self._derived: dict[frozenset[tuple[str, str]], DetectionEngine] = {}
         self._steps, self._prefilter = self._plan()
         single_token = [r.max_length for r in self.recognizers if r.entity != "PRIVATE_KEY"]
         self.max_entity_length: int = max((r.max_length for r in self.recognizers), default=0)
@@ -161,14 +163,22 @@ class DetectionEngine:
         """This engine plus custom patterns (a name given twice takes the new regex); ``self`` when empty."""
         if not patterns:
             return self
+        key = frozenset(patterns.items())
+        derived = self._derived.get(key)
+        if derived is not None:  # clients built from the same policies share one engine (and its cache)
+            return derived
         matcher = PatternMatcher()
         for rec in self._custom:
             matcher.add(rec)
         for name, regex in patterns.items():
             matcher.register(name, regex)
-        return DetectionEngine(self._base, matcher=matcher, names=self._names_wanted,
-                               min_confidence=self.min_confidence,
-                               cache_size=self._cache.maxsize if self._cache else 0)
+        derived = DetectionEngine(self._base, matcher=matcher, names=self._names_wanted,
+                                  min_confidence=self.min_confidence,
+                                  cache_size=self._cache.maxsize if self._cache else 0)
+        if len(self._derived) >= _MAX_DERIVED:
+            self._derived.pop(next(iter(self._derived)))
+        self._derived[key] = derived
+        return derived
 
     @property
     def entities(self) -> frozenset[str]:
