@@ -73,3 +73,14 @@ def test_preset_lookup_and_overrides() -> None:
     assert preset("gdpr", block_on_violation=False).block_on_violation is False
     with pytest.raises(ConfigurationError):
         preset("sox")
+
+
+def test_compliance_engine_scans_and_decides_with_custom_patterns() -> None:
+    """ComplianceEngine builds its engine from the policies' custom patterns and applies all policies."""
+    from deepsentinel.detection.compliance_engine import ComplianceEngine
+
+    engine = ComplianceEngine([hipaa(), {"name": "corp", "custom_patterns": {"employee_id": r"EMP\d{6}"}}])
+    decision = engine.check("MRN: 12345678, badge EMP123456")
+    actions = {v.type: v.action for v in decision.violations}
+    assert actions["EMPLOYEE_ID"] is Action.BLOCK and decision.action is Action.BLOCK
+    assert engine.check("MRN: 12345678").action is Action.ANONYMIZE  # HIPAA anonymizes; "corp" only logs it

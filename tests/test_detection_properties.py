@@ -68,3 +68,13 @@ def test_offsets_map_into_the_original_and_redaction_removes_the_value(doc: str)
     spans = [(f.start, f.end) for f in result.findings]
     for g in ENGINE.scan(redacted).findings:
         assert not any(g.start < end and start < g.end for start, end in spans), g
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=60), st.sampled_from(ENTITIES), st.text(max_size=60))
+def test_any_unicode_around_an_entity_keeps_offsets_in_range(left: str, entity: str, right: str) -> None:
+    """Arbitrary Unicode (combining marks, surrogates-free astral characters, controls) never breaks the offset map."""
+    text = left + " " + entity + " " + right
+    for f in ENGINE.scan(text).findings:
+        assert 0 <= f.start < f.end <= len(text)
+    assert 0 <= ENGINE.safe_boundary(text) <= len(text)
