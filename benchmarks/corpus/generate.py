@@ -52,20 +52,20 @@ class Document:
 
 # entity type -> (value generator name, sentence templates with {v} for the value)
 TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "EMAIL_ADDRESS": ("email", ("Please reply to {v} when you can.", "Contact: {v}", "cc {v} on the thread")),
-    "PHONE_NUMBER": ("phone", ("Call me back at {v} tomorrow.", "Phone: {v}", "mobile {v} (after 5pm)")),
-    "US_SSN": ("ssn", ("SSN: {v}", "my social security number is {v}", "Employee SSN {v} on file.")),
+    "EMAIL_ADDRESS": ("email", ("Please reply to {v} when you can.", "Contact: {v}", "cc {v} on the thread", "From: {v}")),
+    "PHONE_NUMBER": ("phone", ("Call me back at {v} tomorrow.", "Phone: {v}", "mobile {v} (after 5pm)", "{v} is the best way to get me.")),
+    "US_SSN": ("ssn", ("SSN: {v}", "my social security number is {v}", "Employee SSN {v} on file.", "Applicant {v}, verified.")),
     "US_ITIN": ("itin", ("ITIN {v} for the tax filing.", "Taxpayer ITIN: {v}")),
     "CREDIT_CARD": ("card", ("Card number {v} was charged twice.", "I paid with {v}.", "card: {v}",
-                             "Visa {v} declined")),
+                             "Visa {v} declined", "Use {v} for the renewal.")),
     "CVV": ("cvv", ("CVV {v}", "security code: {v}")),
     "CARD_EXPIRY": ("expiry", ("exp {v}", "expiry date {v}")),
-    "IBAN_CODE": ("iban", ("Wire it to IBAN {v} please.", "IBAN: {v}")),
+    "IBAN_CODE": ("iban", ("Wire it to IBAN {v} please.", "IBAN: {v}", "Send the refund to {v}.")),
     "UK_NINO": ("nino", ("National Insurance number {v}", "NINO: {v}")),
     "US_BANK_ROUTING": ("routing", ("routing number {v}", "ABA routing {v}")),
     "US_BANK_ACCOUNT": ("account", ("account number {v}", "checking account {v}")),
     "US_PASSPORT": ("passport", ("passport number {v}", "Passport: {v}")),
-    "IP_ADDRESS": ("ipv4", ("login from {v} failed", "client ip {v}", "server {v} is down")),
+    "IP_ADDRESS": ("ipv4", ("login from {v} failed", "client ip {v}", "server {v} is down", "{v} - - \"GET /health HTTP/1.1\" 200")),
     "MAC_ADDRESS": ("mac", ("device MAC {v}", "wifi adapter {v}")),
     "DATE_OF_BIRTH": ("dob", ("DOB: {v}", "date of birth {v}", "born on {v}")),
     "STREET_ADDRESS": ("address", ("Ship to {v}, Springfield.", "I live at {v}.", "Address: {v}")),
@@ -133,6 +133,8 @@ class CorpusBuilder:
         labels: list[Label] = []
         for sentence, sentence_labels in sentences:
             sep = "\n" if genre in ("code", "log") else " "
+            if sep == " " and text and text[-1] not in ".!?:\n":
+                text += "."  # prose sentences end with a full stop, as people write them
             offset = len(text) + len(sep)
             text += sep + sentence
             labels += [Label(lb.type, lb.start + offset, lb.end + offset) for lb in sentence_labels]

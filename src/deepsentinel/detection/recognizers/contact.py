@@ -65,10 +65,12 @@ EMAIL_ADDRESS = PatternRecognizer(
 PHONE_NUMBER = PatternRecognizer(
     "PHONE_NUMBER", Category.PII, Severity.LOW,
     (
-        Pattern("international", r"(?:\+|00)[1-9][0-9]{0,3}(?:[ \t.\-]?\(?[0-9]{1,5}\)?){2,6}", 0.8, NUM_BEFORE,
-                NUM_AFTER),
+        # Phones are often listed after other numbers ("account 123456 +44 20 7946 0958"), so unlike cards they
+        # may follow a digit and a space.
+        Pattern("international", r"(?:\+|00)[1-9][0-9]{0,3}(?:[ \t.\-]?\(?[0-9]{1,5}\)?){2,6}", 0.8,
+                r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])", NUM_AFTER),
         Pattern("north american", r"(?:\+?1[ \t.\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ \t.\-]?[2-9][0-9]{2}[ \t.\-][0-9]{4}",
-                0.75, r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])(?<![0-9][ \t\n])", NUM_AFTER),
+                0.75, r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])", NUM_AFTER),
     ),
     validator=valid_phone,
     context=("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "reach", "text", "sms",
