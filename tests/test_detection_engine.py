@@ -169,3 +169,15 @@ def test_safe_boundary_releases_a_closed_pem_block() -> None:
     """Once the END line arrived, the key block is final."""
     text = "-----BEGIN " + "PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\nthat was the key"
     assert text[ENGINE.safe_boundary(text):] == "key"
+
+
+@pytest.mark.parametrize("text", ["1" * 100_000, "1 " * 50_000, "1." * 50_000, "a" * 100_000, "@" * 100_000,
+                                  "\u200b4" * 50_000, "x at " * 20_000, "-----BEGIN " + "PRIVATE KEY-----\n" + "A" * 50_000])
+def test_hostile_input_stays_linear(text: str) -> None:
+    """Long hostile runs (digits, separators, invisibles, an unterminated key) scan in milliseconds, not minutes."""
+    import time
+
+    started = time.perf_counter()
+    ENGINE.scan(text)
+    ENGINE.safe_boundary(text)
+    assert time.perf_counter() - started < 2.0  # about 10 ms locally; the bound only catches blow-ups

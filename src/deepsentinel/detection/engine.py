@@ -294,10 +294,13 @@ def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match
         start = candidate.start()
         m = match(text, start)
         if m is None:
-            pos = start + 1
-            continue
+            # A rejected candidate (inside a longer number, say): let Python find the next match itself, so a
+            # 100 KB run of digits costs one scan, not one RE2 call per position.
+            m = step.regex.search(text, start + 1)
+            if m is None:
+                return
         yield m
-        pos = m.end() if m.end() > start else start + 1
+        pos = m.end() if m.end() > m.start() else m.start() + 1
 
 
 def _nearest_label_wins(found: list[Finding], labelled: dict[Finding, int]) -> list[Finding]:
