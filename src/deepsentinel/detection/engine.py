@@ -129,6 +129,11 @@ class DetectionEngine:
         self._cache = ScanCache(cache_size) if cache_size > 0 else None
         self._derived: dict[frozenset[tuple[str, str]], DetectionEngine] = {}
         self._steps, self._prefilter = self._plan()
+        self._by_gate: dict[int, list[int]] = {}
+        for i, step in enumerate(self._steps):
+            if step.gate >= 0:
+                self._by_gate.setdefault(step.gate, []).append(i)
+        self._ungated = [i for i, step in enumerate(self._steps) if step.gate < 0]
         single_token = [r.max_length for r in self.recognizers if r.entity != "PRIVATE_KEY"]
         self.max_entity_length: int = max((r.max_length for r in self.recognizers), default=0)
         self._max_token = max(single_token, default=0)
@@ -212,9 +217,12 @@ class DetectionEngine:
         found: list[Finding] = []
         labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
         min_conf = self.min_confidence
-        for step in self._steps:
-            if step.gate >= 0 and step.gate not in active:
-                continue
+        steps = self._steps
+        by_gate = self._by_gate
+        # Only the steps whose prefilter fired (plus those outside the set), in catalog order.
+        chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
+        for i in chosen:
+            step = steps[i]
             if step.context_gate >= 0 and step.context_gate not in active:
                 continue
             rec, pattern = step.recognizer, step.pattern
