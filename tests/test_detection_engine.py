@@ -183,3 +183,15 @@ def test_hostile_input_stays_linear(text: str) -> None:
     ENGINE.scan(text)
     ENGINE.safe_boundary(text)
     assert time.perf_counter() - started < 2.0  # about 10 ms locally; the bound only catches blow-ups
+
+
+def test_pure_python_fallback_without_google_re2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With google-re2 missing, the engine runs every pattern with ``re`` and finds the same things."""
+    import deepsentinel.detection.engine as engine_module
+
+    text = "mail jane@example.com, SSN 536-22-1234, routing 021000021, card " + "4111 1111 1111 1111 " * 40
+    expected = DetectionEngine(cache_size=0).scan(text)
+    monkeypatch.setattr(engine_module, "re2", None)
+    fallback = DetectionEngine(cache_size=0)
+    assert all(step.finder is None for step in fallback._steps)
+    assert fallback.scan(text) == expected
