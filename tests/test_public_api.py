@@ -13,6 +13,9 @@ EXPECTED = {
     "PerformanceConfig", "ProviderConfig", "ProviderConnectionError", "ProviderError", "ProviderTimeoutError",
     "RateLimitError", "ScanResult", "SentinelClient", "SentinelConfig", "Severity", "Stream",
     "StreamDisconnectedError", "TimeoutError", "ValidationError", "Violation", "__version__", "scan",
+    "AuditEvent", "Outcome", "AuditLog", "Anonymizer", "ComplianceEngine", "PCIDetector", "PHIDetector",
+    "PIIDetector", "SecretDetector", "PatternMatcher", "Vault", "StreamGuard", "MetricsCollector",
+    "ComplianceMonitor", "presets",
 }
 
 

@@ -7,10 +7,17 @@
 
 import logging
 
+from deepsentinel.audit.events import AuditEvent, Outcome
+from deepsentinel.audit.log import AuditLog
 from deepsentinel.client import AsyncSentinelClient, SentinelClient
 from deepsentinel.config import PerformanceConfig, ProviderConfig, SentinelConfig
+from deepsentinel.detection.anonymizer import Anonymizer
+from deepsentinel.detection.compliance_engine import ComplianceEngine
+from deepsentinel.detection.detectors import PCIDetector, PHIDetector, PIIDetector, SecretDetector
 from deepsentinel.detection.engine import DetectionEngine, scan
 from deepsentinel.detection.findings import Category, Finding, ScanResult, Severity
+from deepsentinel.detection.pattern_matcher import PatternMatcher
+from deepsentinel.detection.vault import Vault
 from deepsentinel.errors import (
     AuthenticationError,
     ComplianceViolationError,
@@ -24,6 +31,10 @@ from deepsentinel.errors import (
     TimeoutError,
     ValidationError,
 )
+from deepsentinel.guard.stream_guard import StreamGuard
+from deepsentinel.metrics.collector import MetricsCollector
+from deepsentinel.metrics.monitor import ComplianceMonitor
+from deepsentinel.policy import presets
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy
@@ -36,17 +47,28 @@ logging.getLogger("deepsentinel").addHandler(logging.NullHandler())
 
 __all__ = [
     "Action",
+    "Anonymizer",
     "AsyncSentinelClient",
     "AsyncStream",
+    "AuditEvent",
+    "AuditLog",
     "AuthenticationError",
     "Category",
-    "ComplianceViolationError",
+    "ComplianceEngine",
+    "ComplianceMonitor",
     "CompliancePolicy",
+    "ComplianceViolationError",
     "ConfigurationError",
     "Decision",
     "DeepSentinelError",
     "DetectionEngine",
     "Finding",
+    "MetricsCollector",
+    "Outcome",
+    "PCIDetector",
+    "PHIDetector",
+    "PIIDetector",
+    "PatternMatcher",
     "PerformanceConfig",
     "ProviderConfig",
     "ProviderConnectionError",
@@ -54,14 +76,18 @@ __all__ = [
     "ProviderTimeoutError",
     "RateLimitError",
     "ScanResult",
+    "SecretDetector",
     "SentinelClient",
     "SentinelConfig",
     "Severity",
     "Stream",
     "StreamDisconnectedError",
+    "StreamGuard",
     "TimeoutError",
     "ValidationError",
+    "Vault",
     "Violation",
     "__version__",
+    "presets",
     "scan",
 ]
