@@ -34,6 +34,7 @@ _SPACES = frozenset(" \t\r\n\f\v")
 _GROUP = re.compile(r"[A-Z0-9()+\-./#:]{0,12}[0-9][A-Z0-9()+\-./#:]{0,12}|[A-Z]{1,4}|[\-./]")
 _GROUP_MAX = 13
 _GROUP_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789()+-./#:")
+_ALNUM_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _PEM_BEGIN = "-----BEGIN"
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PEM_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}-----")
@@ -46,10 +47,16 @@ _OPEN_TAILS = (
     re.compile(rf"(?<![0-9A-Za-z_]){MONTH}\.?(?:[ \t]+[0-9]{{1,2}}(?:st|nd|rd|th)?,?)?(?:[ \t]+[0-9]{{0,4}})?[ \t]*\Z"),
     re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,2}(?:st|nd|rd|th)?(?:[ \t]+(?:of[ \t]+)?[A-Za-z]{0,9}\.?,?)?"
                r"(?:[ \t]+[0-9]{0,4})?[ \t]*\Z"),
-    # A word, then possibly a spelled-out "at" and the words and "dot"s of a domain.
+    # A word, then possibly a spelled-out "at" (or "@") and a domain in progress: labels joined by "." or a
+    # spelled-out "dot", ending in a label, a partial "dot" or a separator. Ordinary words after "at" ("at the
+    # station at noon") end the hold, so prose is held back by one word, not by a sentence.
     re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}"
-               r"(?:(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:at?)(?![A-Za-z])|[ \t]{0,2}@)"
-               r"(?:[ \t\]\)\}>\[\(\{<.@]{1,6}[A-Za-z0-9\-]{0,63}){0,9})?[ \t\[\(\{<\]\)\}>]*\Z"),
+               r"(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:a)\Z|"  # an "at" still being written
+               r"(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:at)(?![A-Za-z])|[ \t]{0,2}@)"
+               r"[ \t\]\)\}>]{0,3}[A-Za-z0-9\-]{0,63}"
+               r"(?:(?:[ \t]{0,2}\.|[ \t]{1,2}[\[\(\{<]?[ \t]?(?i:dot)[ \t]?[\]\)\}>]?|[ \t]{0,2}[\[\(\{<][ \t]?(?i:dot)"
+               r"[ \t]?[\]\)\}>]?)[ \t]{0,2}[A-Za-z0-9\-]{0,63}){0,9}"
+               r"(?:[ \t]{1,2}[\[\(\{<]?[ \t]?(?i:do?))?)?[ \t\[\(\{<\]\)\}>]*\Z"),
 )
 _TAIL_WINDOW = 400
 _SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
@@ -99,8 +106,16 @@ def _token_run_start(text: str, limit: int) -> int:
             break
         start = max(p, j - _GROUP_MAX)
         mid_token = start > p or (p > limit and not text[p - 1].isspace())
-        if _GROUP.fullmatch(text, start, j) is None or (mid_token and j - start == 1 and text[start] in "-./"):
-            break  # not a group, or just the full stop of a sentence
+        if _GROUP.fullmatch(text, start, j) is None:
+            # "#AB 12 34": the token is no group, but its alphanumeric tail may start one ("AB 12 34 56 C").
+            q = j
+            while q > start and text[q - 1] in _ALNUM_UPPER:
+                q -= 1
+            if start < q < j and _GROUP.fullmatch(text, q, j) is not None:
+                i = q
+            break
+        if mid_token and j - start == 1 and text[start] in "-./":
+            break  # just the full stop of a sentence
         i = start
         if mid_token:
             break  # "x,+44 20": the group starts mid-token; nothing further left can belong to it
