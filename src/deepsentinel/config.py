@@ -46,7 +46,6 @@ class PerformanceConfig(_Model):
     max_retries: int = Field(default=2, ge=0, le=10)
     retry_backoff: float = Field(default=0.5, ge=0)
     retry_backoff_max: float = Field(default=8.0, ge=0)
-    scan_cache_size: int = Field(default=4096, ge=0)
 
 
 class ProviderConfig(_Model):
