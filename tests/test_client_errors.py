@@ -181,3 +181,13 @@ async def test_logs_never_carry_keys_or_sensitive_values(
         await create(client, model="gpt-4o", messages=user(f"ssn {ssn}"))
     assert caplog.records  # the retry was logged
     assert key not in caplog.text and ssn not in caplog.text
+
+
+async def test_stream_dropped_before_any_content_is_reopened(make_client, fake_server: FakeLLMServer) -> None:
+    """A stream that breaks before anything reached the caller is retried, and the answer arrives whole."""
+    fake_server.enqueue(Reply(chunks=["never ", "seen"], disconnect_after=0), Reply(chunks=["Hello ", "again."]))
+    stream = await create(make_client(config=FAST), model="gpt-4o", messages=user("hi"), stream=True)
+    shown: list[str] = []
+    await drain_text(stream, shown)
+    assert "".join(shown) == "Hello again."
+    assert fake_server.request_count("/v1/chat/completions") == 2

@@ -6,14 +6,22 @@ import pytest
 
 from deepsentinel.audit.events import MemorySink, Outcome
 from deepsentinel.calls import CallRecord
+from deepsentinel.core import PreparedTarget
 from deepsentinel.errors import StreamDisconnectedError
-from deepsentinel.providers.openai import OpenAIStreamParser
+from deepsentinel.providers.base import ChatRequest
+from deepsentinel.providers.openai import OpenAIAdapter
+from deepsentinel.providers.retry import RetryPolicy
+from deepsentinel.providers.routing import Target
 from deepsentinel.streaming import StreamSession
 
 
 def session(sink: MemorySink) -> StreamSession:
     call = CallRecord(sink, b"k" * 32, "chat.completions", "openai", "gpt-4o", streamed=True)
-    return StreamSession(OpenAIStreamParser("openai"), None, call, include_usage=False, provider="openai")
+    adapter = OpenAIAdapter("key", "http://127.0.0.1:9/v1")
+    request = ChatRequest("gpt-4o", [{"role": "user", "content": "hi"}], stream=True)
+    target = PreparedTarget(Target("openai", "gpt-4o"), adapter, request, adapter.build_chat_request(request),
+                            RetryPolicy(max_retries=1))
+    return StreamSession(target, lambda: None, call, include_usage=False)
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt(), GeneratorExit()])
@@ -35,3 +43,14 @@ def test_end_without_done_marker_is_a_disconnect() -> None:
     s.end(out.error)
     assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]
     assert sink.events[0].error_type == "StreamDisconnectedError"
+
+
+def test_reconnect_only_before_anything_was_yielded() -> None:
+    """A broken stream may be reopened while nothing reached the caller, within the retry budget."""
+    s = session(MemorySink())
+    error = StreamDisconnectedError("gone", provider="openai")
+    assert s.reconnect_delay(error) is not None  # first retry allowed
+    assert s.reconnect_delay(error) is None  # budget (max_retries=1) spent
+    fresh = session(MemorySink())
+    fresh.yielded = True
+    assert fresh.reconnect_delay(error) is None

@@ -211,13 +211,7 @@ class ClientCore:
         chat.call.provider = target.provider
         if len(chat.targets) > 1:
             chat.call.target = str(target.target)
-        return StreamSession(
-            target.adapter.stream_parser(target.request),
-            self.compliance.chunk_guard(),
-            chat.call,
-            include_usage=chat.include_usage,
-            provider=target.provider,
-        )
+        return StreamSession(target, self.compliance.chunk_guard, chat.call, include_usage=chat.include_usage)
 
 
 def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:

@@ -11,18 +11,23 @@ stream ends, whether it was exhausted, closed early, cut by the guard or broken 
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+import asyncio
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from openai.types.chat import ChatCompletionChunk
 
 from deepsentinel.calls import CallRecord
-from deepsentinel.errors import DeepSentinelError, StreamDisconnectedError
+from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.guard.chunk_guard import ChunkGuard
 from deepsentinel.providers.base import StreamParser
 from deepsentinel.providers.transport import AsyncTransport, SyncTransport
+
+if TYPE_CHECKING:
+    from deepsentinel.core import PreparedTarget
 
 
 @dataclass(frozen=True)
@@ -37,14 +42,39 @@ class StreamSession:
     """Per-stream state shared by the sync and async streams: parse, guard, count, audit."""
 
     def __init__(
-        self, parser: StreamParser, guard: ChunkGuard | None, call: CallRecord, *, include_usage: bool, provider: str
+        self,
+        target: PreparedTarget,
+        new_guard: Callable[[], ChunkGuard | None],
+        call: CallRecord,
+        *,
+        include_usage: bool,
     ) -> None:
-        self.parser = parser
-        self.guard = guard
+        self.target = target
+        self.new_guard = new_guard
+        self.parser: StreamParser = target.adapter.stream_parser(target.request)
+        self.guard = new_guard()
         self.call = call
         self.include_usage = include_usage
-        self.provider = provider
+        self.provider = target.provider
         self.ended = False
+        self.yielded = False  # once content reached the caller, a broken stream is never retried
+        self.attempt = 0
+
+    def reconnect_delay(self, error: BaseException) -> float | None:
+        """After a disconnect or timeout before anything was yielded: seconds to wait before reopening the
+        stream (parser and guard start afresh), or ``None`` when ``error`` must reach the caller."""
+        if self.yielded or not isinstance(error, (StreamDisconnectedError, ProviderTimeoutError)):
+            return None
+        retry = self.target.retry
+        if not retry.should_retry(error, self.attempt, content_delivered=False):
+            return None
+        delay = retry.delay(error, self.attempt)
+        self.attempt += 1
+        if self.guard is not None:
+            self.call.response_violations.extend(self.guard.violations)
+        self.parser = self.target.adapter.stream_parser(self.target.request)
+        self.guard = self.new_guard()
+        return delay
 
     @property
     def done(self) -> bool:
@@ -77,7 +107,9 @@ class StreamSession:
 
     def _visible(self, chunks: list[ChatCompletionChunk]) -> tuple[ChatCompletionChunk, ...]:
         # The tutorial indexes chunk.choices[0] unguarded: choice-less chunks only when the caller asked.
-        return tuple(c for c in chunks if c.choices or self.include_usage)
+        visible = tuple(c for c in chunks if c.choices or self.include_usage)
+        self.yielded = self.yielded or any(_has_content(c) for c in visible)
+        return visible
 
     def end(self, error: BaseException | None = None) -> None:
         if self.ended:
@@ -93,6 +125,11 @@ class StreamSession:
             self.call.finish(self.call.outcome_for_success())
 
 
+def _has_content(chunk: ChatCompletionChunk) -> bool:
+    """Whether a chunk shows the caller any text; a role-only opening chunk does not."""
+    return any(c.delta.content or c.delta.refusal or c.delta.tool_calls for c in chunk.choices)
+
+
 class Stream(Iterator[ChatCompletionChunk]):
     """A streamed chat completion: iterate it for ``ChatCompletionChunk`` objects; close it when done early."""
 
@@ -106,17 +143,28 @@ class Stream(Iterator[ChatCompletionChunk]):
         session = self._session
         error: BaseException | None = None
         try:
-            for event, data in self._transport.iter_events(self.response, session.provider):
-                out = session.on_event(event, data)
-                yield from out.chunks
-                if out.error is not None:
-                    raise out.error
-                if session.done:
+            while True:
+                try:
+                    for event, data in self._transport.iter_events(self.response, session.provider):
+                        out = session.on_event(event, data)
+                        yield from out.chunks
+                        if out.error is not None:
+                            raise out.error
+                        if session.done:
+                            break
+                    out = session.on_end()
+                    yield from out.chunks
+                    if out.error is not None:
+                        raise out.error
                     break
-            out = session.on_end()
-            yield from out.chunks
-            if out.error is not None:
-                raise out.error
+                except (StreamDisconnectedError, ProviderTimeoutError) as exc:
+                    delay = session.reconnect_delay(exc)
+                    if delay is None:
+                        raise
+                    self.response.close()
+                    time.sleep(delay)
+                    t = session.target
+                    self.response = self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -163,19 +211,32 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
         session = self._session
         error: BaseException | None = None
         try:
-            async for event, data in self._transport.iter_events(self.response, session.provider):
-                out = session.on_event(event, data)
-                for chunk in out.chunks:
-                    yield chunk
-                if out.error is not None:
-                    raise out.error
-                if session.done:
+            while True:
+                try:
+                    async for event, data in self._transport.iter_events(self.response, session.provider):
+                        out = session.on_event(event, data)
+                        for chunk in out.chunks:
+                            yield chunk
+                        if out.error is not None:
+                            raise out.error
+                        if session.done:
+                            break
+                    out = session.on_end()
+                    for chunk in out.chunks:
+                        yield chunk
+                    if out.error is not None:
+                        raise out.error
                     break
-            out = session.on_end()
-            for chunk in out.chunks:
-                yield chunk
-            if out.error is not None:
-                raise out.error
+                except (StreamDisconnectedError, ProviderTimeoutError) as exc:
+                    delay = session.reconnect_delay(exc)
+                    if delay is None:
+                        raise
+                    await self.response.aclose()
+                    await asyncio.sleep(delay)
+                    t = session.target
+                    self.response = await self._transport.open_stream(
+                        t.http, t.provider, t.adapter.parse_error, t.retry
+                    )
         except GeneratorExit:
             raise
         except BaseException as exc:

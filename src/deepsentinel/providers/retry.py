@@ -14,6 +14,7 @@ from deepsentinel.errors import (
     ProviderError,
     ProviderTimeoutError,
     RateLimitError,
+    StreamDisconnectedError,
 )
 
 RETRYABLE_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
@@ -83,8 +84,8 @@ class RetryPolicy:
         """``attempt`` counts from 0. Nothing is retried once a stream has yielded content."""
         if content_delivered or attempt >= self.max_retries:
             return False
-        if isinstance(error, (ProviderConnectionError, ProviderTimeoutError)):
-            return True
+        if isinstance(error, (ProviderConnectionError, ProviderTimeoutError, StreamDisconnectedError)):
+            return True  # nothing reached the caller yet (checked above), so trying again is safe
         if isinstance(error, RateLimitError):
             return error.retry_after is None or error.retry_after <= MAX_HONOURED_WAIT
         return error.status_code in RETRYABLE_STATUS
