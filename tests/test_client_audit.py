@@ -57,3 +57,17 @@ async def test_each_outcome_is_one_event_in_the_chained_store(make_client, fake_
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("trail.sqlite3*"))
     for secret in (SSN, CARD, CARD.replace(" ", "")):
         assert secret.encode() not in raw
+
+
+async def test_stored_prompt_text_is_opt_in_and_fully_redacted(make_client, fake_server: FakeLLMServer, sink) -> None:
+    """store_anonymized_text keeps the prompt's shape with every finding redacted, logged ones included."""
+    from deepsentinel import SentinelConfig
+
+    email = "jane@" + "example.com"
+    await create(make_client(), model="gpt-4o", messages=user(f"Write to {email} today"))
+    await create(make_client(config=SentinelConfig(store_anonymized_text=True)), model="gpt-4o",
+                 messages=user(f"Write to {email} today"))
+    off, on = sink.events
+    assert off.anonymized_text is None
+    assert on.anonymized_text == "Write to [EMAIL_ADDRESS] today"
+    assert fake_server.request_count() == 2 and email in str(fake_server.last_request.json)  # logged, not altered

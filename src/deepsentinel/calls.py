@@ -36,6 +36,7 @@ class CallRecord:
     chunks: int = 0
     usage: CompletionUsage | None = None
     target: str | None = None
+    stored_text: str | None = None  # the prompt with every finding redacted, only when the config asks
     _done: bool = False
 
     def finish(self, outcome: Outcome, error: BaseException | None = None) -> None:
@@ -70,6 +71,7 @@ class CallRecord:
             target=self.target,
             error_type=type(error).__name__ if error is not None else None,
             content_hash=content_hash(self.key, self.texts) if self.texts else None,
+            anonymized_text=self.stored_text,
         )
         try:
             self.sink.record(event)

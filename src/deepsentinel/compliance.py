@@ -29,6 +29,10 @@ class CheckedTexts:
 
     decision: Decision
     texts: tuple[str, ...]  # the original texts, for the audit's keyed hash only; never stored
+    redacted: tuple[str, ...] = ()  # every finding (logged ones too) redacted: safe to store, when asked for
+
+
+_REDACTOR = Anonymizer(strategy="redact")
 
 
 class Compliance:
@@ -66,10 +70,15 @@ class Compliance:
             found = self._anonymizers[strategy] = Anonymizer(strategy=strategy, key=self.key, vault=self.vault)
         return found
 
-    def check_messages(self, messages: list[dict[str, Any]]) -> CheckedTexts:
-        """Check every text in ``messages``; anonymize in place where policies say so; raise on a block."""
+    def check_messages(self, messages: list[dict[str, Any]], *, keep_redacted: bool = False) -> CheckedTexts:
+        """Check every text in ``messages``; anonymize in place where policies say so; raise on a block.
+
+        ``keep_redacted`` also returns each text with *every* finding redacted (for an audit record that keeps
+        the prompt's shape): logged findings are only logged on the wire, but never stored.
+        """
         decision = Decision(policies=tuple(p.name for p in self.policies))
         texts: list[str] = []
+        redacted: list[str] = []
         pending: list[tuple[Any, str, Decision]] = []
         for ref in text_refs(messages):
             text = ref.get(messages)
@@ -78,6 +87,8 @@ class Compliance:
                 continue
             d = evaluate_policies(self.policies, self.engine.scan(text), ref.location)
             decision = decision.merged(d)
+            if keep_redacted:
+                redacted.append(_REDACTOR.anonymize(text, d.violations, remember=False).text)
             if d.action is Action.ANONYMIZE:
                 pending.append((ref, text, d))
         if decision.blocked:
@@ -85,7 +96,7 @@ class Compliance:
         for ref, text, d in pending:
             spans = d.to_anonymize()
             ref.set(messages, self.anonymizer_for(spans).anonymize(text, spans).text)
-        return CheckedTexts(decision, tuple(texts))
+        return CheckedTexts(decision, tuple(texts), tuple(redacted))
 
     def check_completion(self, completion: ChatCompletion) -> tuple[ChatCompletion, Decision]:
         """Check a whole (non-streamed) response; raise on a block, else return it, anonymized if needed."""

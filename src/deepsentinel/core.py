@@ -144,12 +144,14 @@ class ClientCore:
             policies=tuple(p.name for p in self.policies),
         )
         try:
-            checked = self.compliance.check_messages(clean)
+            checked = self.compliance.check_messages(clean, keep_redacted=self.config.store_anonymized_text)
         except Exception as exc:
             call.finish_with_error(exc)
             raise
         call.request_decision = checked.decision
         call.texts = checked.texts
+        if checked.redacted:
+            call.stored_text = "\n".join(checked.redacted)
         prepared = []
         for i, t in enumerate(targets):
             try:
