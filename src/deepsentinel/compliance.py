@@ -66,8 +66,8 @@ class Compliance:
         # One anonymizer per strategy for the client's lifetime: the same value keeps the same placeholder
         # across a whole conversation.
         found = self._anonymizers.get(strategy)
-        if found is None:
-            found = self._anonymizers[strategy] = Anonymizer(strategy=strategy, key=self.key, vault=self.vault)
+        if found is None:  # setdefault: two threads racing here still share one anonymizer (one numbering)
+            found = self._anonymizers.setdefault(strategy, Anonymizer(strategy=strategy, key=self.key, vault=self.vault))
         return found
 
     def check_messages(self, messages: list[dict[str, Any]], *, keep_redacted: bool = False) -> CheckedTexts:

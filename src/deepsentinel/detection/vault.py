@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import os
 import re
+import threading
 
 # What anonymization tokens look like: ``<EMAIL_1>`` (placeholder) and ``<EMAIL_ADDRESS:3f2a9c1b>`` (hash).
 TOKEN_PATTERN = re.compile(r"<[A-Z][A-Z0-9_]*(?:_\d+|:[0-9a-f]+)>")
@@ -47,28 +48,31 @@ class PlaceholderBook:
     """Numbers placeholders per label (``<EMAIL_1>``, ``<EMAIL_2>``) so one value always gets one placeholder.
 
     Values are keyed by a keyed digest, so the book itself keeps no original value. Past ``max_entries`` the
-    oldest values are forgotten: seen again, they get a new number (numbers are never reused).
+    oldest values are forgotten: seen again, they get a new number (numbers are never reused). Thread-safe:
+    one client's book serves every thread, and two values must never share a number.
     """
 
-    __slots__ = ("_key", "_assigned", "_counters", "max_entries")
+    __slots__ = ("_key", "_assigned", "_counters", "_lock", "max_entries")
 
     def __init__(self, key: bytes | None = None, max_entries: int = MAX_ENTRIES) -> None:
         self._key = key if key is not None else os.urandom(32)
         self._assigned: dict[bytes, str] = {}
         self._counters: dict[str, int] = {}
+        self._lock = threading.Lock()
         self.max_entries = max_entries
 
     def assign(self, label: str, value: str) -> str:
         """The placeholder for ``value`` under ``label``; the same value always gets the same one."""
         digest = hmac.new(self._key, f"{label}\x00{value}".encode(), hashlib.sha256).digest()
-        token = self._assigned.get(digest)
-        if token is None:
-            n = self._counters.get(label, 0) + 1
-            self._counters[label] = n
-            token = f"<{label}_{n}>"
-            self._assigned[digest] = token
-            if len(self._assigned) > self.max_entries:
-                del self._assigned[next(iter(self._assigned))]
+        with self._lock:
+            token = self._assigned.get(digest)
+            if token is None:
+                n = self._counters.get(label, 0) + 1
+                self._counters[label] = n
+                token = f"<{label}_{n}>"
+                self._assigned[digest] = token
+                if len(self._assigned) > self.max_entries:
+                    del self._assigned[next(iter(self._assigned))]
         return token
 
     def __len__(self) -> int:
@@ -86,18 +90,20 @@ class Vault:
     Past ``max_entries`` the oldest tokens are forgotten and stay tokens if the model echoes them.
     """
 
-    __slots__ = ("book", "_originals", "max_entries")
+    __slots__ = ("book", "_originals", "_lock", "max_entries")
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.book = PlaceholderBook(max_entries=max_entries)
         self._originals: dict[str, str] = {}
+        self._lock = threading.Lock()
         self.max_entries = max_entries
 
     def remember(self, token: str, original: str) -> None:
         """Record that ``token`` stands for ``original`` (called by the anonymizer)."""
-        self._originals[token] = original
-        if len(self._originals) > self.max_entries:
-            del self._originals[next(iter(self._originals))]
+        with self._lock:
+            self._originals[token] = original
+            if len(self._originals) > self.max_entries:
+                del self._originals[next(iter(self._originals))]
 
     def original(self, token: str) -> str | None:
         """The value behind ``token``, or ``None`` if this vault did not issue it."""
