@@ -5,10 +5,13 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from deepsentinel import ComplianceViolationError, SentinelClient, ValidationError
 from deepsentinel.detection.vault import PlaceholderBook, Vault
+from deepsentinel.testing import FakeLLMServer
 
 
 @pytest.fixture
@@ -37,3 +40,31 @@ def test_placeholder_numbers_are_unique_across_threads(book: PlaceholderBook) ->
     for t in threads:
         t.join()
     assert len(set(tokens.values())) == len(tokens) == 8 * 1500
+
+
+SSN = "123-45-" + "6789"
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "claude-3-opus-20240229"])
+@pytest.mark.parametrize(
+    ("messages", "error"),
+    [
+        ([{"role": "user", "content": [{"type": "text", "text": {"v": SSN}}]}], ValidationError),
+        ([{"role": "user", "content": [{"type": "text", "text": [SSN]}]}], ValidationError),
+        ([{"role": "user", "content": [{"type": "text"}]}], ValidationError),
+        ([{"role": "assistant", "content": [{"type": "refusal", "refusal": SSN}]}, {"role": "user", "content": "ok"}],
+         ComplianceViolationError),
+        ([{"role": "user", "content": "hi", "name": SSN}], ComplianceViolationError),
+    ],
+    ids=["text-dict", "text-list", "text-missing", "refusal-part", "name"],
+)
+def test_texts_the_provider_reads_are_checked_or_rejected(
+    fake_server: FakeLLMServer, model: str, messages: list[dict[str, Any]], error: type[Exception]
+) -> None:
+    """A text part the scanner cannot read is a ValidationError; refusal parts and names are scanned; nothing is sent."""
+    with SentinelClient(
+        openai_api_key="k", base_url=fake_server.openai_base_url, anthropic_api_key="k",
+        anthropic_base_url=fake_server.anthropic_base_url, audit=False,
+    ) as client, pytest.raises(error):
+        client.chat.completions.create(model=model, messages=messages)
+    assert fake_server.request_count() == 0

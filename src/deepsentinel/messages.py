@@ -10,6 +10,8 @@ from typing import Any
 from deepsentinel.errors import ValidationError
 
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+# Content parts that carry text a provider reads, and the field holding it.
+_TEXT_PARTS = {"text": "text", "refusal": "refusal"}
 
 
 def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
@@ -40,6 +42,10 @@ def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
             for j, part in enumerate(content):
                 if not isinstance(part, Mapping) or not isinstance(part.get("type"), str):
                     raise ValidationError(f"messages[{i}].content[{j}] must be a dict with a 'type'")
+                # A text the scanner cannot read must not reach a provider that would read it anyway.
+                field = _TEXT_PARTS.get(part["type"])
+                if field is not None and not isinstance(part.get(field), str):
+                    raise ValidationError(f"messages[{i}].content[{j}].{field} must be a string")
         elif not isinstance(content, str):
             raise ValidationError(f"messages[{i}].content must be a string or a list of parts")
         if role == "tool" and not m.get("tool_call_id"):
@@ -76,8 +82,11 @@ def text_refs(messages: list[dict[str, Any]]) -> Iterator[TextRef]:
             yield TextRef(f"messages[{i}].content", (i, "content"))
         elif isinstance(content, list):
             for j, part in enumerate(content):
-                if part.get("type") == "text" and isinstance(part.get("text"), str):
-                    yield TextRef(f"messages[{i}].content[{j}].text", (i, "content", j, "text"))
+                field = _TEXT_PARTS.get(part.get("type"))
+                if field is not None and isinstance(part.get(field), str):
+                    yield TextRef(f"messages[{i}].content[{j}].{field}", (i, "content", j, field))
+        if isinstance(m.get("name"), str):
+            yield TextRef(f"messages[{i}].name", (i, "name"))
         for k, call in enumerate(m.get("tool_calls") or ()):
             fn = call.get("function") if isinstance(call, Mapping) else None
             if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str):
