@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
-from deepsentinel import ComplianceViolationError, SentinelClient, ValidationError
+from deepsentinel import AsyncSentinelClient, ComplianceViolationError, SentinelClient, ValidationError
+from deepsentinel.audit.events import MemorySink, Outcome
 from deepsentinel.detection.vault import PlaceholderBook, Vault
-from deepsentinel.testing import FakeLLMServer
+from deepsentinel.testing import FakeLLMServer, Reply
 
 
 @pytest.fixture
@@ -68,3 +71,38 @@ def test_texts_the_provider_reads_are_checked_or_rejected(
     ) as client, pytest.raises(error):
         client.chat.completions.create(model=model, messages=messages)
     assert fake_server.request_count() == 0
+
+
+async def test_cancelling_a_non_streamed_call_still_records_one_event(fake_server: FakeLLMServer) -> None:
+    """A task cancelled while waiting for the reply leaves exactly one audit event, like a stream does."""
+    sink = MemorySink()
+    fake_server.enqueue(Reply(text="late", delay_before=2.0))
+    async with AsyncSentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=sink) as client:
+        task = asyncio.create_task(
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        )
+        while fake_server.request_count() == 0:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert [(e.outcome, e.error_type) for e in sink.events] == [(Outcome.ALLOWED, "CancelledError")]
+
+
+@pytest.mark.parametrize("operation", ["chat", "stream", "embeddings"])
+def test_interrupting_a_call_while_it_waits_records_one_event(operation: str) -> None:
+    """Ctrl-C while the request is in flight ends the call once in the audit trail."""
+
+    def interrupt(request: httpx2.Request) -> httpx2.Response:
+        raise KeyboardInterrupt
+
+    sink = MemorySink()
+    http = httpx2.Client(transport=httpx2.MockTransport(interrupt))
+    with SentinelClient(openai_api_key="k", audit=sink, http_client=http) as client, pytest.raises(KeyboardInterrupt):
+        if operation == "embeddings":
+            client.embeddings.create(model="text-embedding-3-small", input="hi")
+        else:
+            client.chat.completions.create(
+                model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=operation == "stream"
+            )
+    assert [e.error_type for e in sink.events] == ["KeyboardInterrupt"]

@@ -84,7 +84,13 @@ class CallRecord:
         return Outcome.ANONYMIZED if Action.strictest(actions) is Action.ANONYMIZE else Outcome.ALLOWED
 
     def finish_with_error(self, error: BaseException) -> None:
-        if isinstance(error, ComplianceViolationError):
+        if self._done:  # the call already ended (a block recorded before the error reached the caller)
+            return
+        if not isinstance(error, Exception):
+            # Interrupted while waiting (Ctrl-C, task cancellation): the request had passed its checks, as a
+            # stream the caller stops reading is; the interruption is kept as the error type.
+            self.finish(self.outcome_for_success(), error)
+        elif isinstance(error, ComplianceViolationError):
             if error.direction == "response":
                 # A stream's guard may already have reported these; each finding is recorded once.
                 self.response_violations.extend(v for v in error.violations if v not in self.response_violations)

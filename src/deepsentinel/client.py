@@ -52,17 +52,25 @@ class Completions:
         """
         core, transport = self._client._core, self._client._transport
         chat = core.prepare_chat(model, messages, stream, params)
-        for i, target in enumerate(chat.targets):
-            try:
-                if stream:
-                    response = transport.open_stream(target.http, target.provider, target.adapter.parse_error, target.retry)
-                    return Stream(response, transport, core.stream_session(chat, target))
-                body, seconds = transport.request(target.http, target.provider, target.adapter.parse_error, target.retry)
-            except ProviderError as exc:
-                if core.next_target(chat, i, exc):
-                    continue
-                raise
-            return core.finish_completion(chat, target, body, seconds)
+        try:
+            for i, target in enumerate(chat.targets):
+                try:
+                    if stream:
+                        response = transport.open_stream(
+                            target.http, target.provider, target.adapter.parse_error, target.retry
+                        )
+                        return Stream(response, transport, core.stream_session(chat, target))
+                    body, seconds = transport.request(
+                        target.http, target.provider, target.adapter.parse_error, target.retry
+                    )
+                except ProviderError as exc:
+                    if core.next_target(chat, i, exc):
+                        continue
+                    raise
+                return core.finish_completion(chat, target, body, seconds)
+        except BaseException as exc:  # Ctrl-C while waiting, or anything unexpected: the call still ends once
+            chat.call.finish_with_error(exc)
+            raise
         raise AssertionError("unreachable: a call always has at least one target")
 
 
@@ -86,21 +94,25 @@ class AsyncCompletions:
         """Create a chat completion; see ``Completions.create``."""
         core, transport = self._client._core, self._client._transport
         chat = core.prepare_chat(model, messages, stream, params)
-        for i, target in enumerate(chat.targets):
-            try:
-                if stream:
-                    response = await transport.open_stream(
+        try:
+            for i, target in enumerate(chat.targets):
+                try:
+                    if stream:
+                        response = await transport.open_stream(
+                            target.http, target.provider, target.adapter.parse_error, target.retry
+                        )
+                        return AsyncStream(response, transport, core.stream_session(chat, target))
+                    body, seconds = await transport.request(
                         target.http, target.provider, target.adapter.parse_error, target.retry
                     )
-                    return AsyncStream(response, transport, core.stream_session(chat, target))
-                body, seconds = await transport.request(
-                    target.http, target.provider, target.adapter.parse_error, target.retry
-                )
-            except ProviderError as exc:
-                if core.next_target(chat, i, exc):
-                    continue
-                raise
-            return core.finish_completion(chat, target, body, seconds)
+                except ProviderError as exc:
+                    if core.next_target(chat, i, exc):
+                        continue
+                    raise
+                return core.finish_completion(chat, target, body, seconds)
+        except BaseException as exc:  # task cancelled while waiting, or anything unexpected: the call ends once
+            chat.call.finish_with_error(exc)
+            raise
         raise AssertionError("unreachable: a call always has at least one target")
 
 
@@ -117,7 +129,7 @@ class Embeddings:
         ex = prepared.exchange
         try:
             body, seconds = transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
-        except Exception as exc:
+        except BaseException as exc:
             prepared.call.finish_with_error(exc)
             raise
         return prepared.finish(body, seconds)
@@ -136,7 +148,7 @@ class AsyncEmbeddings:
         ex = prepared.exchange
         try:
             body, seconds = await transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
-        except Exception as exc:
+        except BaseException as exc:
             prepared.call.finish_with_error(exc)
             raise
         return prepared.finish(body, seconds)
