@@ -11,7 +11,15 @@ from typing import Any
 import httpx2
 import pytest
 
-from deepsentinel import AsyncSentinelClient, ComplianceViolationError, SentinelClient, ValidationError
+from deepsentinel import (
+    AsyncSentinelClient,
+    ComplianceViolationError,
+    ProviderConfig,
+    ProviderTimeoutError,
+    SentinelClient,
+    SentinelConfig,
+    ValidationError,
+)
 from deepsentinel.audit.events import MemorySink, Outcome
 from deepsentinel.detection.vault import PlaceholderBook, Vault
 from deepsentinel.testing import FakeLLMServer, Reply
@@ -106,3 +114,15 @@ def test_interrupting_a_call_while_it_waits_records_one_event(operation: str) ->
                 model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=operation == "stream"
             )
     assert [e.error_type for e in sink.events] == ["KeyboardInterrupt"]
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_provider_config_timeout_bounds_a_slow_reply(fake_server: FakeLLMServer, kind: str) -> None:
+    """``ProviderConfig.timeout`` applies to that provider's requests (it used to be ignored)."""
+    base = fake_server.openai_base_url if kind == "openai" else fake_server.anthropic_base_url
+    config = SentinelConfig(
+        providers=(ProviderConfig(name="slow", kind=kind, base_url=base, timeout=0.2, max_retries=0),),
+    )
+    fake_server.enqueue(Reply(text="late", delay_before=1.0))
+    with SentinelClient(config=config, audit=False) as client, pytest.raises(ProviderTimeoutError):
+        client.chat.completions.create(model="gpt-4o", provider="slow", messages=[{"role": "user", "content": "hi"}])

@@ -47,6 +47,7 @@ class AnthropicAdapter:
     default_max_tokens: int = DEFAULT_MAX_TOKENS
     version: str = DEFAULT_VERSION
     clock: Callable[[], float] = field(default=time.time, repr=False, compare=False)
+    timeout: float | None = None
 
     def _headers(self, accept: str = "application/json") -> dict[str, str]:
         h = {"content-type": "application/json", "accept": accept, "anthropic-version": self.version}
@@ -66,7 +67,7 @@ class AnthropicAdapter:
         """``POST /v1/messages`` for ``request``. Raises ``ValidationError`` for what cannot be translated."""
         body = build_messages_body(request, self.default_max_tokens)
         headers = self._headers("text/event-stream" if request.stream else "application/json")
-        return HttpRequest("POST", self.url("/v1/messages"), headers, body, stream=request.stream)
+        return HttpRequest("POST", self.url("/v1/messages"), headers, body, stream=request.stream, timeout=self.timeout)
 
     def parse_chat_response(self, body: bytes, model: str) -> ChatCompletion:
         """A Messages API reply as an OpenAI ``ChatCompletion``."""
@@ -92,11 +93,11 @@ class AnthropicAdapter:
         query: dict[str, str | int] = {"limit": limit}
         if after_id:
             query["after_id"] = after_id
-        return HttpRequest("GET", self.url("/v1/models?" + urlencode(query)), self._headers())
+        return HttpRequest("GET", self.url("/v1/models?" + urlencode(query)), self._headers(), timeout=self.timeout)
 
     def build_model_request(self, model_id: str) -> HttpRequest:
         """``GET /v1/models/{model_id}``."""
-        return HttpRequest("GET", self.url("/v1/models/" + quote(model_id, safe="")), self._headers())
+        return HttpRequest("GET", self.url("/v1/models/" + quote(model_id, safe="")), self._headers(), timeout=self.timeout)
 
     def parse_models_response(self, body: bytes) -> ModelsPage:
         """One page of Anthropic's model listing as OpenAI ``Model`` objects."""

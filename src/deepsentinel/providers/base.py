@@ -26,6 +26,7 @@ class HttpRequest:
     headers: Mapping[str, str]
     json: Mapping[str, Any] | None = None
     stream: bool = False
+    timeout: float | None = None  # the provider's own timeout (``ProviderConfig.timeout``), else the pool's
 
     def __repr__(self) -> str:  # headers carry credentials
         return f"HttpRequest({self.method} {self.url}, stream={self.stream})"

@@ -55,6 +55,7 @@ class OpenAIAdapter:
     name: str = "openai"
     headers: Mapping[str, str] = field(default_factory=dict, repr=False)
     api_version: str | None = None
+    timeout: float | None = None
 
     def _headers(self) -> dict[str, str]:
         h = {"content-type": "application/json", "accept": "application/json"}
@@ -79,7 +80,7 @@ class OpenAIAdapter:
         headers = self._headers()
         if request.stream:
             headers["accept"] = "text/event-stream"
-        return HttpRequest("POST", self.url("/chat/completions"), headers, body, stream=request.stream)
+        return HttpRequest("POST", self.url("/chat/completions"), headers, body, stream=request.stream, timeout=self.timeout)
 
     def parse_chat_response(self, body: bytes, model: str) -> ChatCompletion:
         payload = load_json(body, self.name)
@@ -100,7 +101,7 @@ class OpenAIAdapter:
         return OpenAIStreamParser(self.name)
 
     def build_embeddings_request(self, body: Mapping[str, Any]) -> HttpRequest:
-        return HttpRequest("POST", self.url("/embeddings"), self._headers(), dict(body))
+        return HttpRequest("POST", self.url("/embeddings"), self._headers(), dict(body), timeout=self.timeout)
 
     def parse_embeddings_response(self, body: bytes) -> CreateEmbeddingResponse:
         try:
@@ -109,10 +110,10 @@ class OpenAIAdapter:
             raise ProviderError("provider returned a malformed embeddings response", provider=self.name) from exc
 
     def build_models_request(self) -> HttpRequest:
-        return HttpRequest("GET", self.url("/models"), self._headers())
+        return HttpRequest("GET", self.url("/models"), self._headers(), timeout=self.timeout)
 
     def build_model_request(self, model_id: str) -> HttpRequest:
-        return HttpRequest("GET", self.url("/models/" + quote(model_id, safe="")), self._headers())
+        return HttpRequest("GET", self.url("/models/" + quote(model_id, safe="")), self._headers(), timeout=self.timeout)
 
     def parse_models_response(self, body: bytes) -> list[Model]:
         payload = load_json(body, self.name)

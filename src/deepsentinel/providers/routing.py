@@ -109,13 +109,18 @@ class ProviderEntry:
         """The wire-format adapter for this provider."""
         if self.kind == "anthropic":
             if self.base_url:
-                return AnthropicAdapter(self.api_key, self.base_url, name=self.name, headers=self.headers)
-            return AnthropicAdapter(self.api_key, name=self.name, headers=self.headers)
+                return AnthropicAdapter(
+                    self.api_key, self.base_url, name=self.name, headers=self.headers, timeout=self.timeout
+                )
+            return AnthropicAdapter(self.api_key, name=self.name, headers=self.headers, timeout=self.timeout)
         if self.base_url:
             return OpenAIAdapter(
-                self.api_key, self.base_url, name=self.name, headers=self.headers, api_version=self.api_version
+                self.api_key, self.base_url, name=self.name, headers=self.headers, api_version=self.api_version,
+                timeout=self.timeout,
             )
-        return OpenAIAdapter(self.api_key, name=self.name, headers=self.headers, api_version=self.api_version)
+        return OpenAIAdapter(
+            self.api_key, name=self.name, headers=self.headers, api_version=self.api_version, timeout=self.timeout
+        )
 
 
 class Router:

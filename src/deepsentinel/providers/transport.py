@@ -71,6 +71,10 @@ def convert_transport_error(exc: Exception, provider: str, *, streaming: bool = 
 
 def _to_httpx(client: httpx2.Client | httpx2.AsyncClient, req: HttpRequest) -> httpx2.Request:
     content = json.dumps(req.json, separators=(",", ":")).encode() if req.json is not None else None
+    if req.timeout is not None:
+        return client.build_request(
+            req.method, req.url, headers=dict(req.headers), content=content, timeout=httpx2.Timeout(req.timeout)
+        )
     return client.build_request(req.method, req.url, headers=dict(req.headers), content=content)
 
 
