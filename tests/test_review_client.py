@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +15,9 @@ import pytest
 from deepsentinel import (
     AsyncSentinelClient,
     ComplianceViolationError,
+    PerformanceConfig,
     ProviderConfig,
+    ProviderError,
     ProviderTimeoutError,
     SentinelClient,
     SentinelConfig,
@@ -126,3 +129,28 @@ def test_provider_config_timeout_bounds_a_slow_reply(fake_server: FakeLLMServer,
     fake_server.enqueue(Reply(text="late", delay_before=1.0))
     with SentinelClient(config=config, audit=False) as client, pytest.raises(ProviderTimeoutError):
         client.chat.completions.create(model="gpt-4o", provider="slow", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize(("model", "status"), [("gpt-4o", 503), ("claude-3-opus-20240229", 529)])
+def test_retry_after_is_honoured_on_an_overload_too(fake_server: FakeLLMServer, model: str, status: int) -> None:
+    """A 503/529 with ``Retry-After`` waits that long before the retry, not the (here tiny) backoff."""
+    config = SentinelConfig(performance_config=PerformanceConfig(retry_backoff=0.001, retry_backoff_max=0.001))
+    fake_server.enqueue(Reply(status=status, headers={"Retry-After": "0.3"}), Reply(text="ok"))
+    with SentinelClient(
+        openai_api_key="k", base_url=fake_server.openai_base_url, anthropic_api_key="k",
+        anthropic_base_url=fake_server.anthropic_base_url, config=config, audit=False,
+    ) as client:
+        started = time.perf_counter()
+        reply = client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+        assert time.perf_counter() - started >= 0.3
+    assert reply.choices[0].message.content == "ok" and fake_server.request_count() == 2
+
+
+def test_an_overload_asking_for_a_long_wait_is_surfaced_not_retried(fake_server: FakeLLMServer) -> None:
+    """Like a 429, a 503 whose Retry-After is beyond what we honour reaches the caller at once, with the wait."""
+    fake_server.enqueue(Reply(status=503, headers={"Retry-After": "3600"}), Reply(text="ok"))
+    client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False)
+    with client, pytest.raises(ProviderError) as info:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert info.value.status_code == 503 and info.value.retry_after == 3600
+    assert fake_server.request_count() == 1

@@ -77,12 +77,14 @@ class ProviderError(DeepSentinelError):
         status_code: int | None = None,
         error_type: str | None = None,
         request_id: str | None = None,
+        retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.status_code = status_code
         self.error_type = error_type
         self.request_id = request_id
+        self.retry_after = retry_after  # seconds, when the provider said (Retry-After on a 503 or 529 too)
 
     def __str__(self) -> str:
         status = f" {self.status_code}" if self.status_code is not None else ""

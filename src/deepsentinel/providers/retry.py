@@ -69,7 +69,7 @@ def error_for_status(
         return AuthenticationError(message, **common)  # type: ignore[arg-type]
     if status_code == 429:
         return RateLimitError(message, retry_after=parse_retry_after(headers), **common)
-    return ProviderError(message, **common)  # type: ignore[arg-type]
+    return ProviderError(message, retry_after=parse_retry_after(headers), **common)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,12 @@ class RetryPolicy:
             return False
         if isinstance(error, (ProviderConnectionError, ProviderTimeoutError, StreamDisconnectedError)):
             return True  # nothing reached the caller yet (checked above), so trying again is safe
-        if isinstance(error, RateLimitError):
-            return error.retry_after is None or error.retry_after <= MAX_HONOURED_WAIT
-        return error.status_code in RETRYABLE_STATUS
+        if error.retry_after is not None and error.retry_after > MAX_HONOURED_WAIT:
+            return False
+        return isinstance(error, RateLimitError) or error.status_code in RETRYABLE_STATUS
 
     def delay(self, error: ProviderError, attempt: int, rng: random.Random | None = None) -> float:
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
+        if error.retry_after is not None:  # Retry-After (429, 503, 529...) wins over our own backoff
             return min(error.retry_after, MAX_HONOURED_WAIT)
         cap = min(self.max_delay, self.base_delay * (2**attempt))
         return (rng or random).uniform(cap / 2, cap)
