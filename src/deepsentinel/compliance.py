@@ -29,7 +29,7 @@ class CheckedTexts:
 
     decision: Decision
     texts: tuple[str, ...]  # the original texts, for the audit's keyed hash only; never stored
-    redacted: tuple[str, ...] = ()  # every finding (logged ones too) redacted: safe to store, when asked for
+    redacted: tuple[str, ...] = ()  # every finding (logged and allowed ones too) redacted: safe to store
 
 
 _REDACTOR = Anonymizer(strategy="redact")
@@ -85,10 +85,13 @@ class Compliance:
             texts.append(text)
             if not self.check_requests:
                 continue
-            d = evaluate_policies(self.policies, self.engine.scan(text), ref.location)
+            scanned = self.engine.scan(text)
+            d = evaluate_policies(self.policies, scanned, ref.location)
             decision = decision.merged(d)
             if keep_redacted:
-                redacted.append(_REDACTOR.anonymize(text, d.violations, remember=False).text)
+                # Every finding, not only the policy's violations: a value a policy allows on the wire
+                # (or does not check) is still not written to the audit store.
+                redacted.append(_REDACTOR.anonymize(text, scanned.findings, remember=False).text)
             if d.action is Action.ANONYMIZE:
                 pending.append((ref, text, d))
         if decision.blocked:

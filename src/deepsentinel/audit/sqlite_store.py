@@ -41,6 +41,7 @@ from deepsentinel.audit.paths import default_audit_path
 from deepsentinel.audit.sql import QMARK
 from deepsentinel.audit.store import AuditFilter, AuditStore
 from deepsentinel.audit.writer import BatchWriter
+from deepsentinel.errors import ConfigurationError
 
 logger = logging.getLogger("deepsentinel.audit")
 
@@ -119,14 +120,16 @@ class _ChainAppender:
         self._conn = None
 
 
-def _claim_key(conn: sqlite3.Connection, key: bytes | None) -> None:
-    """Record which key the chain is written with; warn (without the key) if it differs."""
+def _claim_key(conn: sqlite3.Connection, key: bytes | None) -> bool:
+    """Record which key the chain is written with; warn (without the key) and return False if it differs."""
     found = conn.execute(SQL.get_key_id).fetchone()
     if found is None:
         with suppress(sqlite3.Error):  # another process may have claimed it first; either way one row results
             conn.execute(SQL.put_key_id, (key_id(key),))
     elif found[0] != key_id(key):
         logger.error("the audit key differs from the one this audit log was written with; verify() will fail")
+        return False
+    return True
 
 
 class SQLiteAuditStore(AuditStore):
@@ -241,7 +244,12 @@ class SQLiteAuditStore(AuditStore):
         with self._late_lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(_connect(self.path, self._synchronous)) as conn:
-                _claim_key(conn, self._key)
+                if not _claim_key(conn, self._key):
+                    # Deleting rows and chaining the record under another key would leave a log that no
+                    # key verifies: refuse, and keep everything.
+                    raise ConfigurationError(
+                        "the audit key differs from the one this log was written with; nothing was pruned"
+                    )
                 return _prune(conn, self._key, cutoff, now, older_than_days)
 
 

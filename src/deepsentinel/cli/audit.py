@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import sys
+from contextlib import closing
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -25,6 +28,9 @@ audit_app = typer.Typer(
         "  deepsentinel audit report --html report.html\n\n  deepsentinel audit verify --db ./audit.sqlite3"
     ),
 )
+
+#: The SDK's own variable for the audit key (``SentinelConfig.audit_key``): the CLI verifies what it wrote.
+ENV_AUDIT_KEY = "DEEPSENTINEL_AUDIT_KEY"
 
 DbOption = Annotated[Path | None, typer.Option(
     "--db", help="Audit database (default: $DEEPSENTINEL_AUDIT_PATH or the per-user data directory).",
@@ -54,11 +60,22 @@ class ReportFormat(str, Enum):
 
 
 def _open(db: Path | None) -> AuditLog:
-    """The log at ``db`` (or the default path); a missing file is an error, never silently created."""
+    """The log at ``db`` (or the default path), under ``$DEEPSENTINEL_AUDIT_KEY`` as the SDK writes it.
+
+    A missing file is an error, never silently created; a file that is not an audit trail is refused before
+    the store would migrate it (another application's database must not gain our tables).
+    """
     path = (db or default_audit_path()).expanduser()
     if not path.is_file():
         raise CliError(f"no audit database at {path} (use --db, or set DEEPSENTINEL_AUDIT_PATH)")
-    return AuditLog(path)
+    with closing(sqlite3.connect(path)) as conn:  # a plain read: changes nothing in the file
+        found = conn.execute(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_version', 'audit_events')"
+        ).fetchone()[0]
+    if found != 2:
+        raise CliError(f"{path} is not a DeepSentinel audit database")
+    key = os.environ.get(ENV_AUDIT_KEY)
+    return AuditLog(path, key=key.encode() if key else None)
 
 
 def _filters(since: str | None, until: str | None) -> dict[str, datetime | None]:
@@ -179,8 +196,9 @@ def verify_command(db: DbOption = None) -> None:
         head = f"; head row {result.head_seq}, hash {result.head_hash[:16]}…" if result.head_hash else ""
         stdout_console().print(f"[green]audit chain intact[/]: {result.checked} row(s) checked{head}")
         return
-    where = f"row {result.first_bad_row}" if result.first_bad_row is not None else "the chain"
-    raise CliError(f"audit chain broken at {where}: {result.reason}", EXIT_FAILURE)
+    where = f" at row {result.first_bad_row}" if result.first_bad_row is not None else ""
+    hint = f" (set {ENV_AUDIT_KEY} to the key the trail was written with)" if "audit key" in result.reason else ""
+    raise CliError(f"audit chain broken{where}: {result.reason}{hint}", EXIT_FAILURE)
 
 
 @audit_app.command("export", epilog="[bold]Examples[/]\n\n  deepsentinel audit export > audit.jsonl\n\n  deepsentinel audit export --since 30d --outcome blocked --output blocked.jsonl")

@@ -1,0 +1,102 @@
+"""Review: the audit command line on keyed trails and foreign files, and the stored prompt text."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from deepsentinel import CompliancePolicy, SentinelClient, SentinelConfig
+from deepsentinel.audit import AuditLog, MemorySink, SQLiteAuditStore
+from deepsentinel.errors import ConfigurationError
+from deepsentinel.testing import FakeLLMServer
+from tests.audit_factory import AUDIT_KEY, make_event
+from tests.cli_runner import run_cli
+
+
+def _keyed_db(path: Path, n: int = 3) -> Path:
+    now = time.time()
+    with SQLiteAuditStore(path, key=AUDIT_KEY) as store:
+        for i in range(n):
+            store.record(make_event(timestamp=now - (n - i) * 86400))
+    return path
+
+
+def test_audit_commands_read_the_key_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trail written under DEEPSENTINEL_AUDIT_KEY verifies from the CLI when that variable is set."""
+    db = _keyed_db(tmp_path / "keyed.sqlite3")
+    monkeypatch.setenv("DEEPSENTINEL_AUDIT_KEY", AUDIT_KEY.decode())
+    result = run_cli(["audit", "verify", "--db", str(db)])
+    assert result.code == 0 and "3 row(s) checked" in result.out, result
+    pruned = run_cli(["audit", "prune", "--db", str(db), "--older-than", "1.5", "--yes"])
+    assert pruned.code == 0, pruned
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        assert log.verify().ok
+
+
+def test_a_wrong_key_is_named_and_prune_refuses_to_break_the_chain(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the trail's key, verify says the key differs and prune deletes nothing."""
+    db = _keyed_db(tmp_path / "keyed.sqlite3")
+    monkeypatch.delenv("DEEPSENTINEL_AUDIT_KEY", raising=False)
+    verify = run_cli(["audit", "verify", "--db", str(db)])
+    assert verify.code == 1 and verify.err.count("\n") == 1
+    assert "audit key differs" in verify.err and "at the chain" not in verify.err
+    prune = run_cli(["audit", "prune", "--db", str(db), "--older-than", "0", "--yes"])
+    assert prune.code == 1 and prune.err.count("\n") == 1 and "audit key" in prune.err, prune
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        result = log.verify()
+        assert result.ok and result.checked == 3, result
+
+
+def test_prune_with_another_key_raises_and_keeps_every_row(tmp_path: Path) -> None:
+    """AuditLog.prune under the wrong key refuses rather than append a row no key can verify."""
+    db = _keyed_db(tmp_path / "keyed.sqlite3")
+    with AuditLog(db, key=b"another-key") as wrong, pytest.raises(ConfigurationError, match="audit key"):
+        wrong.prune(0)
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        assert log.verify().checked == 3
+
+
+def test_a_sqlite_file_that_is_not_an_audit_trail_is_refused_and_left_alone(tmp_path: Path) -> None:
+    """verify on another application's database is an error, and the file is not converted or extended."""
+    other = tmp_path / "app.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for path in (other, empty):
+        for args in (["audit", "verify"], ["audit", "list"], ["audit", "report"], ["audit", "prune", "--older-than", "1", "--yes"]):
+            result = run_cli([*args, "--db", str(path)])
+            assert result.code == 1 and result.err.count("\n") == 1, (args, result)
+            assert "not a DeepSentinel audit database" in result.err
+    conn = sqlite3.connect(other)
+    assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master")] == ["notes"]
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal"
+    conn.close()
+    assert empty.stat().st_size == 0
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        CompliancePolicy(name="allow-mail", entity_actions={"EMAIL_ADDRESS": "allow"}),
+        CompliancePolicy(name="no-pii", enable_pii_detection=False),
+    ],
+    ids=["allowed-entity", "category-off"],
+)
+def test_stored_prompt_text_redacts_findings_the_policy_lets_through(fake_server: FakeLLMServer,
+                                                                     policy: CompliancePolicy) -> None:
+    """With store_anonymized_text, a value the policy allows (or does not check) is still not stored raw."""
+    email = "jane@" + "example.com"
+    sink = MemorySink()
+    with SentinelClient(openai_api_key="test-key", base_url=fake_server.openai_base_url, audit=sink,
+                        config=SentinelConfig(store_anonymized_text=True), compliance_policies=[policy]) as client:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": f"Write to {email} today"}])
+    (event,) = sink.events
+    assert event.anonymized_text == "Write to [EMAIL_ADDRESS] today"
+    assert email in str(fake_server.last_request.json)  # the policy's choice on the wire is unchanged
