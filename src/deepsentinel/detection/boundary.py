@@ -67,8 +67,8 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
     """The boundary ``k`` for ``text`` (already normalised); see the module docstring for the rules."""
     n = len(text)
     k = _token_run_start(text, max(0, n - max_token))
-    pem = text.rfind(_PEM_BEGIN, max(0, n - pem_max))
-    if pem != -1 and not _pem_closed(text, pem):
+    pem = _open_pem(text, max(0, n - pem_max))
+    if pem != -1:
         k = min(k, pem)
     lo = max(0, n - _TAIL_WINDOW)
     for tail in _OPEN_TAILS:
@@ -122,8 +122,19 @@ def _token_run_start(text: str, limit: int) -> int:
     return i
 
 
-def _pem_closed(text: str, begin: int) -> bool:
-    header = _PEM_HEADER.match(text, begin)
-    if header is not None and "PRIVATE KEY" not in header.group(0):
-        return True  # a certificate or public key: not a secret, nothing to wait for
-    return _PEM_END.search(text, begin) is not None
+def _open_pem(text: str, lo: int) -> int:
+    """Start of the earliest private-key block in ``text[lo:]`` with no ``-----END`` line after it, or -1.
+
+    Not just the last ``-----BEGIN``: an earlier unterminated block reaches up to the first END line that
+    arrives, so it is still open too. Blocks before the last END line are closed; one pass, linear.
+    """
+    closed = lo
+    for m in _PEM_END.finditer(text, lo):
+        closed = m.end()
+    begin = text.find(_PEM_BEGIN, closed)
+    while begin != -1:
+        header = _PEM_HEADER.match(text, begin)
+        if header is None or "PRIVATE KEY" in header.group(0):
+            return begin
+        begin = text.find(_PEM_BEGIN, header.end())  # a certificate or public key: nothing to wait for
+    return -1

@@ -57,7 +57,9 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 @lru_cache(maxsize=4096)
 def _fold(ch: str) -> str:
     """The normalised form of one non-ASCII character (possibly empty or several characters)."""
-    if ord(ch) in _INVISIBLE:
+    if ord(ch) in _INVISIBLE or 0xD800 <= ord(ch) <= 0xDFFF:
+        # A lone surrogate (from a JSON "\ud83d" escape) is no character: RE2 cannot even encode it, and
+        # dropping it like an invisible one keeps a card number with one inside it a card number.
         return ""
     if ch in _HOMOGLYPHS:
         return _HOMOGLYPHS[ch]
