@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import pytest
+from openai.types.chat import ChatCompletionChunk
+from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
+
+from deepsentinel.audit.events import MemorySink
+from deepsentinel.calls import CallRecord
+from deepsentinel.core import PreparedTarget
 from deepsentinel.detection.engine import DetectionEngine
+from deepsentinel.detection.findings import Category
+from deepsentinel.errors import ComplianceViolationError, StreamDisconnectedError
+from deepsentinel.guard.chunk_guard import ChunkGuard
 from deepsentinel.guard.stream_guard import StreamGuard
-from deepsentinel.policy.policy import DEFAULT_POLICY
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
+from deepsentinel.providers.base import ChatRequest
+from deepsentinel.providers.openai import OpenAIAdapter
+from deepsentinel.providers.retry import RetryPolicy
+from deepsentinel.providers.routing import Target
+from deepsentinel.streaming import StreamSession
 
 ENGINE = DetectionEngine(cache_size=0)
+CARD = "4111 1111 1111 1111"
+REDACT = CompliancePolicy(
+    name="redact", category_actions={c: Action.ANONYMIZE for c in Category}, anonymization_strategy="redact"
+)
 
 
 def test_lone_surrogates_neither_crash_the_scan_nor_hide_a_value() -> None:
@@ -32,3 +52,67 @@ def test_an_earlier_unterminated_private_key_is_held_until_an_end_line_arrives()
         before = [(f.type, f.start, f.end) for f in ENGINE.scan(prefix).findings if f.start < k]
         assert before == [f for f in whole if f[1] < k], cut
         assert all(end <= k for _, _, end in before)
+
+
+def _chunk(content: str | None = None, finish: str | None = None) -> ChatCompletionChunk:
+    choice = Choice(index=0, delta=ChoiceDelta(content=content), finish_reason=finish)  # type: ignore[arg-type]
+    return ChatCompletionChunk(id="c", object="chat.completion.chunk", created=1, model="m", choices=[choice])
+
+
+def _text(guard: ChunkGuard, chunks: list[ChatCompletionChunk]) -> tuple[str, ComplianceViolationError | None]:
+    shown: list[str] = []
+    outs = [guard.process(c) for c in chunks] + [guard.finish()]
+    for out in outs:
+        shown += [c.delta.content or "" for chunk in out.chunks for c in chunk.choices]
+        if out.error is not None:
+            return "".join(shown), out.error
+    return "".join(shown), None
+
+
+@pytest.mark.parametrize("same_chunk", [True, False])
+def test_a_value_split_across_finish_reason_is_still_caught(same_chunk: bool) -> None:
+    """Text a provider sends after a choice's finish_reason is checked with the released tail in view."""
+    head = [_chunk("card 4111 1111", finish="stop")] if same_chunk else [_chunk("card 4111 1111"), _chunk(finish="stop")]
+    shown, error = _text(ChunkGuard(ENGINE, [DEFAULT_POLICY]), [*head, _chunk(" 1111 1111 ok")])
+    assert isinstance(error, ComplianceViolationError) and error.violations[0].type == "CREDIT_CARD"
+    assert "4111 1111 1111" not in shown
+    shown, error = _text(ChunkGuard(ENGINE, [REDACT]), [*head, _chunk(" 1111 1111 ok")])
+    assert error is None and "4111 1111 1111" not in shown and shown.endswith("[CREDIT_CARD] ok")
+
+
+def test_a_finished_choice_emits_nothing_more_at_the_end() -> None:
+    """A choice flushed at its finish_reason adds no empty chunk when the stream ends."""
+    guard = ChunkGuard(ENGINE, [DEFAULT_POLICY])
+    guard.process(_chunk("hello there"))
+    guard.process(_chunk(finish="stop"))
+    assert guard.finish().chunks == ()
+
+
+def _session() -> StreamSession:
+    call = CallRecord(MemorySink(), b"k" * 32, "chat.completions", "openai", "gpt-4o", streamed=True)
+    adapter = OpenAIAdapter("key", "http://127.0.0.1:9/v1")
+    request = ChatRequest("gpt-4o", [{"role": "user", "content": "hi"}], stream=True)
+    target = PreparedTarget(Target("openai", "gpt-4o"), adapter, request, adapter.build_chat_request(request),
+                            RetryPolicy(max_retries=0))
+    return StreamSession(target, lambda: ChunkGuard(ENGINE, [DEFAULT_POLICY]), call, include_usage=False)
+
+
+def test_a_stream_ending_without_its_done_marker_drops_the_held_tail() -> None:
+    """An upstream that stops cleanly but early is a disconnect: the half-sent value it held is never shown."""
+    s = _session()
+    shown = [c.choices[0].delta.content for c in s.on_event("", _chunk("see " + CARD[:14]).model_dump_json()).chunks]
+    out = s.on_end()
+    assert isinstance(out.error, StreamDisconnectedError)
+    assert out.chunks == () and "4111 1111" not in "".join(t or "" for t in shown)
+    s.end(out.error)
+
+
+def test_a_stream_ending_with_its_done_marker_releases_the_checked_tail() -> None:
+    """With the end marker, the held tail gets its last check and is released."""
+    s = _session()
+    first = s.on_event("", _chunk("see you at noon").model_dump_json()).chunks
+    s.on_event("", "[DONE]")
+    out = s.on_end()
+    assert out.error is None and out.chunks
+    assert "".join(c.choices[0].delta.content or "" for c in first + out.chunks) == "see you at noon"
+    s.end()

@@ -96,13 +96,15 @@ class StreamSession:
         return Emission(self._visible(chunks))
 
     def on_end(self) -> Emission:
-        """Upstream ended. Without the provider's end marker that is a disconnect, not a completion."""
+        """Upstream ended. Without the provider's end marker that is a disconnect, not a completion: the guard's
+        held tail (possibly the first part of a value the provider never finished) is dropped, not released,
+        exactly as when the connection breaks."""
+        if not self.parser.done:
+            return Emission((), StreamDisconnectedError("Connection closed while streaming response", provider=self.provider))
         tail = self.guard.finish() if self.guard is not None else None
         chunks = self._visible(list(tail.chunks)) if tail else ()
         if tail is not None and tail.error is not None:
             return Emission(chunks, tail.error)
-        if not self.parser.done:
-            return Emission(chunks, StreamDisconnectedError("Connection closed while streaming response", provider=self.provider))
         return Emission(chunks)
 
     def _visible(self, chunks: list[ChatCompletionChunk]) -> tuple[ChatCompletionChunk, ...]:

@@ -144,7 +144,7 @@ class ChunkGuard:
             return GuardedChunks()
         self._finished = True
         outs: list[_ChoiceOut] = []
-        for index in sorted({k[0] for k in self._guards}):
+        for index in sorted({k[0] for k, g in self._guards.items() if not g.finished}):
             out = _ChoiceOut(Choice(index=index, delta=ChoiceDelta()))
             self._flush_choice(index, out)
             outs.append(out)
@@ -197,8 +197,10 @@ class ChunkGuard:
         return out
 
     def _flush_choice(self, index: int, out: _ChoiceOut) -> None:
-        for key in [k for k in self._guards if k[0] == index]:
-            if self._apply(key, self._guards.pop(key).flush(), out):
+        # Flushed guards are kept: text that still arrives for this choice (after its finish_reason) resumes
+        # them with the released tail in view, so a value split across the finish cannot pass in two halves.
+        for key in [k for k, g in self._guards.items() if k[0] == index and not g.finished]:
+            if self._apply(key, self._guards[key].flush(), out):
                 return
 
     def _apply(self, key: FieldKey, result: GuardResult, out: _ChoiceOut) -> bool:
@@ -223,6 +225,8 @@ class ChunkGuard:
                 location=location_of(key),
                 restore=self.vault,
             )
+        elif guard.finished:
+            guard.resume()
         return guard
 
     def _shared_anonymizer(self, violations: Sequence[Violation]) -> Anonymizer:

@@ -162,6 +162,15 @@ class StreamGuard:
         ctx = self._context
         return self._release(ctx + self._buffer, len(ctx), len(self._buffer), final=True)
 
+    def resume(self) -> None:
+        """Accept text again after ``flush()``: for a provider that sends more after it said it finished.
+
+        The released tail stays in view as context, so a value split across the end is still caught: its later
+        part is anonymized or blocked, and its earlier part was released only as far as it was no value alone.
+        """
+        if not self.blocked:
+            self.finished = False
+
     def _pass_through(self, buffer: str) -> GuardResult:
         """No policy checks this direction: release at once, holding only a possible vault token."""
         if self.restore is None:
