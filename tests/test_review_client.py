@@ -14,6 +14,7 @@ import pytest
 
 from deepsentinel import (
     AsyncSentinelClient,
+    AuthenticationError,
     ComplianceViolationError,
     PerformanceConfig,
     ProviderConfig,
@@ -154,3 +155,18 @@ def test_an_overload_asking_for_a_long_wait_is_surfaced_not_retried(fake_server:
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     assert info.value.status_code == 503 and info.value.retry_after == 3600
     assert fake_server.request_count() == 1
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "claude-3-opus-20240229"])
+def test_a_key_echoed_by_the_provider_never_reaches_the_error(fake_server: FakeLLMServer, model: str) -> None:
+    """A server that echoes the rejected key in its 401 message: the error's str and repr show no key."""
+    key = "sk-" + "Q" * 40
+    fake_server.enqueue(Reply(status=401, error_message=f"Invalid API key provided: {key}."))
+    client = SentinelClient(
+        openai_api_key=key, base_url=fake_server.openai_base_url, anthropic_api_key=key,
+        anthropic_base_url=fake_server.anthropic_base_url, audit=False,
+    )
+    with client, pytest.raises(AuthenticationError) as info:
+        client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+    shown = [str(info.value), repr(info.value), info.value.message, *map(str, info.value.args)]
+    assert all(key not in s for s in shown) and "Invalid API key provided" in str(info.value)

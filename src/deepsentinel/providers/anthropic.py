@@ -24,7 +24,7 @@ from openai.types.chat import ChatCompletion
 from deepsentinel.errors import ProviderError
 from deepsentinel.providers.anthropic_request import build_messages_body
 from deepsentinel.providers.anthropic_response import AnthropicStreamParser, error_from_payload, parse_message
-from deepsentinel.providers.base import ChatRequest, HttpRequest, load_json
+from deepsentinel.providers.base import ChatRequest, HttpRequest, load_json, without_key
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
@@ -79,7 +79,7 @@ class AnthropicAdapter:
             payload: Any = load_json(body, self.name)
         except ProviderError:
             payload = None  # a proxy's HTML error page: the status still says what happened
-        return error_from_payload(payload, status_code, headers, self.name)
+        return without_key(error_from_payload(payload, status_code, headers, self.name), self.api_key)
 
     def stream_parser(self, request: ChatRequest) -> AnthropicStreamParser:
         """A parser for one streamed reply; honours ``stream_options.include_usage``."""

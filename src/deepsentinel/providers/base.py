@@ -75,6 +75,14 @@ def load_json(body: bytes, provider: str) -> Any:
         raise ProviderError("provider returned a body that is not valid JSON", provider=provider) from exc
 
 
+def without_key(error: ProviderError, api_key: str | None) -> ProviderError:
+    """``error`` with ``api_key`` blanked from its message: some servers echo the key they rejected."""
+    if api_key and api_key in error.message:
+        error.message = error.message.replace(api_key, "***")
+        error.args = (error.message,)
+    return error
+
+
 def error_message(payload: Any, fallback: str) -> tuple[str, str | None]:
     """Extract ``(message, type)`` from the ``{"error": {...}}`` envelope both OpenAI and Anthropic use."""
     if isinstance(payload, Mapping):

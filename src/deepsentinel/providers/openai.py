@@ -12,7 +12,7 @@ from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from deepsentinel.errors import ProviderError
-from deepsentinel.providers.base import ChatRequest, HttpRequest, error_message, load_json
+from deepsentinel.providers.base import ChatRequest, HttpRequest, error_message, load_json, without_key
 from deepsentinel.providers.retry import error_for_status
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -95,7 +95,7 @@ class OpenAIAdapter:
         except ProviderError:
             payload = None
         message, kind = error_message(payload, f"HTTP {status_code}")
-        return error_for_status(status_code, headers, message, self.name, kind)
+        return without_key(error_for_status(status_code, headers, message, self.name, kind), self.api_key)
 
     def stream_parser(self, request: ChatRequest) -> OpenAIStreamParser:
         return OpenAIStreamParser(self.name)
