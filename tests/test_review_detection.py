@@ -116,3 +116,14 @@ def test_a_stream_ending_with_its_done_marker_releases_the_checked_tail() -> Non
     assert out.error is None and out.chunks
     assert "".join(c.choices[0].delta.content or "" for c in first + out.chunks) == "see you at noon"
     s.end()
+
+
+@pytest.mark.parametrize(
+    "doc",
+    ["password: abc\u2028defghi ok", "see https://admin:pa\u2028ssword@db.example.com ok", "password: abc\x1fdefghi ok"],
+)
+def test_a_unicode_line_separator_inside_a_secret_does_not_end_the_held_token(doc: str) -> None:
+    """A secret's value may hold any non-ASCII-space character; the guard holds all of it, not just the start."""
+    guard = StreamGuard(ENGINE, [REDACT])
+    out = "".join(guard.feed(ch).text for ch in doc) + guard.flush().text
+    assert out.endswith("] ok") and "abc" not in out and "admin" not in out

@@ -85,7 +85,9 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
 
 def _token_run_start(text: str, limit: int) -> int:
     n = i = len(text)
-    while i > limit and not text[i - 1].isspace():
+    # Only the ASCII whitespace the patterns' ``\s`` knows ends a token: to ``[^\s...]`` (a password, a URL's
+    # credentials) a line separator or a control character is part of the value, not a break.
+    while i > limit and text[i - 1] not in _SPACES:
         i -= 1
     # The last token can join earlier groups only if it starts like a group ("1111,", not "and").
     head = i
@@ -105,7 +107,7 @@ def _token_run_start(text: str, limit: int) -> int:
         if p == j:
             break
         start = max(p, j - _GROUP_MAX)
-        mid_token = start > p or (p > limit and not text[p - 1].isspace())
+        mid_token = start > p or (p > limit and text[p - 1] not in _SPACES)
         if _GROUP.fullmatch(text, start, j) is None:
             # "#AB 12 34": the token is no group, but its alphanumeric tail may start one ("AB 12 34 56 C").
             q = j
