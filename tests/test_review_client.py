@@ -170,3 +170,15 @@ def test_a_key_echoed_by_the_provider_never_reaches_the_error(fake_server: FakeL
         client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
     shown = [str(info.value), repr(info.value), info.value.message, *map(str, info.value.args)]
     assert all(key not in s for s in shown) and "Invalid API key provided" in str(info.value)
+
+
+@pytest.mark.parametrize("fallbacks", ["anthropic/claude-3-haiku-20240307", [123], {"anthropic": "claude"}])
+def test_malformed_fallbacks_are_a_validation_error_before_any_request(fake_server: FakeLLMServer, fallbacks: Any) -> None:
+    """A string (once tried letter by letter) or non-string items are rejected, not crashed on or misread."""
+    client = SentinelClient(
+        openai_api_key="k", base_url=fake_server.openai_base_url, anthropic_api_key="k",
+        anthropic_base_url=fake_server.anthropic_base_url, audit=False,
+    )
+    with client, pytest.raises(ValidationError, match="fallbacks"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], fallbacks=fallbacks)
+    assert fake_server.request_count() == 0

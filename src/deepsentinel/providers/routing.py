@@ -166,6 +166,12 @@ class Router:
         """
         if not model or not model.strip():
             raise ValidationError("model is required")
+        if fallbacks is not None and (
+            isinstance(fallbacks, str)  # a bare string would be tried one character at a time
+            or not isinstance(fallbacks, Sequence)
+            or not all(isinstance(f, (str, Target)) for f in fallbacks)
+        ):
+            raise ValidationError("fallbacks must be a list of 'provider/model' strings or Targets")
         primary = self._primary(model, provider)
         extra = self.fallbacks if fallbacks is None else tuple(self._target(spec) for spec in fallbacks)
         targets: list[Target] = []
