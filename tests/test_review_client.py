@@ -182,3 +182,39 @@ def test_malformed_fallbacks_are_a_validation_error_before_any_request(fake_serv
     with client, pytest.raises(ValidationError, match="fallbacks"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], fallbacks=fallbacks)
     assert fake_server.request_count() == 0
+
+
+async def _drain(stream: Any) -> str:
+    if hasattr(stream, "__aiter__"):
+        return "".join([c.choices[0].delta.content or "" async for c in stream])
+    return "".join(c.choices[0].delta.content or "" for c in stream)
+
+
+async def test_an_overload_event_before_any_content_reopens_the_stream(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """Anthropic's in-stream ``overloaded_error`` before the first delta is a 529 before content: retried."""
+    fake_server.enqueue(Reply(text="lost", error_after=0), Reply(text="second try"))
+    client = make_client()
+    stream = client.chat.completions.create(model="claude-3-opus-20240229", messages=[{"role": "user", "content": "hi"}],
+                                            stream=True)
+    stream = await stream if asyncio.iscoroutine(stream) else stream
+    assert await _drain(stream) == "second try"
+    assert fake_server.request_count() == 2
+    assert [e.outcome for e in sink.events] == [Outcome.ALLOWED]
+
+
+async def test_an_overload_event_after_content_is_not_retried(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """Once a delta reached the caller, the in-stream error reaches the caller too; nothing is sent again."""
+    fake_server.enqueue(Reply(chunks=["one.", " two.", " three.", " four.", " five."], error_after=4),
+                        Reply(text="second try"))
+    client = make_client()
+    stream = client.chat.completions.create(model="claude-3-opus-20240229", messages=[{"role": "user", "content": "hi"}],
+                                            stream=True)
+    stream = await stream if asyncio.iscoroutine(stream) else stream
+    with pytest.raises(ProviderError) as info:
+        await _drain(stream)
+    assert info.value.status_code == 529 and fake_server.request_count() == 1
+    assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]

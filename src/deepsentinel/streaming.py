@@ -21,7 +21,7 @@ import httpx2
 from openai.types.chat import ChatCompletionChunk
 
 from deepsentinel.calls import CallRecord
-from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.errors import DeepSentinelError, ProviderError, StreamDisconnectedError
 from deepsentinel.guard.chunk_guard import ChunkGuard
 from deepsentinel.providers.base import StreamParser
 from deepsentinel.providers.transport import AsyncTransport, SyncTransport
@@ -61,9 +61,10 @@ class StreamSession:
         self.attempt = 0
 
     def reconnect_delay(self, error: BaseException) -> float | None:
-        """After a disconnect or timeout before anything was yielded: seconds to wait before reopening the
-        stream (parser and guard start afresh), or ``None`` when ``error`` must reach the caller."""
-        if self.yielded or not isinstance(error, (StreamDisconnectedError, ProviderTimeoutError)):
+        """After a disconnect, a timeout or a retryable in-stream error (Anthropic's ``overloaded_error``) before
+        anything was yielded: seconds to wait before reopening the stream (parser and guard start afresh), or
+        ``None`` when ``error`` must reach the caller."""
+        if self.yielded or not isinstance(error, ProviderError):
             return None
         retry = self.target.retry
         if not retry.should_retry(error, self.attempt, content_delivered=False):
@@ -159,7 +160,7 @@ class Stream(Iterator[ChatCompletionChunk]):
                     if out.error is not None:
                         raise out.error
                     break
-                except (StreamDisconnectedError, ProviderTimeoutError) as exc:
+                except ProviderError as exc:
                     delay = session.reconnect_delay(exc)
                     if delay is None:
                         raise
@@ -229,7 +230,7 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
                     if out.error is not None:
                         raise out.error
                     break
-                except (StreamDisconnectedError, ProviderTimeoutError) as exc:
+                except ProviderError as exc:
                     delay = session.reconnect_delay(exc)
                     if delay is None:
                         raise
