@@ -127,3 +127,15 @@ def test_a_unicode_line_separator_inside_a_secret_does_not_end_the_held_token(do
     guard = StreamGuard(ENGINE, [REDACT])
     out = "".join(guard.feed(ch).text for ch in doc) + guard.flush().text
     assert out.endswith("] ok") and "abc" not in out and "admin" not in out
+
+
+@pytest.mark.parametrize("header", ["-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n"])
+def test_repeated_private_key_headers_scan_in_linear_time(header: str) -> None:
+    """400 KB of BEGIN lines took seconds (each header looked 12 000 characters ahead for an END line)."""
+    import time
+
+    text = header * (400_000 // len(header))
+    started = time.perf_counter()
+    assert ENGINE.scan(text).types() == ["PRIVATE_KEY"]
+    ENGINE.safe_boundary(text)
+    assert time.perf_counter() - started < 2.0  # about 60 ms locally; the bound only catches blow-ups

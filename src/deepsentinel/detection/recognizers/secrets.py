@@ -41,8 +41,10 @@ OPENAI_API_KEY = _token("OPENAI_API_KEY", Pattern(
 _PEM_HEAD = r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----"
 PRIVATE_KEY = _token(
     "PRIVATE_KEY",
-    Pattern("PEM block", _PEM_HEAD + r"[\s\S]{0,12000}?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----", 0.99,
-            gate=_PEM_HEAD),
+    # A block never holds another BEGIN line: stopping there keeps a text of repeated headers linear (each
+    # header would otherwise scan 12 000 characters ahead for an END line: seconds for a 400 KB prompt).
+    Pattern("PEM block", _PEM_HEAD + r"(?:(?!-----BEGIN)[\s\S]){0,12000}?-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----",
+            0.99, gate=_PEM_HEAD),
     # A pasted half of a key (or a stream that stopped) is still a leak: header plus the base64 lines.
     Pattern("unterminated PEM block", _PEM_HEAD + r"(?:[ \t]{0,4}\r?\n?[A-Za-z0-9+/=:,\-]{1,100}){0,160}", 0.95,
             gate=_PEM_HEAD),
