@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from openai.types.chat import ChatCompletionChunk
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice as FullChoice
+from openai.types.chat.chat_completion import ChoiceLogprobs
 from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
+from openai.types.chat.chat_completion_token_logprob import ChatCompletionTokenLogprob
 
 from deepsentinel.audit.events import MemorySink
 from deepsentinel.calls import CallRecord
@@ -13,6 +16,7 @@ from deepsentinel.detection.engine import DetectionEngine
 from deepsentinel.detection.findings import Category
 from deepsentinel.errors import ComplianceViolationError, StreamDisconnectedError
 from deepsentinel.guard.chunk_guard import ChunkGuard
+from deepsentinel.guard.completion_guard import guard_completion
 from deepsentinel.guard.stream_guard import StreamGuard
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
@@ -139,3 +143,21 @@ def test_repeated_private_key_headers_scan_in_linear_time(header: str) -> None:
     assert ENGINE.scan(text).types() == ["PRIVATE_KEY"]
     ENGINE.safe_boundary(text)
     assert time.perf_counter() - started < 2.0  # about 60 ms locally; the bound only catches blow-ups
+
+
+def _completion(tokens: list[str]) -> ChatCompletion:
+    logprobs = ChoiceLogprobs(content=[
+        ChatCompletionTokenLogprob(token=t, logprob=-0.1, bytes=list(t.encode()), top_logprobs=[]) for t in tokens
+    ])
+    message = ChatCompletionMessage(role="assistant", content="".join(tokens))
+    choice = FullChoice(index=0, finish_reason="stop", message=message, logprobs=logprobs)
+    return ChatCompletion(id="c", object="chat.completion", created=1, model="m", choices=[choice])
+
+
+def test_an_anonymized_completion_drops_the_logprobs_that_spell_the_value() -> None:
+    """Non-streamed, as streamed: a rewritten choice keeps no logprobs; an untouched one keeps them."""
+    checked, decision = guard_completion(_completion(["Card ", "4111", " 1111", " 1111", " 1111", "."]), ENGINE, [REDACT])
+    assert decision.action is Action.ANONYMIZE and checked.choices[0].message.content == "Card [CREDIT_CARD]."
+    assert "1111" not in checked.model_dump_json()
+    untouched, _ = guard_completion(_completion(["Hello", " there"]), ENGINE, [REDACT])
+    assert untouched.choices[0].logprobs is not None

@@ -4,7 +4,8 @@ Every choice's ``message.content``, ``message.refusal``, each function tool call
 ``function_call.arguments`` are scanned and evaluated with the policies. The returned completion has ANONYMIZE
 findings replaced (by the policy's strategy) and BLOCK findings redacted too, so nothing leaks even if a caller
 forgets to check ``decision.blocked``; raising is the caller's job (``block_error`` builds the error). With a
-``vault``, placeholders the model echoes are restored in the model's own text, after the checks.
+``vault``, placeholders the model echoes are restored in the model's own text, after the checks. A choice whose
+content or refusal was rewritten loses its ``logprobs``, as in a stream.
 """
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ def _guard_choice(choice: Choice, check: Any) -> Choice:
             args = check(fn.arguments, f"{base}.tool_calls[{j}].function.arguments")
             calls.append(call.model_copy(update={"function": fn.model_copy(update={"arguments": args})}))
         update["tool_calls"] = calls
-    return choice.model_copy(update={"message": message.model_copy(update=update)})
+    changes: dict[str, Any] = {"message": message.model_copy(update=update)}
+    if update["content"] != message.content or update["refusal"] != message.refusal:
+        # Their token strings spell the text as the model wrote it: an anonymized value would be readable there.
+        changes["logprobs"] = None
+    return choice.model_copy(update=changes)
 
 
 __all__ = ["GuardedCompletion", "guard_completion"]
