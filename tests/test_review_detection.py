@@ -161,3 +161,30 @@ def test_an_anonymized_completion_drops_the_logprobs_that_spell_the_value() -> N
     assert "1111" not in checked.model_dump_json()
     untouched, _ = guard_completion(_completion(["Hello", " there"]), ENGINE, [REDACT])
     assert untouched.choices[0].logprobs is not None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "doc"),
+    [(r"K\d{6}\x20[a-z]{3}", "id K123456 xyz ok"), (r"K\d{6}\D[a-z]{3}", "id K123456 xyz ok"),
+     (r"K\d{6}\t[a-z]{3}", "id K123456\txyz ok")],
+)
+def test_a_custom_pattern_that_spans_whitespace_through_an_escape_is_held_whole(pattern: str, doc: str) -> None:
+    """\\x20, \\D or \\t let a custom entity span a space: its first word is held until the entity is decided."""
+    engine = DetectionEngine(custom_patterns={"badge": pattern}, cache_size=0)
+    guard = StreamGuard(engine, [DEFAULT_POLICY])
+    shown = ""
+    for ch in doc:
+        result = guard.feed(ch)
+        shown += result.text
+        if result.blocked:
+            break
+    else:
+        shown += guard.flush().text
+    assert guard.blocked and "K123" not in shown
+
+
+def test_escaped_punctuation_does_not_make_a_custom_pattern_free_form() -> None:
+    """``EMP\\.\\d{6}`` cannot span a space, so prose around it is not held back by the pattern's length."""
+    engine = DetectionEngine(custom_patterns={"badge": r"EMP\.\d{6}", "ref": r"X\-\d+"}, cache_size=0)
+    text = "the badge was checked at the door and"
+    assert text[engine.safe_boundary(text):] == "and"

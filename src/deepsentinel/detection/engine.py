@@ -46,10 +46,17 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
-# Characters in a regex that can let a custom pattern span whitespace (which safe_boundary must then respect).
 _GUIDED_MIN = 512
 _MAX_DERIVED = 32
-_FREE_FORM = re.compile(r"\\s|\\W|\\S|\.|\[\^| ")
+# What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
+# but \d, \w, anchors and escaped punctuation (so \s, \S, \D, \W, \x20, \t, \n...), ".", a negated class, or
+# whitespace itself. Erring towards "may" only holds a stream back longer.
+_SAFE_ESCAPE = re.compile(r"\\[dwbBAZ.\-+*?()\[\]{}|^$/#&~@:,'\"=<>!%_;]")
+_FREE_FORM = re.compile(r"\\|\.|\[\^|\s")
+
+
+def _free_form(body: str) -> bool:
+    return _FREE_FORM.search(_SAFE_ESCAPE.sub("", body)) is not None
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ class DetectionEngine:
         self._max_token = max(single_token, default=0)
         self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
         self._free_form = max((r.max_length for r in custom
-                               if any(_FREE_FORM.search(p.body) for p in r.patterns)), default=0)
+                               if any(_free_form(p.body) for p in r.patterns)), default=0)
 
     def _plan(self) -> tuple[tuple[_Step, ...], _Prefilter]:
         expressions: list[str] = []
