@@ -218,3 +218,28 @@ async def test_an_overload_event_after_content_is_not_retried(
         await _drain(stream)
     assert info.value.status_code == 529 and fake_server.request_count() == 1
     assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]
+
+
+async def test_a_stream_broken_before_content_falls_back_to_the_next_target(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """A stream that breaks before any content, its retries spent, is reopened at the next fallback target."""
+    config = SentinelConfig(performance_config=PerformanceConfig(max_retries=1, retry_backoff=0.001))
+    fake_server.enqueue(
+        Reply(text="lost", disconnect_after=0),  # openai: breaks before its first delta
+        Reply(text="lost", disconnect_after=0),  # openai again, within its retry budget: breaks too
+        Reply(status=503), Reply(status=503),  # anthropic: cannot even open, retries included
+        Reply(text="from the third"),  # the second openai-compatible entry answers
+    )
+    local = ProviderConfig(name="local", base_url=fake_server.openai_base_url, max_retries=0)
+    client = make_client(config=config.model_copy(update={"providers": (local,)}))
+    stream = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True,
+        fallbacks=["anthropic/claude-3-haiku-20240307", "local/gpt-4o-mini"],
+    )
+    stream = await stream if asyncio.iscoroutine(stream) else stream
+    assert await _drain(stream) == "from the third"
+    assert [r.path for r in fake_server.requests] == ["/v1/chat/completions"] * 2 + ["/v1/messages"] * 2 + [
+        "/v1/chat/completions"
+    ]
+    assert [(e.outcome, e.provider, e.target) for e in sink.events] == [(Outcome.ALLOWED, "local", "local/gpt-4o-mini")]

@@ -213,7 +213,11 @@ class ClientCore:
         chat.call.provider = target.provider
         if len(chat.targets) > 1:
             chat.call.target = str(target.target)
-        return StreamSession(target, self.compliance.chunk_guard, chat.call, include_usage=chat.include_usage)
+        later = chat.targets[chat.targets.index(target) + 1 :]
+        return StreamSession(
+            target, self.compliance.chunk_guard, chat.call, include_usage=chat.include_usage, fallbacks=later,
+            health=self.router.health,
+        )
 
 
 def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,8 @@ from deepsentinel.calls import CallRecord
 from deepsentinel.errors import DeepSentinelError, ProviderError, StreamDisconnectedError
 from deepsentinel.guard.chunk_guard import ChunkGuard
 from deepsentinel.providers.base import StreamParser
+from deepsentinel.providers.health import HealthTracker
+from deepsentinel.providers.routing import is_fallback_worthy
 from deepsentinel.providers.transport import AsyncTransport, SyncTransport
 
 if TYPE_CHECKING:
@@ -48,8 +50,12 @@ class StreamSession:
         call: CallRecord,
         *,
         include_usage: bool,
+        fallbacks: Sequence[PreparedTarget] = (),
+        health: HealthTracker | None = None,
     ) -> None:
         self.target = target
+        self.fallbacks = tuple(fallbacks)  # where to go when this target breaks before any content
+        self.health = health
         self.new_guard = new_guard
         self.parser: StreamParser = target.adapter.stream_parser(target.request)
         self.guard = new_guard()
@@ -60,17 +66,26 @@ class StreamSession:
         self.yielded = False  # once content reached the caller, a broken stream is never retried
         self.attempt = 0
 
-    def reconnect_delay(self, error: BaseException) -> float | None:
+    def reconnect_delay(self, error: BaseException, *, spent: bool = False) -> float | None:
         """After a disconnect, a timeout or a retryable in-stream error (Anthropic's ``overloaded_error``) before
         anything was yielded: seconds to wait before reopening the stream (parser and guard start afresh), or
-        ``None`` when ``error`` must reach the caller."""
+        ``None`` when ``error`` must reach the caller. When this target's retries are used up (or ``spent``: its
+        reopening failed after the transport's own retries), the stream moves to the next fallback target."""
         if self.yielded or not isinstance(error, ProviderError):
             return None
         retry = self.target.retry
-        if not retry.should_retry(error, self.attempt, content_delivered=False):
+        if not spent and retry.should_retry(error, self.attempt, content_delivered=False):
+            delay = retry.delay(error, self.attempt)
+            self.attempt += 1
+        elif self.fallbacks and is_fallback_worthy(error):
+            if self.health is not None:
+                self.health.record_failure(self.provider)
+            self.target, self.fallbacks = self.fallbacks[0], self.fallbacks[1:]
+            self.provider = self.call.provider = self.target.provider
+            self.call.target = str(self.target.target)
+            self.attempt, delay = 0, 0.0
+        else:
             return None
-        delay = retry.delay(error, self.attempt)
-        self.attempt += 1
         if self.guard is not None:
             self.call.response_violations.extend(self.guard.violations)
         self.parser = self.target.adapter.stream_parser(self.target.request)
@@ -161,13 +176,7 @@ class Stream(Iterator[ChatCompletionChunk]):
                         raise out.error
                     break
                 except ProviderError as exc:
-                    delay = session.reconnect_delay(exc)
-                    if delay is None:
-                        raise
-                    self.response.close()
-                    time.sleep(delay)
-                    t = session.target
-                    self.response = self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
+                    self._reopen(exc)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -176,6 +185,20 @@ class Stream(Iterator[ChatCompletionChunk]):
         finally:
             self.response.close()
             session.end(error)
+
+    def _reopen(self, error: ProviderError) -> None:
+        """Reopen after ``error`` (the same target, or the next fallback); re-raise the last error when not."""
+        spent = False
+        while (delay := self._session.reconnect_delay(error, spent=spent)) is not None:
+            self.response.close()
+            time.sleep(delay)
+            t = self._session.target
+            try:
+                self.response = self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
+                return
+            except ProviderError as exc:
+                error, spent = exc, True
+        raise error
 
     def __iter__(self) -> Stream:
         return self
@@ -231,15 +254,7 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
                         raise out.error
                     break
                 except ProviderError as exc:
-                    delay = session.reconnect_delay(exc)
-                    if delay is None:
-                        raise
-                    await self.response.aclose()
-                    await asyncio.sleep(delay)
-                    t = session.target
-                    self.response = await self._transport.open_stream(
-                        t.http, t.provider, t.adapter.parse_error, t.retry
-                    )
+                    await self._reopen(exc)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -248,6 +263,20 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
         finally:
             await self.response.aclose()
             session.end(error)
+
+    async def _reopen(self, error: ProviderError) -> None:
+        """Reopen after ``error`` (the same target, or the next fallback); re-raise the last error when not."""
+        spent = False
+        while (delay := self._session.reconnect_delay(error, spent=spent)) is not None:
+            await self.response.aclose()
+            await asyncio.sleep(delay)
+            t = self._session.target
+            try:
+                self.response = await self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
+                return
+            except ProviderError as exc:
+                error, spent = exc, True
+        raise error
 
     def __aiter__(self) -> AsyncStream:
         return self
