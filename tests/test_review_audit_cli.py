@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from deepsentinel import CompliancePolicy, SentinelClient, SentinelConfig
 from deepsentinel.audit import AuditLog, MemorySink, SQLiteAuditStore
 from deepsentinel.errors import ConfigurationError
-from deepsentinel.testing import FakeLLMServer
+from deepsentinel.testing import FakeLLMServer, Reply
 from tests.audit_factory import AUDIT_KEY, make_event
 from tests.cli_runner import run_cli
 
@@ -100,3 +102,41 @@ def test_stored_prompt_text_redacts_findings_the_policy_lets_through(fake_server
     (event,) = sink.events
     assert event.anonymized_text == "Write to [EMAIL_ADDRESS] today"
     assert email in str(fake_server.last_request.json)  # the policy's choice on the wire is unchanged
+
+
+def test_chat_db_is_written_under_the_audit_key(fake_server: FakeLLMServer, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """chat --db uses the SDK's audit key like the default path does, so the trail verifies with that key."""
+    db = tmp_path / "chat.sqlite3"
+    monkeypatch.setenv("DEEPSENTINEL_AUDIT_KEY", AUDIT_KEY.decode())
+    result = run_cli(["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--db", str(db)],
+                     stdin="hello\n/exit\n")
+    assert result.code == 0, result
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        verdict = log.verify()
+        assert verdict.ok and verdict.checked == 1, verdict
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX only")
+def test_ctrl_c_cancels_an_answer_even_when_sigint_was_inherited_ignored(fake_server: FakeLLMServer) -> None:
+    """Launched with SIGINT ignored (a background job of a script), Ctrl-C still cancels the answer."""
+    from tests.test_cli_chat_tty import Terminal
+
+    fake_server.enqueue(Reply(chunks=["Once ", "upon ", "a ", "time ", "there ", "was ", "a ", "story."],
+                              delay_between=0.3))
+    chat = [sys.executable, "-m", "deepsentinel", "chat", "--base-url", fake_server.openai_base_url,
+            "--api-key", "test-key", "--no-audit"]
+    # exec keeps an ignored signal ignored: the chat starts the way a script's background job would.
+    launcher = f"import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.executable, {chat!r})"
+    term = Terminal([sys.executable, "-c", launcher])
+    try:
+        term.expect("you>")
+        term.send("tell me a story")
+        term.expect("assistant> Once")
+        term.proc.send_signal(signal.SIGINT)
+        term.expect("answer cancelled")
+        term.send("/exit")
+    finally:
+        code = term.close()
+    assert code == 0 and "story." not in term.seen
+

@@ -7,7 +7,9 @@ code 1, where an interactive session reports it and carries on.
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from deepsentinel.audit import SQLiteAuditStore
 from deepsentinel.cli.chat_session import ChatSession
 from deepsentinel.cli.common import CliError, UsageError, stdout_console
 from deepsentinel.cli.policies import describe_policy, load_policies
@@ -60,6 +61,8 @@ def chat_command(
         DEFAULT_ANTHROPIC_MODEL if shown_provider == "anthropic" else DEFAULT_MODEL
     )
     interactive = sys.stdin is not None and sys.stdin.isatty()
+    if interactive:
+        _enable_ctrl_c()
     with client:
         session = ChatSession(client, chosen, provider=provider, system=system)
         console = stdout_console()
@@ -68,6 +71,16 @@ def chat_command(
         code = _repl(session, console, interactive)
     if code:
         raise typer.Exit(code)
+
+
+def _enable_ctrl_c() -> None:
+    """Make Ctrl-C raise KeyboardInterrupt even when SIGINT was inherited as ignored.
+
+    Python leaves SIGINT ignored if it started that way (a program launched in the background by a
+    non-interactive shell, some process supervisors); the chat's Ctrl-C would then do nothing at all.
+    """
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _build_client(
@@ -95,7 +108,8 @@ def _build_client(
     if no_audit:
         kwargs["audit"] = False
     elif db is not None:
-        kwargs["audit"] = SQLiteAuditStore(db.expanduser())  # the client closes (and so flushes) it
+        # A path, so the client opens the store under its audit key (config or $DEEPSENTINEL_AUDIT_KEY).
+        kwargs["audit"] = str(db.expanduser())
     try:
         return SentinelClient(**kwargs), name  # type: ignore[arg-type]
     except ConfigurationError as exc:
