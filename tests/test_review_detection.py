@@ -188,3 +188,12 @@ def test_escaped_punctuation_does_not_make_a_custom_pattern_free_form() -> None:
     engine = DetectionEngine(custom_patterns={"badge": r"EMP\.\d{6}", "ref": r"X\-\d+"}, cache_size=0)
     text = "the badge was checked at the door and"
     assert text[engine.safe_boundary(text):] == "and"
+
+
+@pytest.mark.parametrize("mark", ["\u0332", "\u0301", "\u0336", "\u20dd"])
+def test_combining_marks_on_the_digits_do_not_hide_a_card(mark: str) -> None:
+    """An underlined or struck-through card number is still a card number, and its redaction removes the digits."""
+    text = "pay with " + mark.join("4111111111111111") + mark + " today"
+    (finding,) = ENGINE.scan(text).findings
+    assert finding.type == "CREDIT_CARD"
+    assert not any(ch.isdigit() for ch in text[: finding.start] + text[finding.end :])

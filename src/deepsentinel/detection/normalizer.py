@@ -1,8 +1,8 @@
 """Normalisation before matching, with an offset map back to the original text.
 
 Evasion tricks change how a value *looks* without changing what it *is*: full-width digits (``４１１１``), zero-width
-or other invisible characters inside a number, Cyrillic look-alikes in an e-mail address, non-breaking spaces or
-en dashes as separators. Detectors match the normalised text; every finding is mapped back through
+or other invisible characters or combining marks (underlines, accents) inside a number, Cyrillic look-alikes in an
+e-mail address, non-breaking spaces or en dashes as separators. Detectors match the normalised text; every finding is mapped back through
 :meth:`Normalized.original_span` so redaction replaces exactly the original characters.
 
 Normalisation is **per character** (each original character becomes zero or more normalised characters), never
@@ -60,6 +60,9 @@ def _fold(ch: str) -> str:
     if ord(ch) in _INVISIBLE or 0xD800 <= ord(ch) <= 0xDFFF:
         # A lone surrogate (from a JSON "\ud83d" escape) is no character: RE2 cannot even encode it, and
         # dropping it like an invisible one keeps a card number with one inside it a card number.
+        return ""
+    if unicodedata.category(ch) in ("Mn", "Me"):
+        # Combining marks draw on the character before them: "4\u0332" is a readable, underlined 4.
         return ""
     if ch in _HOMOGLYPHS:
         return _HOMOGLYPHS[ch]
