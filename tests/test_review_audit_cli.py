@@ -14,7 +14,7 @@ from deepsentinel import CompliancePolicy, SentinelClient, SentinelConfig
 from deepsentinel.audit import AuditLog, MemorySink, SQLiteAuditStore
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.testing import FakeLLMServer, Reply
-from tests.audit_factory import AUDIT_KEY, make_event
+from tests.audit_factory import AUDIT_KEY, finding, make_event
 from tests.cli_runner import run_cli
 
 
@@ -140,3 +140,29 @@ def test_ctrl_c_cancels_an_answer_even_when_sigint_was_inherited_ignored(fake_se
         code = term.close()
     assert code == 0 and "story." not in term.seen
 
+
+
+@pytest.mark.parametrize(
+    ("sql", "bad_row"),
+    [
+        ("DELETE FROM audit_tags WHERE seq = 2", 2),
+        ("UPDATE audit_tags SET value = 'EMAIL_ADDRESS' WHERE seq = 3 AND tag = 'entity'", 3),
+        ("INSERT INTO audit_tags (seq, tag, value) VALUES (1, 'entity', 'US_SSN')", 1),
+        ("INSERT INTO audit_tags (seq, tag, value) VALUES (99, 'entity', 'US_SSN')", 99),
+    ],
+    ids=["entries-deleted", "entry-edited", "entry-added", "orphan-entry"],
+)
+def test_editing_the_filter_index_fails_verification(tmp_path: Path, sql: str, bad_row: int) -> None:
+    """Hiding an event from --type/--policy filters by editing audit_tags is caught and the row named."""
+    db = tmp_path / "a.sqlite3"
+    with SQLiteAuditStore(db, key=AUDIT_KEY) as store:
+        for _ in range(4):
+            store.record(make_event(findings=(finding(),)))
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        assert log.verify().ok
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(sql)
+    conn.close()
+    with AuditLog(db, key=AUDIT_KEY) as log:
+        result = log.verify()
+    assert not result.ok and result.first_bad_row == bad_row and "audit_tags" in result.reason, result

@@ -25,6 +25,7 @@ class Statements:
     insert_tag: str = field(init=False)
     tail: str = field(init=False)
     walk: str = field(init=False)
+    walk_tags: str = field(init=False)
     latest_prune: str = field(init=False)
     get_key_id: str = field(init=False)
     put_key_id: str = field(init=False)
@@ -41,6 +42,7 @@ class Statements:
         put(self, "insert_tag", f"INSERT INTO audit_tags (seq, tag, value) VALUES ({p}, {p}, {p})")
         put(self, "tail", "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         put(self, "walk", f"SELECT {_COLS} FROM audit_events ORDER BY seq")
+        put(self, "walk_tags", "SELECT seq, tag, value FROM audit_tags ORDER BY seq")
         put(self, "latest_prune",
             f"SELECT details FROM audit_events WHERE kind = '{KIND_PRUNE}' ORDER BY seq DESC LIMIT 1")
         put(self, "get_key_id", "SELECT value FROM audit_meta WHERE name = 'key_id'")

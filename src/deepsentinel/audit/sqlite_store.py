@@ -15,8 +15,10 @@ Statements come from ``audit/sql.py`` (portable SQL) so a PostgreSQL store can r
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import operator
 import sqlite3
 import threading
 import time
@@ -30,6 +32,7 @@ from typing import Any, Literal
 
 from deepsentinel.audit.chain import GENESIS, ChainVerification, ChainVerifier, key_id, row_hash
 from deepsentinel.audit.codec import (
+    KIND_EVENT,
     event_row,
     event_tags,
     prune_row,
@@ -227,12 +230,21 @@ class SQLiteAuditStore(AuditStore):
             try:
                 start_seq, start_hash = _chain_start(conn)
                 verifier = ChainVerifier(self._key, start_seq=start_seq, start_hash=start_hash)
+                index = _IndexCheck(conn)
                 cursor = conn.execute(SQL.walk)
-                while rows := cursor.fetchmany(1000):
-                    if not all(verifier.feed(row) for row in rows):
-                        break
+                bad: int | None = None
+                while bad is None and (rows := cursor.fetchmany(1000)):
+                    for row in rows:
+                        if not verifier.feed(row):
+                            return verifier.result()
+                        if (bad := index.feed(row)) is not None:
+                            break
+                bad = bad if bad is not None else index.leftover()
             finally:
                 conn.execute("COMMIT")
+            if bad is not None:
+                return ChainVerification(False, verifier.checked, bad, f"row {bad}'s filter index (audit_tags) does "
+                                         "not match its findings and policies")
             return verifier.result()
 
     def prune(self, older_than_days: float) -> int:
@@ -251,6 +263,34 @@ class SQLiteAuditStore(AuditStore):
                         "the audit key differs from the one this log was written with; nothing was pruned"
                     )
                 return _prune(conn, self._key, cutoff, now, older_than_days)
+
+
+class _IndexCheck:
+    """Checks the filter index (``audit_tags``) against the chained rows it was derived from.
+
+    The index lives outside the chain; without this check, deleting an event's index entries would hide it
+    from ``list(entity_type=...)`` and ``audit list --type`` while ``verify()`` still passed.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._groups = itertools.groupby(conn.execute(SQL.walk_tags), key=operator.itemgetter(0))
+        self._next = next(self._groups, None)
+
+    def feed(self, row: tuple[Any, ...]) -> int | None:
+        """The ``seq`` whose index entries are wrong (this row's, or an earlier orphan's), else None."""
+        seq = row[0]
+        if self._next is not None and self._next[0] < seq:
+            return int(self._next[0])  # entries for a row that is not in the chain
+        stored: list[tuple[str, str]] = []
+        if self._next is not None and self._next[0] == seq:
+            stored = sorted((tag, value) for _seq, tag, value in self._next[1])
+            self._next = next(self._groups, None)
+        expected = sorted(event_tags(row_event(row))) if row[1] == KIND_EVENT else []
+        return None if stored == expected else int(seq)
+
+    def leftover(self) -> int | None:
+        """After the last row: the ``seq`` of index entries beyond the chain, if any."""
+        return None if self._next is None else int(self._next[0])
 
 
 def _prune(conn: sqlite3.Connection, key: bytes | None, cutoff: float, now: float, days: float) -> int:
