@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import threading
 import time
@@ -243,3 +244,15 @@ async def test_a_stream_broken_before_content_falls_back_to_the_next_target(
         "/v1/chat/completions"
     ]
     assert [(e.outcome, e.provider, e.target) for e in sink.events] == [(Outcome.ALLOWED, "local", "local/gpt-4o-mini")]
+
+
+async def test_an_async_stream_dropped_unread_still_records_one_event(fake_server: FakeLLMServer) -> None:
+    """Like the sync ``Stream``, an ``AsyncStream`` dropped without being read or closed ends the call once."""
+    sink = MemorySink()
+    async with AsyncSentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=sink) as client:
+        stream = await client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        del stream
+        gc.collect()
+        assert [e.outcome for e in sink.events] == [Outcome.ALLOWED]

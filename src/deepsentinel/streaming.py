@@ -295,3 +295,10 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
 
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
+
+    def __del__(self) -> None:
+        # Dropped unread and unclosed: the call still ends once in the audit trail. The response cannot be
+        # awaited here; a started iteration is closed by the event loop's async-generator finalizer, and the
+        # client's pool reclaims the rest when it closes.
+        if not self._session.ended:
+            self._session.end()
