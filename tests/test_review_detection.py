@@ -197,3 +197,34 @@ def test_combining_marks_on_the_digits_do_not_hide_a_card(mark: str) -> None:
     (finding,) = ENGINE.scan(text).findings
     assert finding.type == "CREDIT_CARD"
     assert not any(ch.isdigit() for ch in text[: finding.start] + text[finding.end :])
+
+
+def _extra_chunk(finish: str | None = None, **delta: str) -> ChatCompletionChunk:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return ChatCompletionChunk.model_validate(
+        {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [choice]}
+    )
+
+
+def test_reasoning_text_outside_the_schema_is_guarded_in_a_stream() -> None:
+    """``reasoning_content`` (OpenAI-compatible reasoning servers) is model text: blocked or anonymized too."""
+    chunks = [_extra_chunk(reasoning_content="the card is 4111 "), _extra_chunk(reasoning_content="1111 1111 1111 ok"),
+              _extra_chunk(content="Done."), _extra_chunk(finish="stop")]
+    guard = ChunkGuard(ENGINE, [DEFAULT_POLICY])
+    outs = [guard.process(c) for c in chunks[:2]]
+    assert outs[-1].error is not None and outs[-1].error.violations[0].location == "choices[0].delta.reasoning_content"
+    assert "1111" not in "".join(c.model_dump_json() for o in outs for c in o.chunks)
+    guard = ChunkGuard(ENGINE, [REDACT])
+    outs = [guard.process(c) for c in chunks] + [guard.finish()]
+    shown = "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content", "") for o in outs for c in o.chunks)
+    assert shown == "the card is [CREDIT_CARD] ok"
+
+
+def test_reasoning_text_outside_the_schema_is_guarded_in_a_completion() -> None:
+    """The same field on a whole completion's message is checked and rewritten."""
+    message = {"role": "assistant", "content": "ok", "reasoning_content": "card " + CARD}
+    completion = ChatCompletion.model_validate({"id": "c", "object": "chat.completion", "created": 1, "model": "m",
+                                                "choices": [{"index": 0, "finish_reason": "stop", "message": message}]})
+    checked, decision = guard_completion(completion, ENGINE, [DEFAULT_POLICY])
+    assert decision.blocked and decision.violations[0].location == "choices[0].message.reasoning_content"
+    assert CARD not in checked.model_dump_json()

@@ -2,8 +2,9 @@
 
 The sync and async streams call ``process(chunk)`` for every upstream chunk and ``finish()`` at the end, and
 yield what comes back. One ``StreamGuard`` runs per choice and text field: ``delta.content``,
-``delta.refusal``, each tool call's ``function.arguments`` (per tool-call index) and the legacy
-``delta.function_call.arguments``. Text is rewritten to what the guards release; everything else passes
+``delta.refusal``, each tool call's ``function.arguments`` (per tool-call index), the legacy
+``delta.function_call.arguments`` and any text field outside the OpenAI schema (``reasoning_content``, which
+OpenAI-compatible servers of reasoning models send). Text is rewritten to what the guards release; everything else passes
 through unchanged and in order:
 
 * a chunk whose text is all held back is dropped, unless it carries something else (role, finish_reason, a
@@ -53,6 +54,7 @@ from deepsentinel.policy.policy import CompliancePolicy
 # A guarded text inside a stream: (choice index, field, tool-call index).
 FieldKey = tuple[int, str, int]
 CONTENT, REFUSAL, TOOL, FUNCTION = "content", "refusal", "tool", "function_call"
+EXTRA = -1  # the tool-call slot of a text field outside the schema, keyed by its own name
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ class GuardedChunks:
 def location_of(key: FieldKey) -> str:
     """Where a field lives in a chunk, as violations report it."""
     index, field, tool = key
+    if tool == EXTRA:
+        return f"choices[{index}].delta.{field}"
     if field == TOOL:
         return f"choices[{index}].delta.tool_calls[{tool}].function.arguments"
     if field == FUNCTION:
@@ -166,6 +170,7 @@ class ChunkGuard:
             or delta.refusal is not None
             or delta.tool_calls is not None
             or delta.function_call is not None
+            or delta.model_extra
         ):
             return None
         result = self._guard((choice.index, CONTENT, 0)).feed(delta.content)
@@ -254,6 +259,10 @@ def _texts(choice: Choice) -> Iterator[tuple[FieldKey, str]]:
     for tc in delta.tool_calls or ():
         if tc.function is not None and tc.function.arguments is not None:
             yield (i, TOOL, tc.index), tc.function.arguments
+    # Model text outside the schema ("reasoning_content") would otherwise pass through unchecked.
+    for name, value in (delta.model_extra or {}).items():
+        if isinstance(value, str):
+            yield (i, name, EXTRA), value
 
 
 class _ChoiceOut:
@@ -310,6 +319,10 @@ class _ChoiceOut:
         tools = self._tool_calls()
         if tools is not None or delta.tool_calls is not None:
             update["tool_calls"] = tools
+        for name, value in (delta.model_extra or {}).items():
+            if isinstance(value, str):
+                update[name] = ""
+        update.update({k[1]: text for k, text in rel.items() if k[2] == EXTRA})
         return delta.model_copy(update=update)
 
     def _tool_calls(self) -> list[ChoiceDeltaToolCall] | None:
@@ -319,7 +332,7 @@ class _ChoiceOut:
         out = [
             ChoiceDeltaToolCall(index=k[2], function=ChoiceDeltaToolCallFunction(arguments=text))
             for k, text in rel.items()
-            if k[1] == TOOL and k[2] not in own and text
+            if k[1] == TOOL and k[2] != EXTRA and k[2] not in own and text
         ]
         for tc in delta.tool_calls or ():
             text = rel.get((i, TOOL, tc.index))

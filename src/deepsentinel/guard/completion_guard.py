@@ -1,7 +1,7 @@
 """guard_completion: the same checks for a whole (non-streamed) ``ChatCompletion``. Sans-IO, raises nothing.
 
-Every choice's ``message.content``, ``message.refusal``, each function tool call's ``arguments`` and the legacy
-``function_call.arguments`` are scanned and evaluated with the policies. The returned completion has ANONYMIZE
+Every choice's ``message.content``, ``message.refusal``, each function tool call's ``arguments``, the legacy
+``function_call.arguments`` and text fields outside the schema (``reasoning_content``) are scanned and evaluated with the policies. The returned completion has ANONYMIZE
 findings replaced (by the policy's strategy) and BLOCK findings redacted too, so nothing leaks even if a caller
 forgets to check ``decision.blocked``; raising is the caller's job (``block_error`` builds the error). With a
 ``vault``, placeholders the model echoes are restored in the model's own text, after the checks. A choice whose
@@ -82,6 +82,9 @@ def _guard_choice(choice: Choice, check: Any) -> Choice:
         "content": check(message.content, f"{base}.content"),
         "refusal": check(message.refusal, f"{base}.refusal"),
     }
+    for name, value in (message.model_extra or {}).items():
+        if isinstance(value, str):
+            update[name] = check(value, f"{base}.{name}")
     if message.function_call is not None:
         args = check(message.function_call.arguments, f"{base}.function_call.arguments")
         update["function_call"] = message.function_call.model_copy(update={"arguments": args})
