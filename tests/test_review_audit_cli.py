@@ -166,3 +166,30 @@ def test_editing_the_filter_index_fails_verification(tmp_path: Path, sql: str, b
     with AuditLog(db, key=AUDIT_KEY) as log:
         result = log.verify()
     assert not result.ok and result.first_bad_row == bad_row and "audit_tags" in result.reason, result
+
+
+def test_scan_table_shows_bracketed_paths_as_they_are(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """app/[id]/page.tsx (a Next.js route) is printed verbatim, and a path with '[/' does not crash the table."""
+    monkeypatch.chdir(tmp_path)
+    ssn = "123-45-" + "6789"
+    for rel in ("app/[id]/page.tsx", "odd[/x].txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"ssn {ssn}\n", encoding="utf-8")
+    result = run_cli(["scan", "."])
+    assert result.code == 1 and "error" not in result.err, result
+    assert "app/[id]/page.tsx:1:5" in result.out and "odd[/x].txt:1:5" in result.out
+
+
+def test_audit_list_and_chat_print_names_verbatim(fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    """Model names, policy names and a server's error text are data: brackets in them are shown, never parsed."""
+    db = tmp_path / "a.sqlite3"
+    with SQLiteAuditStore(db) as store:
+        store.record(make_event(model="llama[/x]", policies=("team[red]",)))
+    listed = run_cli(["audit", "list", "--db", str(db)])
+    assert listed.code == 0 and "llama[/x]" in listed.out and "team[red]" in listed.out, listed
+    base = ["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--no-audit"]
+    unknown = run_cli([*base, "--model", "m[bold]"], stdin="hello\n")  # the fake server names the model in a 404
+    assert unknown.code == 1 and "m[bold] via openai" in unknown.out and "model `m[bold]`" in unknown.out, unknown
+    fake_server.enqueue(Reply(status=403, error_message="bad value [/x] in request"))
+    failed = run_cli(base, stdin="hello\n")
+    assert failed.code == 1 and "bad value [/x] in request" in failed.out and "unexpected" not in failed.err, failed

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from deepsentinel.audit import AuditEvent, AuditFilter, AuditLog, ComplianceReport, default_audit_path
@@ -132,8 +133,8 @@ def list_command(
     for seq, _prev, _hash, e in rows:
         style = _OUTCOME_STYLE.get(e.outcome.value, "")
         table.add_row(
-            str(seq), _when(e.timestamp), f"[{style}]{e.outcome.value}[/]", e.provider, e.model, e.direction,
-            _findings(e), ", ".join(e.policies) or "-", f"{e.latency_ms:.0f}",
+            str(seq), _when(e.timestamp), f"[{style}]{e.outcome.value}[/]", escape(e.provider), escape(e.model),
+            e.direction, escape(_findings(e)), escape(", ".join(e.policies)) or "-", f"{e.latency_ms:.0f}",
         )
     console.print(table)
     console.print(f"{len(rows)} event(s)" + (f" (newest {limit}; use --limit 0 for all)" if limit and len(rows) == limit else ""))
@@ -157,7 +158,7 @@ def report_command(
             html.write_text(report_html(report), encoding="utf-8")
         except OSError as exc:
             raise CliError(f"cannot write {html}: {exc.strerror or exc}") from exc
-        stderr_console().print(f"wrote {html}")
+        stderr_console().print(f"wrote {html}", markup=False)
     if output_format is ReportFormat.json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
@@ -173,7 +174,7 @@ def print_report(report: ComplianceReport) -> None:
     for title, counts in (("by type", report.violations_by_type), ("by policy", report.violations_by_policy),
                           ("by category", report.violations_by_category)):
         if counts:
-            console.print(f"findings {title}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            console.print(f"findings {title}: " + ", ".join(f"{escape(k)} {v}" for k, v in counts.items()))
     if report.days:
         table = Table(show_edge=False, header_style="bold", title=None)
         for name in ("day", "calls", "blocked", "anonymized", "provider errors", "findings"):
@@ -223,7 +224,7 @@ def export_command(
                 count = log.export_jsonl(output, **filters)
             except OSError as exc:
                 raise CliError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    stderr_console().print(f"exported {count} event(s)" + (f" to {output}" if output else ""))
+    stderr_console().print(f"exported {count} event(s)" + (f" to {output}" if output else ""), markup=False)
 
 
 @audit_app.command("prune", epilog="[bold]Example[/]\n\n  deepsentinel audit prune --older-than 365 --yes")

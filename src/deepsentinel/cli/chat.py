@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from deepsentinel.cli.chat_session import ChatSession
@@ -67,7 +68,8 @@ def chat_command(
         session = ChatSession(client, chosen, provider=provider, system=system)
         console = stdout_console()
         policies = ", ".join(p.name for p in client.policies)
-        console.print(f"[bold]DeepSentinel chat[/] · {chosen} via {shown_provider} · policies: {policies} · /help for commands")
+        console.print(f"[bold]DeepSentinel chat[/] · {escape(chosen)} via {escape(shown_provider)} · "
+                      f"policies: {escape(policies)} · /help for commands")
         code = _repl(session, console, interactive)
     if code:
         raise typer.Exit(code)
@@ -160,7 +162,7 @@ def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
         except KeyboardInterrupt:  # Ctrl-C before the first chunk (while connecting): same as during one
             console.print("[dim]⏹ answer cancelled[/]")
         except ProviderError as exc:
-            console.print(f"[bold red]provider error[/] {_one_line(str(exc))}")
+            console.print(f"[bold red]provider error[/] {escape(_one_line(str(exc)))}")  # a server's text
             if not interactive:
                 print(f"deepsentinel: error: {_one_line(str(exc))}", file=sys.stderr)
                 return 1
@@ -182,7 +184,7 @@ def _turn(session: ChatSession, console: Console, text: str) -> None:
     try:
         turn = session.ask(text, show)
     except ComplianceViolationError as exc:
-        console.print(f"[bold red]⛔ blocked before sending[/] (policy {exc.policy or 'default'}): "
+        console.print(f"[bold red]⛔ blocked before sending[/] (policy {escape(exc.policy or 'default')}): "
                       f"{_where(exc.violations, 'your message')}. Nothing was sent, and the message was not kept.")
         return
     except BaseException:
@@ -192,7 +194,7 @@ def _turn(session: ChatSession, console: Console, text: str) -> None:
     if started:
         console.print()
     if turn.status == "cut" and turn.error is not None:
-        console.print(f"[bold yellow]⚠ response stopped[/] (policy {turn.error.policy or 'default'}): "
+        console.print(f"[bold yellow]⚠ response stopped[/] (policy {escape(turn.error.policy or 'default')}): "
                       f"{_where(turn.error.violations, 'the answer')}. The rest of the answer was withheld.")
     elif turn.status == "cancelled":
         console.print("[dim]⏹ answer cancelled[/]")
@@ -202,7 +204,7 @@ def _turn(session: ChatSession, console: Console, text: str) -> None:
 
 def _where(violations: list[Violation], part: str) -> str:
     types = list(dict.fromkeys(v.type for v in violations))
-    return (", ".join(types) or "sensitive data") + f" in {part}"
+    return escape(", ".join(types) or "sensitive data") + f" in {part}"
 
 
 def _command(text: str, session: ChatSession, console: Console) -> bool:
@@ -245,10 +247,10 @@ def _print_policies(session: ChatSession, console: Console) -> None:
     table = Table(show_edge=False, header_style="bold", title="active policies (the strictest action wins)")
     table.add_column("setting", style="dim", no_wrap=True)
     for d in described:
-        table.add_column(d["name"], overflow="fold")
+        table.add_column(escape(d["name"]), overflow="fold")
     for key in described[0]:
         if key != "name":
-            table.add_row(key, *(d[key] for d in described))
+            table.add_row(key, *(escape(d[key]) for d in described))
     console.print(table)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path, PurePath
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from deepsentinel import __version__
@@ -131,7 +132,7 @@ def scan_command(
     summary = summarise(findings, scanned, len(skipped), failed, fail_on.value)
     for s in skipped:
         if s.reason != "binary":
-            notes.print(f"[dim]skipped {s.display}: {s.reason}[/]")
+            notes.print(f"[dim]skipped {escape(s.display)}: {escape(s.reason)}[/]")
     if output_format is OutputFormat.table:
         console = stdout_console() if report_stream is sys.stdout else notes
         render_table(console, findings, summary)

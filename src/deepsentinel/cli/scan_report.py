@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from deepsentinel.cli.common import severity_name
@@ -118,8 +119,9 @@ def render_table(console: Console, findings: Sequence[FileFinding], summary: Sca
         styles = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan"}
         for f in findings:
             table.add_row(
-                f"{f.path}:{f.line}:{f.column}", f.type, f.category,
-                f"[{styles.get(f.severity, '')}]{f.severity}[/]", f"{f.confidence:.2f}", f.action, f.masked,
+                # Paths and values are data, not markup: Next.js routes like app/[id]/page.tsx must show as is.
+                escape(f"{f.path}:{f.line}:{f.column}"), escape(f.type), f.category,
+                f"[{styles.get(f.severity, '')}]{f.severity}[/]", f"{f.confidence:.2f}", f.action, escape(f.masked),
             )
         console.print(table)
     sev = ", ".join(f"{n} {s}" for s, n in summary.by_severity.items()) or "none"
