@@ -26,7 +26,10 @@ from deepsentinel import (
     ValidationError,
 )
 from deepsentinel.audit.events import MemorySink, Outcome
+from deepsentinel.calls import CallRecord
+from deepsentinel.compliance import CheckedTexts
 from deepsentinel.detection.vault import PlaceholderBook, Vault
+from deepsentinel.policy.decision import Decision
 from deepsentinel.testing import FakeLLMServer, Reply
 
 
@@ -256,3 +259,12 @@ async def test_an_async_stream_dropped_unread_still_records_one_event(fake_serve
         del stream
         gc.collect()
         assert [e.outcome for e in sink.events] == [Outcome.ALLOWED]
+
+
+def test_call_records_and_checked_texts_keep_originals_and_the_audit_key_out_of_their_repr() -> None:
+    """A traceback or debugger showing the per-call state shows no original prompt text and no audit key."""
+    value, key = "jane" + "@example.com", b"K" * 32
+    record = CallRecord(None, key, "chat.completions", "openai", "gpt-4o", texts=(f"mail {value}",))
+    checked = CheckedTexts(Decision(), (f"mail {value}",))
+    for shown in (repr(record), repr(checked)):
+        assert value not in shown and repr(key) not in shown and "KKKK" not in shown

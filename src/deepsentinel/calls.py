@@ -22,13 +22,13 @@ class CallRecord:
     """Everything one call leaves in the audit trail. ``finish`` records it exactly once."""
 
     sink: AuditSink | None
-    key: bytes
+    key: bytes = field(repr=False)  # the audit HMAC key
     operation: str
     provider: str
     model: str
     streamed: bool = False
     policies: tuple[str, ...] = ()
-    texts: Sequence[str] = ()
+    texts: Sequence[str] = field(default=(), repr=False)  # the original prompt texts, anonymized values included
     started: float = field(default_factory=time.perf_counter)
     provider_seconds: float = 0.0
     request_decision: Decision = field(default_factory=Decision)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from openai.types.chat import ChatCompletion
@@ -28,7 +28,7 @@ class CheckedTexts:
     """The outcome of checking a set of texts: possibly rewritten, always with the combined decision."""
 
     decision: Decision
-    texts: tuple[str, ...]  # the original texts, for the audit's keyed hash only; never stored
+    texts: tuple[str, ...] = field(repr=False)  # the original texts, for the audit's keyed hash only; never stored
     redacted: tuple[str, ...] = ()  # every finding (logged and allowed ones too) redacted: safe to store
 
 
