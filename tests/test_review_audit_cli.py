@@ -193,3 +193,16 @@ def test_audit_list_and_chat_print_names_verbatim(fake_server: FakeLLMServer, tm
     fake_server.enqueue(Reply(status=403, error_message="bad value [/x] in request"))
     failed = run_cli(base, stdin="hello\n")
     assert failed.code == 1 and "bad value [/x] in request" in failed.out and "unexpected" not in failed.err, failed
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["audit", "list", "--since", "99999999d"], ["scan", "-", "--max-size", "1e309"]],
+    ids=["since-overflow", "max-size-infinite"],
+)
+def test_out_of_range_numbers_are_usage_errors(args: list[str], monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    """Numbers too large for a date or a size are a one-line usage error, not an 'unexpected' failure."""
+    monkeypatch.setenv("DEEPSENTINEL_AUDIT_PATH", str(_keyed_db(tmp_path / "a.sqlite3", n=1)))
+    result = run_cli(args, stdin="hello\n")
+    assert result.code == 2 and result.err.count("\n") == 1 and "unexpected" not in result.err, result

@@ -81,7 +81,10 @@ def parse_time(value: str | None, *, flag: str, now: datetime | None = None) -> 
     now = now or datetime.now(timezone.utc)
     rel = _RELATIVE.match(value)
     if rel:
-        return now - timedelta(seconds=float(rel.group(1)) * _UNIT_SECONDS[rel.group(2)])
+        try:
+            return now - timedelta(seconds=float(rel.group(1)) * _UNIT_SECONDS[rel.group(2)])
+        except OverflowError:
+            raise UsageError(f"{flag}: {value!r} reaches before the year 1") from None
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:

@@ -75,7 +75,7 @@ def scan_command(
     strategy: Annotated[StrategyChoice, typer.Option("--strategy", help="How --anonymize replaces values.")] = StrategyChoice.redact,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Directory for anonymized copies (paths mirrored).", show_default=False)] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Overwrite files that have findings with their anonymized text.")] = False,
-    max_size: Annotated[float, typer.Option("--max-size", help="Skip files larger than this many MiB.", min=0.001)] = 10.0,
+    max_size: Annotated[float, typer.Option("--max-size", help="Skip files larger than this many MiB.", min=0.001, max=1e9)] = 10.0,
 ) -> None:
     """Scan files, directories or stdin for PII, PHI, payment data and secrets.
 
