@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -17,6 +20,7 @@ from deepsentinel import (
     AsyncSentinelClient,
     AuthenticationError,
     ComplianceViolationError,
+    ConfigurationError,
     PerformanceConfig,
     ProviderConfig,
     ProviderError,
@@ -268,3 +272,28 @@ def test_call_records_and_checked_texts_keep_originals_and_the_audit_key_out_of_
     checked = CheckedTexts(Decision(), (f"mail {value}",))
     for shown in (repr(record), repr(checked)):
         assert value not in shown and repr(key) not in shown and "KKKK" not in shown
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"openai_api_key": ["KEY"]}, {"openai_base_url": "KEY"}, {"providers": [{"name": "x", "api_key": "KEY", "bad": 1}]}],
+    ids=["key-as-list", "key-in-url-field", "provider-extra"],
+)
+def test_configuration_errors_never_carry_a_key_in_their_traceback(settings: dict[str, Any]) -> None:
+    """The whole printed traceback (chained causes included) of a bad config shows no key."""
+    key = "sk-" + "V" * 32
+    resolved = json.loads(json.dumps(settings).replace("KEY", key))
+    with pytest.raises(ConfigurationError) as info:
+        SentinelConfig(**resolved)
+    assert key not in "".join(traceback.format_exception(info.value))
+
+
+@pytest.mark.parametrize(("name", "text"), [("bad.yaml", "k: x: KEY\n"), ("bad.json", '{"openai_api_key": KEY}')])
+def test_a_malformed_config_file_error_names_the_position_not_the_line(tmp_path: Path, name: str, text: str) -> None:
+    """YAML quotes the offending line in its errors; ours gives line and column only."""
+    key = "sk-" + "V" * 32
+    path = tmp_path / name
+    path.write_text(text.replace("KEY", key))
+    with pytest.raises(ConfigurationError, match="line 1") as info:
+        SentinelConfig.from_file(path)
+    assert key[:12] not in "".join(traceback.format_exception(info.value))  # YAML quotes a truncated line

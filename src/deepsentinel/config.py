@@ -30,7 +30,8 @@ class _Model(BaseModel):
         try:
             super().__init__(**data)
         except pydantic.ValidationError as exc:
-            raise ConfigurationError(f"invalid {type(self).__name__}: {_summarise(exc)}") from exc
+            # ``from None``: pydantic's own message quotes the rejected input, which may be a key.
+            raise ConfigurationError(f"invalid {type(self).__name__}: {_summarise(exc)}") from None
 
 
 class PerformanceConfig(_Model):
@@ -113,7 +114,8 @@ class SentinelConfig(_Model):
         try:
             data = json.loads(raw) if p.suffix == ".json" else yaml.safe_load(raw)
         except (ValueError, yaml.YAMLError) as exc:
-            raise ConfigurationError(f"config file {p} is not valid {p.suffix.lstrip('.') or 'YAML'}: {exc}") from exc
+            # Position only: a YAML error quotes the offending line, which may hold a key.
+            raise ConfigurationError(f"config file {p} is not valid {p.suffix.lstrip('.') or 'YAML'}: {_where(exc)}") from None
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
@@ -155,6 +157,15 @@ def env_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     if perf:
         out["performance_config"] = PerformanceConfig(**perf)
     return out
+
+
+def _where(exc: Exception) -> str:
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"{exc.problem or 'syntax error'} at line {mark.line + 1}, column {mark.column + 1}"
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    return type(exc).__name__
 
 
 def _summarise(exc: pydantic.ValidationError) -> str:
