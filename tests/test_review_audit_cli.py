@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -206,3 +208,30 @@ def test_out_of_range_numbers_are_usage_errors(args: list[str], monkeypatch: pyt
     monkeypatch.setenv("DEEPSENTINEL_AUDIT_PATH", str(_keyed_db(tmp_path / "a.sqlite3", n=1)))
     result = run_cli(args, stdin="hello\n")
     assert result.code == 2 and result.err.count("\n") == 1 and "unexpected" not in result.err, result
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_scan_skips_a_fifo_in_a_tree_and_reads_one_named_on_purpose(tmp_path: Path) -> None:
+    """A FIFO found in a walk is skipped (reading it would hang CI); a pipe named on the command line is read."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    os.mkfifo(tree / "pipe")
+    (tree / "a.txt").write_text("hello\n", encoding="utf-8")
+    outcome: dict[str, object] = {}
+    worker = threading.Thread(target=lambda: outcome.update(result=run_cli(["scan", str(tree)])), daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the reader so the thread can end, then fail
+        with open(tree / "pipe", "wb"):
+            pass
+        pytest.fail("scan blocked on a FIFO in the tree")
+    assert "1 input(s)" in outcome["result"].out  # type: ignore[attr-defined]
+
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, ("ssn 123-45-" + "6789\n").encode())
+    os.close(write_fd)
+    try:
+        named = run_cli(["scan", f"/dev/fd/{read_fd}"])
+    finally:
+        os.close(read_fd)
+    assert named.code == 1 and "US_SSN" in named.out, named

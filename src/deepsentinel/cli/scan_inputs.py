@@ -65,7 +65,7 @@ def discover(paths: Sequence[str], excludes: Sequence[str], *, use_default_ignor
         path = Path(raw)
         if not path.exists():
             raise CliError(f"no such file or directory: {raw}")
-        if path.is_file():
+        if not path.is_dir():  # a file, or a pipe named on purpose: scan <(git diff) reads /dev/fd/N
             if not _excluded(path.as_posix(), path.name, excludes):
                 sources.append(Source(path.as_posix(), path, _size(path), explicit=True))
             continue
@@ -86,7 +86,7 @@ def _walk(root: Path, excludes: Sequence[str], ignores: Sequence[str]) -> Iterat
             rel = full.relative_to(root).as_posix()
             if _excluded(rel, name, excludes) or _excluded(full.as_posix(), name, excludes):
                 continue
-            if full.is_symlink() and not full.exists():
+            if not full.is_file():  # broken symlinks, and FIFOs, sockets, devices: reading one could block forever
                 continue
             yield Source(full.as_posix(), full, _size(full))
 
