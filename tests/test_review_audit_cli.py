@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -235,3 +236,20 @@ def test_scan_skips_a_fifo_in_a_tree_and_reads_one_named_on_purpose(tmp_path: Pa
     finally:
         os.close(read_fd)
     assert named.code == 1 and "US_SSN" in named.out, named
+
+
+def test_report_verify_exits_1_on_a_broken_chain_after_writing_the_report(tmp_path: Path) -> None:
+    """report --verify still prints (and writes --html), then fails with one line so CI notices the tampering."""
+    db = _keyed_db(tmp_path / "a.sqlite3", n=3)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("UPDATE audit_events SET model = 'edited' WHERE seq = 2")
+    conn.close()
+    page = tmp_path / "r.html"
+    env = {"DEEPSENTINEL_AUDIT_KEY": AUDIT_KEY.decode()}
+    with mock.patch.dict(os.environ, env):
+        result = run_cli(["audit", "report", "--db", str(db), "--verify", "--html", str(page)])
+        intact = run_cli(["audit", "report", "--db", str(_keyed_db(tmp_path / "b.sqlite3")), "--verify"])
+    assert result.code == 1 and "BROKEN" in result.out and page.exists(), result
+    assert result.err.endswith("deepsentinel: error: audit chain broken at row 2: row 2 was altered: its content "
+                               "does not match its row_hash\n")
+    assert intact.code == 0 and "intact" in intact.out

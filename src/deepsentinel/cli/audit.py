@@ -10,13 +10,20 @@ from contextlib import closing
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from deepsentinel.audit import AuditEvent, AuditFilter, AuditLog, ComplianceReport, default_audit_path
+from deepsentinel.audit import (
+    AuditEvent,
+    AuditFilter,
+    AuditLog,
+    ChainVerification,
+    ComplianceReport,
+    default_audit_path,
+)
 from deepsentinel.cli.audit_html import report_html
 from deepsentinel.cli.common import EXIT_FAILURE, CliError, parse_time, stderr_console, stdout_console
 
@@ -163,6 +170,8 @@ def report_command(
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
         print_report(report)
+    if report.chain is not None and not report.chain.ok:  # the report is written; the exit code still tells CI
+        _chain_broken(report.chain)
 
 
 def print_report(report: ComplianceReport) -> None:
@@ -197,6 +206,10 @@ def verify_command(db: DbOption = None) -> None:
         head = f"; head row {result.head_seq}, hash {result.head_hash[:16]}…" if result.head_hash else ""
         stdout_console().print(f"[green]audit chain intact[/]: {result.checked} row(s) checked{head}")
         return
+    _chain_broken(result)
+
+
+def _chain_broken(result: ChainVerification) -> NoReturn:
     where = f" at row {result.first_bad_row}" if result.first_bad_row is not None else ""
     hint = f" (set {ENV_AUDIT_KEY} to the key the trail was written with)" if "audit key" in result.reason else ""
     raise CliError(f"audit chain broken{where}: {result.reason}{hint}", EXIT_FAILURE)
