@@ -253,3 +253,11 @@ def test_report_verify_exits_1_on_a_broken_chain_after_writing_the_report(tmp_pa
     assert result.err.endswith("deepsentinel: error: audit chain broken at row 2: row 2 was altered: its content "
                                "does not match its row_hash\n")
     assert intact.code == 0 and "intact" in intact.out
+
+
+def test_demo_trail_verifies_under_the_environment_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With DEEPSENTINEL_AUDIT_KEY set, demo --db writes under it, so audit verify (which reads it) agrees."""
+    monkeypatch.setenv("DEEPSENTINEL_AUDIT_KEY", AUDIT_KEY.decode())
+    db = tmp_path / "demo.sqlite3"
+    assert run_cli(["demo", "--delay", "0", "--db", str(db)]).code == 0
+    assert run_cli(["audit", "verify", "--db", str(db)]).code == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import sys
 from contextlib import closing
@@ -25,7 +24,15 @@ from deepsentinel.audit import (
     default_audit_path,
 )
 from deepsentinel.cli.audit_html import report_html
-from deepsentinel.cli.common import EXIT_FAILURE, CliError, parse_time, stderr_console, stdout_console
+from deepsentinel.cli.common import (
+    ENV_AUDIT_KEY,
+    EXIT_FAILURE,
+    CliError,
+    audit_key_from_env,
+    parse_time,
+    stderr_console,
+    stdout_console,
+)
 
 audit_app = typer.Typer(
     help="Read the audit trail: list calls, build a compliance report, verify the hash chain, export, prune.",
@@ -36,9 +43,6 @@ audit_app = typer.Typer(
         "  deepsentinel audit report --html report.html\n\n  deepsentinel audit verify --db ./audit.sqlite3"
     ),
 )
-
-#: The SDK's own variable for the audit key (``SentinelConfig.audit_key``): the CLI verifies what it wrote.
-ENV_AUDIT_KEY = "DEEPSENTINEL_AUDIT_KEY"
 
 DbOption = Annotated[Path | None, typer.Option(
     "--db", help="Audit database (default: $DEEPSENTINEL_AUDIT_PATH or the per-user data directory).",
@@ -82,8 +86,7 @@ def _open(db: Path | None) -> AuditLog:
         ).fetchone()[0]
     if found != 2:
         raise CliError(f"{path} is not a DeepSentinel audit database")
-    key = os.environ.get(ENV_AUDIT_KEY)
-    return AuditLog(path, key=key.encode() if key else None)
+    return AuditLog(path, key=audit_key_from_env())
 
 
 def _filters(since: str | None, until: str | None) -> dict[str, datetime | None]:

@@ -6,6 +6,7 @@ Commands raise ``CliError`` (or let a ``DeepSentinelError`` through); ``app.main
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from datetime import datetime, timedelta, timezone
@@ -47,6 +48,17 @@ def stdout_console() -> Console:
 def stderr_console() -> Console:
     """A console on the current ``sys.stderr`` for notes, progress and warnings."""
     return Console(file=sys.stderr, highlight=False, soft_wrap=True)
+
+
+#: The SDK's own variable for the audit key (``SentinelConfig.audit_key``): the CLI reads and writes trails
+#: under it, so ``audit verify`` checks what ``chat`` and ``demo`` wrote.
+ENV_AUDIT_KEY = "DEEPSENTINEL_AUDIT_KEY"
+
+
+def audit_key_from_env() -> bytes | None:
+    """The audit key from ``$DEEPSENTINEL_AUDIT_KEY`` (encoded as the SDK encodes it), or None."""
+    key = os.environ.get(ENV_AUDIT_KEY)
+    return key.encode() if key else None
 
 
 class SeverityLevel(str, Enum):
@@ -93,6 +105,6 @@ def parse_time(value: str | None, *, flag: str, now: datetime | None = None) -> 
 
 
 __all__ = [
-    "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliError", "SeverityLevel", "UsageError", "parse_time",
+    "ENV_AUDIT_KEY", "EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "CliError", "audit_key_from_env", "SeverityLevel", "UsageError", "parse_time",
     "severity_name", "stderr_console", "stdout_console",
 ]

@@ -15,10 +15,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from deepsentinel.audit import AuditLog, SQLiteAuditStore
 from deepsentinel.cli.audit import print_report
-from deepsentinel.cli.common import stdout_console
+from deepsentinel.cli.common import audit_key_from_env, stdout_console
 from deepsentinel.client import SentinelClient
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
@@ -78,7 +79,7 @@ def demo_command(
     with _audit_path(db) as path, FakeLLMServer() as server:
         for word, reply in _script(delay).items():
             server.add_rule(word, reply)
-        store = SQLiteAuditStore(path)
+        store = SQLiteAuditStore(path, key=audit_key_from_env())  # as the SDK would: audit verify agrees
         client = SentinelClient(
             openai_api_key="demo-key", base_url=server.openai_base_url,
             compliance_policies=[DEFAULT_POLICY, REDACT_POLICY], audit=store,
@@ -104,7 +105,7 @@ def demo_command(
                           "digits until it can decide.[/]")
             _ask(console, client, "What billing details do you have?")
         _step(console, 5, "The audit report of these calls (types and counts, never values)")
-        with AuditLog(path) as log:
+        with AuditLog(path, key=audit_key_from_env()) as log:
             report = log.report(verify_chain=True)
             rows = log.list()
         for e in rows:
@@ -112,7 +113,7 @@ def demo_command(
             console.print(f"  {e.outcome.value:<18} {e.direction:<9} findings: {found}")
         print_report(report)
         console.rule()
-        where = f"The audit trail is in {path}." if db is not None else "The audit trail was temporary (keep it with --db FILE)."
+        where = f"The audit trail is in {escape(str(path))}." if db is not None else "The audit trail was temporary (keep it with --db FILE)."
         console.print(f"Done. {where} Next: [bold]deepsentinel chat --help[/], [bold]deepsentinel scan --help[/].")
 
 
