@@ -261,3 +261,18 @@ def test_demo_trail_verifies_under_the_environment_key(tmp_path: Path, monkeypat
     db = tmp_path / "demo.sqlite3"
     assert run_cli(["demo", "--delay", "0", "--db", str(db)]).code == 0
     assert run_cli(["audit", "verify", "--db", str(db)]).code == 0
+
+
+def test_chat_refuses_a_db_that_is_not_an_audit_trail(fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    """chat --db on some other file fails at start with one line, instead of dropping every event unseen."""
+    notes = tmp_path / "notes.md"
+    notes.write_text("# notes\n" * 50, encoding="utf-8")
+    result = run_cli(["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--db", str(notes)],
+                     stdin="hello\n")
+    assert result.code == 1 and result.err == f"deepsentinel: error: {notes} is not a DeepSentinel audit database\n"
+    assert fake_server.request_count() == 0 and notes.read_text(encoding="utf-8") == "# notes\n" * 50
+    empty = tmp_path / "new.sqlite3"
+    empty.touch()  # an empty file is a new database: fine
+    ok = run_cli(["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--db", str(empty)],
+                 stdin="hello\n")
+    assert ok.code == 0 and run_cli(["audit", "verify", "--db", str(empty)]).code == 0

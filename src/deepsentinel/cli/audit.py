@@ -80,13 +80,22 @@ def _open(db: Path | None) -> AuditLog:
     path = (db or default_audit_path()).expanduser()
     if not path.is_file():
         raise CliError(f"no audit database at {path} (use --db, or set DEEPSENTINEL_AUDIT_PATH)")
-    with closing(sqlite3.connect(path)) as conn:  # a plain read: changes nothing in the file
-        found = conn.execute(
-            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('schema_version', 'audit_events')"
-        ).fetchone()[0]
-    if found != 2:
-        raise CliError(f"{path} is not a DeepSentinel audit database")
+    require_audit_database(path)
     return AuditLog(path, key=audit_key_from_env())
+
+
+def require_audit_database(path: Path, *, allow_empty: bool = False) -> None:
+    """Raise ``CliError`` unless ``path`` holds an audit trail (or, with ``allow_empty``, nothing yet).
+
+    A plain read that changes nothing in the file: another application's database must not gain our tables,
+    and a writer must not find out only after its events were dropped.
+    """
+    if allow_empty and path.is_file() and path.stat().st_size == 0:
+        return
+    with closing(sqlite3.connect(path)) as conn:  # a file that is not SQLite at all raises sqlite3.DatabaseError
+        names = {n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not {"schema_version", "audit_events"} <= names and not (allow_empty and not names):
+        raise CliError(f"{path} is not a DeepSentinel audit database")
 
 
 def _filters(since: str | None, until: str | None) -> dict[str, datetime | None]:
@@ -261,4 +270,4 @@ def prune_command(
     stdout_console().print(f"pruned {deleted} event(s) older than {older_than:g} day(s); the chain records the deletion")
 
 
-__all__ = ["audit_app", "print_report"]
+__all__ = ["audit_app", "print_report", "require_audit_database"]

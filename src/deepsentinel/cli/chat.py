@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from pathlib import Path
@@ -18,6 +19,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from deepsentinel.audit import SQLiteAuditStore
+from deepsentinel.cli.audit import require_audit_database
 from deepsentinel.cli.chat_session import ChatSession
 from deepsentinel.cli.common import CliError, UsageError, stdout_console
 from deepsentinel.cli.policies import describe_policy, load_policies
@@ -113,9 +116,20 @@ def _build_client(
         # A path, so the client opens the store under its audit key (config or $DEEPSENTINEL_AUDIT_KEY).
         kwargs["audit"] = str(db.expanduser())
     try:
-        return SentinelClient(**kwargs), name  # type: ignore[arg-type]
+        client = SentinelClient(**kwargs)  # type: ignore[arg-type]
     except ConfigurationError as exc:
         raise CliError(exc.message) from exc
+    try:
+        store = client.audit.store
+    except ConfigurationError:  # --no-audit
+        store = None
+    if isinstance(store, SQLiteAuditStore) and store.path.exists():
+        try:  # fail now, not by dropping every event of the session in the background
+            require_audit_database(store.path, allow_empty=True)
+        except (CliError, sqlite3.DatabaseError) as exc:
+            client.close()
+            raise CliError(f"{store.path} is not a DeepSentinel audit database") from exc
+    return client, name
 
 
 def _require_key(provider: str, api_key: str | None, base_url: str | None) -> None:
