@@ -30,7 +30,9 @@ class CallRecord:
     policies: tuple[str, ...] = ()
     texts: Sequence[str] = field(default=(), repr=False)  # the original prompt texts, anonymized values included
     started: float = field(default_factory=time.perf_counter)
-    provider_seconds: float = 0.0
+    provider_seconds: float = 0.0  # measured by the transport for a whole (non-streamed) reply
+    sent_at: float | None = None  # when the request checks were done and the call went to the provider
+    own_seconds: float = 0.0  # DeepSentinel's work after sending (the stream guard), when it is interleaved
     request_decision: Decision = field(default_factory=Decision)
     response_violations: list[Violation] = field(default_factory=list)
     chunks: int = 0
@@ -53,6 +55,13 @@ class CallRecord:
         response_action = Action.strictest([v.action for v in self.response_violations])
         direction = "response" if response_action.strictness > request_action.strictness else "request"
         risk = max([self.request_decision.risk_score] + [v.risk for v in self.response_violations])
+        latency = time.perf_counter() - self.started
+        provider = self.provider_seconds
+        if not provider and self.sent_at is not None:
+            # A stream or a failed call: the transport timed no single reply, so the provider's share is what
+            # is left once our own work (the request checks, the guard) is taken out. Metrics report
+            # latency - provider as DeepSentinel's own time; it must not absorb generation time or backoff.
+            provider = max(0.0, latency - (self.sent_at - self.started) - self.own_seconds)
         event = AuditEvent(
             outcome=outcome,
             provider=self.provider,
@@ -64,8 +73,8 @@ class CallRecord:
             risk_score=risk,
             streamed=self.streamed,
             chunks=self.chunks,
-            latency_ms=(time.perf_counter() - self.started) * 1000.0,
-            provider_latency_ms=self.provider_seconds * 1000.0,
+            latency_ms=latency * 1000.0,
+            provider_latency_ms=provider * 1000.0,
             prompt_tokens=self.usage.prompt_tokens if self.usage else None,
             completion_tokens=self.usage.completion_tokens if self.usage else None,
             target=self.target,

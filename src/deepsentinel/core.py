@@ -8,6 +8,7 @@ only send requests and wrap replies.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +165,7 @@ class ClientCore:
                     raise
         options = params.get("stream_options")
         include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
+        call.sent_at = time.perf_counter()
         return PreparedChat(call, prepared, include_usage)
 
     def _prepare_target(

@@ -6,6 +6,7 @@ sync and async resources only move bytes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -87,6 +88,7 @@ def prepare_embeddings(core: ClientCore, model: Any, input: Any, params: dict[st
         body["input"] = input
     retry = retry_policy(core.performance, core.router.providers[target.provider].max_retries)
     exchange = Exchange(target.provider, adapter.build_embeddings_request(body), adapter.parse_error, retry)
+    call.sent_at = time.perf_counter()
     return PreparedEmbeddings(call, exchange, adapter)
 
 

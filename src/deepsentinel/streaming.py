@@ -97,6 +97,13 @@ class StreamSession:
         return self.parser.done
 
     def on_event(self, event: str, data: str) -> Emission:
+        started = time.perf_counter()
+        try:
+            return self._on_event(event, data)
+        finally:
+            self.call.own_seconds += time.perf_counter() - started
+
+    def _on_event(self, event: str, data: str) -> Emission:
         chunks: list[ChatCompletionChunk] = []
         for chunk in self.parser.feed(event, data):
             self.call.chunks += 1
@@ -115,6 +122,13 @@ class StreamSession:
         """Upstream ended. Without the provider's end marker that is a disconnect, not a completion: the guard's
         held tail (possibly the first part of a value the provider never finished) is dropped, not released,
         exactly as when the connection breaks."""
+        started = time.perf_counter()
+        try:
+            return self._on_end()
+        finally:
+            self.call.own_seconds += time.perf_counter() - started
+
+    def _on_end(self) -> Emission:
         if not self.parser.done:
             return Emission((), StreamDisconnectedError("Connection closed while streaming response", provider=self.provider))
         tail = self.guard.finish() if self.guard is not None else None
