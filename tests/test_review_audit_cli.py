@@ -276,3 +276,13 @@ def test_chat_refuses_a_db_that_is_not_an_audit_trail(fake_server: FakeLLMServer
     ok = run_cli(["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--db", str(empty)],
                  stdin="hello\n")
     assert ok.code == 0 and run_cli(["audit", "verify", "--db", str(empty)]).code == 0
+
+
+def test_html_report_of_a_trail_under_another_key_names_no_row(tmp_path: Path) -> None:
+    """A chain that fails as a whole (wrong key) reads 'broken', not 'broken at row None'."""
+    db = _keyed_db(tmp_path / "a.sqlite3", n=1)
+    page = tmp_path / "r.html"
+    result = run_cli(["audit", "report", "--db", str(db), "--verify", "--html", str(page)])
+    assert result.code == 1
+    html = page.read_text(encoding="utf-8")
+    assert "<span class=bad>broken</span>" in html and "row None" not in html

@@ -84,7 +84,8 @@ def report_html(report: ComplianceReport) -> str:
     chain = ""
     if report.chain is not None:
         c = report.chain
-        status = '<span class=ok>intact</span>' if c.ok else f'<span class=bad>broken at row {escape(str(c.first_bad_row))}</span>'
+        where = "" if c.first_bad_row is None else f" at row {c.first_bad_row}"  # None: e.g. another audit key
+        status = '<span class=ok>intact</span>' if c.ok else f'<span class=bad>broken{escape(where)}</span>'
         chain = f"<h2>Hash chain</h2><p>{status}: {c.checked} row(s) checked. {escape(c.reason)}</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
