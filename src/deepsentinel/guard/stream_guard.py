@@ -34,6 +34,8 @@ from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 DEFAULT_CONTEXT_CHARS = 64
 # Released characters shown to ``safe_boundary`` in front of the held text (for look-behinds).
 BOUNDARY_CONTEXT_CHARS = 16
+# Above this many held characters the boundary is re-checked only after the tail grew by a quarter.
+LAZY_CHECK_FROM = 256
 # Earlier findings carried into policy evaluation, for text-level risk escalation.
 MAX_PRIOR_FINDINGS = 256
 # Held text never exceeds max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length) for long (see ``_force_cut``).
@@ -105,6 +107,7 @@ class StreamGuard:
         self.hold_limit = max(MIN_HOLD_LIMIT, 2 * engine.max_entity_length)
         self._anonymizers: dict[str, Anonymizer] = {}
         self._buffer = ""  # unreleased text
+        self._next_check = 0  # with a long held tail: the length at which to check it again
         self._context = ""  # tail of released text, original (not anonymized)
         self._offset = 0  # stream offset of _buffer[0]
         self._prior: list[Finding] = []  # earlier findings, stream offsets
@@ -133,6 +136,10 @@ class StreamGuard:
         self._buffer = buffer
         if not self.policies:
             return self._pass_through(buffer)
+        if LAZY_CHECK_FROM < len(buffer) < self._next_check and len(buffer) <= self.hold_limit:
+            # A long held tail (a base64 blob, a digit run) is re-checked only after it grew by a quarter: the
+            # cost per delta stays flat instead of growing with the tail. Holding longer never releases more.
+            return _EMPTY
         # The boundary is computed on the buffer plus a few released characters only. Released text is final,
         # so no candidate that could still change starts in it; a shorter left context can only add candidates
         # (a look-behind that now sees the start of the text), never remove one: the cut is as safe, and the
@@ -144,7 +151,9 @@ class StreamGuard:
         if self.restore is not None and cut > 0:
             cut = min(cut, partial_token_start(buffer[:cut]))
         if cut <= 0:
+            self._next_check = len(buffer) + len(buffer) // 4
             return _EMPTY
+        self._next_check = 0
         ctx = self._context
         return self._release(ctx + buffer, len(ctx), cut, final=False)
 
