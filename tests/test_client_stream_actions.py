@@ -70,3 +70,17 @@ async def test_each_choice_of_n2_is_guarded_separately(make_client, fake_server:
         for choice in chunk.choices:
             by_choice[choice.index] = by_choice.get(choice.index, "") + (choice.delta.content or "")
     assert set(by_choice) == {0, 1} and by_choice[0] and by_choice[1]
+
+
+async def test_an_answer_restores_only_placeholders_its_own_call_sent(make_client, fake_server: FakeLLMServer) -> None:
+    """One client, two users: a model that writes the other user's placeholder gets no value back."""
+    policy = CompliancePolicy(name="pseudo", block_on_violation=False, anonymize_threshold=0.1)
+    client = make_client(compliance_policies=[policy], config=SentinelConfig(deanonymize_responses=True))
+    other = "alice@" + "example.org"
+    await create(client, model="gpt-4o", messages=user(f"Remember {other}"))  # user A's conversation
+    token_a = re.search(r"<[A-Z_]+_\d+>", str(fake_server.last_request.json["messages"])).group(0)  # type: ignore[union-attr]
+    fake_server.enqueue(Reply(chunks=["Sure, ", token_a, " it is."]), Reply(text=f"Also {token_a}."))
+    chunks = await collect(await create(client, model="gpt-4o", messages=user(f"Write to {EMAIL}"), stream=True))
+    assert other not in text_of(chunks) and token_a in text_of(chunks)
+    reply = await create(client, model="gpt-4o", messages=user(f"And {EMAIL}?"))
+    assert other not in (reply.choices[0].message.content or "")

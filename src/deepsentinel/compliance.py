@@ -101,19 +101,30 @@ class Compliance:
             ref.set(messages, self.anonymizer_for(spans).anonymize(text, spans).text)
         return CheckedTexts(decision, tuple(texts), tuple(redacted))
 
-    def check_completion(self, completion: ChatCompletion) -> tuple[ChatCompletion, Decision]:
-        """Check a whole (non-streamed) response; raise on a block, else return it, anonymized if needed."""
+    def restore_vault(self, messages: list[dict[str, Any]]) -> Vault | None:
+        """What an answer to ``messages`` may restore: only the placeholders these messages carry."""
+        if self.vault is None:
+            return None
+        return self.vault.scoped(ref.get(messages) for ref in text_refs(messages))
+
+    def check_completion(
+        self, completion: ChatCompletion, restore: Vault | None = None
+    ) -> tuple[ChatCompletion, Decision]:
+        """Check a whole (non-streamed) response; raise on a block, else return it, anonymized if needed.
+
+        ``restore`` (from ``restore_vault``) turns placeholders the model echoed back into the caller's values.
+        """
         if not self.check_responses:
             return completion, Decision(policies=tuple(p.name for p in self.policies))
         checked, decision = guard_completion(
-            completion, self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=self.vault
+            completion, self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=restore
         )
         if decision.blocked:
             raise block_error(decision.violations, "response")
         return checked, decision
 
-    def chunk_guard(self) -> ChunkGuard | None:
+    def chunk_guard(self, restore: Vault | None = None) -> ChunkGuard | None:
         """A fresh guard for one streamed response, or ``None`` when no policy checks responses."""
         if not self.check_responses:
             return None
-        return ChunkGuard(self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=self.vault)
+        return ChunkGuard(self.engine, self.policies, anonymizer_factory=self.anonymizer_for, vault=restore)

@@ -22,6 +22,7 @@ from deepsentinel.calls import CallRecord
 from deepsentinel.compliance import Compliance
 from deepsentinel.config import PerformanceConfig, SentinelConfig, env_settings
 from deepsentinel.detection.engine import DetectionEngine, default_engine
+from deepsentinel.detection.vault import Vault
 from deepsentinel.errors import ConfigurationError, DeepSentinelError, ValidationError
 from deepsentinel.messages import validate_chat_args
 from deepsentinel.metrics.collector import MetricsCollector
@@ -61,6 +62,7 @@ class PreparedChat:
     call: CallRecord
     targets: list[PreparedTarget]
     include_usage: bool
+    restore: Vault | None = None  # the placeholders this call may restore in its answer
 
 
 class ClientCore:
@@ -166,7 +168,7 @@ class ClientCore:
         options = params.get("stream_options")
         include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
         call.sent_at = time.perf_counter()
-        return PreparedChat(call, prepared, include_usage)
+        return PreparedChat(call, prepared, include_usage, self.compliance.restore_vault(clean))
 
     def _prepare_target(
         self, t: Target, messages: list[dict[str, Any]], stream: bool, params: dict[str, Any]
@@ -201,7 +203,7 @@ class ClientCore:
         try:
             completion = target.adapter.parse_chat_response(body, target.request.model)
             call.usage = completion.usage
-            checked, decision = self.compliance.check_completion(completion)
+            checked, decision = self.compliance.check_completion(completion, chat.restore)
         except Exception as exc:
             call.finish_with_error(exc)
             raise
@@ -217,7 +219,7 @@ class ClientCore:
             chat.call.target = str(target.target)
         later = chat.targets[chat.targets.index(target) + 1 :]
         return StreamSession(
-            target, self.compliance.chunk_guard, chat.call, include_usage=chat.include_usage, fallbacks=later,
+            target, lambda: self.compliance.chunk_guard(chat.restore), chat.call, include_usage=chat.include_usage, fallbacks=later,
             health=self.router.health,
         )
 

@@ -18,6 +18,7 @@ import hmac
 import os
 import re
 import threading
+from collections.abc import Iterable
 
 # What anonymization tokens look like: ``<EMAIL_1>`` (placeholder) and ``<EMAIL_ADDRESS:3f2a9c1b>`` (hash).
 TOKEN_PATTERN = re.compile(r"<[A-Z][A-Z0-9_]*(?:_\d+|:[0-9a-f]+)>")
@@ -118,6 +119,18 @@ class Vault:
     def deanonymizer(self) -> Deanonymizer:
         """A streaming restorer bound to this vault (see ``Deanonymizer``)."""
         return Deanonymizer(self)
+
+    def scoped(self, texts: Iterable[str]) -> Vault:
+        """A vault that restores only the tokens appearing in ``texts`` (the messages one call sent).
+
+        One client may serve many conversations; an answer must never get back a value from another one, even
+        when a prompt-injected model writes that conversation's placeholder.
+        """
+        tokens = {t for text in texts for t in TOKEN_PATTERN.findall(text)}
+        view = Vault(self.max_entries)
+        with self._lock:
+            view._originals = {t: self._originals[t] for t in tokens if t in self._originals}
+        return view
 
     def clear(self) -> None:
         """Forget every value and restart numbering."""
