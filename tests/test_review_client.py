@@ -297,3 +297,25 @@ def test_a_malformed_config_file_error_names_the_position_not_the_line(tmp_path:
     with pytest.raises(ConfigurationError, match="line 1") as info:
         SentinelConfig.from_file(path)
     assert key[:12] not in "".join(traceback.format_exception(info.value))  # YAML quotes a truncated line
+
+
+async def test_breaking_out_without_close_gives_the_connection_back_at_once(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """With a one-connection pool, three streams left by ``break`` (no close, no gc) do not starve the next call."""
+    config = SentinelConfig(performance_config=PerformanceConfig(connection_pool_size=1, pool_timeout=1.0))
+    client = make_client(config=config)
+    for _ in range(3):
+        fake_server.enqueue(Reply(text=" ".join(["word"] * 100), delay_between=0.002))
+        stream = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}],
+                                                stream=True)
+        stream = await stream if asyncio.iscoroutine(stream) else stream
+        if hasattr(stream, "__aiter__"):
+            async for _ in stream:
+                break
+        else:
+            for _ in stream:
+                break
+        del stream
+        await asyncio.sleep(0.01)  # the async generator's finalizer runs on the loop
+    assert [e.outcome for e in sink.events] == [Outcome.ALLOWED] * 3

@@ -162,22 +162,27 @@ def _has_content(chunk: ChatCompletionChunk) -> bool:
     return any(c.delta.content or c.delta.refusal or c.delta.tool_calls for c in chunk.choices)
 
 
-class Stream(Iterator[ChatCompletionChunk]):
-    """A streamed chat completion: iterate it for ``ChatCompletionChunk`` objects; close it when done early."""
+class _Pump:
+    """The reading half of a ``Stream``: the upstream response and the loop over its events.
+
+    The generator holds this, never the ``Stream`` itself, so a stream the caller drops (``break`` without
+    ``close()``) is freed at once and ``Stream.__del__`` gives the connection back. With the generator holding
+    the ``Stream``, the pair formed a reference cycle and the connection stayed checked out of the pool until
+    the garbage collector ran: a small pool then timed out on the next call.
+    """
 
     def __init__(self, response: httpx2.Response, transport: SyncTransport, session: StreamSession) -> None:
         self.response = response
-        self._transport = transport
-        self._session = session
-        self._iterator = self._iterate()
+        self.transport = transport
+        self.session = session
 
-    def _iterate(self) -> Generator[ChatCompletionChunk, None, None]:
-        session = self._session
+    def iterate(self) -> Generator[ChatCompletionChunk, None, None]:
+        session = self.session
         error: BaseException | None = None
         try:
             while True:
                 try:
-                    for event, data in self._transport.iter_events(self.response, session.provider):
+                    for event, data in self.transport.iter_events(self.response, session.provider):
                         out = session.on_event(event, data)
                         yield from out.chunks
                         if out.error is not None:
@@ -190,7 +195,7 @@ class Stream(Iterator[ChatCompletionChunk]):
                         raise out.error
                     break
                 except ProviderError as exc:
-                    self._reopen(exc)
+                    self.reopen(exc)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -200,19 +205,33 @@ class Stream(Iterator[ChatCompletionChunk]):
             self.response.close()
             session.end(error)
 
-    def _reopen(self, error: ProviderError) -> None:
+    def reopen(self, error: ProviderError) -> None:
         """Reopen after ``error`` (the same target, or the next fallback); re-raise the last error when not."""
         spent = False
-        while (delay := self._session.reconnect_delay(error, spent=spent)) is not None:
+        while (delay := self.session.reconnect_delay(error, spent=spent)) is not None:
             self.response.close()
             time.sleep(delay)
-            t = self._session.target
+            t = self.session.target
             try:
-                self.response = self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
+                self.response = self.transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
                 return
             except ProviderError as exc:
                 error, spent = exc, True
         raise error
+
+
+class Stream(Iterator[ChatCompletionChunk]):
+    """A streamed chat completion: iterate it for ``ChatCompletionChunk`` objects; close it when done early."""
+
+    def __init__(self, response: httpx2.Response, transport: SyncTransport, session: StreamSession) -> None:
+        self._pump = _Pump(response, transport, session)
+        self._session = session
+        self._iterator = self._pump.iterate()
+
+    @property
+    def response(self) -> httpx2.Response:
+        """The current upstream response (a new one after a reconnection)."""
+        return self._pump.response
 
     def __iter__(self) -> Stream:
         return self
@@ -238,22 +257,21 @@ class Stream(Iterator[ChatCompletionChunk]):
             self.close()
 
 
-class AsyncStream(AsyncIterator[ChatCompletionChunk]):
-    """The asyncio twin of ``Stream``: ``async for chunk in stream``, ``await stream.close()``."""
+class _AsyncPump:
+    """The reading half of an ``AsyncStream`` (see ``_Pump``): the generator never holds the stream itself."""
 
     def __init__(self, response: httpx2.Response, transport: AsyncTransport, session: StreamSession) -> None:
         self.response = response
-        self._transport = transport
-        self._session = session
-        self._iterator = self._iterate()
+        self.transport = transport
+        self.session = session
 
-    async def _iterate(self) -> AsyncGenerator[ChatCompletionChunk, None]:
-        session = self._session
+    async def iterate(self) -> AsyncGenerator[ChatCompletionChunk, None]:
+        session = self.session
         error: BaseException | None = None
         try:
             while True:
                 try:
-                    async for event, data in self._transport.iter_events(self.response, session.provider):
+                    async for event, data in self.transport.iter_events(self.response, session.provider):
                         out = session.on_event(event, data)
                         for chunk in out.chunks:
                             yield chunk
@@ -268,7 +286,7 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
                         raise out.error
                     break
                 except ProviderError as exc:
-                    await self._reopen(exc)
+                    await self.reopen(exc)
         except GeneratorExit:
             raise
         except BaseException as exc:
@@ -278,19 +296,33 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
             await self.response.aclose()
             session.end(error)
 
-    async def _reopen(self, error: ProviderError) -> None:
+    async def reopen(self, error: ProviderError) -> None:
         """Reopen after ``error`` (the same target, or the next fallback); re-raise the last error when not."""
         spent = False
-        while (delay := self._session.reconnect_delay(error, spent=spent)) is not None:
+        while (delay := self.session.reconnect_delay(error, spent=spent)) is not None:
             await self.response.aclose()
             await asyncio.sleep(delay)
-            t = self._session.target
+            t = self.session.target
             try:
-                self.response = await self._transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
+                self.response = await self.transport.open_stream(t.http, t.provider, t.adapter.parse_error, t.retry)
                 return
             except ProviderError as exc:
                 error, spent = exc, True
         raise error
+
+
+class AsyncStream(AsyncIterator[ChatCompletionChunk]):
+    """The asyncio twin of ``Stream``: ``async for chunk in stream``, ``await stream.close()``."""
+
+    def __init__(self, response: httpx2.Response, transport: AsyncTransport, session: StreamSession) -> None:
+        self._pump = _AsyncPump(response, transport, session)
+        self._session = session
+        self._iterator = self._pump.iterate()
+
+    @property
+    def response(self) -> httpx2.Response:
+        """The current upstream response (a new one after a reconnection)."""
+        return self._pump.response
 
     def __aiter__(self) -> AsyncStream:
         return self
@@ -311,8 +343,8 @@ class AsyncStream(AsyncIterator[ChatCompletionChunk]):
         await self.close()
 
     def __del__(self) -> None:
-        # Dropped unread and unclosed: the call still ends once in the audit trail. The response cannot be
-        # awaited here; a started iteration is closed by the event loop's async-generator finalizer, and the
-        # client's pool reclaims the rest when it closes.
+        # Dropped unclosed: the call still ends once in the audit trail. The response cannot be awaited here;
+        # a started iteration is closed by the event loop's async-generator finalizer as soon as the generator
+        # is freed (it holds no reference back to this stream), and the client's pool reclaims the rest.
         if not self._session.ended:
             self._session.end()
