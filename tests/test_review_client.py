@@ -319,3 +319,15 @@ async def test_breaking_out_without_close_gives_the_connection_back_at_once(
         del stream
         await asyncio.sleep(0.01)  # the async generator's finalizer runs on the loop
     assert [e.outcome for e in sink.events] == [Outcome.ALLOWED] * 3
+
+
+def test_an_exhausted_pool_is_not_reported_as_a_connect_timeout(fake_server: FakeLLMServer) -> None:
+    """Waiting for a pooled connection says so, instead of sending the caller to debug the network."""
+    config = SentinelConfig(performance_config=PerformanceConfig(connection_pool_size=1, pool_timeout=0.1,
+                                                                 max_retries=0))
+    client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, config=config, audit=False)
+    fake_server.enqueue(Reply(text="held open"))
+    with client, client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
+    ), pytest.raises(ProviderTimeoutError, match="pool"):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])

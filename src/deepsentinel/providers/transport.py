@@ -59,8 +59,13 @@ def retry_policy(perf: PerformanceConfig, max_retries: int | None = None) -> Ret
 
 def convert_transport_error(exc: Exception, provider: str, *, streaming: bool = False) -> ProviderError:
     """Map an httpx2 exception onto the DeepSentinel tree; the message never carries request content."""
+    if isinstance(exc, httpx2.PoolTimeout):  # not the network: every pooled connection is busy (or never closed)
+        return ProviderTimeoutError(
+            f"no free connection to {provider} in the pool (connection_pool_size); close streams you stop reading",
+            provider=provider,
+        )
     if isinstance(exc, httpx2.TimeoutException):
-        kind = "connect" if isinstance(exc, (httpx2.ConnectTimeout, httpx2.PoolTimeout)) else "read"
+        kind = "connect" if isinstance(exc, httpx2.ConnectTimeout) else "read"
         return ProviderTimeoutError(f"{kind} timeout talking to {provider}", provider=provider)
     if streaming and isinstance(exc, (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.StreamError)):
         return StreamDisconnectedError("Connection closed while streaming response", provider=provider)
