@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import pickle
 import sys
 import threading
 import time
@@ -25,8 +26,10 @@ from deepsentinel import (
     ProviderConfig,
     ProviderError,
     ProviderTimeoutError,
+    RateLimitError,
     SentinelClient,
     SentinelConfig,
+    StreamDisconnectedError,
     ValidationError,
 )
 from deepsentinel.audit.events import MemorySink, Outcome
@@ -331,3 +334,20 @@ def test_an_exhausted_pool_is_not_reported_as_a_connect_timeout(fake_server: Fak
         model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True
     ), pytest.raises(ProviderTimeoutError, match="pool"):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ProviderError("boom", provider="openai", status_code=500, error_type="server_error", request_id="req_1"),
+        RateLimitError("slow down", provider="anthropic", status_code=429, retry_after=1.5),
+        StreamDisconnectedError("Connection closed while streaming response", provider="openai"),
+        ProviderTimeoutError("read timeout talking to openai", provider="openai"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_provider_errors_cross_process_boundaries(error: ProviderError) -> None:
+    """A worker process raising a ProviderError hands it back whole (keyword-only ``provider`` broke pickling)."""
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and copy.__dict__ == error.__dict__
+    assert copy.args == error.args and str(copy) == str(error)

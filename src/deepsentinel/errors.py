@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from deepsentinel.policy.decision import Violation
@@ -86,6 +86,11 @@ class ProviderError(DeepSentinelError):
         self.request_id = request_id
         self.retry_after = retry_after  # seconds, when the provider said (Retry-After on a 503 or 529 too)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # ``provider`` is keyword-only, so the default (``cls(*args)``) cannot rebuild the error: a worker
+        # process (ProcessPoolExecutor, multiprocessing) raising one would break its pool on the way back.
+        return (_rebuild, (type(self), self.args), self.__dict__)
+
     def __str__(self) -> str:
         status = f" {self.status_code}" if self.status_code is not None else ""
         return f"[{self.provider}{status}] {self.message}"
@@ -119,6 +124,13 @@ class ProviderConnectionError(ProviderError, builtins.ConnectionError):
 
 class StreamDisconnectedError(ProviderError, builtins.ConnectionError):
     """The connection closed while a response was streaming; what was yielded before was safe."""
+
+
+def _rebuild(cls: type[ProviderError], args: tuple[Any, ...]) -> ProviderError:
+    """Unpickle a ``ProviderError``: create it without ``__init__``; pickle then restores its attributes."""
+    error = cls.__new__(cls, *args)
+    error.args = args  # OSError subclasses (timeouts, disconnects) set args in __init__, which is skipped here
+    return error
 
 
 # The name the issue tracker and the upstream docs use; it shadows the builtin only inside this module's users.
