@@ -206,7 +206,7 @@ async def test_an_overload_event_before_any_content_reopens_the_stream(
 ) -> None:
     """Anthropic's in-stream ``overloaded_error`` before the first delta is a 529 before content: retried."""
     fake_server.enqueue(Reply(text="lost", error_after=0), Reply(text="second try"))
-    client = make_client()
+    client = make_client(config=SentinelConfig(performance_config=PerformanceConfig(retry_backoff=0.001)))
     stream = client.chat.completions.create(model="claude-3-opus-20240229", messages=[{"role": "user", "content": "hi"}],
                                             stream=True)
     stream = await stream if asyncio.iscoroutine(stream) else stream
