@@ -54,3 +54,13 @@ async def test_health_check_reports_each_provider(make_client, fake_server: Fake
     report = await _await(client.health_check())
     assert report["openai"].ok and report["openai"].latency_ms is not None
     assert not report["anthropic"].ok and "could not reach" in (report["anthropic"].error or "")
+
+
+async def test_embeddings_refuse_fallbacks_and_send_nothing(make_client, fake_server: FakeLLMServer) -> None:
+    """Vectors from another model are not comparable: fallbacks= is a ValidationError, not a body field."""
+    from deepsentinel import ValidationError
+
+    with pytest.raises(ValidationError, match="fallbacks"):
+        await _await(make_client().embeddings.create(model="text-embedding-3-small", input="hi",
+                                                     fallbacks=["openai/text-embedding-3-large"]))
+    assert fake_server.request_count() == 0

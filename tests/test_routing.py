@@ -321,3 +321,12 @@ def test_nothing_is_fallback_worthy_once_content_was_delivered() -> None:
     """After content reached the caller, switching providers would splice two answers."""
     assert not is_fallback_worthy(perr(529), content_delivered=True)
     assert not is_fallback_worthy(StreamDisconnectedError("dropped", provider="p"), content_delivered=True)
+
+
+def test_fallback_naming_a_provider_but_no_model_is_rejected() -> None:
+    from deepsentinel.errors import ValidationError
+    from deepsentinel.providers.routing import ProviderEntry, Router
+
+    router = Router([ProviderEntry("openai", api_key="k"), ProviderEntry("anthropic", "anthropic", api_key="k")])
+    with pytest.raises(ValidationError, match="no model"):
+        router.select("gpt-4o", fallbacks=["anthropic/"])

@@ -67,6 +67,8 @@ def prepare_embeddings(core: ClientCore, model: Any, input: Any, params: dict[st
         raise ValidationError("model must be a non-empty string")
     texts = _embedding_texts(input)
     provider = params.pop("provider", None)
+    if params.pop("fallbacks", None):
+        raise ValidationError("embeddings take no fallbacks: vectors from different models are not comparable")
     target = core.router.select(model, provider=provider, fallbacks=[])[0]
     adapter = core.router.adapter(target.provider)
     if not isinstance(adapter, OpenAIAdapter):

@@ -217,6 +217,8 @@ class Router:
             return Target(spec.provider, self._entry(spec.provider).resolve(spec.model))
         prefix, slash, rest = spec.partition("/")
         if slash and prefix in self._providers:
+            if not rest.strip():
+                raise ValidationError(f"fallback {spec!r} names no model after the provider")
             return Target(prefix, self._providers[prefix].resolve(rest))
         if slash and prefix in ("openai", "anthropic"):
             self._entry(prefix)  # names a well-known provider that is not configured: say so
