@@ -50,12 +50,13 @@ async def test_placeholders_echoed_by_the_model_are_restored_for_the_caller(
     assert EMAIL not in str(fake_server.last_request.json["messages"])
 
 
+@pytest.mark.parametrize("model", ["gpt-4o", CLAUDE])
 async def test_log_only_lets_text_flow_and_records_the_finding(
-    make_client, fake_server: FakeLLMServer, sink: MemorySink
+    make_client, fake_server: FakeLLMServer, sink: MemorySink, model: str
 ) -> None:
     """Under the default policy an email in a response flows to the caller and is recorded as logged."""
     fake_server.enqueue(Reply(chunks=["Contact ", "jane.doe@", "example.com", " for help."]))
-    chunks = await collect(await create(make_client(), model="gpt-4o", messages=user("who?"), stream=True))
+    chunks = await collect(await create(make_client(), model=model, messages=user("who?"), stream=True))
     assert text_of(chunks) == f"Contact {EMAIL} for help."
     (event,) = sink.events
     assert event.outcome is Outcome.ALLOWED
