@@ -23,7 +23,7 @@ from deepsentinel.audit.log import AuditLog
 from deepsentinel.audit.store import AuditStore
 from deepsentinel.config import SentinelConfig
 from deepsentinel.core import ClientCore
-from deepsentinel.endpoints import ProviderHealth, models_exchange, prepare_embeddings, usable_providers
+from deepsentinel.endpoints import ProviderStatus, models_exchange, prepare_embeddings, usable_providers
 from deepsentinel.errors import ConfigurationError, DeepSentinelError, ProviderError
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
@@ -286,16 +286,16 @@ class SentinelClient(_ClientBase):
         self.embeddings = Embeddings(self)
         self.models = Models(self)
 
-    def health_check(self) -> dict[str, ProviderHealth]:
+    def health_check(self) -> dict[str, ProviderStatus]:
         """Reachability and latency of every provider with a key or URL (a model listing per provider)."""
         core, results = self._core, {}
         for name in usable_providers(core):
             ex, _ = models_exchange(core, name)
             try:
                 _, seconds = self._transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
-                results[name] = ProviderHealth(name, True, seconds * 1000.0)
+                results[name] = ProviderStatus(name, True, seconds * 1000.0)
             except DeepSentinelError as exc:
-                results[name] = ProviderHealth(name, False, error=str(exc))
+                results[name] = ProviderStatus(name, False, error=str(exc))
         return results
 
     def close(self) -> None:
@@ -320,17 +320,17 @@ class AsyncSentinelClient(_ClientBase):
         self.embeddings = AsyncEmbeddings(self)
         self.models = AsyncModels(self)
 
-    async def health_check(self) -> dict[str, ProviderHealth]:
+    async def health_check(self) -> dict[str, ProviderStatus]:
         """Reachability and latency of every provider with a key or URL, checked concurrently."""
         core = self._core
 
-        async def probe(name: str) -> ProviderHealth:
+        async def probe(name: str) -> ProviderStatus:
             ex, _ = models_exchange(core, name)
             try:
                 _, seconds = await self._transport.request(ex.http, ex.provider, ex.parse_error, ex.retry)
-                return ProviderHealth(name, True, seconds * 1000.0)
+                return ProviderStatus(name, True, seconds * 1000.0)
             except DeepSentinelError as exc:
-                return ProviderHealth(name, False, error=str(exc))
+                return ProviderStatus(name, False, error=str(exc))
 
         names = usable_providers(core)
         return dict(zip(names, await asyncio.gather(*(probe(n) for n in names)), strict=True))

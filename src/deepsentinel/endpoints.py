@@ -35,7 +35,7 @@ class Exchange:
 
 
 @dataclass(frozen=True)
-class ProviderHealth:
+class ProviderStatus:
     """One provider's answer to ``health_check()``: reachable or not, how fast, and why not."""
 
     provider: str
