@@ -264,9 +264,21 @@ class DetectionEngine:
     def safe_boundary(self, text: str) -> int:
         """Index up to which ``text`` is final: later text cannot change findings that start before it."""
         norm = normalize(text)
-        k = norm.original_index(trailing_boundary(norm.text, self._max_token, self._pem_max,
-                                                  sentence=self._name_detector() is not None,
-                                                  free_form=self._free_form))
+        sentence = self._name_detector() is not None
+        partial = _PARTIAL_ESCAPE.search(norm.text)
+        if partial is None:
+            cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
+                                    free_form=self._free_form)
+        else:
+            # A JSON escape still arriving ("\u00") will become one character we cannot know yet: hold back as
+            # far as any character it could be would make us hold.
+            head = norm.text[: partial.start()]
+            cut = min(
+                [partial.start()]
+                + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
+                                     free_form=self._free_form) for c in _ESCAPE_STANDINS]
+            )
+        k = norm.original_index(cut)
         # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
         # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.
         for f in self.scan(text).findings:
@@ -276,6 +288,11 @@ class DetectionEngine:
 
     def __repr__(self) -> str:
         return f"DetectionEngine({len(self.recognizers)} recognizers)"
+
+
+_PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z")
+# One character of each class the boundary rules tell apart, standing in for an escape not decoded yet.
+_ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
 
 
 def _compile_finder(pattern: Pattern) -> Any:

@@ -1,4 +1,4 @@
-"""Normalisation before matching, with an offset map back to the original text.
+r"""Normalisation before matching, with an offset map back to the original text.
 
 Evasion tricks change how a value *looks* without changing what it *is*: full-width digits (``４１１１``), zero-width
 or other invisible characters or combining marks (underlines, accents) inside a number, Cyrillic look-alikes in an
@@ -9,6 +9,11 @@ Normalisation is **per character** (each original character becomes zero or more
 across characters. That keeps it local: normalising ``text + more`` starts with normalising ``text``, which the
 stream guard's ``safe_boundary`` contract relies on. Pure ASCII text (the common case) is returned as is, with no
 offset map at all.
+
+JSON string escapes (``\u0040``, ``\/``) are decoded too, each escape as one unit: a model writing tool-call
+arguments (or a prompt carrying JSON) may spell ``jane\u0040example.com`` or ``https:\/\/user:pw@host``. The
+offset map then keeps where each normalised character starts *and* ends in the original, so a finding that
+ends in an escape redacts the whole escape.
 
 Separated digits (``4 1 1 1``, ``4111.1111``, digits across line breaks) and ``name at domain dot com`` are
 handled by the patterns themselves, not here: rewriting them would make the offset map non-local.
@@ -51,7 +56,8 @@ _HOMOGLYPHS = {
     "\u2043": "-", "\ufe63": "-", "\uff0d": "-",
 }
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+# Runs of non-ASCII characters, and single JSON escapes of one character.
+_SPECIAL = re.compile(r"[^\x00-\x7f]+|\\u[0-9a-fA-F]{4}|\\/")
 
 
 @lru_cache(maxsize=4096)
@@ -87,6 +93,7 @@ class Normalized:
     text: str
     original_length: int
     sources: tuple[int, ...] | None = None
+    ends: tuple[int, ...] | None = None  # original end (exclusive) of each normalised character
 
     def original_index(self, i: int) -> int:
         """Original index of the normalised position ``i`` (``len(text)`` maps to the original's length)."""
@@ -98,6 +105,8 @@ class Normalized:
         """Original end (exclusive) of a span of the normalised text ending at ``end``."""
         if self.sources is None or end == 0:
             return end
+        if self.ends is not None:
+            return self.ends[end - 1]
         return self.sources[end - 1] + 1
 
     def original_start(self, start: int) -> int:
@@ -106,24 +115,44 @@ class Normalized:
 
 
 def normalize(text: str) -> Normalized:
-    """Normalise ``text`` for matching (NFKC per character, invisibles removed, homoglyphs folded)."""
-    if text.isascii():
+    """Normalise ``text`` for matching (NFKC per character, invisibles removed, homoglyphs folded, JSON escapes
+    decoded)."""
+    if text.isascii() and "\\" not in text:
         return Normalized(text, len(text))
     pieces: list[str] = []
     sources: list[int] = []
+    ends: list[int] = []
+    escapes = False
     pos = 0
-    for m in _NON_ASCII.finditer(text):
+    for m in _SPECIAL.finditer(text):
         start, end = m.span()
         if start > pos:
             pieces.append(text[pos:start])
             sources.extend(range(pos, start))
-        for i in range(start, end):
-            out = _fold(text[i])
-            if out:
-                pieces.append(out)
-                sources.extend([i] * len(out))
+            ends.extend(range(pos + 1, start + 1))
+        if text[start] == "\\":
+            escapes = True
+            out = "/" if text[start + 1] == "/" else _fold_any(chr(int(text[start + 2 : end], 16)))
+            pieces.append(out)
+            sources.extend([start] * len(out))
+            ends.extend([end] * len(out))
+        else:
+            for i in range(start, end):
+                out = _fold(text[i])
+                if out:
+                    pieces.append(out)
+                    sources.extend([i] * len(out))
+                    ends.extend([i + 1] * len(out))
         pos = end
+    if not escapes and not sources and pos == 0:
+        return Normalized(text, len(text))  # backslashes, but no escape to decode
     if pos < len(text):
         pieces.append(text[pos:])
         sources.extend(range(pos, len(text)))
-    return Normalized("".join(pieces), len(text), tuple(sources))
+        ends.extend(range(pos + 1, len(text) + 1))
+    return Normalized("".join(pieces), len(text), tuple(sources), tuple(ends) if escapes else None)
+
+
+def _fold_any(ch: str) -> str:
+    """An escaped character, normalised like a literal one (an escaped ASCII character stays itself)."""
+    return ch if ch.isascii() else _fold(ch)
