@@ -85,3 +85,27 @@ async def test_an_answer_restores_only_placeholders_its_own_call_sent(make_clien
     assert other not in text_of(chunks) and token_a in text_of(chunks)
     reply = await create(client, model="gpt-4o", messages=user(f"And {EMAIL}?"))
     assert other not in (reply.choices[0].message.content or "")
+
+
+async def test_a_credential_hidden_in_json_escapes_of_tool_arguments_is_blocked(
+    make_client, fake_server: FakeLLMServer
+) -> None:
+    """Tool-call arguments are JSON: an escaped URL with credentials is still caught, however it is split."""
+    from deepsentinel import ComplianceViolationError
+    from deepsentinel.testing import ToolCall
+
+    args = '{"url": "https:\\/\\/admin:' + "S3cr3tpass" + '@db.example.com"}'
+    fake_server.enqueue(Reply(tool_calls=[ToolCall(name="fetch", arguments=args,
+                                                   argument_chunks=[args[i:i + 3] for i in range(0, len(args), 3)])]))
+    stream = await create(make_client(), model="gpt-4o", messages=user("fetch it"), stream=True)
+    seen = ""
+    with pytest.raises(ComplianceViolationError) as info:
+        if hasattr(stream, "__aiter__"):
+            async for chunk in stream:
+                for tc in chunk.choices[0].delta.tool_calls or []:
+                    seen += (tc.function.arguments or "") if tc.function else ""
+        else:
+            for chunk in stream:
+                for tc in chunk.choices[0].delta.tool_calls or []:
+                    seen += (tc.function.arguments or "") if tc.function else ""
+    assert "S3cr3tpass" not in seen and info.value.violations[0].type == "URL_WITH_CREDENTIALS"
