@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
@@ -191,3 +192,12 @@ async def test_client_close_is_idempotent_and_context_managed(fake_server: FakeL
         await a.chat.completions.create(model="gpt-4o", messages=user("hi"))
     await a.close()
     assert fake_server.request_count() == 2
+
+
+async def test_an_anonymized_participant_name_stays_a_valid_name(make_client, fake_server: FakeLLMServer) -> None:
+    """A name field that gets anonymized is sent in the [A-Za-z0-9_-] form providers accept."""
+    policy = CompliancePolicy(name="anon", block_on_violation=False, anonymize_threshold=0.1)
+    messages = [{"role": "user", "name": "jane@example.com", "content": "hello"}]
+    await create(make_client(compliance_policies=[policy]), model="gpt-4o", messages=messages)
+    sent = fake_server.last_request.json["messages"][0]["name"]
+    assert "jane" not in sent and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", sent)

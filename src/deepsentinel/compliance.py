@@ -6,6 +6,7 @@ scan results into decisions, rewrites anonymized texts, and raises ``ComplianceV
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class CheckedTexts:
 
 
 _REDACTOR = Anonymizer(strategy="redact")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 class Compliance:
@@ -98,7 +100,11 @@ class Compliance:
             raise block_error(decision.violations, "request")
         for ref, text, d in pending:
             spans = d.to_anonymize()
-            ref.set(messages, self.anonymizer_for(spans).anonymize(text, spans).text)
+            rewritten = self.anonymizer_for(spans).anonymize(text, spans).text
+            if ref.path[-1] == "name":
+                # Providers accept only [A-Za-z0-9_-] in a participant name: "<PERSON_1>" becomes "PERSON_1".
+                rewritten = _NAME_UNSAFE.sub("", rewritten)[:64] or "user"
+            ref.set(messages, rewritten)
         return CheckedTexts(decision, tuple(texts), tuple(redacted))
 
     def restore_vault(self, messages: list[dict[str, Any]]) -> Vault | None:
