@@ -131,3 +131,14 @@ async def test_azure_style_endpoint_uses_api_version_and_api_key_header(make_cli
     sent = fake_server.last_request
     assert "api-version=2024-06-01" in sent.query
     assert sent.headers["api-key"] == "azure-key" and "authorization" not in sent.headers
+
+
+async def test_a_call_the_provider_cannot_express_is_invalid_sends_nothing_and_leaves_no_event(
+    make_client, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """n=2 has no Anthropic form: ValidationError before any request, and no audit event (nothing was decided)."""
+    from deepsentinel import ValidationError
+
+    with pytest.raises(ValidationError):
+        await create(make_client(), model=CLAUDE, messages=user("hi"), n=2)
+    assert fake_server.request_count() == 0 and sink.events == []

@@ -159,11 +159,11 @@ class ClientCore:
         for i, t in enumerate(targets):
             try:
                 prepared.append(self._prepare_target(t, clean, stream, params))
-            except DeepSentinelError as exc:
+            except DeepSentinelError:
                 # A fallback the call cannot be translated for (n=2 on Anthropic, say) is skipped; the
-                # primary's own problems are the caller's to see.
+                # primary's own problems are the caller's to see. Like any invalid call, one the primary cannot
+                # express sent nothing and leaves no audit event.
                 if i == 0:
-                    call.finish_with_error(exc)
                     raise
         options = params.get("stream_options")
         include_usage = bool(isinstance(options, Mapping) and options.get("include_usage"))
