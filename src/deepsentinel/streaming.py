@@ -149,6 +149,8 @@ class StreamSession:
         self.ended = True
         if self.guard is not None:
             self.call.response_violations.extend(self.guard.violations)
+        if self.parser.done and self.health is not None:
+            self.health.record_success(self.provider)  # the provider that answered, a fallback included
         if isinstance(error, Exception):
             self.call.finish_with_error(error)
         else:
