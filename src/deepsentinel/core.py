@@ -23,7 +23,7 @@ from deepsentinel.compliance import Compliance
 from deepsentinel.config import PerformanceConfig, SentinelConfig, env_settings
 from deepsentinel.detection.engine import DetectionEngine, default_engine
 from deepsentinel.detection.vault import Vault
-from deepsentinel.errors import ConfigurationError, DeepSentinelError, ValidationError
+from deepsentinel.errors import DeepSentinelError, ValidationError
 from deepsentinel.messages import validate_chat_args
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
@@ -35,9 +35,6 @@ from deepsentinel.providers.retry import RetryPolicy
 from deepsentinel.providers.routing import Target, is_fallback_worthy
 from deepsentinel.providers.transport import retry_policy
 from deepsentinel.streaming import StreamSession
-
-# Parameters DeepSentinel consumes itself; everything else goes to the provider untouched.
-OWN_PARAMS = frozenset({"provider", "fallbacks"})
 
 
 @dataclass(frozen=True)
@@ -131,9 +128,6 @@ class ClientCore:
     def performance(self) -> PerformanceConfig:
         return self.config.performance_config
 
-    def adapter(self, provider: str) -> ChatAdapter:
-        return self.router.adapter(provider)
-
     def prepare_chat(self, model: Any, messages: Any, stream: bool, params: dict[str, Any]) -> PreparedChat:
         """Validate, route and check a chat call. Raises before anything is sent when the call is bad or blocked."""
         clean = validate_chat_args(model, messages)
@@ -219,21 +213,17 @@ class ClientCore:
             chat.call.target = str(target.target)
         later = chat.targets[chat.targets.index(target) + 1 :]
         return StreamSession(
-            target, lambda: self.compliance.chunk_guard(chat.restore), chat.call, include_usage=chat.include_usage, fallbacks=later,
-            health=self.router.health,
+            target, lambda: self.compliance.chunk_guard(chat.restore), chat.call,
+            include_usage=chat.include_usage, fallbacks=later, health=self.router.health,
         )
 
 
 def _engine_for(policies: tuple[CompliancePolicy, ...]) -> DetectionEngine:
+    """The shared engine, plus the policies' custom patterns (the shared engine itself when there are none)."""
     custom: dict[str, str] = {}
     for p in policies:
         custom.update(p.custom_patterns)
-    if not custom:
-        return default_engine()
-    try:
-        return default_engine().with_custom_patterns(custom)
-    except AttributeError as exc:  # pragma: no cover - the engine always supports custom patterns
-        raise ConfigurationError("this detection engine does not support custom patterns") from exc
+    return default_engine().with_custom_patterns(custom)
 
 
 __all__ = ["ClientCore", "PreparedChat", "PreparedTarget"]
