@@ -124,8 +124,7 @@ def models_exchange(core: ClientCore, provider: str, model_id: str | None = None
         return Exchange(provider, adapter.build_model_request(model_id), adapter.parse_error, retry), adapter.parse_model_response
 
     def parse(body: bytes) -> list[Model]:
-        page = adapter.parse_models_response(body)
-        return list(page.models) if hasattr(page, "models") else list(page)
+        return list(adapter.parse_models_response(body).models)
 
     return Exchange(provider, adapter.build_models_request(), adapter.parse_error, retry), parse
 

@@ -24,7 +24,7 @@ from openai.types.chat import ChatCompletion
 from deepsentinel.errors import ProviderError
 from deepsentinel.providers.anthropic_request import build_messages_body
 from deepsentinel.providers.anthropic_response import AnthropicStreamParser, error_from_payload, parse_message
-from deepsentinel.providers.base import ChatRequest, HttpRequest, load_json, without_key
+from deepsentinel.providers.base import ChatRequest, HttpRequest, ModelsPage, load_json, without_key
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 DEFAULT_VERSION = "2023-06-01"
@@ -123,12 +123,3 @@ class AnthropicAdapter:
             return Model(id=item["id"], created=created, object="model", owned_by="anthropic")
         except pydantic.ValidationError as exc:
             raise ProviderError("provider returned a malformed model", provider=self.name) from exc
-
-
-@dataclass(frozen=True)
-class ModelsPage:
-    """One page of a model listing: the models, and the cursor for the next page when ``has_more``."""
-
-    models: list[Model]
-    has_more: bool = False
-    last_id: str | None = None

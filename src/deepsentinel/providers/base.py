@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from openai.types import Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from deepsentinel.errors import ProviderError
@@ -94,3 +95,12 @@ def error_message(payload: Any, fallback: str) -> tuple[str, str | None]:
         if isinstance(err, str):
             return err, None
     return fallback, None
+
+
+@dataclass(frozen=True)
+class ModelsPage:
+    """One page of a model listing: the models, and the cursor for the next page when ``has_more``."""
+
+    models: list[Model]
+    has_more: bool = False
+    last_id: str | None = None

@@ -12,7 +12,14 @@ from openai.types import CreateEmbeddingResponse, Model
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from deepsentinel.errors import ProviderError
-from deepsentinel.providers.base import ChatRequest, HttpRequest, error_message, load_json, without_key
+from deepsentinel.providers.base import (
+    ChatRequest,
+    HttpRequest,
+    ModelsPage,
+    error_message,
+    load_json,
+    without_key,
+)
 from deepsentinel.providers.retry import error_for_status
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -115,11 +122,11 @@ class OpenAIAdapter:
     def build_model_request(self, model_id: str) -> HttpRequest:
         return HttpRequest("GET", self.url("/models/" + quote(model_id, safe="")), self._headers(), timeout=self.timeout)
 
-    def parse_models_response(self, body: bytes) -> list[Model]:
+    def parse_models_response(self, body: bytes) -> ModelsPage:
         payload = load_json(body, self.name)
         if not isinstance(payload, Mapping) or not isinstance(payload.get("data"), list):
             raise ProviderError("provider returned a malformed model list", provider=self.name)
-        return [self.parse_model(item) for item in payload["data"]]
+        return ModelsPage([self.parse_model(item) for item in payload["data"]])
 
     def parse_model_response(self, body: bytes) -> Model:
         return self.parse_model(load_json(body, self.name))
