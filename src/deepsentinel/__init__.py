@@ -9,7 +9,13 @@ import logging
 
 from deepsentinel.audit.events import AuditEvent, Outcome
 from deepsentinel.audit.log import AuditLog
-from deepsentinel.client import AsyncSentinelClient, SentinelClient
+from deepsentinel.clients import (
+    AsyncSentinelAnthropic,
+    AsyncSentinelClient,
+    SentinelAnthropic,
+    SentinelClient,
+    protect,
+)
 from deepsentinel.config import PerformanceConfig, ProviderConfig, SentinelConfig
 from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.detection.compliance_engine import ComplianceEngine
@@ -38,7 +44,6 @@ from deepsentinel.policy import presets
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy
-from deepsentinel.streaming import AsyncStream, Stream
 
 __version__ = "0.1.0"
 
@@ -49,7 +54,7 @@ __all__ = [
     "Action",
     "Anonymizer",
     "AsyncSentinelClient",
-    "AsyncStream",
+    "AsyncSentinelAnthropic",
     "AuditEvent",
     "AuditLog",
     "AuthenticationError",
@@ -80,7 +85,7 @@ __all__ = [
     "SentinelClient",
     "SentinelConfig",
     "Severity",
-    "Stream",
+    "SentinelAnthropic",
     "StreamDisconnectedError",
     "StreamGuard",
     "TimeoutError",
@@ -89,5 +94,6 @@ __all__ = [
     "Violation",
     "__version__",
     "presets",
+    "protect",
     "scan",
 ]

@@ -7,8 +7,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from openai.types import CompletionUsage
-
 from deepsentinel.audit.events import AuditEvent, AuditSink, FindingRecord, Outcome, content_hash
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.policy.actions import Action
@@ -36,7 +34,8 @@ class CallRecord:
     request_decision: Decision = field(default_factory=Decision)
     response_violations: list[Violation] = field(default_factory=list)
     chunks: int = 0
-    usage: CompletionUsage | None = None
+    usage: tuple[int | None, int | None] | None = None  # prompt and completion tokens, when reported
+    attempts: int = 0  # HTTP attempts this call made (the SDK's retries, fallback targets)
     target: str | None = None
     stored_text: str | None = None  # the prompt with every finding redacted, only when the config asks
     _done: bool = False
@@ -75,8 +74,8 @@ class CallRecord:
             chunks=self.chunks,
             latency_ms=latency * 1000.0,
             provider_latency_ms=provider * 1000.0,
-            prompt_tokens=self.usage.prompt_tokens if self.usage else None,
-            completion_tokens=self.usage.completion_tokens if self.usage else None,
+            prompt_tokens=self.usage[0] if self.usage else None,
+            completion_tokens=self.usage[1] if self.usage else None,
             target=self.target,
             error_type=type(error).__name__ if error is not None else None,
             content_hash=content_hash(self.key, self.texts) if self.texts else None,

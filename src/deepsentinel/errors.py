@@ -1,17 +1,24 @@
-"""The DeepSentinel exception tree.
+"""The DeepSentinel exception tree. Every error is also the official SDKs' own type, so it passes through them.
 
-    DeepSentinelError
+    DeepSentinelError               also an ``openai.OpenAIError`` and an ``anthropic.AnthropicError``
     ├── ConfigurationError          bad or missing configuration (unknown provider, missing key, bad file)
-    ├── ValidationError             bad input to a call, raised before anything is sent
+    ├── ValidationError             bad input to a call, raised before anything is sent (also a ``ValueError``)
     ├── ComplianceViolationError    a policy blocked a request or a response
-    └── ProviderError               the provider failed or could not be reached
-        ├── AuthenticationError     401 / 403
-        ├── RateLimitError          429 (carries ``retry_after`` in seconds)
-        ├── ProviderTimeoutError    connect or read timeout (also a builtin ``TimeoutError``)
-        ├── ProviderConnectionError the connection failed before a response arrived
-        └── StreamDisconnectedError the connection dropped mid-stream (also a builtin ``ConnectionError``)
+    └── ProviderError               the provider failed or could not be reached (``.provider``, ``.status_code``)
+        ├── BadRequestError, NotFoundError, ...     the ``openai`` status errors of the same name
+        ├── AuthenticationError     401 (an ``openai.AuthenticationError``)
+        ├── RateLimitError          429 (an ``openai.RateLimitError``; ``.retry_after`` in seconds)
+        ├── InternalServerError     5xx
+        ├── ProviderTimeoutError    the call ran out of time (an ``openai.APITimeoutError``, a builtin ``TimeoutError``)
+        ├── ProviderConnectionError the connection failed (an ``openai.APIConnectionError``)
+        └── StreamDisconnectedError the connection dropped mid-stream (a builtin ``ConnectionError``)
 
-Messages and reprs name entity types and positions, never matched text, never a key.
+The SDKs re-raise their own error types from a transport unwrapped (anything else becomes a connection error),
+which is why the root subclasses both. Status errors of an anthropic client are the ``Anthropic*`` twins in
+``ANTHROPIC_STATUS_ERRORS`` (an ``anthropic.RateLimitError`` and a ``ProviderError``).
+
+Messages and reprs name entity types and positions, never matched text, never a key: provider error text is
+redacted at the wire before any of these is built.
 """
 
 from __future__ import annotations
@@ -20,18 +27,29 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
+import anthropic
+import openai
+
 if TYPE_CHECKING:
     from deepsentinel.policy.decision import Violation
 
 Direction = Literal["request", "response"]
 
 
-class DeepSentinelError(Exception):
+class DeepSentinelError(openai.OpenAIError, anthropic.AnthropicError):
     """Root of every error DeepSentinel raises."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    message: str
+
+    def __init__(self, message: str, *args: Any, **kwargs: Any) -> None:
+        # Cooperative: a status error continues into the SDK's own ``__init__`` (response=, body=).
+        super().__init__(message, *args, **kwargs)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keyword-only constructors cannot be rebuilt from ``args``: restore the attributes instead, so an
+        # error crosses a process pool intact.
+        return (_rebuild, (type(self), self.args), self.__dict__)
 
 
 class ConfigurationError(DeepSentinelError):
@@ -60,93 +78,171 @@ class ComplianceViolationError(DeepSentinelError):
 
     def __repr__(self) -> str:
         types = sorted({v.type for v in self.violations})
-        return (
-            f"ComplianceViolationError(direction={self.direction!r}, policy={self.policy!r}, "
-            f"violations={types})"
-        )
+        return f"ComplianceViolationError(direction={self.direction!r}, policy={self.policy!r}, violations={types})"
 
 
 class ProviderError(DeepSentinelError):
-    """The LLM provider returned an error or could not be reached."""
+    """The LLM provider returned an error or could not be reached.
+
+    ``provider`` names it; ``status_code`` is the HTTP status (``None`` for connection failures).
+    """
+
+    provider: str = "unknown"
+    status_code: int | None = None  # type: ignore[assignment]
+    retry_after: float | None = None  # seconds, when the provider said (Retry-After, retry-after-ms)
+    error_type: str | None = None
 
     def __init__(
         self,
         message: str,
-        *,
-        provider: str,
+        *args: Any,
+        provider: str | None = None,
         status_code: int | None = None,
         error_type: str | None = None,
-        request_id: str | None = None,
         retry_after: float | None = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(message)
-        self.provider = provider
-        self.status_code = status_code
-        self.error_type = error_type
-        self.request_id = request_id
-        self.retry_after = retry_after  # seconds, when the provider said (Retry-After on a 503 or 529 too)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # ``provider`` is keyword-only, so the default (``cls(*args)``) cannot rebuild the error: a worker
-        # process (ProcessPoolExecutor, multiprocessing) raising one would break its pool on the way back.
-        return (_rebuild, (type(self), self.args), self.__dict__)
+        super().__init__(message, *args, **kwargs)
+        for name, value in (("provider", provider), ("status_code", status_code), ("error_type", error_type),
+                            ("retry_after", retry_after)):
+            if value is not None:
+                setattr(self, name, value)
 
     def __str__(self) -> str:
         status = f" {self.status_code}" if self.status_code is not None else ""
         return f"[{self.provider}{status}] {self.message}"
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(provider={self.provider!r}, status_code={self.status_code!r}, "
-            f"message={self.message!r})"
-        )
+        return f"{type(self).__name__}(provider={self.provider!r}, status_code={self.status_code!r}, message={self.message!r})"
 
 
-class AuthenticationError(ProviderError):
-    """The provider rejected the credentials (401 or 403)."""
+class BadRequestError(ProviderError, openai.BadRequestError):
+    """400."""
 
 
-class RateLimitError(ProviderError):
-    """The provider is rate limiting (429); ``retry_after`` is in seconds when the provider said."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
-        self.retry_after = retry_after
+class AuthenticationError(ProviderError, openai.AuthenticationError):
+    """401: the provider rejected the credentials."""
 
 
-class ProviderTimeoutError(ProviderError, builtins.TimeoutError):
-    """Connecting to, or reading from, the provider took longer than the configured timeout."""
+class PermissionDeniedError(ProviderError, openai.PermissionDeniedError):
+    """403."""
 
 
-class ProviderConnectionError(ProviderError, builtins.ConnectionError):
+class NotFoundError(ProviderError, openai.NotFoundError):
+    """404: an unknown model or endpoint."""
+
+
+class ConflictError(ProviderError, openai.ConflictError):
+    """409."""
+
+
+class UnprocessableEntityError(ProviderError, openai.UnprocessableEntityError):
+    """422."""
+
+
+class RateLimitError(ProviderError, openai.RateLimitError):
+    """429: the provider is rate limiting; ``retry_after`` is in seconds when the provider said."""
+
+
+class InternalServerError(ProviderError, openai.InternalServerError):
+    """5xx: the provider failed."""
+
+
+class APIStatusError(ProviderError, openai.APIStatusError):
+    """Any other error status."""
+
+
+class ProviderConnectionError(ProviderError, openai.APIConnectionError, builtins.ConnectionError):
     """The provider could not be reached (refused, reset, DNS) before any response arrived."""
 
+    def __init__(self, message: str = "Connection error.", *, request: Any, provider: str = "unknown") -> None:
+        openai.APIError.__init__(self, message, request, body=None)  # their __init__ takes no message
+        self.message, self.provider = message, provider
 
-class StreamDisconnectedError(ProviderError, builtins.ConnectionError):
-    """The connection closed while a response was streaming; what was yielded before was safe."""
+
+class ProviderTimeoutError(ProviderError, openai.APITimeoutError, builtins.TimeoutError):
+    """The call ran out of time: a connect or read timeout, or the whole-call deadline (``timeout``)."""
+
+    def __init__(self, message: str = "Request timed out.", *, request: Any, provider: str = "unknown") -> None:
+        openai.APIError.__init__(self, message, request, body=None)  # their __init__ takes no message
+        self.message, self.provider = message, provider
 
 
-def _rebuild(cls: type[ProviderError], args: tuple[Any, ...]) -> ProviderError:
-    """Unpickle a ``ProviderError``: create it without ``__init__``; pickle then restores its attributes."""
+class StreamDisconnectedError(ProviderError, openai.APIConnectionError, builtins.ConnectionError):
+    """The connection closed while a response was streaming; what was shown before was checked."""
+
+    def __init__(self, message: str = "Connection closed while streaming.", *, request: Any, provider: str = "unknown") -> None:
+        openai.APIError.__init__(self, message, request, body=None)  # their __init__ takes no message
+        self.message, self.provider = message, provider
+
+
+# The name the tutorial and the upstream docs use; it shadows the builtin only inside this module's users.
+TimeoutError = ProviderTimeoutError
+
+OPENAI_STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _anthropic_twin(name: str, base: type[anthropic.APIStatusError]) -> type[ProviderError]:
+    return type(f"Anthropic{name}", (ProviderError, base), {"__doc__": f"An ``anthropic.{name}`` and a ``ProviderError``."})
+
+
+ANTHROPIC_STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: _anthropic_twin("BadRequestError", anthropic.BadRequestError),
+    401: _anthropic_twin("AuthenticationError", anthropic.AuthenticationError),
+    403: _anthropic_twin("PermissionDeniedError", anthropic.PermissionDeniedError),
+    404: _anthropic_twin("NotFoundError", anthropic.NotFoundError),
+    409: _anthropic_twin("ConflictError", anthropic.ConflictError),
+    422: _anthropic_twin("UnprocessableEntityError", anthropic.UnprocessableEntityError),
+    429: _anthropic_twin("RateLimitError", anthropic.RateLimitError),
+    500: _anthropic_twin("InternalServerError", anthropic.InternalServerError),
+    529: _anthropic_twin("OverloadedError", anthropic.APIStatusError),
+    0: _anthropic_twin("APIStatusError", anthropic.APIStatusError),
+}
+
+
+def status_error_class(status: int, family: Literal["openai", "anthropic"]) -> type[ProviderError]:
+    """The error class for an HTTP ``status`` in the family of the client that made the call."""
+    if family == "anthropic":
+        table = ANTHROPIC_STATUS_ERRORS
+        return table.get(status) or (table[500] if status >= 500 else table[0])
+    return OPENAI_STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+
+
+def _rebuild(cls: type[DeepSentinelError], args: tuple[Any, ...]) -> DeepSentinelError:
+    """Unpickle: create the error without ``__init__``; pickle then restores its attributes."""
     error = cls.__new__(cls, *args)
-    error.args = args  # OSError subclasses (timeouts, disconnects) set args in __init__, which is skipped here
+    error.args = args
     return error
 
 
-# The name the issue tracker and the upstream docs use; it shadows the builtin only inside this module's users.
-TimeoutError = ProviderTimeoutError
-
 __all__ = [
+    "ANTHROPIC_STATUS_ERRORS",
+    "APIStatusError",
     "AuthenticationError",
+    "BadRequestError",
     "ComplianceViolationError",
     "ConfigurationError",
+    "ConflictError",
     "DeepSentinelError",
     "Direction",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
     "StreamDisconnectedError",
     "TimeoutError",
+    "UnprocessableEntityError",
     "ValidationError",
+    "status_error_class",
 ]

@@ -24,7 +24,7 @@ from deepsentinel.cli.audit import require_audit_database
 from deepsentinel.cli.chat_session import ChatSession
 from deepsentinel.cli.common import CliError, UsageError, stdout_console
 from deepsentinel.cli.policies import describe_policy, load_policies
-from deepsentinel.client import SentinelClient
+from deepsentinel.clients import SentinelClient
 from deepsentinel.config import SentinelConfig
 from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ProviderError
 from deepsentinel.policy.decision import Violation

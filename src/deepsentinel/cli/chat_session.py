@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from deepsentinel.client import SentinelClient
+from deepsentinel.clients import SentinelClient
 from deepsentinel.errors import ComplianceViolationError, ProviderError
 
 TurnStatus = Literal["ok", "cut", "cancelled"]

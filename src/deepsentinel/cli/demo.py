@@ -20,7 +20,7 @@ from rich.markup import escape
 from deepsentinel.audit import AuditLog, SQLiteAuditStore
 from deepsentinel.cli.audit import print_report
 from deepsentinel.cli.common import audit_key_from_env, stdout_console
-from deepsentinel.client import SentinelClient
+from deepsentinel.clients import SentinelClient
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
 from deepsentinel.testing import FakeLLMServer, Reply

@@ -53,6 +53,8 @@ class CompliancePolicy(BaseModel):
     anonymization_strategy: AnonymizationStrategy = "placeholder"
     check_requests: bool = True
     check_responses: bool = True
+    # An endpoint the wire guard has no codec for is checked string by string; this refuses it instead.
+    block_unknown_endpoints: bool = False
 
     def __init__(self, **data: Any) -> None:
         try:

@@ -61,8 +61,6 @@ def error_from_payload(
         error = ProviderError(message, provider=provider, error_type=kind)
     else:
         error = error_for_status(status, headers, message, provider, kind)
-    if error.request_id is None and isinstance(payload, Mapping) and isinstance(payload.get("request_id"), str):
-        error.request_id = payload["request_id"]
     return error
 
 

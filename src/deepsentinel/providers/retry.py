@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from deepsentinel.errors import (
-    AuthenticationError,
     ProviderConnectionError,
     ProviderError,
     ProviderTimeoutError,
@@ -62,14 +61,11 @@ def error_for_status(
     provider: str,
     error_type: str | None = None,
 ) -> ProviderError:
-    """The DeepSentinel error for an HTTP error status."""
-    request_id = next((v for k, v in headers.items() if k.lower() in ("x-request-id", "request-id")), None)
-    common = {"provider": provider, "status_code": status_code, "error_type": error_type, "request_id": request_id}
-    if status_code in (401, 403):
-        return AuthenticationError(message, **common)  # type: ignore[arg-type]
-    if status_code == 429:
-        return RateLimitError(message, retry_after=parse_retry_after(headers), **common)
-    return ProviderError(message, retry_after=parse_retry_after(headers), **common)  # type: ignore[arg-type]
+    """The DeepSentinel error for an HTTP error status (translated into the caller's wire format later)."""
+    return ProviderError(
+        message, provider=provider, status_code=status_code, error_type=error_type,
+        retry_after=parse_retry_after(headers),
+    )
 
 
 @dataclass(frozen=True)

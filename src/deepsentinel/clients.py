@@ -1,0 +1,360 @@
+"""The clients: the official ``openai`` and ``anthropic`` clients, with the wire guard in their transport.
+
+>>> from deepsentinel import SentinelClient
+>>> client = SentinelClient(openai_api_key="sk-...")          # an openai.OpenAI: every method is theirs
+>>> client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+
+``SentinelClient`` and ``AsyncSentinelClient`` subclass ``openai.OpenAI`` / ``AsyncOpenAI``;
+``SentinelAnthropic`` and ``AsyncSentinelAnthropic`` subclass the anthropic clients. They adapt only the SDKs'
+seams: the constructor (our settings, a guarded ``http_client``), ``request()`` (one audit event per call across
+the SDK's retries), the status-error factory (our error types) and ``chat.completions.create`` (``provider=``
+and ``fallbacks=``, handed to the transport out of band). ``protect(obj)`` guards a client you already have.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache, cached_property
+from typing import Any, Literal
+
+import anthropic
+import httpx2
+import openai
+from openai.resources.chat import AsyncChat, AsyncCompletions, Chat, Completions
+
+from deepsentinel.audit.log import AuditLog
+from deepsentinel.audit.store import AuditStore
+from deepsentinel.config import PerformanceConfig, SentinelConfig
+from deepsentinel.errors import ConfigurationError, ValidationError, status_error_class
+from deepsentinel.metrics.collector import MetricsCollector
+from deepsentinel.metrics.monitor import ComplianceMonitor
+from deepsentinel.policy.policy import CompliancePolicy
+from deepsentinel.providers.retry import parse_retry_after
+from deepsentinel.sentinel import Sentinel
+from deepsentinel.transport import PROVIDER_EXTENSION, AsyncSentinelTransport, SentinelTransport
+from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
+from deepsentinel.wire.scope import call_scope
+
+Family = Literal["openai", "anthropic"]
+
+
+class _Guarded:
+    """What every guarded client adds to the official one: the call scope, our errors, our introspection."""
+
+    __slots__ = ()  # no layout of its own, so protect() can give an existing client this class
+    _sentinel: Sentinel
+    _family: Family = "openai"
+
+    def request(self, *args: Any, **kwargs: Any) -> Any:
+        with call_scope():
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> Any:
+        data = body.get("error", body) if self._family == "openai" and isinstance(body, Mapping) else body
+        error = status_error_class(response.status_code, self._family)(err_msg, response=response, body=data)
+        error.provider = str(response.extensions.get(PROVIDER_EXTENSION, self._family))
+        error.retry_after = parse_retry_after(response.headers)
+        return error
+
+    @property
+    def sentinel_config(self) -> SentinelConfig:
+        """The DeepSentinel settings this client runs with."""
+        return self._sentinel.config
+
+    @property
+    def policies(self) -> tuple[CompliancePolicy, ...]:
+        return self._sentinel.policies
+
+    @property
+    def audit(self) -> AuditLog:
+        """The audit trail of this client's store: ``list``, ``report``, ``verify``, ``prune``, ``export_jsonl``."""
+        store = self._sentinel.store
+        if not isinstance(store, AuditStore):
+            raise ConfigurationError("this client has no queryable audit store (audit=False or a custom sink)")
+        store.flush()
+        return AuditLog(store)
+
+    @property
+    def metrics(self) -> MetricsCollector:
+        """Counters and latency histograms; ``snapshot()`` for humans, ``to_prometheus()`` for scrapers."""
+        return self._sentinel.metrics
+
+    @property
+    def monitor(self) -> ComplianceMonitor:
+        """Real-time hooks: ``client.monitor.on("violation_detected", fn)``."""
+        return self._sentinel.monitor
+
+
+class _AsyncGuarded(_Guarded):
+    __slots__ = ()
+
+    async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        with call_scope():
+            return await super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+def _routing(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Move ``provider=`` and ``fallbacks=`` out of a create() call into headers the transport removes."""
+    provider, fallbacks = kwargs.pop("provider", None), kwargs.pop("fallbacks", None)
+    if provider is None and fallbacks is None:
+        return kwargs
+    headers = dict(kwargs.get("extra_headers") or {})
+    if provider is not None:
+        if not isinstance(provider, str):
+            raise ValidationError("provider must be a provider name")
+        headers[PROVIDER_HEADER] = provider
+    if fallbacks is not None:
+        headers[FALLBACKS_HEADER] = json.dumps([str(f) for f in fallbacks] if isinstance(fallbacks, list | tuple) else fallbacks)
+    kwargs["extra_headers"] = headers
+    return kwargs
+
+
+class SentinelCompletions(Completions):
+    """``chat.completions``: every official parameter, plus ``provider=`` and ``fallbacks=``."""
+
+    def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().create(**_routing(kwargs))
+
+
+class AsyncSentinelCompletions(AsyncCompletions):
+    async def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        return await super().create(**_routing(kwargs))
+
+
+class SentinelChat(Chat):
+    @cached_property
+    def completions(self) -> SentinelCompletions:
+        return SentinelCompletions(self._client)
+
+
+class AsyncSentinelChat(AsyncChat):
+    @cached_property
+    def completions(self) -> AsyncSentinelCompletions:
+        return AsyncSentinelCompletions(self._client)
+
+
+class _OpenAIRouting:
+    __slots__ = ()
+
+    @cached_property
+    def chat(self) -> SentinelChat:
+        return SentinelChat(self)  # type: ignore[arg-type]
+
+
+class _AsyncOpenAIRouting:
+    __slots__ = ()
+
+    @cached_property
+    def chat(self) -> AsyncSentinelChat:
+        return AsyncSentinelChat(self)  # type: ignore[arg-type]
+
+
+_OURS = ("sentinel_api_key", "openai_api_key", "anthropic_api_key", "compliance_policies", "config", "audit",
+         "openai_base_url", "anthropic_base_url")
+
+
+def _settings(positional: tuple[Any, ...], kwargs: dict[str, Any], family: Family) -> tuple[Sentinel | None, dict[str, Any]]:
+    """Split constructor arguments into DeepSentinel's (a ``Sentinel``) and the official client's."""
+    names = ("sentinel_api_key", "openai_api_key", "anthropic_api_key")
+    if len(positional) > len(names):
+        raise TypeError(f"at most {len(names)} positional arguments ({', '.join(names)})")
+    ours = dict(zip(names, positional, strict=False))
+    for name in _OURS:
+        if name in kwargs:
+            ours[name] = kwargs.pop(name)
+    http_client = kwargs.get("http_client")
+    existing = _sentinel_of(http_client)
+    if existing is not None:  # copy()/with_options(): the same guard, the same audit trail
+        return existing, kwargs
+    # The official ``api_key``/``base_url`` are this client's provider's key and URL.
+    if kwargs.get("api_key") is not None:
+        ours.setdefault(f"{family}_api_key", kwargs["api_key"])
+    if isinstance(kwargs.get("base_url"), str):
+        ours.setdefault(f"{family}_base_url", kwargs["base_url"])
+    return Sentinel(**ours), kwargs
+
+
+def _official(sentinel: Sentinel, kwargs: dict[str, Any], family: Family, sync: bool) -> dict[str, Any]:
+    config, perf = sentinel.config, sentinel.performance
+    key = getattr(config, f"{family}_api_key")
+    if kwargs.get("api_key") is None and key is not None:
+        kwargs["api_key"] = key.get_secret_value()
+    if kwargs.get("base_url") is None and getattr(config, f"{family}_base_url"):
+        kwargs["base_url"] = getattr(config, f"{family}_base_url")
+    kwargs.setdefault("timeout", _timeout(perf))
+    kwargs.setdefault("max_retries", perf.max_retries)
+    http_client = kwargs.get("http_client")
+    if _sentinel_of(http_client) is None:
+        kwargs["http_client"] = guard_http_client(http_client, sentinel) if http_client is not None else _new_http(sentinel, sync)
+    return kwargs
+
+
+class SentinelClient(_OpenAIRouting, _Guarded, openai.OpenAI):
+    """An ``openai.OpenAI`` that checks every prompt before it leaves and every answer before it is shown.
+
+    Takes the official arguments (``api_key``, ``base_url``, ``organization``, ``timeout``, ``max_retries``,
+    ``default_headers``, ``http_client``...) and DeepSentinel's (``sentinel_api_key``, ``openai_api_key``,
+    ``anthropic_api_key``, ``compliance_policies``, ``config``, ``audit``). Keys and URLs fall back to
+    ``OPENAI_API_KEY``, ``OPENAI_BASE_URL``, ``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL`` and ``DEEPSENTINEL_*``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        sentinel, kwargs = _settings(args, kwargs, "openai")
+        assert sentinel is not None
+        self._sentinel = sentinel
+        kwargs = _official(sentinel, kwargs, "openai", sync=True)
+        if kwargs.get("api_key") is None and sentinel.config.anthropic_api_key is not None:
+            kwargs["_enforce_credentials"] = False  # Anthropic-only: OpenAI calls say which key is missing
+            kwargs["api_key"] = "unset"
+        super().__init__(**kwargs)
+
+    def close(self) -> None:
+        """Release pooled connections and flush the audit trail; safe to call twice."""
+        super().close()
+        self._sentinel.close()
+
+
+class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI):
+    """The asyncio twin of ``SentinelClient``: an ``openai.AsyncOpenAI``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        sentinel, kwargs = _settings(args, kwargs, "openai")
+        assert sentinel is not None
+        self._sentinel = sentinel
+        kwargs = _official(sentinel, kwargs, "openai", sync=False)
+        if kwargs.get("api_key") is None and sentinel.config.anthropic_api_key is not None:
+            kwargs["_enforce_credentials"] = False
+            kwargs["api_key"] = "unset"
+        super().__init__(**kwargs)
+
+    async def close(self) -> None:
+        """Release pooled connections and flush the audit trail; safe to call twice."""
+        await super().close()
+        self._sentinel.close()
+
+
+class SentinelAnthropic(_Guarded, anthropic.Anthropic):
+    """An ``anthropic.Anthropic`` with the same guard: ``messages.create``, ``messages.stream``, tools..."""
+
+    _family: Family = "anthropic"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        sentinel, kwargs = _settings(args, kwargs, "anthropic")
+        assert sentinel is not None
+        self._sentinel = sentinel
+        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=True))
+
+    def close(self) -> None:
+        super().close()
+        self._sentinel.close()
+
+
+class AsyncSentinelAnthropic(_AsyncGuarded, anthropic.AsyncAnthropic):
+    """The asyncio twin of ``SentinelAnthropic``."""
+
+    _family: Family = "anthropic"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        sentinel, kwargs = _settings(args, kwargs, "anthropic")
+        assert sentinel is not None
+        self._sentinel = sentinel
+        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=False))
+
+    async def close(self) -> None:
+        await super().close()
+        self._sentinel.close()
+
+
+def protect(obj: Any, **settings: Any) -> Any:
+    """Guard a client you already have; ``settings`` are DeepSentinel's (``compliance_policies``, ``config``...).
+
+    * an ``openai.OpenAI``/``AsyncOpenAI``/``AzureOpenAI`` or an anthropic client: a protected copy of it, of a
+      subclass of its own class (``isinstance`` checks keep passing);
+    * an ``httpx2.Client``/``AsyncClient``: a guarded client sharing its connection pool, for
+      ``ChatOpenAI(http_client=...)``, LiteLLM or any OpenAI-compatible SDK. Each HTTP request is then one
+      audited call (there is no SDK call around it to group retries).
+    """
+    unknown = set(settings) - set(_OURS)
+    if unknown:
+        raise TypeError(f"protect() got unexpected settings: {', '.join(sorted(unknown))}")
+    if isinstance(obj, (httpx2.Client, httpx2.AsyncClient)):
+        return guard_http_client(obj, Sentinel(**settings))
+    families: dict[type, Family] = {
+        openai.OpenAI: "openai", openai.AsyncOpenAI: "openai",
+        anthropic.Anthropic: "anthropic", anthropic.AsyncAnthropic: "anthropic",
+    }
+    family = next((f for cls, f in families.items() if isinstance(obj, cls)), None)
+    if family is None:
+        raise TypeError(f"protect() takes an openai or anthropic client or an httpx2 client, not {type(obj).__name__}")
+    if _sentinel_of(obj._client) is not None:
+        return obj  # already guarded
+    key = getattr(obj, "api_key", None)
+    if isinstance(key, str) and key:
+        settings.setdefault(f"{family}_api_key", key)
+    settings.setdefault(f"{family}_base_url", str(obj.base_url))
+    sentinel = Sentinel(**settings)
+    copy = obj.copy(http_client=guard_http_client(obj._client, sentinel))
+    cls = _protected_class(type(obj), family)
+    protected = cls.__new__(cls)
+    protected.__dict__.update(copy.__dict__)  # the copy's state, under a subclass of its own class
+    protected._sentinel = sentinel
+    return protected
+
+
+@cache
+def _protected_class(cls: type, family: Family) -> type:
+    is_async = isinstance(cls, type) and issubclass(cls, (openai.AsyncOpenAI, anthropic.AsyncAnthropic))
+    bases: tuple[type, ...] = (_AsyncGuarded,) if is_async else (_Guarded,)
+    if issubclass(cls, openai.AsyncOpenAI):
+        bases = (_AsyncOpenAIRouting, *bases)
+    elif issubclass(cls, openai.OpenAI):
+        bases = (_OpenAIRouting, *bases)
+    return type(f"Protected{cls.__name__}", (*bases, cls), {"_family": family, "__module__": __name__})
+
+
+def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
+    """A new httpx2 client whose transport guards ``client``'s transport (its pool is shared)."""
+    if isinstance(client, httpx2.AsyncClient):
+        transport: Any = AsyncSentinelTransport(sentinel, client._transport)
+        cls: Any = httpx2.AsyncClient
+    elif isinstance(client, httpx2.Client):
+        transport = SentinelTransport(sentinel, client._transport)
+        cls = httpx2.Client
+    else:
+        raise ConfigurationError(f"cannot guard a {type(client).__name__}: pass an httpx2.Client or httpx2.AsyncClient")
+    guarded = cls(
+        transport=transport, timeout=client.timeout, headers=client.headers, base_url=client.base_url,
+        follow_redirects=client.follow_redirects, auth=client._auth, event_hooks=client.event_hooks, trust_env=False,
+    )
+    guarded._deepsentinel_origin = client  # keeps the original alive: its finalizer would close the shared pool
+    return guarded
+
+
+def _new_http(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.AsyncClient:
+    perf = sentinel.performance
+    limits = httpx2.Limits(
+        max_connections=perf.connection_pool_size,
+        max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
+        keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
+    )
+    options: dict[str, Any] = {"timeout": _timeout(perf), "follow_redirects": True, "trust_env": False}
+    if sync:
+        return httpx2.Client(transport=SentinelTransport(sentinel, httpx2.HTTPTransport(limits=limits)), **options)
+    return httpx2.AsyncClient(transport=AsyncSentinelTransport(sentinel, httpx2.AsyncHTTPTransport(limits=limits)), **options)
+
+
+def _timeout(perf: PerformanceConfig) -> httpx2.Timeout:
+    return httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
+                          pool=perf.pool_timeout)
+
+
+def _sentinel_of(client: Any) -> Sentinel | None:
+    transport = getattr(client, "_transport", None)
+    return transport.sentinel if isinstance(transport, (SentinelTransport, AsyncSentinelTransport)) else None
+
+
+__all__ = [
+    "AsyncSentinelAnthropic", "AsyncSentinelClient", "SentinelAnthropic", "SentinelClient", "guard_http_client",
+    "protect",
+]

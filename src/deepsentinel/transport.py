@@ -1,0 +1,218 @@
+"""The httpx2 transports that run the wire guard: the SDK's only network seam.
+
+``SentinelTransport`` (sync) and ``AsyncSentinelTransport`` (async) wrap the real transport. Each request goes
+through an ``Exchange`` (``wire/exchange.py``): checked, routed, sent to one target after another while they
+fail over, and answered with a body filtered by the guard. Both shells only move bytes; the decisions are the
+exchange's, so the gateway makes the same ones.
+
+Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTransport(sentinel))``, or
+``deepsentinel.protect(httpx2.Client())``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx2
+
+from deepsentinel.errors import ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.sentinel import Sentinel
+from deepsentinel.wire.body import BodyFilter, EventBody
+from deepsentinel.wire.exchange import Exchange, Outgoing, forward_headers
+from deepsentinel.wire.scope import current_scope
+
+#: The extension on each response naming the provider that answered (``response.extensions[...]``).
+PROVIDER_EXTENSION = "deepsentinel_provider"
+
+
+class SentinelTransport(httpx2.BaseTransport):
+    """A sync transport that guards every request and response passing through ``inner``."""
+
+    def __init__(self, sentinel: Sentinel, inner: httpx2.BaseTransport | None = None) -> None:
+        self.sentinel = sentinel
+        self.inner = inner if inner is not None else httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = request.read()
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
+        deadline = _deadline(request)
+        while True:
+            try:
+                response = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+            except httpx2.TransportError as exc:
+                if exchange.move_on(None):
+                    continue
+                exchange.fail(exc)
+                raise
+            if exchange.move_on(response.status_code):
+                response.close()
+                continue
+            break
+        filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
+        stream = _SyncBody(response, filt, deadline, request, exchange.attempt.provider)
+        return _response(response, stream, request, exchange)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
+    """The asyncio twin of ``SentinelTransport``."""
+
+    def __init__(self, sentinel: Sentinel, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+        self.sentinel = sentinel
+        self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        body = await request.aread()
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
+        deadline = _deadline(request)
+        while True:
+            try:
+                response = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+            except httpx2.TransportError as exc:
+                if exchange.move_on(None):
+                    continue
+                exchange.fail(exc)
+                raise
+            if exchange.move_on(response.status_code):
+                await response.aclose()
+                continue
+            break
+        filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
+        stream = _AsyncBody(response, filt, deadline, request, exchange.attempt.provider)
+        return _response(response, stream, request, exchange)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _BodyBase:
+    """What both body streams share: the filter, the deadline, and ending the call exactly once."""
+
+    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
+                 provider: str) -> None:
+        self.upstream, self.filter, self.deadline = upstream, filt, deadline
+        self.request, self.provider = request, provider or "unknown"
+        self.ended = False
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
+
+    def translate(self, exc: BaseException) -> BaseException:
+        """A network failure in the middle of a stream, as the error the caller catches."""
+        if isinstance(self.filter, EventBody) and isinstance(exc, httpx2.TransportError):
+            if isinstance(exc, httpx2.TimeoutException):
+                return ProviderTimeoutError(request=self.request, provider=self.provider)
+            return StreamDisconnectedError(request=self.request, provider=self.provider)
+        return exc
+
+    def finish(self, error: BaseException | None) -> None:
+        if not self.ended:
+            self.ended = True
+            self.filter.close(error)
+
+    def incomplete(self) -> BaseException | None:
+        if self.filter.complete:
+            return None
+        return StreamDisconnectedError(request=self.request, provider=self.provider)
+
+
+class _SyncBody(_BodyBase, httpx2.SyncByteStream):
+    def __iter__(self) -> Iterator[bytes]:
+        error: BaseException | None = None
+        try:
+            for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                out = self.filter.feed(chunk)
+                if out:
+                    yield out
+                self.check_time()
+            tail = self.filter.end()
+            if tail:
+                yield tail
+            error = self.incomplete()
+            if error is not None:
+                raise error
+        except GeneratorExit:
+            raise  # the caller stopped reading: what it saw was checked
+        except BaseException as exc:
+            error = self.translate(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            self.upstream.close()
+            self.finish(error)
+
+    def close(self) -> None:
+        self.upstream.close()
+        self.finish(None)
+
+
+class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        error: BaseException | None = None
+        try:
+            async for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                out = self.filter.feed(chunk)
+                if out:
+                    yield out
+                self.check_time()
+            tail = self.filter.end()
+            if tail:
+                yield tail
+            error = self.incomplete()
+            if error is not None:
+                raise error
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = self.translate(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            await self.upstream.aclose()
+            self.finish(error)
+
+    async def aclose(self) -> None:
+        await self.upstream.aclose()
+        self.finish(None)
+
+
+def _deadline(request: httpx2.Request) -> float:
+    """When the whole call must end: its scope's deadline, else now plus the request's longest timeout."""
+    scope = current_scope()
+    if scope is not None and scope.deadline is not None:
+        return scope.deadline
+    timeouts = request.extensions.get("timeout") or {}
+    budget = max((v for v in timeouts.values() if isinstance(v, (int, float))), default=600.0)
+    deadline = time.monotonic() + budget
+    if scope is not None:
+        scope.deadline = deadline
+    return deadline
+
+
+def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2.Request:
+    extensions = dict(request.extensions)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise ProviderTimeoutError("The call ran past its timeout.", request=request)
+    timeouts = extensions.get("timeout")
+    if isinstance(timeouts, dict):  # no single wait may outlast the whole call
+        extensions["timeout"] = {k: (min(v, left) if isinstance(v, (int, float)) else left) for k, v in timeouts.items()}
+    return httpx2.Request(out.method, out.url, headers=out.headers, content=out.body, extensions=extensions)
+
+
+def _response(upstream: httpx2.Response, stream: Any, request: httpx2.Request, exchange: Exchange) -> httpx2.Response:
+    extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
+    return httpx2.Response(
+        upstream.status_code, headers=forward_headers(upstream.headers), stream=stream, request=request,
+        extensions=extensions,
+    )
+
+
+__all__ = ["PROVIDER_EXTENSION", "AsyncSentinelTransport", "SentinelTransport"]

@@ -1,0 +1,179 @@
+"""Body filters: an upstream response body in, the caller's body out, chunk by chunk. Sans-IO.
+
+``feed(chunk) -> bytes`` and ``end() -> bytes``; either may raise ``ComplianceViolationError`` (the response
+is cut there). ``close(error)`` ends the call's audit record exactly once, however the body ended: read to the
+end, cut, closed early by the caller, or broken by the network.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from deepsentinel.calls import CallRecord
+from deepsentinel.errors import ProviderError
+from deepsentinel.wire.codec import dumps
+from deepsentinel.wire.event_guard import EventGuard
+from deepsentinel.wire.guard import RequestCheck, WireGuard
+from deepsentinel.wire.sse import Event, SSEDecoder
+
+if TYPE_CHECKING:
+    from deepsentinel.wire.exchange import Attempt
+
+
+class BodyFilter:
+    """Passes bytes through; subclasses check, translate and rewrite them."""
+
+    def __init__(self, call: CallRecord | None) -> None:
+        self.call = call
+        self.cut = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        return chunk
+
+    def end(self) -> bytes:
+        return b""
+
+    @property
+    def complete(self) -> bool:
+        """Whether the body ended the way the provider ends a whole answer (a stream's end marker)."""
+        return True
+
+    def close(self, error: BaseException | None = None) -> None:
+        call = self.call
+        if call is None:
+            return
+        if error is not None:
+            call.finish_with_error(error)
+        else:
+            call.finish(call.outcome_for_success())
+
+
+class PassBody(BodyFilter):
+    """A body nothing needs to check (a request that carried no JSON)."""
+
+
+class JsonBody(BodyFilter):
+    """A whole JSON answer: buffered, translated if needed, checked, then released at once."""
+
+    def __init__(self, guard: WireGuard, check: RequestCheck, attempt: Attempt, call: CallRecord | None) -> None:
+        super().__init__(call)
+        self.guard, self.check, self.attempt = guard, check, attempt
+        self._parts: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> bytes:
+        self._parts.append(chunk)
+        return b""
+
+    def end(self) -> bytes:
+        body = b"".join(self._parts)
+        self._parts = []
+        started = _clock()
+        if self.attempt.chat is not None:
+            completion = self.attempt.adapter.parse_chat_response(body, self.attempt.chat.model)
+            body = completion.model_dump_json(exclude_unset=True).encode()
+        try:
+            payload = json.loads(body)
+            usage = self.check.codec.usage(payload)
+        except ValueError:
+            usage = None
+        if self.call is not None and usage is not None:
+            self.call.usage = usage
+        body, decision = self.guard.check_response(self.check, body)
+        if self.call is not None:
+            self.call.response_violations.extend(decision.violations)
+            self.call.own_seconds += _clock() - started
+        return body
+
+
+class EventBody(BodyFilter):
+    """A server-sent event stream: decoded, translated if needed, guarded event by event, re-encoded."""
+
+    def __init__(self, guard: WireGuard, check: RequestCheck, attempt: Attempt, call: CallRecord | None) -> None:
+        super().__init__(call)
+        self.decoder = SSEDecoder()
+        self.events = EventGuard(guard, check)
+        self.parser = attempt.adapter.stream_parser(attempt.chat) if attempt.chat is not None else None
+        self.provider = attempt.provider
+
+    def feed(self, chunk: bytes) -> bytes:
+        return self._emit(self.decoder.feed(chunk))
+
+    def end(self) -> bytes:
+        return self._emit(self.decoder.flush()) + self._encode(self.events.finish())
+
+    @property
+    def complete(self) -> bool:
+        return self.events.ended or not self.events.codec.has_end_marker()
+
+    def close(self, error: BaseException | None = None) -> None:
+        if self.call is not None:
+            self.call.response_violations.extend(v for v in self.events.violations if v not in self.call.response_violations)
+            if self.events.usage is not None:
+                self.call.usage = self.events.usage
+        super().close(error)
+
+    def _emit(self, events: list[Event]) -> bytes:
+        if not events:
+            return b""
+        started = _clock()
+        out: list[Event] = []
+        try:
+            for event in events:
+                for upstream in self._translate(event):
+                    out += self.events.feed(upstream)
+        finally:
+            if self.call is not None:
+                self.call.chunks += len(events)
+                self.call.own_seconds += _clock() - started
+        return self._encode(out)
+
+    def _translate(self, event: Event) -> list[Event]:
+        if self.parser is None:
+            return [event]
+        try:
+            chunks = self.parser.feed(event.event, event.data)
+        except ProviderError as exc:  # an error event: the caller sees it in its own API's format
+            return [Event("", dumps({"error": {"message": exc.message, "type": exc.error_type or "api_error", "code": None}}))]
+        out = [Event("", c.model_dump_json(exclude_unset=True)) for c in chunks]
+        if self.parser.done:
+            out.append(Event("", "[DONE]"))
+        return out
+
+    @staticmethod
+    def _encode(events: list[Event]) -> bytes:
+        return b"".join(e.encode() for e in events)
+
+
+class ErrorBody(BodyFilter):
+    """An error answer: buffered, translated to the caller's format, and redacted before anyone reads it."""
+
+    def __init__(self, guard: WireGuard, attempt: Attempt, call: CallRecord | None, status: int, *,
+                 finish: bool, secrets: tuple[str, ...]) -> None:
+        super().__init__(call)
+        self.guard, self.attempt, self.status, self.finish, self.secrets = guard, attempt, status, finish, secrets
+        self._parts: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> bytes:
+        self._parts.append(chunk)
+        return b""
+
+    def end(self) -> bytes:
+        body = b"".join(self._parts)
+        if self.attempt.chat is not None:
+            error = self.attempt.adapter.parse_error(self.status, {}, body)
+            body = dumps({"error": {"message": error.message, "type": error.error_type or "api_error", "code": None}}).encode()
+        return self.guard.redact_error(body, self.secrets)
+
+    def close(self, error: BaseException | None = None) -> None:
+        # Inside an SDK call the SDK may retry this status; its final error ends the call (see CallScope).
+        if self.call is not None and self.finish:
+            self.call.finish_with_error(error or ProviderError(f"HTTP {self.status}", status_code=self.status,
+                                                               provider=self.attempt.provider or "unknown"))
+
+
+_clock = time.perf_counter
+
+
+__all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody"]

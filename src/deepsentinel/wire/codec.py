@@ -1,0 +1,118 @@
+"""What the wire guard needs to know about one API's format: where its texts are, streamed and not. Sans-IO.
+
+A codec answers questions about parsed JSON (requests, responses, streamed event payloads); the guard does the
+checking. ``codec_for(path)`` picks the codec for a request path; an unknown JSON endpoint gets ``GenericCodec``,
+which checks every string in the body.
+
+Stream keys name one text stream inside a response (a choice's content, one tool call's arguments, one
+content block), so each gets its own ``StreamGuard``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Iterable
+from typing import Any, Literal
+
+from deepsentinel.wire.sse import Event
+from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, string_refs
+
+Api = Literal["openai", "anthropic"]
+Key = Hashable
+Delta = tuple[Key, Path]
+
+
+class Codec:
+    """An unknown JSON endpoint: every string is a text, requests and responses alike; no stream structure."""
+
+    name = "generic"
+    api: Api = "openai"
+    operation = "generic"
+    known = False
+    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created", "name"}
+
+    def request_refs(self, body: Any) -> list[TextRef]:
+        """The texts of a request the model will read, in reading order."""
+        return list(string_refs(body))
+
+    def validate_request(self, body: Any) -> None:
+        """Raise ``ValidationError`` for a request the provider would refuse anyway (nothing is sent)."""
+
+    def response_refs(self, body: Any) -> list[TextRef]:
+        """The texts of a whole (non-streamed) response."""
+        return list(string_refs(body, skip=self.response_skip))
+
+    def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
+        """Fix-ups after texts at ``rewritten`` changed (drop logprobs that spell the old text)."""
+
+    # Streams ------------------------------------------------------------------------------------------------
+    def is_end(self, event: Event, payload: Any) -> bool:
+        """Whether ``event`` is the provider's end marker (a stream ending without it was cut off)."""
+        return False
+
+    def has_end_marker(self) -> bool:
+        return False
+
+    def is_error(self, event: Event, payload: Any) -> bool:
+        return isinstance(payload, dict) and ("error" in payload or payload.get("type") == "error")
+
+    def deltas(self, event: Event, payload: Any) -> list[Delta]:
+        """The streamed text pieces in ``payload``: (stream key, path of the piece)."""
+        return []
+
+    def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
+        """The stream keys that end with this event: their held tail must be released before it."""
+        return []
+
+    def snapshots(self, event: Event, payload: Any) -> list[tuple[Key | None, Path]]:
+        """Whole texts in this event that repeat what was streamed under a key (``None``: check as a whole)."""
+        return []
+
+    def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
+        """An event carrying ``text`` as one more piece of ``key``'s stream, shaped like ``template``."""
+        raise NotImplementedError
+
+    def usage(self, payload: Any) -> tuple[int | None, int | None] | None:
+        """(prompt tokens, completion tokens) when ``payload`` reports usage."""
+        usage = payload.get("usage") if isinstance(payload, dict) else None
+        if not isinstance(usage, dict):
+            return None
+        prompt = usage.get("prompt_tokens", usage.get("input_tokens"))
+        completion = usage.get("completion_tokens", usage.get("output_tokens"))
+        return (prompt if isinstance(prompt, int) else None, completion if isinstance(completion, int) else None)
+
+    # Errors in this API's own format -------------------------------------------------------------------------
+    def error_body(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> bytes:
+        error = {"message": message, "type": error_type, "param": None, "code": code, **extra}
+        return json.dumps({"error": error}).encode()
+
+    def error_event(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> Event:
+        return Event("", self.error_body(message, error_type, code, **extra).decode())
+
+
+def dumps(payload: Any) -> str:
+    """Compact JSON, as providers send it; non-ASCII kept as is."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+
+
+
+def codec_for(path: str) -> Codec:
+    """The codec for a request path (``/v1/chat/completions``, ``/openai/deployments/x/chat/completions``...)."""
+    from deepsentinel.wire.anthropic_codec import AnthropicCodec
+    from deepsentinel.wire.openai_codecs import ChatCodec, CompletionsCodec, EmbeddingsCodec, ResponsesCodec
+
+    path = path.rstrip("/")
+    if path.endswith("/chat/completions"):
+        return ChatCodec()
+    if path.endswith("/messages") and not path.endswith("/threads/messages"):
+        return AnthropicCodec()
+    if path.endswith("/responses"):
+        return ResponsesCodec()
+    if path.endswith("/embeddings"):
+        return EmbeddingsCodec()
+    if path.endswith("/completions"):
+        return CompletionsCodec()
+    return Codec()
+__all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps"]

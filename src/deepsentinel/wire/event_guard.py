@@ -1,0 +1,154 @@
+"""EventGuard: guards one stream of server-sent events, whatever the API, however the text is chunked. Sans-IO.
+
+Each streamed text (a key the codec names) gets its own ``StreamGuard``. An event leaves with only the text
+proven safe so far; the held tail of a key is released, as an extra event shaped like the provider's own,
+just before the event that ends that key. Events that repeat a whole text (Responses' ``*.done`` and
+``response.completed``) are rewritten to what was released, so a snapshot never disagrees with the stream.
+A block raises ``ComplianceViolationError``: the caller's shell cuts the stream there (the SDK transports raise
+it to the caller; the gateway sends an error event in the provider's format).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from deepsentinel.guard.blocking import block_error
+from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
+from deepsentinel.policy.decision import Violation
+from deepsentinel.wire.codec import Codec, Key, dumps
+from deepsentinel.wire.guard import RequestCheck, WireGuard
+from deepsentinel.wire.sse import Event
+
+
+class EventGuard:
+    """Feed upstream events in order; get the events to send on. ``finish()`` at a clean end."""
+
+    def __init__(self, guard: WireGuard, request: RequestCheck) -> None:
+        self.codec: Codec = request.codec
+        self._wire = guard
+        self._restore = request.restore
+        self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
+        self._guards: dict[Key, StreamGuard | None] = {}
+        self._templates: dict[Key, tuple[Event, Any]] = {}
+        self._released: dict[Key, list[str]] = {}
+        self.violations: list[Violation] = []
+        self.ended = False  # the provider's end marker arrived
+        self.shown = False  # some text reached the caller: a broken stream may no longer be retried
+        self.usage: tuple[int | None, int | None] | None = None
+        self.events = 0
+
+    def feed(self, event: Event) -> list[Event]:
+        """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
+        self.events += 1
+        try:
+            payload = json.loads(event.data) if event.data and event.data[0] in "{[" else None
+        except (ValueError, RecursionError):
+            payload = None
+        if payload is None:
+            if self.codec.is_end(event, None):
+                self.ended = True
+                return [*self._close(list(self._guards)), event]
+            # Not JSON (a malformed chunk): whatever parses it next must not echo a value in its error.
+            clean = self._wire.redact(event.data)
+            return [event if clean == event.data else event.with_data(clean)]
+        if self.codec.is_error(event, payload):
+            return [event.with_data(self._wire.redact_error(event.data.encode()).decode())]
+        usage = self.codec.usage(payload)
+        if usage is not None:
+            self.usage = usage
+        out: list[Event] = []
+        changed = False
+        fed: dict[Key, tuple[Any, ...]] = {}
+        for key, path in self.codec.deltas(event, payload):
+            text = _get(payload, path)
+            self._templates[key] = (event, payload)
+            result = self._feed(key, text)
+            if result.text != text:
+                _set(payload, path, result.text)
+                changed = True
+            fed[key] = path
+        closing = self.codec.closes(event, payload, list(self._guards))
+        for key in closing:
+            tail = self._flush(key)
+            if not tail:
+                continue
+            if key in fed:  # released in this very event, after its own piece
+                _set(payload, fed[key], _get(payload, fed[key]) + tail)
+                changed = True
+            else:
+                template, template_payload = self._templates[key]
+                out.append(self.codec.tail_event(template, template_payload, key, tail))
+        for key, path in self.codec.snapshots(event, payload):
+            text = _get(payload, path)
+            pieces = self._released.get(key) if key is not None else None
+            new = "".join(pieces) if pieces is not None else self._wire.check_text(text, "snapshot", self._restore)[0]
+            if new != text:
+                _set(payload, path, new)
+                changed = True
+        if self.codec.is_end(event, payload):
+            self.ended = True
+            out += self._close([k for k in self._guards if k not in closing])
+        out.append(event.with_data(dumps(payload)) if changed else event)
+        return out
+
+    def finish(self) -> list[Event]:
+        """Upstream ended. Without the end marker the held tails are dropped, never released: a value the
+        provider never finished stays unseen, exactly as when the connection breaks."""
+        return []
+
+    def _feed(self, key: Key, text: str) -> GuardResult:
+        guard = self._guard(key)
+        if guard is None:
+            result = GuardResult(text)
+        else:
+            result = guard.feed(text)
+            self._note(result)
+        self._released.setdefault(key, []).append(result.text)
+        self.shown = self.shown or bool(result.text)
+        return result
+
+    def _flush(self, key: Key) -> str:
+        guard = self._guards.pop(key, None)
+        if guard is None:
+            return ""
+        result = guard.flush()
+        self._note(result)
+        self._released.setdefault(key, []).append(result.text)
+        return result.text
+
+    def _close(self, keys: list[Key]) -> list[Event]:
+        out = []
+        for key in keys:
+            tail = self._flush(key)
+            if tail and key in self._templates:
+                template, payload = self._templates[key]
+                out.append(self.codec.tail_event(template, payload, key, tail))
+        return out
+
+    def _guard(self, key: Key) -> StreamGuard | None:
+        if key not in self._guards:
+            self._guards[key] = self._new()
+        return self._guards[key]
+
+    def _note(self, result: GuardResult) -> None:
+        if result.violations:
+            self.violations.extend(result.violations)
+        if result.blocked:
+            raise block_error(result.violations or self.violations, "response")
+
+
+def _get(doc: Any, path: tuple[Any, ...]) -> str:
+    for key in path:
+        doc = doc[key]
+    return str(doc)
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: str) -> None:
+    for key in path[:-1]:
+        doc = doc[key]
+    doc[path[-1]] = value
+
+
+__all__ = ["EventGuard"]

@@ -1,0 +1,224 @@
+"""``Exchange``: one HTTP request through the guard, from the caller's request to the caller's response. Sans-IO.
+
+The transports (sync, async) and the gateway only move bytes; everything they decide comes from here:
+
+1. ``Exchange.open(sentinel, method, url, headers, body)`` checks the body (raising on a block, with the call
+   recorded), picks the targets (the request as sent, or other providers for routing and fallbacks) and builds
+   each target's outgoing request;
+2. for each attempt, ``next_target(status or error)`` says whether to move on to the next target;
+3. ``body_for(attempt, status, headers)`` gives the ``BodyFilter`` that turns the upstream body into the
+   caller's: translated (Anthropic to OpenAI), checked, rewritten, or cut; it ends the call's audit record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from deepsentinel.calls import CallRecord
+from deepsentinel.errors import ComplianceViolationError, ValidationError
+from deepsentinel.providers.base import ChatRequest
+from deepsentinel.providers.routing import Target, infer_provider
+from deepsentinel.sentinel import Sentinel
+from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
+from deepsentinel.wire.guard import RequestCheck
+from deepsentinel.wire.scope import CallScope, current_scope
+
+#: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
+PROVIDER_HEADER = "x-deepsentinel-provider"
+FALLBACKS_HEADER = "x-deepsentinel-fallbacks"
+_FALLBACK_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One request to send upstream. ``headers`` may hold keys: never log them."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(repr=False)
+    body: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"Outgoing({self.method} {self.url})"
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One target of a call: where it goes, and the translation its answer needs (``None``: same format)."""
+
+    provider: str
+    model: str
+    request: Outgoing
+    chat: ChatRequest | None = None  # set when the answer is translated into an OpenAI chat completion
+    adapter: Any = None
+    secrets: tuple[str, ...] = ()  # the key sent with it: blanked if the provider echoes it in an error
+
+
+class Exchange:
+    """A call's request side and its targets; one per request the caller sends."""
+
+    def __init__(self, sentinel: Sentinel, check: RequestCheck | None, call: CallRecord | None,
+                 attempts: list[Attempt], scope: CallScope | None) -> None:
+        self.sentinel = sentinel
+        self.check = check
+        self.call = call
+        self.attempts = attempts
+        self.scope = scope
+        self.index = 0
+
+    @classmethod
+    def open(cls, sentinel: Sentinel, method: str, url: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
+        """Check and route one request. Raises ``ComplianceViolationError`` or ``ValidationError`` (recorded)
+        when it must not be sent, ``ConfigurationError`` when no provider can take it."""
+        headers = {k.lower(): v for k, v in headers.items()}
+        provider = headers.pop(PROVIDER_HEADER, None)
+        fallbacks = _fallbacks(headers.pop(FALLBACKS_HEADER, None))
+        headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
+        secrets = _credentials(headers)
+        scope = current_scope()
+        if method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS") or not body:
+            return cls(sentinel, None, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope)
+        if scope is not None and scope.check is not None and scope.body == body:
+            check, call = scope.check, scope.call  # a retry: the same body, already checked
+        else:
+            check, call = _check(sentinel, path, body)
+            if scope is not None:
+                scope.check, scope.body, scope.call = check, body, call
+        assert call is not None
+        call.attempts += 1
+        attempts = _route(sentinel, check, method, url, headers, provider, fallbacks, secrets)
+        call.provider = attempts[0].provider or call.provider
+        call.sent_at = time.perf_counter()
+        return cls(sentinel, check, call, attempts, scope)
+
+    @property
+    def attempt(self) -> Attempt:
+        return self.attempts[self.index]
+
+    def move_on(self, status: int | None) -> bool:
+        """After the current target answered ``status`` (``None``: no connection): whether to try the next one."""
+        health = self.sentinel.router.health
+        failed = status is None or status in _FALLBACK_STATUS
+        if not failed:
+            if health is not None and self.attempt.provider:
+                health.record_success(self.attempt.provider)
+            return False
+        if health is not None and self.attempt.provider:
+            health.record_failure(self.attempt.provider)
+        if self.index + 1 >= len(self.attempts):
+            return False
+        self.index += 1
+        if self.call is not None:
+            self.call.attempts += 1
+        return True
+
+    def body_for(self, status: int, content_type: str) -> BodyFilter:
+        """The filter for the current target's response body."""
+        call, attempt = self.call, self.attempt
+        if call is not None and len(self.attempts) > 1:
+            call.target = f"{attempt.provider}/{attempt.model}"
+            call.provider = attempt.provider
+        guard = self.sentinel.guard
+        if status >= 400:
+            owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
+            return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
+        if self.check is None or self.check.payload is None:
+            return PassBody(call)
+        if "text/event-stream" in content_type:
+            return EventBody(guard, self.check, attempt, call)
+        return JsonBody(guard, self.check, attempt, call)
+
+    def fail(self, error: BaseException) -> None:
+        """The call ended before any response (connection failure): record it unless the SDK may retry."""
+        if self.call is not None and self.scope is None:
+            self.call.finish_with_error(error)
+
+
+def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
+    guard = sentinel.guard
+    call = CallRecord(sentinel.sink, guard.key, "unknown", "", "", policies=tuple(p.name for p in sentinel.policies))
+    try:
+        check = guard.check_request(path, body)
+    except (ComplianceViolationError, ValidationError) as exc:
+        call.finish_with_error(exc)
+        raise
+    call.operation = check.codec.operation
+    call.model = check.model
+    call.streamed = check.stream
+    call.request_decision = check.decision
+    call.texts = check.texts
+    if check.redacted:
+        call.stored_text = "\n".join(check.redacted)
+    return check, call
+
+
+def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, headers: dict[str, str],
+           provider: str | None, fallbacks: list[str] | None, secrets: tuple[str, ...]) -> list[Attempt]:
+    native = check.codec.api
+    same = Attempt(native, check.model, Outgoing(method, url, headers, check.body), secrets=secrets)
+    router = sentinel.router
+    kind = infer_provider(check.model) if check.model else None
+    routed = check.codec.name == "chat" and native == "openai" and (
+        provider is not None or fallbacks is not None or bool(router.fallbacks)
+        or (kind is not None and kind != native)
+        or any(check.model in e.model_aliases for e in router.providers.values())
+    )
+    if not routed:
+        return [same]
+    targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
+    return [_attempt(sentinel, check, t, same) for t in targets]
+
+
+def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Attempt) -> Attempt:
+    payload = dict(check.payload)
+    if target.provider == same.provider:  # the request as the caller's SDK built it, perhaps another model
+        if target.model == same.model:
+            return same
+        payload["model"] = target.model
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        return Attempt(target.provider, target.model, Outgoing(same.request.method, same.request.url, same.request.headers, body), secrets=same.secrets)
+    adapter = sentinel.router.adapter(target.provider)
+    params = {k: v for k, v in payload.items() if k not in ("model", "messages", "stream")}
+    chat = ChatRequest(target.model, payload["messages"], payload.get("stream") is True, params)
+    http = adapter.build_chat_request(chat)
+    headers = {k.lower(): v for k, v in http.headers.items()}
+    headers["accept-encoding"] = "identity"
+    body = json.dumps(http.json, ensure_ascii=False).encode()
+    key = getattr(adapter, "api_key", None)
+    translated = sentinel.router.providers[target.provider].kind != "openai"
+    return Attempt(target.provider, target.model, Outgoing(http.method, http.url, headers, body),
+                   chat=chat if translated else None, adapter=adapter if translated else None,
+                   secrets=(key,) if key else ())
+
+
+def _fallbacks(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValidationError("fallbacks must be a list of 'provider/model' strings") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("fallbacks must be a list of 'provider/model' strings")
+    return value
+
+
+def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
+    found = []
+    for name in ("authorization", "x-api-key", "api-key"):
+        value = headers.get(name)
+        if value:
+            found.append(value.split(" ", 1)[-1] if value.lower().startswith("bearer ") else value)
+    return tuple(found)
+
+
+def forward_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Response headers the caller may see once the body changed (length and encoding are recomputed)."""
+    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")}
+
+
+__all__ = ["FALLBACKS_HEADER", "PROVIDER_HEADER", "Attempt", "Exchange", "Outgoing", "forward_headers"]

@@ -1,0 +1,246 @@
+"""The wire guard: one compliance check for every shell (the SDK transports and the gateway). Sans-IO.
+
+* ``check_request(path, body)`` answers "send this body" (possibly anonymized) or raises
+  ``ComplianceViolationError`` (nothing may be sent) or ``ValidationError``.
+* ``check_response(request, body)`` returns the body rewritten where policies say so, or raises.
+* ``event_guard(request)`` guards a stream of server-sent events (see ``EventGuard``).
+* ``redact_error(body)`` blanks sensitive values in a provider's error text before anyone builds an error from it.
+
+Placeholders written into a request are restorable in *that call's* answer only: ``RequestCheck.restore`` holds
+exactly the tokens this request's anonymization issued, never tokens that merely appear in the prompt.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from deepsentinel.detection.anonymizer import Anonymizer
+from deepsentinel.detection.engine import DetectionEngine
+from deepsentinel.detection.findings import Finding
+from deepsentinel.detection.vault import Vault
+from deepsentinel.errors import ValidationError
+from deepsentinel.guard.blocking import block_error
+from deepsentinel.guard.stream_guard import StreamGuard, policies_for, rewrite
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.decision import Decision, Violation
+from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
+from deepsentinel.wire.codec import Codec, codec_for
+from deepsentinel.wire.texts import TextRef, check_depth, string_refs
+
+_REDACTOR = Anonymizer(strategy="redact")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# Text on each side of a boundary between two texts of one request, scanned together: a value split across two
+# messages or content parts is read whole by the model, so it is checked whole.
+_SEAM = 64
+
+
+@dataclass
+class RequestCheck:
+    """A checked request: the body to send, the decision, and what its answer may restore."""
+
+    codec: Codec
+    body: bytes
+    payload: Any = field(repr=False)
+    decision: Decision
+    texts: tuple[str, ...] = field(default=(), repr=False)  # originals, for the audit's keyed hash only
+    redacted: tuple[str, ...] = field(default=(), repr=False)  # every finding redacted: safe to store
+    restore: Vault | None = field(default=None, repr=False)
+
+    @property
+    def model(self) -> str:
+        model = self.payload.get("model") if isinstance(self.payload, dict) else None
+        return model if isinstance(model, str) else ""
+
+    @property
+    def stream(self) -> bool:
+        return isinstance(self.payload, dict) and self.payload.get("stream") is True
+
+
+class WireGuard:
+    """Engine, policies and anonymization state of one client or gateway."""
+
+    def __init__(
+        self,
+        policies: Sequence[CompliancePolicy],
+        engine: DetectionEngine,
+        *,
+        key: bytes | None = None,
+        deanonymize: bool = False,
+        keep_redacted: bool = False,
+    ) -> None:
+        self.policies = tuple(policies)
+        self.engine = engine
+        self.key = key or secrets.token_bytes(32)
+        # Originals behind placeholders exist only when asked for: holding them in memory is the caller's choice.
+        self.vault = Vault() if deanonymize else None
+        self.keep_redacted = keep_redacted
+        self.request_policies = policies_for("request", self.policies)
+        self.response_policies = policies_for("response", self.policies)
+        self.block_unknown = any(p.block_unknown_endpoints for p in self.policies)
+        self._by_name = {p.name: p for p in self.policies}
+        self._anonymizers: dict[str, Anonymizer] = {}
+
+    # Requests ---------------------------------------------------------------------------------------------
+    def check_request(self, path: str, body: bytes) -> RequestCheck:
+        """Check one outgoing body; raise ``ComplianceViolationError`` on a block (nothing may be sent)."""
+        codec = codec_for(path)
+        try:
+            payload = json.loads(body) if body else None
+        except (ValueError, RecursionError):
+            payload = None
+        if payload is None:
+            if body and self.block_unknown:
+                raise block_error((), "request", reason="a body that is not JSON cannot be checked")
+            return RequestCheck(codec, body, None, Decision(policies=self._names()))
+        if not codec.known and self.block_unknown:
+            raise block_error((), "request", reason=f"endpoint {path!r} is not one DeepSentinel knows")
+        try:
+            check_depth(payload)
+        except RecursionError:
+            raise ValidationError("the body is nested too deeply to check") from None
+        codec.validate_request(payload)
+        refs = codec.request_refs(payload)
+        texts = [ref.get(payload) for ref in refs]
+        decision = Decision(policies=self._names())
+        redacted: list[str] = []
+        pending: list[tuple[TextRef, str, list[Violation]]] = []
+        for ref, text, d in self._evaluate_texts(refs, texts):
+            decision = decision.merged(d)
+            if d.action is Action.ANONYMIZE:
+                pending.append((ref, text, d.to_anonymize()))
+        if self.keep_redacted:
+            for text in texts:
+                redacted.append(_REDACTOR.anonymize(text, self.engine.scan(text).findings, remember=False).text)
+        if decision.blocked:
+            raise block_error(decision.violations, "request")
+        tokens: list[str] = []
+        for ref, text, spans in pending:
+            result = self.anonymizer_for(spans).anonymize(text, spans)
+            rewritten = result.text
+            tokens += [r.replacement for r in result.replacements]
+            if ref.path[-1] == "name":
+                # Providers accept only [A-Za-z0-9_-] in a participant name: "<PERSON_1>" becomes "PERSON_1".
+                rewritten = _NAME_UNSAFE.sub("", rewritten)[:64] or "user"
+            ref.set(payload, rewritten)
+        if pending:
+            body = json.dumps(payload, ensure_ascii=False).encode()
+        restore = self.vault.scoped(tokens) if self.vault is not None and tokens else None
+        return RequestCheck(codec, body, payload, decision, tuple(texts), tuple(redacted), restore)
+
+    def _evaluate_texts(self, refs: list[TextRef], texts: list[str]) -> list[tuple[TextRef, str, Decision]]:
+        out: list[tuple[TextRef, str, Decision]] = []
+        if not self.request_policies:
+            return out
+        scans = [self.engine.scan(t) for t in texts]
+        extra: list[list[Finding]] = [[] for _ in texts]
+        for i in range(len(texts) - 1):  # values split across two texts, as the model reads them
+            left, right = texts[i][-_SEAM:], texts[i + 1][:_SEAM]
+            if not left or not right:
+                continue
+            for f in self.engine.scan(left + right).findings:
+                if f.start < len(left) < f.end:
+                    cut = len(texts[i]) - len(left)
+                    extra[i].append(_moved(f, cut + f.start, len(texts[i])))
+                    extra[i + 1].append(_moved(f, 0, f.end - len(left)))
+        for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
+            if more:
+                scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
+            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location)))
+        return out
+
+    # Responses --------------------------------------------------------------------------------------------
+    def check_response(self, request: RequestCheck, body: bytes) -> tuple[bytes, Decision]:
+        """Check a whole response body; raise on a block, else return it (rewritten where needed)."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return body, Decision(policies=self._names())
+        decision = Decision(policies=self._names())
+        rewritten = []
+        for ref in request.codec.response_refs(payload):
+            text = ref.get(payload)
+            new, d = self.check_text(text, ref.location, request.restore)
+            decision = decision.merged(d)
+            if new != text:
+                ref.set(payload, new)
+                rewritten.append(ref.path)
+        if decision.blocked:
+            raise block_error(decision.violations, "response")
+        if not rewritten:
+            return body, decision
+        request.codec.after_rewrite(payload, rewritten)
+        return json.dumps(payload, ensure_ascii=False).encode(), decision
+
+    def check_text(self, text: str, location: str, restore: Vault | None = None) -> tuple[str, Decision]:
+        """One whole response text: hidden where policies say so, echoed placeholders restored."""
+        if not text:
+            return text, Decision()
+        if not self.response_policies:
+            return (restore.deanonymize(text) if restore is not None else text), Decision()
+        d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
+        hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
+        if not hidden and restore is None:
+            return text, d
+        return rewrite(text, hidden, 0, self._replace_hidden, restore), d
+
+    def stream_guard(self, restore: Vault | None = None) -> StreamGuard | None:
+        """A fresh guard for one streamed text, or ``None`` when no policy checks responses."""
+        if not self.response_policies:
+            return None
+        return StreamGuard(self.engine, self.response_policies, anonymizer_factory=self.anonymizer_for, restore=restore)
+
+    # Error text -------------------------------------------------------------------------------------------
+    def redact(self, text: str, secrets_: Sequence[str] = ()) -> str:
+        """``text`` with every finding (and each of ``secrets_``, such as the caller's API key) redacted."""
+        for s in secrets_:
+            if s and len(s) >= 8:
+                text = text.replace(s, "[REDACTED]")
+        findings = self.engine.scan(text).findings
+        return _REDACTOR.anonymize(text, findings, remember=False).text if findings else text
+
+    def redact_error(self, body: bytes, secrets_: Sequence[str] = ()) -> bytes:
+        """A provider's error body with every string redacted; JSON stays JSON."""
+        try:
+            payload = json.loads(body)
+        except (ValueError, RecursionError):
+            return self.redact(body.decode("utf-8", errors="replace"), secrets_).encode()
+        changed = False
+        for ref in string_refs(payload, skip=frozenset()):
+            text = ref.get(payload)
+            clean = self.redact(text, secrets_)
+            if clean != text:
+                ref.set(payload, clean)
+                changed = True
+        return json.dumps(payload, ensure_ascii=False).encode() if changed else body
+
+    # Shared -----------------------------------------------------------------------------------------------
+    def anonymizer_for(self, violations: Sequence[Violation]) -> Anonymizer:
+        """The anonymizer of the first policy that asked for anonymization (policies are ordered)."""
+        strategy = next(
+            (self._by_name[v.policy].anonymization_strategy for v in violations if v.policy in self._by_name),
+            self.policies[0].anonymization_strategy if self.policies else "placeholder",
+        )
+        found = self._anonymizers.get(strategy)
+        if found is None:  # setdefault: two threads racing here still share one anonymizer (one numbering)
+            found = self._anonymizers.setdefault(strategy, Anonymizer(strategy=strategy, key=self.key, vault=self.vault))
+        return found
+
+    def _replace_hidden(self, v: Violation, value: str) -> str:
+        if v.action is Action.BLOCK:
+            return f"[{v.type}]"
+        return self.anonymizer_for([v]).replace(value, v.type, remember=False)
+
+    def _names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.policies)
+
+
+def _moved(f: Finding, start: int, end: int) -> Finding:
+    return Finding(f.type, f.category, start, end, f.confidence, f.severity, f.detector)
+
+
+__all__ = ["RequestCheck", "WireGuard"]

@@ -1,0 +1,256 @@
+"""The OpenAI formats: chat completions, legacy completions, embeddings and the Responses API. Sans-IO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from deepsentinel.errors import ValidationError
+from deepsentinel.wire.codec import Codec, Delta, Key, dumps
+from deepsentinel.wire.sse import Event
+from deepsentinel.wire.texts import Path, TextRef, string_refs
+
+# Keys of a chat delta that are not text: everything else that holds a string is (content, refusal,
+# reasoning_content from OpenAI-compatible reasoning servers...).
+_DELTA_META = frozenset({"role", "tool_calls", "function_call", "audio"})
+
+
+class ChatCodec(Codec):
+    """``POST /chat/completions``."""
+
+    name = "chat"
+    operation = "chat.completions"
+    known = True
+
+    def validate_request(self, body: Any) -> None:
+        from deepsentinel.messages import validate_chat_args
+
+        if not isinstance(body, dict):
+            raise ValidationError("the request body must be a JSON object")
+        validate_chat_args(body.get("model"), body.get("messages"))
+
+    def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
+        # A choice whose text changed loses its logprobs: their tokens spell the original value.
+        for path in rewritten:
+            if len(path) > 1 and path[0] == "choices" and isinstance(path[1], int):
+                body["choices"][path[1]]["logprobs"] = None
+
+    def is_end(self, event: Event, payload: Any) -> bool:
+        return event.data.strip() == "[DONE]"
+
+    def has_end_marker(self) -> bool:
+        return True
+
+    def deltas(self, event: Event, payload: Any) -> list[Delta]:
+        out: list[Delta] = []
+        for n, choice in enumerate(_choices(payload)):
+            i = choice.get("index", n)
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                continue
+            for field, value in delta.items():
+                if field not in _DELTA_META and isinstance(value, str):
+                    out.append(((i, field), ("choices", n, "delta", field)))
+            for k, call in enumerate(delta.get("tool_calls") or ()):
+                fn = call.get("function") if isinstance(call, dict) else None
+                if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                    index = call.get("index", k)
+                    out.append(((i, "tool", index), ("choices", n, "delta", "tool_calls", k, "function", "arguments")))
+            fn = delta.get("function_call")
+            if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
+                out.append(((i, "function_call"), ("choices", n, "delta", "function_call", "arguments")))
+        return out
+
+    def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
+        done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
+        return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
+
+    def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
+        assert isinstance(key, tuple)
+        base = {k: v for k, v in template_payload.items() if k not in ("choices", "usage")}
+        if key[1] == "tool":
+            delta: dict[str, Any] = {"tool_calls": [{"index": key[2], "function": {"arguments": text}}]}
+        elif key[1] == "function_call":
+            delta = {"function_call": {"arguments": text}}
+        else:
+            delta = {key[1]: text}
+        base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
+        return template.with_data(dumps(base))
+
+
+class CompletionsCodec(Codec):
+    """Legacy ``POST /completions``: ``prompt`` in, ``choices[].text`` out."""
+
+    name = "completions"
+    operation = "completions"
+    known = True
+
+    def is_end(self, event: Event, payload: Any) -> bool:
+        return event.data.strip() == "[DONE]"
+
+    def has_end_marker(self) -> bool:
+        return True
+
+    def deltas(self, event: Event, payload: Any) -> list[Delta]:
+        return [
+            ((c.get("index", n),), ("choices", n, "text"))
+            for n, c in enumerate(_choices(payload))
+            if isinstance(c.get("text"), str)
+        ]
+
+    def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
+        done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
+        return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
+
+    def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
+        assert isinstance(key, tuple)
+        base = {k: v for k, v in template_payload.items() if k not in ("choices", "usage")}
+        base["choices"] = [{"index": key[0], "text": text, "finish_reason": None, "logprobs": None}]
+        return template.with_data(dumps(base))
+
+
+class EmbeddingsCodec(Codec):
+    """``POST /embeddings``: the inputs are checked like prompts; vectors carry no text."""
+
+    name = "embeddings"
+    operation = "embeddings"
+    known = True
+
+    def request_refs(self, body: Any) -> list[TextRef]:
+        return list(string_refs(body.get("input"), ("input",))) if isinstance(body, dict) else []
+
+    def response_refs(self, body: Any) -> list[TextRef]:
+        return []
+
+
+_RESPONSE_DELTAS = {
+    "response.output_text.delta": "text",
+    "response.refusal.delta": "refusal",
+    "response.reasoning_text.delta": "reasoning",
+    "response.reasoning_summary_text.delta": "summary",
+    "response.function_call_arguments.delta": "arguments",
+    "response.custom_tool_call_input.delta": "input",
+}
+_RESPONSE_DONE = {
+    "response.output_text.done": ("text", "text"),
+    "response.refusal.done": ("refusal", "refusal"),
+    "response.reasoning_text.done": ("reasoning", "text"),
+    "response.reasoning_summary_text.done": ("summary", "text"),
+    "response.function_call_arguments.done": ("arguments", "arguments"),
+    "response.custom_tool_call_input.done": ("input", "input"),
+}
+_RESPONSE_ENDS = frozenset({"response.completed", "response.failed", "response.incomplete"})
+_PART_FIELDS = {"output_text": "text", "refusal": "refusal", "reasoning_text": "reasoning", "summary_text": "summary"}
+
+
+class ResponsesCodec(Codec):
+    """``POST /responses``: ``input`` (a string or items) and ``instructions`` in; output items out.
+
+    Streamed text is keyed by (kind, item id, part index). Events that repeat the whole text (``*.done``,
+    ``response.content_part.done``, ``response.output_item.done`` and the final ``response.completed``
+    snapshot) are rewritten to what was released, so the snapshot agrees with the stream.
+    """
+
+    name = "responses"
+    operation = "responses"
+    known = True
+
+    def is_end(self, event: Event, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_ENDS
+
+    def has_end_marker(self) -> bool:
+        return True
+
+    def is_error(self, event: Event, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") == "error"
+
+    def deltas(self, event: Event, payload: Any) -> list[Delta]:
+        kind = _RESPONSE_DELTAS.get(payload.get("type", "")) if isinstance(payload, dict) else None
+        if kind is None or not isinstance(payload.get("delta"), str):
+            return []
+        return [(_key(kind, payload), ("delta",))]
+
+    def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
+        done = _RESPONSE_DONE.get(payload.get("type", "")) if isinstance(payload, dict) else None
+        if done is not None:
+            return [_key(done[0], payload)]
+        if isinstance(payload, dict) and payload.get("type") in _RESPONSE_ENDS:
+            return list(open_keys)
+        return []
+
+    def snapshots(self, event: Event, payload: Any) -> list[tuple[Key | None, Path]]:
+        kind = payload.get("type", "") if isinstance(payload, dict) else ""
+        done = _RESPONSE_DONE.get(kind)
+        if done is not None and isinstance(payload.get(done[1]), str):
+            return [(_key(done[0], payload), (done[1],))]
+        if kind in ("response.content_part.done", "response.content_part.added"):
+            part = payload.get("part")
+            field = _PART_FIELDS.get(part.get("type")) if isinstance(part, dict) else None
+            if field is not None and isinstance(part.get(_field_of(field)), str):
+                return [((field, payload.get("item_id"), payload.get("content_index", 0)), ("part", _field_of(field)))]
+            return []
+        if kind in ("response.output_item.done", "response.output_item.added"):
+            return _item_snapshots(payload.get("item"), ("item",))
+        if kind in _RESPONSE_ENDS or kind in ("response.created", "response.in_progress"):
+            response = payload.get("response")
+            output = response.get("output") if isinstance(response, dict) else None
+            out: list[tuple[Key | None, Path]] = []
+            for n, item in enumerate(output or ()):
+                out += _item_snapshots(item, ("response", "output", n))
+            return out
+        return []
+
+    def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
+        assert isinstance(key, tuple)
+        kind = next(k for k, v in _RESPONSE_DELTAS.items() if v == key[0])
+        payload = {
+            "type": kind, "item_id": key[1], "output_index": template_payload.get("output_index", 0),
+            "content_index": key[2], "delta": text,
+            "sequence_number": template_payload.get("sequence_number", 0),
+        }
+        if key[0] == "arguments":
+            del payload["content_index"]
+        return Event(kind, dumps(payload))
+
+    def usage(self, payload: Any) -> tuple[int | None, int | None] | None:
+        response = payload.get("response") if isinstance(payload, dict) else None
+        return super().usage(response) if isinstance(response, dict) else super().usage(payload)
+
+    def error_event(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> Event:
+        return Event("error", dumps({"type": "error", "code": code or error_type, "message": message, "param": None}))
+
+
+def _key(kind: str, payload: dict[str, Any]) -> Key:
+    index = 0 if kind == "arguments" else payload.get("content_index", payload.get("summary_index", 0))
+    return (kind, payload.get("item_id"), index)
+
+
+def _field_of(kind: str) -> str:
+    return "refusal" if kind == "refusal" else "text"
+
+
+def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
+    if not isinstance(item, dict):
+        return []
+    item_id = item.get("id")
+    out: list[tuple[Key | None, Path]] = []
+    if isinstance(item.get("arguments"), str):
+        out.append((("arguments", item_id, 0), (*base, "arguments")))
+    if isinstance(item.get("input"), str):
+        out.append((("input", item_id, 0), (*base, "input")))
+    for j, part in enumerate(item.get("content") or ()):
+        field = _PART_FIELDS.get(part.get("type")) if isinstance(part, dict) else None
+        if field is not None and isinstance(part.get(_field_of(field)), str):
+            out.append(((field, item_id, j), (*base, "content", j, _field_of(field))))
+    for j, part in enumerate(item.get("summary") or ()):
+        if isinstance(part, dict) and isinstance(part.get("text"), str):
+            out.append((("summary", item_id, j), (*base, "summary", j, "text")))
+    return out
+
+
+def _choices(payload: Any) -> list[dict[str, Any]]:
+    choices = payload.get("choices") if isinstance(payload, dict) else None
+    return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+
+
+__all__ = ["ChatCodec", "CompletionsCodec", "EmbeddingsCodec", "ResponsesCodec"]

@@ -1,0 +1,93 @@
+"""Server-sent events at the wire: an incremental decoder from bytes, and the encoder back. Sans-IO.
+
+The decoder keeps each event's own field lines, so an event the guard does not change is re-sent byte for byte
+(comments, ``id:`` and ``retry:`` lines included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Event:
+    """One server-sent event: its ``event`` name (empty for the default), ``data`` and its original bytes."""
+
+    event: str = ""
+    data: str = ""
+    raw: bytes | None = field(default=None, repr=False)  # ``None`` once changed: encode() rebuilds it
+
+    def encode(self) -> bytes:
+        if self.raw is not None:
+            return self.raw
+        head = f"event: {self.event}\n" if self.event else ""
+        body = "".join(f"data: {line}\n" for line in self.data.split("\n"))
+        return (head + body + "\n").encode()
+
+    def with_data(self, data: str) -> Event:
+        return Event(self.event, data)
+
+
+class SSEDecoder:
+    """Feed bytes as they arrive; get whole events back. Lines may end in LF, CRLF or CR."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._lines: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        self._buffer += chunk
+        events: list[Event] = []
+        while True:
+            cut, width = _line_end(self._buffer)
+            if cut < 0:
+                break
+            line, self._buffer = self._buffer[:cut], self._buffer[cut + width :]
+            if line:
+                self._lines.append(line)
+            elif self._lines:
+                events.append(_parse(self._lines))
+                self._lines = []
+        return events
+
+    def flush(self) -> list[Event]:
+        """The last event of a stream that ended without its blank line."""
+        if self._buffer:
+            self._lines.append(self._buffer)
+            self._buffer = b""
+        if not self._lines:
+            return []
+        event, self._lines = _parse(self._lines), []
+        return [event]
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer) + sum(len(x) for x in self._lines)
+
+
+def _line_end(buffer: bytes) -> tuple[int, int]:
+    lf, cr = buffer.find(b"\n"), buffer.find(b"\r")
+    if cr < 0:
+        return lf, 1
+    if cr == len(buffer) - 1:  # a CR at the end may be the first half of CRLF: wait for more
+        return (lf, 1) if 0 <= lf < cr else (-1, 0)
+    if lf < 0 or cr < lf:
+        return (cr, 2) if buffer[cr + 1 : cr + 2] == b"\n" else (cr, 1)
+    return lf, 1
+
+
+def _parse(lines: list[bytes]) -> Event:
+    name, data = "", []
+    for raw in lines:
+        line = raw.decode("utf-8", errors="replace")
+        key, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if key == "event":
+            name = value
+        elif key == "data":
+            data.append(value)
+    return Event(name, "\n".join(data), b"\n".join(lines) + b"\n\n")
+
+
+__all__ = ["Event", "SSEDecoder"]

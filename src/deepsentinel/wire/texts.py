@@ -1,0 +1,76 @@
+"""Texts inside JSON bodies: where they are (a path), and how to read and rewrite them. Sans-IO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from deepsentinel.errors import ValidationError
+
+Path = tuple[int | str, ...]
+
+# Deeper than any real request; deeper input is refused with a typed error instead of a RecursionError.
+MAX_DEPTH = 64
+
+# Keys whose string values are identifiers or settings the model does not read as text.
+STRUCTURAL_KEYS = frozenset({
+    "model", "role", "type", "id", "object", "tool_call_id", "call_id", "item_id", "previous_response_id",
+    "encoding_format", "stop_reason", "finish_reason", "status", "service_tier", "reasoning_effort", "detail",
+    "media_type", "format", "user", "prompt_cache_key", "safety_identifier", "truncation", "cache_control",
+    "image_url", "url", "file_id", "data", "signature",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class TextRef:
+    """One string inside a JSON document, with a readable location (``messages[1].content``)."""
+
+    path: Path
+
+    @property
+    def location(self) -> str:
+        out = ""
+        for key in self.path:
+            out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
+        return out
+
+    def get(self, doc: Any) -> str:
+        node = doc
+        for key in self.path:
+            node = node[key]
+        return str(node)
+
+    def set(self, doc: Any, value: str) -> None:
+        node = doc
+        for key in self.path[:-1]:
+            node = node[key]
+        node[self.path[-1]] = value
+
+
+def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL_KEYS, depth: int = 0) -> Iterator[TextRef]:
+    """Every string in ``node`` (depth first, document order), except values of ``skip`` keys.
+
+    Raises ``ValidationError`` past ``MAX_DEPTH`` levels of nesting.
+    """
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
+    if isinstance(node, str):
+        yield TextRef(path)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key in skip and not isinstance(value, (dict, list)):
+                continue
+            yield from string_refs(value, (*path, key), skip=skip, depth=depth + 1)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from string_refs(value, (*path, i), skip=skip, depth=depth + 1)
+
+
+def check_depth(node: Any, depth: int = 0) -> None:
+    """Raise ``ValidationError`` when ``node`` nests deeper than ``MAX_DEPTH``."""
+    for _ in string_refs(node, skip=frozenset(), depth=depth):
+        pass
+
+
+__all__ = ["MAX_DEPTH", "STRUCTURAL_KEYS", "Path", "TextRef", "check_depth", "string_refs"]
