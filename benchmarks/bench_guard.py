@@ -21,11 +21,11 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from deepsentinel.guard.chunk_guard import ChunkGuard
 from openai.types.chat import ChatCompletionChunk
 from openai.types.chat.chat_completion_chunk import Choice, ChoiceDelta
 
 from deepsentinel.detection.engine import default_engine
-from deepsentinel.guard.chunk_guard import ChunkGuard
 from deepsentinel.guard.stream_guard import StreamGuard
 from deepsentinel.policy.policy import DEFAULT_POLICY
 

@@ -48,15 +48,16 @@ async def test_include_usage_adds_the_usage_chunk_only_when_asked(make_client, f
 
 
 async def test_unknown_parameters_pass_through_untouched(make_client, fake_server: FakeLLMServer) -> None:
-    """Provider parameters DeepSentinel does not know reach the provider as given; its own are removed."""
+    """Provider parameters (``extra_body``, as in the openai SDK) reach the provider as given; ours are removed."""
     await create(
         make_client(), model="gpt-4o", messages=user("hi"), temperature=0.7, max_tokens=200,
-        seed=7, some_future_flag={"a": [1, 2]}, provider="openai",
+        seed=7, extra_body={"some_future_flag": {"a": [1, 2]}}, provider="openai",
     )
     body = fake_server.last_request.json
     assert body["temperature"] == 0.7 and body["max_tokens"] == 200 and body["seed"] == 7
     assert body["some_future_flag"] == {"a": [1, 2]}
     assert "provider" not in body
+    assert not any(k.startswith("x-deepsentinel") for k in fake_server.last_request.headers)
 
 
 async def test_blocked_prompt_never_leaves_the_process(make_client, fake_server: FakeLLMServer, sink: MemorySink) -> None:

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 
 from deepsentinel.errors import (
-    AuthenticationError,
     ConfigurationError,
-    ProviderConnectionError,
     ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    StreamDisconnectedError,
     ValidationError,
 )
 from deepsentinel.providers.anthropic import AnthropicAdapter
 from deepsentinel.providers.health import HealthTracker, ProviderHealth
 from deepsentinel.providers.openai import OpenAIAdapter
-from deepsentinel.providers.routing import ProviderEntry, Router, Target, infer_provider, is_fallback_worthy
+from deepsentinel.providers.routing import ProviderEntry, Router, Target, infer_provider
 
 OPENAI_KEY = "sk-" + "o" * 40
 ANTHROPIC_KEY = "sk-ant-" + "a" * 40
@@ -286,41 +281,6 @@ def test_tracker_rejects_nonsense_settings() -> None:
 
 def perr(status: int | None) -> ProviderError:
     return ProviderError("x", provider="p", status_code=status)
-
-
-@pytest.mark.parametrize(
-    ("error", "worthy"),
-    [
-        (RateLimitError("slow", provider="p", status_code=429, retry_after=3.0), True),
-        (perr(529), True),
-        (perr(500), True),
-        (perr(502), True),
-        (perr(503), True),
-        (perr(408), True),
-        (ProviderConnectionError("refused", provider="p"), True),
-        (ProviderTimeoutError("slow", provider="p"), True),
-        (StreamDisconnectedError("dropped", provider="p"), True),
-        (perr(400), False),
-        (perr(404), False),
-        (perr(413), False),
-        (perr(422), False),
-        (perr(None), False),
-        (AuthenticationError("bad key", provider="p", status_code=401), False),
-        (AuthenticationError("forbidden", provider="p", status_code=403), False),
-        (ValidationError("bad input"), False),
-        (ConfigurationError("bad config"), False),
-        (RuntimeError("bug"), False),
-    ],
-)
-def test_is_fallback_worthy(error: BaseException, worthy: bool) -> None:
-    """Overload, rate limits, 5xx and connection failures are worth another target; request errors are not."""
-    assert is_fallback_worthy(error) is worthy
-
-
-def test_nothing_is_fallback_worthy_once_content_was_delivered() -> None:
-    """After content reached the caller, switching providers would splice two answers."""
-    assert not is_fallback_worthy(perr(529), content_delivered=True)
-    assert not is_fallback_worthy(StreamDisconnectedError("dropped", provider="p"), content_delivered=True)
 
 
 def test_fallback_naming_a_provider_but_no_model_is_rejected() -> None:

@@ -86,6 +86,10 @@ class CallRecord:
         except Exception:  # the audit trail must never break the caller's request; it logs, without content
             log.exception("audit sink failed to record event %s", event.request_id)
 
+    def discard(self) -> None:
+        """End without a record: the call was invalid and nothing was sent (like any argument error)."""
+        self._done = True
+
     def outcome_for_success(self, response_decision: Decision | None = None) -> Outcome:
         actions = [self.request_decision.action] + ([response_decision.action] if response_decision else [])
         actions += [v.action for v in self.response_violations]

@@ -14,6 +14,7 @@ and ``fallbacks=``, handed to the transport out of band). ``protect(obj)`` guard
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from functools import cache, cached_property
 from typing import Any, Literal
@@ -26,11 +27,19 @@ from openai.resources.chat import AsyncChat, AsyncCompletions, Chat, Completions
 from deepsentinel.audit.log import AuditLog
 from deepsentinel.audit.store import AuditStore
 from deepsentinel.config import PerformanceConfig, SentinelConfig
-from deepsentinel.errors import ConfigurationError, ValidationError, status_error_class
+from deepsentinel.errors import (
+    ConfigurationError,
+    DeepSentinelError,
+    ProviderConnectionError,
+    ProviderTimeoutError,
+    ValidationError,
+    status_error_class,
+)
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
 from deepsentinel.policy.policy import CompliancePolicy
 from deepsentinel.providers.retry import parse_retry_after
+from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import PROVIDER_EXTENSION, AsyncSentinelTransport, SentinelTransport
 from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
@@ -48,7 +57,10 @@ class _Guarded:
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         with call_scope():
-            return super().request(*args, **kwargs)  # type: ignore[misc]
+            try:
+                return super().request(*args, **kwargs)  # type: ignore[misc]
+            except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
+                raise connection_error(exc, self._family) from exc
 
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> Any:
         data = body.get("error", body) if self._family == "openai" and isinstance(body, Mapping) else body
@@ -58,7 +70,7 @@ class _Guarded:
         return error
 
     @property
-    def sentinel_config(self) -> SentinelConfig:
+    def config(self) -> SentinelConfig:
         """The DeepSentinel settings this client runs with."""
         return self._sentinel.config
 
@@ -89,9 +101,26 @@ class _Guarded:
 class _AsyncGuarded(_Guarded):
     __slots__ = ()
 
-    async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
         with call_scope():
-            return await super().request(*args, **kwargs)  # type: ignore[misc]
+            try:
+                return await super().request(*args, **kwargs)
+            except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
+                raise connection_error(exc, self._family) from exc
+
+
+def connection_error(exc: openai.APIConnectionError | anthropic.APIConnectionError, family: Family) -> Exception:
+    """The SDK's connection or timeout error as ours, naming the host and the reason (never a key)."""
+    if isinstance(exc, DeepSentinelError):
+        return exc
+    request = exc.request
+    host = request.url.host + (f":{request.url.port}" if request.url.port else "")
+    cause = exc.__cause__
+    if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)):
+        what = "no free connection in the pool" if isinstance(cause, httpx2.PoolTimeout) else "timed out"
+        return ProviderTimeoutError(f"{what} talking to {host}", request=request, provider=family)
+    reason = (str(cause) or type(cause).__name__) if cause is not None else "connection failed"
+    return ProviderConnectionError(f"could not reach {host}: {reason}", request=request, provider=family)
 
 
 def _routing(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +134,9 @@ def _routing(kwargs: dict[str, Any]) -> dict[str, Any]:
             raise ValidationError("provider must be a provider name")
         headers[PROVIDER_HEADER] = provider
     if fallbacks is not None:
-        headers[FALLBACKS_HEADER] = json.dumps([str(f) for f in fallbacks] if isinstance(fallbacks, list | tuple) else fallbacks)
+        if not isinstance(fallbacks, list | tuple) or not all(isinstance(f, str | Target) for f in fallbacks):
+            raise ValidationError("fallbacks must be a list of 'provider/model' strings or Targets")
+        headers[FALLBACKS_HEADER] = json.dumps([str(f) for f in fallbacks])
     kwargs["extra_headers"] = headers
     return kwargs
 
@@ -113,12 +144,12 @@ def _routing(kwargs: dict[str, Any]) -> dict[str, Any]:
 class SentinelCompletions(Completions):
     """``chat.completions``: every official parameter, plus ``provider=`` and ``fallbacks=``."""
 
-    def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    def create(self, **kwargs: Any) -> Any:
         return super().create(**_routing(kwargs))
 
 
 class AsyncSentinelCompletions(AsyncCompletions):
-    async def create(self, **kwargs: Any) -> Any:  # type: ignore[override]
+    async def create(self, **kwargs: Any) -> Any:
         return await super().create(**_routing(kwargs))
 
 
@@ -204,9 +235,10 @@ class SentinelClient(_OpenAIRouting, _Guarded, openai.OpenAI):
         assert sentinel is not None
         self._sentinel = sentinel
         kwargs = _official(sentinel, kwargs, "openai", sync=True)
-        if kwargs.get("api_key") is None and sentinel.config.anthropic_api_key is not None:
+        if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
             kwargs["_enforce_credentials"] = False  # Anthropic-only: OpenAI calls say which key is missing
             kwargs["api_key"] = "unset"
+            sentinel.missing_keys.add("openai")
         super().__init__(**kwargs)
 
     def close(self) -> None:
@@ -223,9 +255,10 @@ class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI
         assert sentinel is not None
         self._sentinel = sentinel
         kwargs = _official(sentinel, kwargs, "openai", sync=False)
-        if kwargs.get("api_key") is None and sentinel.config.anthropic_api_key is not None:
+        if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
             kwargs["_enforce_credentials"] = False
             kwargs["api_key"] = "unset"
+            sentinel.missing_keys.add("openai")
         super().__init__(**kwargs)
 
     async def close(self) -> None:
@@ -234,7 +267,7 @@ class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI
         self._sentinel.close()
 
 
-class SentinelAnthropic(_Guarded, anthropic.Anthropic):
+class SentinelAnthropic(_Guarded, anthropic.Anthropic):  # type: ignore[misc]  # anthropic marks the error factory final
     """An ``anthropic.Anthropic`` with the same guard: ``messages.create``, ``messages.stream``, tools..."""
 
     _family: Family = "anthropic"
@@ -250,7 +283,7 @@ class SentinelAnthropic(_Guarded, anthropic.Anthropic):
         self._sentinel.close()
 
 
-class AsyncSentinelAnthropic(_AsyncGuarded, anthropic.AsyncAnthropic):
+class AsyncSentinelAnthropic(_AsyncGuarded, anthropic.AsyncAnthropic):  # type: ignore[misc]
     """The asyncio twin of ``SentinelAnthropic``."""
 
     _family: Family = "anthropic"
@@ -295,7 +328,7 @@ def protect(obj: Any, **settings: Any) -> Any:
     settings.setdefault(f"{family}_base_url", str(obj.base_url))
     sentinel = Sentinel(**settings)
     copy = obj.copy(http_client=guard_http_client(obj._client, sentinel))
-    cls = _protected_class(type(obj), family)
+    cls = _protected_class(type(obj), family)  # type: ignore[arg-type]
     protected = cls.__new__(cls)
     protected.__dict__.update(copy.__dict__)  # the copy's state, under a subclass of its own class
     protected._sentinel = sentinel
@@ -303,14 +336,15 @@ def protect(obj: Any, **settings: Any) -> Any:
 
 
 @cache
-def _protected_class(cls: type, family: Family) -> type:
+def _protected_class(cls: Any, family: Family) -> Any:
     is_async = isinstance(cls, type) and issubclass(cls, (openai.AsyncOpenAI, anthropic.AsyncAnthropic))
     bases: tuple[type, ...] = (_AsyncGuarded,) if is_async else (_Guarded,)
     if issubclass(cls, openai.AsyncOpenAI):
         bases = (_AsyncOpenAIRouting, *bases)
     elif issubclass(cls, openai.OpenAI):
         bases = (_OpenAIRouting, *bases)
-    return type(f"Protected{cls.__name__}", (*bases, cls), {"_family": family, "__module__": __name__})
+    name = f"Protected{cls.__name__}"
+    return type(name, (*bases, cls), {"_family": family, "__module__": __name__})
 
 
 def guard_http_client(client: Any, sentinel: Sentinel) -> Any:

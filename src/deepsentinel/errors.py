@@ -88,7 +88,7 @@ class ProviderError(DeepSentinelError):
     """
 
     provider: str = "unknown"
-    status_code: int | None = None  # type: ignore[assignment]
+    status_code: int | None = None
     retry_after: float | None = None  # seconds, when the provider said (Retry-After, retry-after-ms)
     error_type: str | None = None
 
@@ -116,39 +116,39 @@ class ProviderError(DeepSentinelError):
         return f"{type(self).__name__}(provider={self.provider!r}, status_code={self.status_code!r}, message={self.message!r})"
 
 
-class BadRequestError(ProviderError, openai.BadRequestError):
+class BadRequestError(ProviderError, openai.BadRequestError):  # type: ignore[misc]  # status_code: int there, int | None here
     """400."""
 
 
-class AuthenticationError(ProviderError, openai.AuthenticationError):
+class AuthenticationError(ProviderError, openai.AuthenticationError):  # type: ignore[misc]  # status_code: int there, int | None here
     """401: the provider rejected the credentials."""
 
 
-class PermissionDeniedError(ProviderError, openai.PermissionDeniedError):
+class PermissionDeniedError(ProviderError, openai.PermissionDeniedError):  # type: ignore[misc]  # status_code: int there, int | None here
     """403."""
 
 
-class NotFoundError(ProviderError, openai.NotFoundError):
+class NotFoundError(ProviderError, openai.NotFoundError):  # type: ignore[misc]  # status_code: int there, int | None here
     """404: an unknown model or endpoint."""
 
 
-class ConflictError(ProviderError, openai.ConflictError):
+class ConflictError(ProviderError, openai.ConflictError):  # type: ignore[misc]  # status_code: int there, int | None here
     """409."""
 
 
-class UnprocessableEntityError(ProviderError, openai.UnprocessableEntityError):
+class UnprocessableEntityError(ProviderError, openai.UnprocessableEntityError):  # type: ignore[misc]  # status_code: int there, int | None here
     """422."""
 
 
-class RateLimitError(ProviderError, openai.RateLimitError):
+class RateLimitError(ProviderError, openai.RateLimitError):  # type: ignore[misc]  # status_code: int there, int | None here
     """429: the provider is rate limiting; ``retry_after`` is in seconds when the provider said."""
 
 
-class InternalServerError(ProviderError, openai.InternalServerError):
+class InternalServerError(ProviderError, openai.InternalServerError):  # type: ignore[misc]  # status_code: int there, int | None here
     """5xx: the provider failed."""
 
 
-class APIStatusError(ProviderError, openai.APIStatusError):
+class APIStatusError(ProviderError, openai.APIStatusError):  # type: ignore[misc]  # status_code: int there, int | None here
     """Any other error status."""
 
 

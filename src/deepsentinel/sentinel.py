@@ -80,6 +80,9 @@ class Sentinel:
             sinks.append(otel)
         self.sink: AuditSink | None = CompositeSink(*sinks)
         self.router = router_from_config(self.config)
+        # Providers whose client was built without a key (an Anthropic-only SentinelClient): their calls fail
+        # with a ConfigurationError that names the key, before anything is sent.
+        self.missing_keys: set[str] = set()
 
     @property
     def performance(self) -> PerformanceConfig:

@@ -51,7 +51,21 @@ class SentinelTransport(httpx2.BaseTransport):
                 continue
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
-        stream = _SyncBody(response, filt, deadline, request, exchange.attempt.provider)
+        stream = _SyncBody(response, filt, deadline, request, exchange)
+
+        def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
+            """After a stream broke before any text was shown: the same target again, or the next one."""
+            while stream.may_reopen():
+                try:
+                    fresh = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+                except httpx2.TransportError:
+                    continue
+                if fresh.status_code < 400:
+                    return fresh, exchange.body_for(fresh.status_code, fresh.headers.get("content-type", ""))
+                fresh.close()
+            return None
+
+        stream.reopen = reopen
         return _response(response, stream, request, exchange)
 
     def close(self) -> None:
@@ -82,7 +96,21 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
                 continue
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
-        stream = _AsyncBody(response, filt, deadline, request, exchange.attempt.provider)
+        stream = _AsyncBody(response, filt, deadline, request, exchange)
+
+        async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
+            """After a stream broke before any text was shown: the same target again, or the next one."""
+            while stream.may_reopen():
+                try:
+                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+                except httpx2.TransportError:
+                    continue
+                if fresh.status_code < 400:
+                    return fresh, exchange.body_for(fresh.status_code, fresh.headers.get("content-type", ""))
+                await fresh.aclose()
+            return None
+
+        stream.reopen = reopen
         return _response(response, stream, request, exchange)
 
     async def aclose(self) -> None:
@@ -93,10 +121,29 @@ class _BodyBase:
     """What both body streams share: the filter, the deadline, and ending the call exactly once."""
 
     def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
-                 provider: str) -> None:
+                 exchange: Exchange) -> None:
         self.upstream, self.filter, self.deadline = upstream, filt, deadline
-        self.request, self.provider = request, provider or "unknown"
+        self.request, self.exchange = request, exchange
         self.ended = False
+        self.reopen: Any = None
+        self._reopened = 0
+
+    @property
+    def provider(self) -> str:
+        return self.exchange.attempt.provider or "unknown"
+
+    def broke_unseen(self, exc: BaseException) -> bool:
+        """A stream that broke before any text reached the caller may be reopened."""
+        return (isinstance(exc, httpx2.TransportError) and isinstance(self.filter, EventBody)
+                and not self.filter.events.shown and self.reopen is not None)
+
+    def may_reopen(self) -> bool:
+        """Whether another attempt is allowed: this target's retries first, then the next target."""
+        if self._reopened < self.exchange.sentinel.performance.max_retries:
+            self._reopened += 1
+            return time.monotonic() < self.deadline
+        self._reopened = 0
+        return self.exchange.move_on(None) and time.monotonic() < self.deadline
 
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
@@ -115,6 +162,11 @@ class _BodyBase:
             self.ended = True
             self.filter.close(error)
 
+    def __del__(self) -> None:
+        # A stream dropped unread still ends its call once in the audit trail (no I/O here).
+        if not getattr(self, "ended", True):
+            self.finish(None)
+
     def incomplete(self) -> BaseException | None:
         if self.filter.complete:
             return None
@@ -125,11 +177,22 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         error: BaseException | None = None
         try:
-            for chunk in self.upstream.stream:  # type: ignore[union-attr]
-                out = self.filter.feed(chunk)
-                if out:
-                    yield out
-                self.check_time()
+            while True:
+                try:
+                    for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                        out = self.filter.feed(chunk)
+                        if out:
+                            yield out
+                        self.check_time()
+                    break
+                except httpx2.TransportError as exc:
+                    if not self.broke_unseen(exc):
+                        raise
+                    self.upstream.close()
+                    fresh = self.reopen()
+                    if fresh is None:
+                        raise
+                    self.upstream, self.filter = fresh
             tail = self.filter.end()
             if tail:
                 yield tail
@@ -156,11 +219,22 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         error: BaseException | None = None
         try:
-            async for chunk in self.upstream.stream:  # type: ignore[union-attr]
-                out = self.filter.feed(chunk)
-                if out:
-                    yield out
-                self.check_time()
+            while True:
+                try:
+                    async for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                        out = self.filter.feed(chunk)
+                        if out:
+                            yield out
+                        self.check_time()
+                    break
+                except httpx2.TransportError as exc:
+                    if not self.broke_unseen(exc):
+                        raise
+                    await self.upstream.aclose()
+                    fresh = await self.reopen()
+                    if fresh is None:
+                        raise
+                    self.upstream, self.filter = fresh
             tail = self.filter.end()
             if tail:
                 yield tail
@@ -201,9 +275,10 @@ def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2
     left = deadline - time.monotonic()
     if left <= 0:
         raise ProviderTimeoutError("The call ran past its timeout.", request=request)
+    cap = min(left, out.timeout) if out.timeout is not None else left
     timeouts = extensions.get("timeout")
-    if isinstance(timeouts, dict):  # no single wait may outlast the whole call
-        extensions["timeout"] = {k: (min(v, left) if isinstance(v, (int, float)) else left) for k, v in timeouts.items()}
+    if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)
+        extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
     return httpx2.Request(out.method, out.url, headers=out.headers, content=out.body, extensions=extensions)
 
 

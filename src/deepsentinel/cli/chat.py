@@ -116,7 +116,7 @@ def _build_client(
         # A path, so the client opens the store under its audit key (config or $DEEPSENTINEL_AUDIT_KEY).
         kwargs["audit"] = str(db.expanduser())
     try:
-        client = SentinelClient(**kwargs)  # type: ignore[arg-type]
+        client = SentinelClient(**kwargs)
     except ConfigurationError as exc:
         raise CliError(exc.message) from exc
     try:

@@ -3,18 +3,8 @@
 Selection, in order: an explicit ``provider=``; a model alias one provider declares; the provider inferred from
 the model name (``claude-*`` to Anthropic, ``gpt-*``/``o1``... to OpenAI); ``default_provider``; the only
 provider when just one is configured. Fallback targets (per call, else per router) follow the primary; a
-``HealthTracker`` drops providers that are cooling down. The client loops::
-
-    for target in router.select(model, provider=provider, fallbacks=fallbacks):
-        try:
-            response = send(router.adapter(target.provider), target.model)
-        except ProviderError as exc:
-            if not is_fallback_worthy(exc, content_delivered):
-                raise
-            tracker.record_failure(target.provider)
-            continue
-        tracker.record_success(target.provider)
-        break
+``HealthTracker`` drops providers that are cooling down. The wire exchange (``wire/exchange.py``) tries
+the targets in order and moves on after a rate limit, overload, 5xx or connection failure.
 """
 
 from __future__ import annotations
@@ -25,13 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from deepsentinel.errors import (
-    AuthenticationError,
     ConfigurationError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    StreamDisconnectedError,
     ValidationError,
 )
 from deepsentinel.providers.anthropic import AnthropicAdapter
@@ -181,6 +165,14 @@ class Router:
                 targets.append(target)
         return self.health.filter(targets) if self.health else targets
 
+    def primary(self, model: str) -> Target:
+        """Where ``model`` goes when the call names no provider (aliases, the model's family, the default)."""
+        return self._primary(model, None)
+
+    def check_key(self, name: str) -> None:
+        """Raise ``ConfigurationError`` naming the fix when provider ``name`` needs a key it does not have."""
+        self._check_key(name)
+
     def _primary(self, model: str, provider: str | None) -> Target:
         if provider is not None:
             return Target(provider, self._entry(provider).resolve(model))
@@ -240,20 +232,3 @@ class Router:
 
     def _names(self) -> str:
         return ", ".join(self._providers) or "none"
-
-
-def is_fallback_worthy(error: BaseException, content_delivered: bool = False) -> bool:
-    """Whether another target may succeed where this one failed.
-
-    Yes for rate limits, overload (529), 5xx, 408 and connection failures or timeouts, as long as nothing was
-    delivered to the caller yet. No for 4xx request errors and authentication failures: another provider
-    would get the same bad request, and a bad key is a configuration problem to surface.
-    """
-    if content_delivered or not isinstance(error, ProviderError):
-        return False
-    if isinstance(error, AuthenticationError):
-        return False
-    if isinstance(error, (RateLimitError, ProviderConnectionError, ProviderTimeoutError, StreamDisconnectedError)):
-        return True
-    status = error.status_code
-    return status is not None and (status >= 500 or status in (408, 429))

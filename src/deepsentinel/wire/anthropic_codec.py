@@ -39,7 +39,9 @@ class AnthropicCodec(Codec):
         if not isinstance(payload, dict) or payload.get("type") != "content_block_delta":
             return []
         delta = payload.get("delta")
-        field = _DELTA_FIELDS.get(delta.get("type")) if isinstance(delta, dict) else None
+        if not isinstance(delta, dict):
+            return []
+        field = _DELTA_FIELDS.get(str(delta.get("type")))
         if field is None or not isinstance(delta.get(field), str):
             return []
         return [((payload.get("index", 0), delta["type"]), ("delta", field))]

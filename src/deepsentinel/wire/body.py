@@ -11,6 +11,8 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+import httpx2
+
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ProviderError
 from deepsentinel.wire.codec import dumps
@@ -20,6 +22,13 @@ from deepsentinel.wire.sse import Event, SSEDecoder
 
 if TYPE_CHECKING:
     from deepsentinel.wire.exchange import Attempt
+
+
+_RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})
+
+
+class BrokeBeforeContent(httpx2.TransportError):
+    """A stream failed (overloaded, rate limited) before any text was shown: as safe to retry as a disconnect."""
 
 
 class BodyFilter:
@@ -134,8 +143,10 @@ class EventBody(BodyFilter):
             return [event]
         try:
             chunks = self.parser.feed(event.event, event.data)
-        except ProviderError as exc:  # an error event: the caller sees it in its own API's format
-            return [Event("", dumps({"error": {"message": exc.message, "type": exc.error_type or "api_error", "code": None}}))]
+        except ProviderError as exc:  # an error event: raised as ours, with its status and type
+            if not self.events.shown and exc.status_code in _RETRYABLE:
+                raise BrokeBeforeContent(exc.message) from exc  # the transport reopens the stream
+            raise
         out = [Event("", c.model_dump_json(exclude_unset=True)) for c in chunks]
         if self.parser.done:
             out.append(Event("", "[DONE]"))

@@ -19,18 +19,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deepsentinel.calls import CallRecord
-from deepsentinel.errors import ComplianceViolationError, ValidationError
+from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ValidationError
 from deepsentinel.providers.base import ChatRequest
-from deepsentinel.providers.routing import Target, infer_provider
+from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
+from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.guard import RequestCheck
 from deepsentinel.wire.scope import CallScope, current_scope
 
 #: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
 PROVIDER_HEADER = "x-deepsentinel-provider"
 FALLBACKS_HEADER = "x-deepsentinel-fallbacks"
-_FALLBACK_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+# Worth another target: rate limits, overload and server failures. A 4xx request error would fail anywhere.
+_FALLBACK_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class Outgoing:
     url: str
     headers: dict[str, str] = field(repr=False)
     body: bytes = field(repr=False)
+    timeout: float | None = None  # the provider's own (``ProviderConfig.timeout``): no single wait is longer
 
     def __repr__(self) -> str:
         return f"Outgoing({self.method} {self.url})"
@@ -78,6 +81,7 @@ class Exchange:
         provider = headers.pop(PROVIDER_HEADER, None)
         fallbacks = _fallbacks(headers.pop(FALLBACKS_HEADER, None))
         headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
+        headers.pop("content-length", None)  # the body may be rewritten: its length is recomputed
         secrets = _credentials(headers)
         scope = current_scope()
         if method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS") or not body:
@@ -90,7 +94,13 @@ class Exchange:
                 scope.check, scope.body, scope.call = check, body, call
         assert call is not None
         call.attempts += 1
-        attempts = _route(sentinel, check, method, url, headers, provider, fallbacks, secrets)
+        try:
+            attempts = _route(sentinel, check, method, url, headers, provider, fallbacks, secrets)
+        except (ConfigurationError, ValidationError):
+            call.discard()  # nothing was sent: an invalid call leaves no audit event
+            if scope is not None:
+                scope.call = scope.check = None
+            raise
         call.provider = attempts[0].provider or call.provider
         call.sent_at = time.perf_counter()
         return cls(sentinel, check, call, attempts, scope)
@@ -140,7 +150,8 @@ class Exchange:
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
     guard = sentinel.guard
-    call = CallRecord(sentinel.sink, guard.key, "unknown", "", "", policies=tuple(p.name for p in sentinel.policies))
+    call = CallRecord(sentinel.sink, guard.key, codec_for(path).operation, "", _model_of(body),
+                      policies=tuple(p.name for p in sentinel.policies))
     try:
         check = guard.check_request(path, body)
     except (ComplianceViolationError, ValidationError) as exc:
@@ -158,17 +169,20 @@ def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, Ca
 
 def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, headers: dict[str, str],
            provider: str | None, fallbacks: list[str] | None, secrets: tuple[str, ...]) -> list[Attempt]:
+    """The targets of a call: the request as sent, unless routing (a Claude model through an OpenAI client,
+    ``provider=``, fallbacks, a configured default provider or alias) sends it elsewhere."""
     native = check.codec.api
     same = Attempt(native, check.model, Outgoing(method, url, headers, check.body), secrets=secrets)
-    router = sentinel.router
-    kind = infer_provider(check.model) if check.model else None
-    routed = check.codec.name == "chat" and native == "openai" and (
-        provider is not None or fallbacks is not None or bool(router.fallbacks)
-        or (kind is not None and kind != native)
-        or any(check.model in e.model_aliases for e in router.providers.values())
-    )
-    if not routed:
+    if check.codec.name != "chat" or native != "openai" or not check.model:
         return [same]
+    router = sentinel.router
+    if provider is None and fallbacks is None and not router.fallbacks:
+        primary = router.primary(check.model)
+        if primary.provider == native and primary.model == check.model:
+            if native in sentinel.missing_keys:
+                router.check_key(native)  # names the missing key and how to set it
+                headers.pop("authorization", None)  # a keyless OpenAI-compatible server: no placeholder key
+            return [same]
     targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
     return [_attempt(sentinel, check, t, same) for t in targets]
 
@@ -190,9 +204,18 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
     body = json.dumps(http.json, ensure_ascii=False).encode()
     key = getattr(adapter, "api_key", None)
     translated = sentinel.router.providers[target.provider].kind != "openai"
-    return Attempt(target.provider, target.model, Outgoing(http.method, http.url, headers, body),
+    return Attempt(target.provider, target.model, Outgoing(http.method, http.url, headers, body, http.timeout),
                    chat=chat if translated else None, adapter=adapter if translated else None,
                    secrets=(key,) if key else ())
+
+
+def _model_of(body: bytes) -> str:
+    """The model a body names, for the record of a call refused before its body was understood."""
+    try:
+        model = json.loads(body).get("model")
+    except (ValueError, AttributeError, RecursionError):
+        return ""
+    return model if isinstance(model, str) else ""
 
 
 def _fallbacks(raw: str | None) -> list[str] | None:

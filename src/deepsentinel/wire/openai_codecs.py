@@ -185,7 +185,7 @@ class ResponsesCodec(Codec):
             return [(_key(done[0], payload), (done[1],))]
         if kind in ("response.content_part.done", "response.content_part.added"):
             part = payload.get("part")
-            field = _PART_FIELDS.get(part.get("type")) if isinstance(part, dict) else None
+            field = _PART_FIELDS.get(str(part.get("type"))) if isinstance(part, dict) else None
             if field is not None and isinstance(part.get(_field_of(field)), str):
                 return [((field, payload.get("item_id"), payload.get("content_index", 0)), ("part", _field_of(field)))]
             return []
@@ -239,7 +239,7 @@ def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
     if isinstance(item.get("input"), str):
         out.append((("input", item_id, 0), (*base, "input")))
     for j, part in enumerate(item.get("content") or ()):
-        field = _PART_FIELDS.get(part.get("type")) if isinstance(part, dict) else None
+        field = _PART_FIELDS.get(str(part.get("type"))) if isinstance(part, dict) else None
         if field is not None and isinstance(part.get(_field_of(field)), str):
             out.append(((field, item_id, j), (*base, "content", j, _field_of(field))))
     for j, part in enumerate(item.get("summary") or ()):
