@@ -26,6 +26,7 @@ from openai.resources.chat import AsyncChat, AsyncCompletions, Chat, Completions
 
 from deepsentinel.audit.log import AuditLog
 from deepsentinel.audit.store import AuditStore
+from deepsentinel.calls import CallRecord
 from deepsentinel.config import PerformanceConfig, SentinelConfig
 from deepsentinel.errors import (
     ConfigurationError,
@@ -61,6 +62,13 @@ class _Guarded:
                 return super().request(*args, **kwargs)  # type: ignore[misc]
             except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
                 raise connection_error(exc, self._family) from exc
+            except RecursionError:  # the SDK could not even encode the body: refused, and recorded
+                raise self._too_deep() from None
+
+    def _too_deep(self) -> ValidationError:
+        error = ValidationError("the request is nested too deeply to check or send")
+        CallRecord(self._sentinel.sink, self._sentinel.guard.key, "unknown", self._family, "").finish_with_error(error)
+        return error
 
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> Any:
         data = body.get("error", body) if self._family == "openai" and isinstance(body, Mapping) else body
@@ -107,6 +115,8 @@ class _AsyncGuarded(_Guarded):
                 return await super().request(*args, **kwargs)
             except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
                 raise connection_error(exc, self._family) from exc
+            except RecursionError:  # the SDK could not even encode the body: refused, and recorded
+                raise self._too_deep() from None
 
 
 def connection_error(exc: openai.APIConnectionError | anthropic.APIConnectionError, family: Family) -> Exception:
