@@ -1,0 +1,224 @@
+"""The event guard under any chunking: chat deltas, Responses text deltas, Anthropic text and input_json deltas.
+
+For each API, a text is cut into arbitrary pieces and sent as that API's events. Safe text comes out whole and
+unchanged; text carrying a card number is cut before the number shows, whatever the split; and for the
+Responses API the final snapshot agrees with what was streamed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from deepsentinel.detection.engine import default_engine
+from deepsentinel.errors import ComplianceViolationError
+from deepsentinel.policy.policy import DEFAULT_POLICY
+from deepsentinel.wire.codec import codec_for
+from deepsentinel.wire.event_guard import EventGuard
+from deepsentinel.wire.guard import WireGuard
+from deepsentinel.wire.sse import Event, SSEDecoder
+
+CARD = "4111 1111 1111 " + "1111"
+SAFE = "The quarterly review covers 3 topics, version 2.1 and the plan for next year. Thanks!"
+GUARD = WireGuard([DEFAULT_POLICY], default_engine())
+
+
+def _chat(pieces: list[str]) -> list[Event]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
+        payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return Event("", json.dumps(payload))
+
+    return [chunk({"role": "assistant", "content": ""}), *(chunk({"content": p}) for p in pieces),
+            chunk({}, "stop"), Event("", "[DONE]")]
+
+
+def _responses(pieces: list[str]) -> list[Event]:
+    text = "".join(pieces)
+    item = {"id": "msg_1", "type": "message", "role": "assistant",
+            "content": [{"type": "output_text", "text": text, "annotations": []}]}
+
+    def ev(kind: str, **fields: Any) -> Event:
+        return Event(kind, json.dumps({"type": kind, **fields}))
+
+    return [
+        ev("response.created", response={"id": "r", "output": []}),
+        *(ev("response.output_text.delta", item_id="msg_1", output_index=0, content_index=0, delta=p) for p in pieces),
+        ev("response.output_text.done", item_id="msg_1", output_index=0, content_index=0, text=text),
+        ev("response.content_part.done", item_id="msg_1", output_index=0, content_index=0,
+           part={"type": "output_text", "text": text}),
+        ev("response.output_item.done", output_index=0, item=item),
+        ev("response.completed", response={"id": "r", "output": [item], "usage": {"input_tokens": 1, "output_tokens": 2}}),
+    ]
+
+
+def _anthropic(pieces: list[str], delta_type: str = "text_delta") -> list[Event]:
+    field = "text" if delta_type == "text_delta" else "partial_json"
+    block = {"type": "text", "text": ""} if delta_type == "text_delta" else {"type": "tool_use", "id": "t", "name": "f", "input": {}}
+
+    def ev(kind: str, **fields: Any) -> Event:
+        return Event(kind, json.dumps({"type": kind, **fields}))
+
+    return [
+        ev("message_start", message={"id": "m", "content": [], "usage": {"input_tokens": 1, "output_tokens": 0}}),
+        ev("content_block_start", index=0, content_block=block),
+        *(ev("content_block_delta", index=0, delta={"type": delta_type, field: p}) for p in pieces),
+        ev("content_block_stop", index=0),
+        ev("message_delta", delta={"stop_reason": "end_turn"}, usage={"output_tokens": 2}),
+        ev("message_stop"),
+    ]
+
+
+def _tool_json(pieces: list[str]) -> list[Event]:
+    return _anthropic(pieces, "input_json_delta")
+
+
+APIS: dict[str, tuple[str, Callable[[list[str]], list[Event]]]] = {
+    "chat": ("/v1/chat/completions", _chat),
+    "responses": ("/v1/responses", _responses),
+    "anthropic-text": ("/v1/messages", _anthropic),
+    "anthropic-input-json": ("/v1/messages", _tool_json),
+}
+
+
+def _run(api: str, text: str, cuts: list[int]) -> tuple[str, list[Event], ComplianceViolationError | None]:
+    """Stream ``text`` cut at ``cuts`` through the guard, over real SSE bytes; return the text shown."""
+    path, build = APIS[api]
+    bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    check = GUARD.check_request(path, json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode())
+    guard = EventGuard(GUARD, check)
+    decoder = SSEDecoder()
+    out: list[Event] = []
+    try:
+        for event in build(pieces):
+            for sent in guard.feed(event):
+                out += decoder.feed(sent.encode())
+    except ComplianceViolationError as exc:
+        return _shown(guard, out), out, exc
+    return _shown(guard, out), out, None
+
+
+def _shown(guard: EventGuard, events: list[Event]) -> str:
+    text = []
+    for event in events:
+        payload = json.loads(event.data) if event.data.startswith("{") else None
+        for _, path in guard.codec.deltas(event, payload):
+            node: Any = payload
+            for key in path:
+                node = node[key]
+            text.append(node)
+    return "".join(text)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+cuts = st.lists(st.integers(min_value=0, max_value=400), max_size=30)
+
+
+@pytest.mark.parametrize("api", list(APIS))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cuts=cuts)
+def test_safe_text_comes_out_whole_however_it_is_split(api: str, cuts: list[int]) -> None:
+    text = json.dumps({"note": SAFE}) if api == "anthropic-input-json" else SAFE
+    shown, _, error = _run(api, text, cuts)
+    assert error is None and shown == text
+
+
+@pytest.mark.parametrize("api", list(APIS))
+@settings(max_examples=60, deadline=None)
+@given(cuts=cuts)
+def test_a_card_is_cut_before_it_shows_however_it_is_split(api: str, cuts: list[int]) -> None:
+    text = json.dumps({"note": f"pay with {CARD} today"}) if api == "anthropic-input-json" else f"Pay with {CARD} today."
+    shown, _, error = _run(api, text, cuts)
+    assert error is not None and error.direction == "response"
+    assert _digits(CARD) not in _digits(shown)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=cuts)
+def test_the_responses_snapshot_agrees_with_the_stream(cuts: list[int]) -> None:
+    """Anonymized on the way, the ``.done`` events and the ``response.completed`` snapshot carry what was shown."""
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+
+    policy = CompliancePolicy(name="mask", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})
+    guard = WireGuard([policy], default_engine())
+    email = "jane.doe" + "@example.com"
+    text = f"Write to {email} soon."
+    bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    check = guard.check_request("/v1/responses", b'{"model": "m", "input": "hi"}')
+    events = EventGuard(guard, check)
+    out = [sent for event in _responses(pieces) for sent in events.feed(event)]
+    streamed = "".join(json.loads(e.data)["delta"] for e in out if e.event == "response.output_text.delta")
+    done = next(json.loads(e.data) for e in out if e.event == "response.output_text.done")
+    completed = next(json.loads(e.data) for e in out if e.event == "response.completed")
+    assert email not in streamed and streamed.startswith("Write to ")
+    assert done["text"] == streamed
+    assert completed["response"]["output"][0]["content"][0]["text"] == streamed
+
+
+def test_a_value_split_across_the_finish_is_still_caught() -> None:
+    """Chat: the last piece arrives in the chunk that carries finish_reason; the held tail is checked with it."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    events = _chat(["card 4111 1111", " 1111 1111"])
+    last = json.loads(events[-3].data)
+    last["choices"][0]["delta"] = {"content": " 1111 1111"}
+    last["choices"][0]["finish_reason"] = "stop"
+    with pytest.raises(ComplianceViolationError):
+        for event in [events[0], events[1], Event("", json.dumps(last))]:
+            guard.feed(event)
+
+
+def test_a_stream_without_its_end_marker_releases_no_held_tail() -> None:
+    """A stream cut off upstream (no [DONE]) never releases the held tail: it might be half a value."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    shown = [e for event in _chat(["number 4111 1111"])[:2] for e in guard.feed(event)]
+    assert guard.finish() == [] and not guard.ended
+    assert "4111 1111" not in "".join(e.data for e in shown)
+
+
+def test_a_malformed_chunk_is_passed_on_redacted() -> None:
+    """Data that is not JSON (and so cannot be parsed downstream) loses its values before any parser quotes it."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    ssn = "536-22-" + "1234"
+    [out] = guard.feed(Event("", "{not json, ssn " + ssn))
+    assert ssn not in out.data
+
+
+def test_reasoning_text_outside_the_schema_is_guarded() -> None:
+    """OpenAI-compatible reasoning servers stream ``reasoning_content``: checked like content."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+               "choices": [{"index": 0, "delta": {"reasoning_content": f"the card is {CARD}"}, "finish_reason": "stop"}]}
+    with pytest.raises(ComplianceViolationError):
+        guard.feed(Event("", json.dumps(payload)))
+
+
+def test_a_rewritten_completion_drops_the_logprobs_that_spell_the_value() -> None:
+    """A non-streamed choice whose text was anonymized loses its logprobs (their tokens spell the original)."""
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+
+    guard = WireGuard([CompliancePolicy(name="mask", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})], default_engine())
+    check = guard.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    email = "jane.doe" + "@example.com"
+    body = {"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": [{
+        "index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": f"mail {email}"},
+        "logprobs": {"content": [{"token": email, "logprob": -0.1, "bytes": [], "top_logprobs": []}]}}]}
+    out, _ = guard.check_response(check, json.dumps(body).encode())
+    choice = json.loads(out)["choices"][0]
+    assert email not in out.decode() and choice["logprobs"] is None
