@@ -24,6 +24,7 @@ class Statements:
     insert_event: str = field(init=False)
     insert_tag: str = field(init=False)
     tail: str = field(init=False)
+    tail_key: str = field(init=False)
     walk: str = field(init=False)
     walk_tags: str = field(init=False)
     latest_prune: str = field(init=False)
@@ -41,6 +42,7 @@ class Statements:
         put(self, "insert_event", f"INSERT INTO audit_events ({_COLS}) VALUES ({', '.join([p] * len(COLUMNS))})")
         put(self, "insert_tag", f"INSERT INTO audit_tags (seq, tag, value) VALUES ({p}, {p}, {p})")
         put(self, "tail", "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        put(self, "tail_key", "SELECT key_id FROM audit_events ORDER BY seq DESC LIMIT 1")
         put(self, "walk", f"SELECT {_COLS} FROM audit_events ORDER BY seq")
         put(self, "walk_tags", "SELECT seq, tag, value FROM audit_tags ORDER BY seq")
         put(self, "latest_prune",
