@@ -15,8 +15,10 @@ import pytest
 from deepsentinel.audit import AuditLog, Outcome
 from deepsentinel.audit.pg_store import PostgresAuditStore
 from tests.audit_factory import AUDIT_KEY, finding, make_event
-from tests.audit_pg import TcpProxy, pg_db, pg_url, url_for  # noqa: F401 - fixtures
+from tests.audit_pg import TcpProxy, url_for
 from tests.cli_runner import run_cli
+
+pytest_plugins = ["tests.audit_pg"]  # the pg_db and pg_url fixtures
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
