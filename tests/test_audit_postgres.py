@@ -14,11 +14,12 @@ import pytest
 
 from deepsentinel.audit import AuditLog, Outcome
 from deepsentinel.audit.pg_store import PostgresAuditStore
+from tests import audit_pg
 from tests.audit_factory import AUDIT_KEY, finding, make_event
 from tests.audit_pg import TcpProxy, url_for
 from tests.cli_runner import run_cli
 
-pytest_plugins = ["tests.audit_pg"]  # the pg_db and pg_url fixtures
+pg_db, pg_url = audit_pg.pg_db, audit_pg.pg_url  # fixtures: a fresh database per test
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
