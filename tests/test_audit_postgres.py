@@ -152,3 +152,35 @@ def test_cli_refuses_a_database_without_a_trail_and_hides_the_password(pg_url: s
     assert "pwxxxxxx" not in result.err
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT to_regclass('audit_events')").fetchone() == (None,)
+
+
+def test_a_spooled_event_the_database_refuses_costs_only_itself(pg_db: str, tmp_path: Path) -> None:
+    """On replay, one refused entry becomes a gap; the rest of the backlog and new events are written."""
+    proxy = TcpProxy()
+    lost: list[int] = []
+    store = PostgresAuditStore(url_for(pg_db, port=proxy.port), key=AUDIT_KEY, connect_timeout=1,
+                               spool_path=tmp_path / "spool.sqlite3", on_lost=lost.append)
+    try:
+        for i in range(10):
+            store.record(make_event(model="poison" if i == 4 else "gpt-4o-mini", request_id=f"s{i}"))
+        store.flush()
+        assert len(store.spool) == 10
+        # The schema exists once a writer connected; make it refuse one kind of row, then bring it back.
+        with PostgresAuditStore(url_for(pg_db), key=AUDIT_KEY, spool_path=tmp_path / "other") as other:
+            other.record(make_event(request_id="first"))
+        with psycopg.connect(url_for(pg_db)) as conn:
+            conn.execute("CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                         "IF NEW.model = 'poison' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ "
+                         "LANGUAGE plpgsql")
+            conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse()")
+        proxy.start()
+        store.record(make_event(request_id="after"))
+        store.flush()
+    finally:
+        store.close()
+        proxy.stop()
+    with AuditLog(url_for(pg_db), key=AUDIT_KEY) as log:
+        ids = [e.request_id for e in log.list()]
+        result = log.verify()
+    assert ids == ["first", *(f"s{i}" for i in range(10) if i != 4), "after"]
+    assert lost == [1] and result.status == "gap" and result.lost_events == 1, result

@@ -35,7 +35,7 @@ from deepsentinel.audit.errors import AuditWriteError
 from deepsentinel.audit.events import AuditEvent
 from deepsentinel.audit.paths import default_audit_path
 from deepsentinel.audit.pg_schema import LOCK_ID, ensure_schema, require_schema
-from deepsentinel.audit.spool import Spool
+from deepsentinel.audit.spool import Spool, SpoolEntry
 from deepsentinel.audit.sql import Statements
 from deepsentinel.audit.store import AuditFilter, AuditStore
 from deepsentinel.audit.writer import BatchWriter
@@ -70,6 +70,7 @@ class _PgAppender:
         self.max_batch = max_batch
         self._conn: psycopg.Connection[Any] | None = None
         self.losses: list[chain_ops.Loss] = []
+        self.on_lost: Callable[[int], None] | None = None  # the metric hook, for losses found on replay
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -116,11 +117,33 @@ class _PgAppender:
     def replay(self) -> None:
         """Write the spooled backlog, oldest first; raises if the database is still unreachable."""
         while entries := self.spool.take(self.max_batch):
-            events = [e.event for e in entries if e.event is not None]
-            losses = [(e.lost, e.reason) for e in entries if e.event is None]
-            self._commit(events, losses, dedupe=True)
+            try:
+                self._commit_entries(entries)
+            except Exception as exc:
+                if _unreachable(exc):
+                    raise
+                # One entry the database refuses must not hold the backlog (and every new event) hostage.
+                for entry in entries:
+                    self._replay_one(entry)
             self.spool.remove(entries)
             logger.info("audit spool: %d entr(ies) replayed to the database", len(entries))
+
+    def _commit_entries(self, entries: list[SpoolEntry]) -> None:
+        events = [e.event for e in entries if e.event is not None]
+        losses = [(e.lost, e.reason) for e in entries if e.event is None]
+        self._commit(events, losses, dedupe=True)
+
+    def _replay_one(self, entry: SpoolEntry) -> None:
+        try:
+            self._commit_entries([entry])
+        except Exception as exc:
+            if _unreachable(exc):
+                raise
+            logger.error("audit spool: 1 event the database refuses was lost (%s); a gap is recorded",
+                         type(exc).__name__)
+            self.losses.append((1, type(exc).__name__))
+            if self.on_lost is not None:
+                self.on_lost(1)
 
     def idle(self) -> None:
         if len(self.spool):
@@ -174,6 +197,7 @@ class PostgresAuditStore(AuditStore):
         self._connect_timeout = connect_timeout
         self.spool = Spool(Path(spool_path) if spool_path is not None else default_spool_path(url), max_spool)
         self._appender = _PgAppender(url, key, self.spool, connect_timeout, max_batch)
+        self._appender.on_lost = on_lost
         self._writer: BatchWriter[AuditEvent] = BatchWriter(
             self._appender.append, on_stop=self._appender.close, on_fork=self._appender.forget,
             on_lost=self._lost, on_idle=self._appender.idle, max_batch=max_batch, max_pending=max_pending,
