@@ -4,6 +4,10 @@
 configured (then nobody without the key can forge a consistent chain after an edit). The first row links to
 ``GENESIS``; after a retention prune the chain restarts from an anchor recorded in the prune row itself.
 
+Each row stores the id of the key it was hashed under (``key_id``, a public HMAC fingerprint). Verification
+checks the content of rows whose key it was given and only the links of the others, and reports those as
+written under another key: a key mismatch (or a rotation) is never reported as tampering.
+
 Verification is backend-independent: a store feeds rows in chain order to ``ChainVerifier``.
 A chain can prove that no row was edited, removed from the middle or reordered. Removing the *newest* rows
 leaves a shorter valid chain, so keep ``ChainVerification.head_hash`` somewhere else (a ticket, a report) if

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from deepsentinel.audit.chain import BROKEN, GENESIS, ChainVerification, ChainVerifier, key_id, row_hash
-from deepsentinel.audit.codec import event_row, gap_row, prune_row, row_tags
+from deepsentinel.audit.codec import event_row, gap_row, prune_row, row_tags, stored_tags
 from deepsentinel.audit.events import AuditEvent
 from deepsentinel.audit.sql import Statements
 from deepsentinel.errors import ConfigurationError
@@ -46,10 +46,9 @@ def append(conn: Any, sql: Statements, events: Sequence[AuditEvent], losses: Seq
         seq += 1
         row = event_row(seq, event, prev, kid)
         prev = row_hash(prev, row, key)
-        stored = (*row, prev)
-        rows.append(stored)
-        # From the stored row, not the event: the index must hold the sanitized values verify() re-derives.
-        tags.extend((seq, tag, value) for tag, value in row_tags(stored))
+        rows.append((*row, prev))
+        # Sanitized values, as stored: the index must match what verify() re-derives from the row.
+        tags.extend((seq, tag, value) for tag, value in stored_tags(event))
     cursor = conn.cursor()
     try:
         if rows:

@@ -163,6 +163,18 @@ def _read_real(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+def stored_tags(event: AuditEvent) -> list[tuple[str, str]]:
+    """``event_tags`` of the event as ``event_row`` stores it (sanitized), without decoding the row."""
+    findings = _items(event.findings)
+    types = [clean.text(getattr(f, "type", None), _SHORT) for f in findings]
+    policies = [clean.text(p, _SHORT) for p in _items(event.policies)]
+    for f in findings:
+        policy = clean.text(getattr(f, "policy", None), _SHORT)
+        if policy:
+            policies.append(policy)
+    return [("entity", t) for t in dict.fromkeys(types)] + [("policy", p) for p in dict.fromkeys(policies)]
+
+
 def row_tags(row: Sequence[Any]) -> list[tuple[str, str]]:
     """The filter-index entries of a stored row (none for prune and gap rows)."""
     return event_tags(row_event(row)) if row[1] == KIND_EVENT else []
