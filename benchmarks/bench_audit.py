@@ -171,7 +171,8 @@ def durable_cost(tmp: Path, n: int) -> None:
         store.close()
         timed = [x for chunk in per_thread for x in chunk]
         print(f"record() 8 callers, {label:<25}: p50 {pct(timed, 0.5) / 1000:8.1f} us | p99 "
-              f"{pct(timed, 0.99) / 1000:8.1f} us | {len(timed) / elapsed:,.0f} events/s committed")
+              f"{pct(timed, 0.99) / 1000:8.1f} us | {len(timed) / elapsed:,.0f} events/s "
+              + ("committed" if durable else "recorded (committed later)"))
 
 
 CRASH_CHILD = """
