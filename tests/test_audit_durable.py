@@ -85,3 +85,23 @@ def test_concurrent_durable_callers_share_commits(tmp_path: Path) -> None:
             t.join()
         assert len(store.query()) == 400  # committed: record() returned for each
         assert store.verify().ok
+
+
+def test_a_composite_sink_passes_on_a_durable_failure_after_every_sink_had_the_event(tmp_path: Path) -> None:
+    """CompositeSink re-raises AuditWriteError (durability was asked for) once the metrics sink counted the call."""
+    from deepsentinel.audit import AuditWriteError, CompositeSink, MemorySink
+
+    path = tmp_path / "c.sqlite3"
+    with SQLiteAuditStore(path) as store:
+        store.record(make_event())
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_events WHEN NEW.model = 'x' "
+                 "BEGIN SELECT RAISE(ABORT, 'no'); END")
+    conn.close()
+    memory = MemorySink()
+    composite = CompositeSink(SQLiteAuditStore(path, durable=True), memory)
+    with pytest.raises(AuditWriteError):
+        composite.record(make_event(model="x"))
+    assert len(memory.events) == 1
+    composite.record(make_event())
+    composite.close()
