@@ -28,6 +28,9 @@ def test_demo_walks_through_every_step_without_leaking(tmp_path: Path, monkeypat
     assert "h***@*******.com" in out and "0132" in out and "help@example.com" not in out  # (c) masked
     assert "assistant> Sure. The card on file is" in out and "response stopped" in out  # (d) cut
     assert "4 call(s): allowed 1, anonymized 1, blocked 1, stream_terminated 1" in out  # (e) report
+    # The day table counts what the block rate counts, and says so: blocked 1 + cut 1 = 2.
+    header, row = next((line, out.splitlines()[i + 2]) for i, line in enumerate(out.splitlines()) if "┃ calls ┃" in line)
+    assert "blocked or cut" in header and row.split("│")[2].strip() == "2"
     assert "chain: intact" in out
     assert "123-45-6789" not in out and "4111" not in out and "1111 1111" not in out
     assert list(tmp_path.iterdir()) == []
