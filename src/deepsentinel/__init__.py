@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import TYPE_CHECKING, Any
 
+# Not ``from typing import TYPE_CHECKING``: importing typing would cost ``import deepsentinel`` a few ms,
+# and type checkers treat any constant of this name the same way.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time ``__getattr__`` imports on first use
+    from typing import Any
+
     from deepsentinel.audit.events import AuditEvent, Outcome
     from deepsentinel.audit.log import AuditLog
     from deepsentinel.client import AsyncSentinelClient, SentinelClient
