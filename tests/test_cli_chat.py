@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from deepsentinel.cli.chat_provider import explain
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.cli_runner import CliResult, run_cli
 
@@ -216,3 +217,18 @@ def test_chat_usage_errors(args: list[str], code: int, message: str) -> None:
     """Bad flags and unreadable config files are one line with the right exit code."""
     result = run_cli(args, stdin="")
     assert result.code == code and result.err.count("\n") == 1 and message in result.err
+
+
+def test_the_reason_comes_from_the_error_when_it_carries_one() -> None:
+    """When the client chains the OS error, its reason is used as is and nothing is probed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"  # a probe would say "Connection refused"
+        try:
+            try:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            except OSError as os_error:
+                raise RuntimeError("[openai] could not reach openai: ConnectError") from os_error
+        except RuntimeError as error:
+            line = explain(error, url, unreachable=True)
+    assert line == f"[openai] could not reach openai: ConnectError ({url}: Connection reset by peer)"
