@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,26 @@ def test_report_table_and_html(audit_db: Path, tmp_path: Path) -> None:
     assert page.startswith("<!doctype html>") and "<svg" in page and "<rect" in page
     assert "<script" not in page and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "US_SSN" in page and SSN not in page
+
+
+def test_html_report_names_its_period_in_words(audit_db: Path, tmp_path: Path) -> None:
+    """The page header says which events it covers; an empty trail says so; never "Period - to -"."""
+    today = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+
+    def header(*args: str) -> str:
+        page = tmp_path / "report.html"
+        assert run_cli(["audit", "report", "--html", str(page), *args]).code == 0
+        html = page.read_text(encoding="utf-8")
+        assert "Period -" not in html and "to -" not in html
+        return html.split("<p class=muted>", 1)[1].split(". Generated", 1)[0]
+
+    assert header("--db", str(audit_db)) == f"All events: {today} (UTC)"
+    assert header("--db", str(audit_db), "--since", "2026-01-01").startswith("Events from 2026-01-01 00:00 UTC until")
+    assert header("--db", str(audit_db), "--since", "2999-01-01", "--until", "2999-02-01") == (
+        "Events from 2999-01-01 00:00 UTC to 2999-02-01 00:00 UTC: none recorded in this period"
+    )
+    assert run_cli(["audit", "prune", "--db", str(audit_db), "--older-than", "0", "--yes"]).code == 0
+    assert header("--db", str(audit_db)) == "No events in the audit trail"
 
 
 def test_verify_ok_then_tampered_row_is_named(audit_db: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from deepsentinel.cli.chat_provider import explain
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.cli_runner import CliResult, run_cli
 
@@ -130,7 +131,61 @@ def test_unreachable_server_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None
         result = run_cli(["chat", "--base-url", f"http://127.0.0.1:{port}/v1"], stdin="hi\n")
     assert result.code == 1
     assert result.err.count("\n") == 1 and result.err.startswith("deepsentinel: error: [openai]")
+    # Where it tried and why it failed, not just an exception's class name.
+    assert f"(http://127.0.0.1:{port}/v1: Connection refused)" in result.err
     assert "Traceback" not in result.err + result.out
+
+
+def test_unreachable_url_never_shows_credentials_in_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """User info and query strings in --base-url stay out of the error line; host and port are shown."""
+    monkeypatch.setenv("DEEPSENTINEL_MAX_RETRIES", "0")
+    secret = "pw" + "x" * 8
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        result = run_cli(["chat", "--base-url", f"http://me:{secret}@127.0.0.1:{port}/v1?key={secret}"], stdin="hi\n")
+    assert result.code == 1 and f"http://127.0.0.1:{port}/v1: Connection refused" in result.err
+    assert secret not in result.err + result.out
+
+
+def test_piped_provider_error_is_said_once_on_stderr(fake_server: FakeLLMServer) -> None:
+    """A provider error in a piped chat is one stderr line, not repeated on stdout."""
+    fake_server.enqueue(Reply(status=404, error_message="The model `nope` does not exist"))
+    result = chat(fake_server, ["hi"], "--model", "nope")
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "The model `nope` does not exist" in result.err
+    assert "does not exist" not in result.out and "provider error" not in result.out
+
+
+def test_claude_model_goes_to_anthropic_and_the_banner_says_so(fake_server: FakeLLMServer) -> None:
+    """--model claude-* without --provider is an Anthropic chat: banner, --base-url, --api-key and requests agree."""
+    fake_server.enqueue(Reply(text="Hello from Claude."))
+    result = run_cli(["chat", "--model", "claude-3-5-haiku-latest", "--base-url", fake_server.anthropic_base_url,
+                      "--api-key", "k"], stdin="hi\n")
+    assert result.code == 0, result.err
+    assert "claude-3-5-haiku-latest via anthropic" in result.out and "Hello from Claude." in result.out
+    assert fake_server.last_request.path == "/v1/messages"
+
+
+def test_claude_model_without_a_key_names_the_flag(tmp_path: Path) -> None:
+    """A missing Anthropic key is reported with the CLI's words (--api-key), never the SDK's anthropic_api_key=."""
+    plain = run_cli(["chat", "--model", "claude-3-5-haiku-latest"], stdin="hi\n")
+    assert plain.code == 1 and plain.err.count("\n") == 1
+    assert "no API key for anthropic: pass --api-key or set ANTHROPIC_API_KEY" in plain.err
+    config = tmp_path / "deepsentinel.yaml"
+    config.write_text("openai_api_key: test-key\n", encoding="utf-8")
+    configured = run_cli(["chat", "--config", str(config), "--model", "claude-3-5-haiku-latest"], stdin="hi\n")
+    assert configured.code == 1 and "via anthropic" in configured.out
+    assert "pass --api-key or set ANTHROPIC_API_KEY" in configured.err and "anthropic_api_key=" not in configured.err
+
+
+def test_help_shows_the_defaults() -> None:
+    """chat --help names each default; none is swallowed as a markup tag."""
+    result = run_cli(["chat", "--help"])
+    text = " ".join(result.out.replace("│", " ").split())
+    assert "(default: $DEEPSENTINEL_MODEL, else gpt-4o-mini; claude-3-5-haiku-latest for anthropic)" in text
+    assert "(default: $OPENAI_API_KEY, or $ANTHROPIC_API_KEY for anthropic)" in text
+    assert "Model name ." not in text and "Provider key ." not in text
 
 
 def test_config_file_defines_the_provider(tmp_path: Path) -> None:
@@ -162,3 +217,18 @@ def test_chat_usage_errors(args: list[str], code: int, message: str) -> None:
     """Bad flags and unreadable config files are one line with the right exit code."""
     result = run_cli(args, stdin="")
     assert result.code == code and result.err.count("\n") == 1 and message in result.err
+
+
+def test_the_reason_comes_from_the_error_when_it_carries_one() -> None:
+    """When the client chains the OS error, its reason is used as is and nothing is probed."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"  # a probe would say "Connection refused"
+        try:
+            try:
+                raise ConnectionResetError(104, "Connection reset by peer")
+            except OSError as os_error:
+                raise RuntimeError("[openai] could not reach openai: ConnectError") from os_error
+        except RuntimeError as error:
+            line = explain(error, url, unreachable=True)
+    assert line == f"[openai] could not reach openai: ConnectError ({url}: Connection reset by peer)"

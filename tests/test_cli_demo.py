@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,9 @@ def test_demo_walks_through_every_step_without_leaking(tmp_path: Path, monkeypat
     assert "h***@*******.com" in out and "0132" in out and "help@example.com" not in out  # (c) masked
     assert "assistant> Sure. The card on file is" in out and "response stopped" in out  # (d) cut
     assert "4 call(s): allowed 1, anonymized 1, blocked 1, stream_terminated 1" in out  # (e) report
+    # The day table counts what the block rate counts, and says so: blocked 1 + cut 1 = 2.
+    header, row = next((line, out.splitlines()[i + 2]) for i, line in enumerate(out.splitlines()) if "┃ calls ┃" in line)
+    assert "blocked or cut" in header and row.split("│")[2].strip() == "2"
     assert "chain: intact" in out
     assert "123-45-6789" not in out and "4111" not in out and "1111 1111" not in out
     assert list(tmp_path.iterdir()) == []
@@ -58,6 +62,26 @@ def test_every_command_has_help_with_examples(command: list[str]) -> None:
     assert result.code == 0
     assert "Usage:" in result.out
     assert "deepsentinel" in result.out and ("Example" in result.out or "Start here" in result.out)
+
+
+@pytest.mark.parametrize("command", [[], ["audit"]])
+def test_no_command_prints_help_and_no_empty_error(command: list[str]) -> None:
+    """`deepsentinel` alone prints its help on stdout and nothing on stderr (exit 2: no command was run)."""
+    result = run_cli(command)
+    assert result.code == 2 and "Usage:" in result.out and result.err == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["chat"], ["scan"], ["demo"], ["audit", "list"], ["audit", "report"], ["audit", "verify"], ["audit", "export"],
+     ["audit", "prune"]],
+)
+def test_help_text_loses_no_words_to_markup(command: list[str]) -> None:
+    """Option help never ends in a dangling ' .': bracketed text is shown, not eaten as a rich markup tag."""
+    out = run_cli([*command, "--help"]).out
+    options = out[out.index("╭─ Options"):]
+    options = " ".join(options[: options.index("╰")].replace("│", " ").split())
+    assert re.search(r"\w \.(\s|$)", options) is None, options
 
 
 def test_no_arguments_shows_help_and_unknown_command_is_usage_error() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -184,16 +185,64 @@ def test_unreadable_file_named_is_an_error_but_skipped_in_a_tree(tmp_path: Path,
     assert json.loads(walked.out)["summary"]["files_skipped"] == 2  # the locked file and the binary one
 
 
-@pytest.mark.parametrize("terminal", [True, False])
-def test_progress_bar_only_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool) -> None:
-    """Many inputs get a progress bar on stderr when it is a terminal, and none when it is piped."""
+@pytest.mark.parametrize(
+    ("term", "tty", "bar"),
+    [("xterm-256color", True, True), ("dumb", True, False), ("xterm-256color", False, False), (None, False, False)],
+)
+def test_progress_bar_only_on_a_terminal_that_can_redraw(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, term: str | None, tty: bool, bar: bool
+) -> None:
+    """Many inputs get a progress bar on a terminal; none when piped or on TERM=dumb, and no stray output there."""
     for i in range(60):
         (tmp_path / f"f{i:02}.txt").write_text(f"line {i}\n", encoding="utf-8")
-    if terminal:
+    for name in ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR", "NO_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)  # the developer's own terminal settings must not decide
+    if term is not None:
+        monkeypatch.setenv("TERM", term)
+    if tty:
         monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich treats the stream as a terminal
     result = run_cli(["scan", str(tmp_path), "-f", "json"])
-    assert ("scanning" in result.err) is terminal
+    assert ("scanning" in result.err) is bar
+    if not bar:
+        assert result.err == ""
     assert json.loads(result.out)["summary"]["files_scanned"] == 60
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "reason"),
+    [
+        (lambda p: p.write_bytes(b"PNG\x00\x01" + SSN.encode()), [], "binary (a NUL byte in its first 8 KiB"),
+        (lambda p: p.write_text("x" * 3 * 1024 * 1024, encoding="utf-8"), ["--max-size", "1"],
+         "3 MiB, larger than --max-size 1 MiB"),
+        (lambda p: p.write_text("x" * 700 * 1024, encoding="utf-8"), ["--max-size", "0.5"],
+         "0.684 MiB, larger than --max-size 0.5 MiB"),
+    ],
+    ids=["binary", "too-large", "fraction-of-a-mib"],
+)
+def test_a_named_file_that_cannot_be_scanned_fails_with_its_reason(
+    tmp_path: Path, make: Any, args: list[str], reason: str
+) -> None:
+    """A file named on the command line and not scanned is never "ok": exit 1, its reason on stderr."""
+    named = tmp_path / "input.dat"
+    make(named)
+    result = run_cli(["scan", str(named), *args])
+    assert result.code == 1
+    assert f"deepsentinel: error: not scanned: {named.as_posix()}: {reason}" in result.err
+    assert "ok" not in result.out and "fail (1 named input(s) not scanned)" in result.out
+    as_json = json.loads(run_cli(["scan", str(named), "-f", "json", *args]).out)["summary"]
+    assert as_json["failed"] is True and as_json["not_scanned"] == 1
+    assert as_json["skipped"] == [{"path": named.as_posix(), "reason": result.err.split(": ", 4)[-1].strip(), "named": True}]
+
+
+def test_binary_stdin_fails_but_binaries_in_a_tree_are_only_counted(tmp_path: Path) -> None:
+    """Piped binary input was asked for, so it fails; a binary met in a directory walk is skipped quietly."""
+    piped = run_cli(["scan"], stdin=b"\x00\x01\x02")
+    assert piped.code == 1 and "not scanned: <stdin>: binary" in piped.err
+    _tree(tmp_path)
+    (tmp_path / "src" / "pay.log").unlink()
+    (tmp_path / "src" / "notes.txt").write_text("hello\n", encoding="utf-8")
+    walked = run_cli(["scan", str(tmp_path / "src")])
+    assert walked.code == 0 and walked.err == "" and "1 skipped; ok" in walked.out
 
 
 _filler = st.text(alphabet=st.sampled_from(list("abc xyz.,:;\n\t-")), max_size=30)

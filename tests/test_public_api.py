@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import json
+import subprocess
+import sys
+
+import pytest
 
 import deepsentinel
 from deepsentinel import clients as client_module
@@ -77,3 +83,39 @@ def test_import_has_no_side_effects_on_logging() -> None:
 
     handlers = logging.getLogger("deepsentinel").handlers
     assert all(isinstance(h, logging.NullHandler) for h in handlers)
+
+
+def _imported_by(code: str) -> set[str]:
+    """Top-level package names in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_import_loads_no_provider_sdk() -> None:
+    """`import deepsentinel` imports neither openai nor anthropic (nor httpx2, pydantic): names load on first use."""
+    loaded = _imported_by("import deepsentinel")
+    assert not loaded & {"openai", "anthropic", "httpx2", "pydantic"}
+    after_use = _imported_by("import deepsentinel\ndeepsentinel.SentinelClient")
+    assert "openai" in after_use  # the lazy name really resolves to the client module
+
+
+def test_lazy_names_behave_like_attributes() -> None:
+    """dir() lists every public name, `from deepsentinel import *` binds them all, unknown names raise."""
+    assert set(deepsentinel.__all__) <= set(dir(deepsentinel))
+    namespace: dict[str, object] = {}
+    exec("from deepsentinel import *", namespace)
+    assert set(deepsentinel.__all__) <= set(namespace)
+    assert namespace["presets"] is importlib.import_module("deepsentinel.policy.presets")
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchName'"):
+        deepsentinel.NoSuchName  # noqa: B018
+
+
+def test_version_flag_imports_nothing_heavy() -> None:
+    """`python -m deepsentinel --version` answers without loading typer, rich or any provider SDK."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepsentinel", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"deepsentinel {deepsentinel.__version__}"
+    modules = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines() if "|" in line}
+    assert "deepsentinel" in modules  # the probe works: importtime did report our own package
+    assert not modules & {"typer", "rich", "click", "openai", "anthropic", "httpx2", "pydantic"}

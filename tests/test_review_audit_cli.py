@@ -193,10 +193,10 @@ def test_audit_list_and_chat_print_names_verbatim(fake_server: FakeLLMServer, tm
     assert listed.code == 0 and "llama[/x]" in listed.out and "team[red]" in listed.out, listed
     base = ["chat", "--base-url", fake_server.openai_base_url, "--api-key", "test-key", "--no-audit"]
     unknown = run_cli([*base, "--model", "m[bold]"], stdin="hello\n")  # the fake server names the model in a 404
-    assert unknown.code == 1 and "m[bold] via openai" in unknown.out and "model `m[bold]`" in unknown.out, unknown
+    assert unknown.code == 1 and "m[bold] via openai" in unknown.out and "model `m[bold]`" in unknown.err, unknown
     fake_server.enqueue(Reply(status=403, error_message="bad value [/x] in request"))
-    failed = run_cli(base, stdin="hello\n")
-    assert failed.code == 1 and "bad value [/x] in request" in failed.out and "unexpected" not in failed.err, failed
+    failed = run_cli(base, stdin="hello\n")  # piped: the error is said once, on stderr
+    assert failed.code == 1 and "bad value [/x] in request" in failed.err and "unexpected" not in failed.err, failed
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +126,59 @@ def test_examples_fail_cleanly_without_a_server(name: str, tmp_path: Path) -> No
     server.stop()  # a port nobody listens on
     out = run_example(name, server, tmp_path)
     assert "Error:" in out
+
+
+def _console_commands(text: str) -> list[str]:
+    """The ``$ ...`` lines of the tutorial's console blocks, in order."""
+    blocks = re.findall(r"```console\n(.*?)```", text, re.S)
+    return [line[2:] for block in blocks for line in block.splitlines() if line.startswith("$ ")]
+
+
+@pytest.fixture
+def module_server() -> Any:
+    """The fake server started the way the tutorial says, `python -m deepsentinel.testing`, on a free port."""
+    proc = subprocess.Popen([sys.executable, "-m", "deepsentinel.testing", "--port", "0"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        yield proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_the_tutorials_shell_commands_run_as_written(module_server: str, tmp_path: Path) -> None:
+    """Start the server and run the samples exactly as the tutorial's console blocks say (only the port differs)."""
+    text = TUTORIAL.read_text()
+    url = re.match(r"DeepSentinel fake LLM server on (http://127\.0\.0\.1:\d+) ", module_server)
+    assert url is not None, module_server
+    documented = re.search(r"\$ python -m deepsentinel.testing --port 8765\n(.*)\n", text)
+    assert documented is not None and documented.group(1) == module_server.strip().replace(url.group(1).rsplit(":", 1)[1], "8765")
+    commands = [c.replace("http://127.0.0.1:8765", url.group(1)) for c in _console_commands(text)]
+    setup = [c for c in commands if c.startswith("export ")]
+    piped = [c for c in commands if "| python examples/" in c]
+    first = next(c for c in commands if c.startswith("python examples/"))
+    assert len(setup) == 3 and len(piped) == 2  # step 4 and step 8
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "DEEPSENTINEL_"))}
+    for command in [first, *piped]:
+        script = "\n".join([*setup, command]).replace("$PWD/tutorial-audit.sqlite3", str(tmp_path / "audit.sqlite3"))
+        done = subprocess.run(["bash", "-ec", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, (command, done.stderr)
+        assert "Error" not in done.stdout, (command, done.stdout)
+    assert (tmp_path / "audit.sqlite3").exists()  # DEEPSENTINEL_AUDIT_PATH took effect
+
+
+@pytest.mark.parametrize("name", ["step4_interactive_chat.py", "step8_chat_app.py"])
+def test_what_the_tutorial_says_about_end_of_input_is_true(name: str, fake_server: FakeLLMServer, tmp_path: Path) -> None:
+    """The samples leave only by their exit word; at end of input they end with EOFError, as the doc warns."""
+    assert "`EOFError`" in TUTORIAL.read_text()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ANTHROPIC_", "DEEPSENTINEL_"))},
+        "OPENAI_API_KEY": "k", "OPENAI_BASE_URL": fake_server.openai_base_url,
+        "DEEPSENTINEL_AUDIT_PATH": str(tmp_path / "audit.sqlite3"),
+    }
+    done = subprocess.run([sys.executable, str(EXAMPLES / name)], input="Hello\n", capture_output=True, text=True,
+                          env=env, timeout=60, cwd=tmp_path)
+    assert done.returncode == 1 and done.stderr.rstrip().endswith("EOFError: EOF when reading a line")

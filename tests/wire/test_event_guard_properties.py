@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from deepsentinel.detection.engine import default_engine
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.policy.policy import DEFAULT_POLICY
-from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import WireGuard
 from deepsentinel.wire.sse import Event, SSEDecoder

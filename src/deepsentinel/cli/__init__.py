@@ -1,1 +1,1 @@
-"""The ``deepsentinel`` command line (entry point ``deepsentinel.cli.app:main``)."""
+"""The ``deepsentinel`` command line (entry point ``deepsentinel.cli.app:main``; the Typer app is ``cli.root.app``)."""

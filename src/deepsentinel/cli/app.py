@@ -1,65 +1,21 @@
 """The ``deepsentinel`` command: ``chat``, ``scan``, ``audit`` and ``demo``.
 
-``main`` is the console-script entry point. It runs the Typer app without Typer's own error screens, so every
-failure ends as one ``deepsentinel: error: ...`` line on stderr: exit code 2 for bad usage, 1 for failures,
-130 for Ctrl-C. Tracebacks are never shown (set ``DEEPSENTINEL_DEBUG=1`` to see them while developing).
+``main`` is the console-script entry point. It runs the Typer app (``cli.root``) without Typer's own error
+screens, so every failure ends as one ``deepsentinel: error: ...`` line on stderr: exit code 2 for bad usage,
+1 for failures, 130 for Ctrl-C. Tracebacks are never shown (set ``DEEPSENTINEL_DEBUG=1`` to see them while
+developing). ``deepsentinel --version`` answers before any command module is imported, so it stays fast.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from collections.abc import Sequence
-from typing import Annotated
-
-import typer
 
 from deepsentinel import __version__
-from deepsentinel.cli.audit import audit_app
-from deepsentinel.cli.chat import CHAT_EXAMPLES, chat_command
-from deepsentinel.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
-from deepsentinel.cli.demo import DEMO_EXAMPLES, demo_command
-from deepsentinel.cli.scan import EXAMPLES as SCAN_EXAMPLES
-from deepsentinel.cli.scan import scan_command
-from deepsentinel.errors import DeepSentinelError
-
-try:  # Typer >= 0.20 vendors Click; older releases depend on it.
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover - depends on the installed Typer
-    from click.exceptions import ClickException  # type: ignore[import-not-found,no-redef]
 
 PROG = "deepsentinel"
-
-app = typer.Typer(
-    name=PROG,
-    help="DeepSentinel: a compliance layer for LLM calls. Chat through it, scan files with it, read its audit trail.",
-    epilog="Start here: [bold]deepsentinel demo[/] (no API key needed).",
-    rich_markup_mode="rich",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"{PROG} {__version__}")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", "-V", help="Show the version and exit.", callback=_version, is_eager=True)] = False,
-) -> None:
-    """DeepSentinel: a compliance layer for LLM calls."""
-
-
-app.command("chat", epilog=CHAT_EXAMPLES)(chat_command)
-app.command("scan", epilog=SCAN_EXAMPLES)(scan_command)
-app.add_typer(audit_app, name="audit")
-app.command("demo", epilog=DEMO_EXAMPLES)(demo_command)
+_VERSION_FLAGS = ("--version", "-V")
 
 
 def _error(message: str) -> None:
@@ -69,13 +25,38 @@ def _error(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if args[:1] and args[0] in _VERSION_FLAGS:  # what the root option does, without loading typer and the SDK
+        print(f"{PROG} {__version__}", flush=True)
+        return 0
+    return _run(args)
+
+
+def _run(args: list[str]) -> int:
+    import sqlite3
+
+    import typer
+
+    from deepsentinel.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
+    from deepsentinel.cli.root import app
+    from deepsentinel.errors import DeepSentinelError
+
+    try:  # Typer >= 0.20 vendors Click; older releases depend on it.
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[import-not-found,no-redef]
+
     command = typer.main.get_command(app)
     debug = bool(os.environ.get("DEEPSENTINEL_DEBUG"))
     try:
-        result = command.main(args=list(argv) if argv is not None else None, prog_name=PROG, standalone_mode=False)
+        result = command.main(args=args, prog_name=PROG, standalone_mode=False)
     except CliError as exc:
         _error(exc.message)
         return exc.code
+    except NoArgsIsHelpError as exc:
+        # `deepsentinel` or `deepsentinel audit` alone: the help is already on stdout, which is all there is
+        # to say. Still a usage error (exit 2), so a script that lost its subcommand does not pass silently.
+        return int(exc.exit_code)
     except ClickException as exc:
         hint = ""
         ctx = getattr(exc, "ctx", None)
@@ -122,4 +103,4 @@ def _silence_stdout() -> None:
         pass
 
 
-__all__ = ["app", "main"]
+__all__ = ["PROG", "main"]

@@ -219,7 +219,7 @@ def print_report(report: ComplianceReport) -> None:
             console.print(f"findings {title}: " + ", ".join(f"{escape(k)} {v}" for k, v in counts.items()))
     if report.days:
         table = Table(show_edge=False, header_style="bold", title=None)
-        for name in ("day", "calls", "blocked", "anonymized", "provider errors", "findings"):
+        for name in ("day", "calls", "blocked or cut", "anonymized", "provider errors", "findings"):  # as block rate
             table.add_column(name, justify="left" if name == "day" else "right")
         for d in report.days:
             table.add_row(d.day, str(d.total), str(d.blocked), str(d.anonymized), str(d.provider_errors), str(d.violations))

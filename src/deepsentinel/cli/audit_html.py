@@ -64,6 +64,22 @@ def violations_chart(days: Sequence[DayTrend]) -> str:
     return "".join(parts)
 
 
+def _period(report: ComplianceReport) -> str:
+    """The span the report covers, in words: an open bound is named, never shown as "-"."""
+    if report.since is None and report.until is None:
+        if not report.total:
+            return "No events in the audit trail"
+        first, last = report.days[0].day, report.days[-1].day
+        return f"All events: {first}" + ("" if first == last else f" to {last}") + " (UTC)"
+    if report.since is None:
+        span = f"Events up to {_fmt_time(report.until)}"
+    elif report.until is None:
+        span = f"Events from {_fmt_time(report.since)} until the report was generated"
+    else:
+        span = f"Events from {_fmt_time(report.since)} to {_fmt_time(report.until)}"
+    return span if report.total else f"{span}: none recorded in this period"
+
+
 def _counts_table(title: str, counts: Mapping[str, int]) -> str:
     if not counts:
         return f"<h2>{escape(title)}</h2><p class=muted>None.</p>"
@@ -100,12 +116,12 @@ def report_html(report: ComplianceReport) -> str:
 <title>DeepSentinel compliance report</title><style>{_CSS}</style></head>
 <body>
 <h1>DeepSentinel compliance report</h1>
-<p class=muted>Period {escape(_fmt_time(report.since))} to {escape(_fmt_time(report.until))}; generated {escape(_fmt_time(report.generated_at or None))} by deepsentinel {escape(__version__)}. Counts and entity types only: the audit trail never holds raw values.</p>
+<p class=muted>{escape(_period(report))}. Generated {escape(_fmt_time(report.generated_at or None))} by deepsentinel {escape(__version__)}. Counts and entity types only: the audit trail never holds raw values.</p>
 <div class=cards>{card_html}</div>
 <h2>Findings and blocked calls per day</h2>
 {violations_chart(report.days)}
 <h2>Per day</h2>
-<table><tr><th>day</th><th class=n>calls</th><th class=n>blocked</th><th class=n>anonymized</th><th class=n>provider errors</th><th class=n>findings</th></tr>{day_rows}</table>
+<table><tr><th>day</th><th class=n>calls</th><th class=n>blocked or cut</th><th class=n>anonymized</th><th class=n>provider errors</th><th class=n>findings</th></tr>{day_rows}</table>
 {_counts_table("Outcomes", {k: v for k, v in report.outcomes.items() if v})}
 {_counts_table("Findings by type", report.violations_by_type)}
 {_counts_table("Findings by policy", report.violations_by_policy)}

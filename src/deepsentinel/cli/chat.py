@@ -21,12 +21,19 @@ from rich.table import Table
 
 from deepsentinel.audit import SQLiteAuditStore
 from deepsentinel.cli.audit import require_audit_database
+from deepsentinel.cli.chat_provider import choose_provider, endpoint_for, explain
 from deepsentinel.cli.chat_session import ChatSession
 from deepsentinel.cli.common import CliError, UsageError, stdout_console
 from deepsentinel.cli.policies import describe_policy, load_policies
 from deepsentinel.clients import SentinelClient
 from deepsentinel.config import SentinelConfig
-from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ProviderError
+from deepsentinel.errors import (
+    ComplianceViolationError,
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+)
 from deepsentinel.policy.decision import Violation
 
 DEFAULT_MODEL = "gpt-4o-mini"
@@ -49,10 +56,10 @@ CHAT_EXAMPLES = """
 
 
 def chat_command(
-    provider: Annotated[str | None, typer.Option("--provider", help="openai, anthropic, or a provider named in --config.", show_default=False)] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help=f"Model name [default: $DEEPSENTINEL_MODEL or {DEFAULT_MODEL}].", show_default=False)] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="openai, anthropic, or a provider named in --config (default: anthropic for claude-* models, else openai).", show_default=False)] = None,
+    model: Annotated[str | None, typer.Option("--model", "-m", help=f"Model name (default: $DEEPSENTINEL_MODEL, else {DEFAULT_MODEL}; {DEFAULT_ANTHROPIC_MODEL} for anthropic).", show_default=False)] = None,
     base_url: Annotated[str | None, typer.Option("--base-url", help="An OpenAI-compatible (or Anthropic) endpoint, e.g. http://localhost:11434/v1.", show_default=False)] = None,
-    api_key: Annotated[str | None, typer.Option("--api-key", help="Provider key [default: $OPENAI_API_KEY or $ANTHROPIC_API_KEY].", show_default=False)] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", help="Provider key (default: $OPENAI_API_KEY, or $ANTHROPIC_API_KEY for anthropic).", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option("--config", "-c", help="A deepsentinel YAML/JSON config file.", envvar="DEEPSENTINEL_CONFIG", show_default=False)] = None,
     policy: Annotated[list[str] | None, typer.Option("--policy", "-p", help="Preset name or YAML/JSON policy file (repeatable).", show_default=False)] = None,
     system: Annotated[str | None, typer.Option("--system", "-s", help="A system prompt.", show_default=False)] = None,
@@ -60,20 +67,23 @@ def chat_command(
     no_audit: Annotated[bool, typer.Option("--no-audit", help="Do not write an audit trail.")] = False,
 ) -> None:
     """Chat with a model through DeepSentinel: prompts are checked before they leave, answers as they stream."""
-    client, shown_provider = _build_client(provider, base_url, api_key, config, policy or [], db, no_audit)
-    chosen = model or os.environ.get("DEEPSENTINEL_MODEL") or (
-        DEFAULT_ANTHROPIC_MODEL if shown_provider == "anthropic" else DEFAULT_MODEL
-    )
+    loaded = SentinelConfig.from_file(config) if config is not None else None
+    wanted = model or os.environ.get("DEEPSENTINEL_MODEL")
+    name = choose_provider(provider, wanted, loaded)
+    chosen = wanted or (DEFAULT_ANTHROPIC_MODEL if name == "anthropic" else DEFAULT_MODEL)
+    client = _build_client(name, base_url, api_key, loaded, policy or [], db, no_audit)
+    endpoint = endpoint_for(name, base_url, loaded)
     interactive = sys.stdin is not None and sys.stdin.isatty()
     if interactive:
         _enable_ctrl_c()
     with client:
-        session = ChatSession(client, chosen, provider=provider, system=system)
+        # The provider is passed on every call, so the requests go where the banner says.
+        session = ChatSession(client, chosen, provider=name, system=system)
         console = stdout_console()
         policies = ", ".join(p.name for p in client.policies)
-        console.print(f"[bold]DeepSentinel chat[/] · {escape(chosen)} via {escape(shown_provider)} · "
+        console.print(f"[bold]DeepSentinel chat[/] · {escape(chosen)} via {escape(name)} · "
                       f"policies: {escape(policies)} · /help for commands")
-        code = _repl(session, console, interactive)
+        code = _repl(session, console, interactive, endpoint)
     if code:
         raise typer.Exit(code)
 
@@ -89,11 +99,9 @@ def _enable_ctrl_c() -> None:
 
 
 def _build_client(
-    provider: str | None, base_url: str | None, api_key: str | None, config_path: Path | None,
+    name: str, base_url: str | None, api_key: str | None, config: SentinelConfig | None,
     policy_specs: list[str], db: Path | None, no_audit: bool,
-) -> tuple[SentinelClient, str]:
-    config = SentinelConfig.from_file(config_path) if config_path is not None else None
-    name = provider or (config.default_provider if config is not None else os.environ.get("DEEPSENTINEL_DEFAULT_PROVIDER") or "openai")
+) -> SentinelClient:
     if name not in ("openai", "anthropic") and (base_url or api_key):
         raise UsageError(f"--base-url and --api-key apply to openai or anthropic; set them for {name!r} in --config")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
@@ -118,7 +126,7 @@ def _build_client(
     try:
         client = SentinelClient(**kwargs)
     except ConfigurationError as exc:
-        raise CliError(exc.message) from exc
+        raise CliError(explain(exc, None, unreachable=False)) from exc
     try:
         store = client.audit.store
     except ConfigurationError:  # --no-audit
@@ -129,7 +137,7 @@ def _build_client(
         except (CliError, sqlite3.DatabaseError) as exc:
             client.close()
             raise CliError(f"{store.path} is not a DeepSentinel audit database") from exc
-    return client, name
+    return client
 
 
 def _require_key(provider: str, api_key: str | None, base_url: str | None) -> None:
@@ -137,10 +145,8 @@ def _require_key(provider: str, api_key: str | None, base_url: str | None) -> No
     env_key, env_url = ("ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL") if provider == "anthropic" else ("OPENAI_API_KEY", "OPENAI_BASE_URL")
     if api_key or base_url or os.environ.get(env_key) or os.environ.get(env_url):
         return
-    raise CliError(
-        f"no API key for {provider}: pass --api-key or set {env_key} "
-        "(a local OpenAI-compatible server needs only --base-url, e.g. http://localhost:11434/v1)"
-    )
+    local = " (a local OpenAI-compatible server needs only --base-url, e.g. http://localhost:11434/v1)"
+    raise CliError(f"no API key for {provider}: pass --api-key or set {env_key}" + (local if provider == "openai" else ""))
 
 
 def _read(console: Console, interactive: bool) -> str | None:
@@ -155,7 +161,7 @@ def _read(console: Console, interactive: bool) -> str | None:
     return None if line == "" else line.rstrip("\n")
 
 
-def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
+def _repl(session: ChatSession, console: Console, interactive: bool, endpoint: str | None) -> int:
     while True:
         try:
             line = _read(console, interactive)
@@ -176,12 +182,13 @@ def _repl(session: ChatSession, console: Console, interactive: bool) -> int:
         except KeyboardInterrupt:  # Ctrl-C before the first chunk (while connecting): same as during one
             console.print("[dim]⏹ answer cancelled[/]")
         except ProviderError as exc:
-            console.print(f"[bold red]provider error[/] {escape(_one_line(str(exc)))}")  # a server's text
-            if not interactive:
-                print(f"deepsentinel: error: {_one_line(str(exc))}", file=sys.stderr)
-                return 1
+            unreachable = isinstance(exc, (ProviderConnectionError, ProviderTimeoutError))
+            message = explain(exc, endpoint, unreachable=unreachable)
+            if not interactive:  # piped: the error ends the run, said once, on stderr
+                raise CliError(message) from exc
+            console.print(f"[bold red]provider error[/] {escape(message)}")  # a server's text: not markup
         except ConfigurationError as exc:
-            raise CliError(exc.message) from exc
+            raise CliError(explain(exc, None, unreachable=False)) from exc
 
 
 def _turn(session: ChatSession, console: Console, text: str) -> None:
@@ -266,10 +273,6 @@ def _print_policies(session: ChatSession, console: Console) -> None:
         if key != "name":
             table.add_row(key, *(escape(d[key]) for d in described))
     console.print(table)
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 __all__ = ["CHAT_EXAMPLES", "chat_command"]

@@ -21,7 +21,15 @@ from deepsentinel.cli.common import (
     stdout_console,
 )
 from deepsentinel.cli.policies import load_policies
-from deepsentinel.cli.scan_inputs import STDIN_NAME, Skipped, Source, discover, read_source, write_text
+from deepsentinel.cli.scan_inputs import (
+    BINARY,
+    STDIN_NAME,
+    Skipped,
+    Source,
+    discover,
+    read_source,
+    write_text,
+)
 from deepsentinel.cli.scan_report import (
     FileFinding,
     locate_findings,
@@ -80,7 +88,8 @@ def scan_command(
     """Scan files, directories or stdin for PII, PHI, payment data and secrets.
 
     Values are always shown masked. The exit code is 1 when a finding reaches --fail-on (default: high),
-    so the command works as a pre-commit hook or a CI step.
+    so the command works as a pre-commit hook or a CI step. It is 1 too when a file named on the command line
+    (or stdin) could not be scanned: binary, or larger than --max-size.
     """
     if (output is not None or in_place) and not anonymize:
         raise UsageError("--output and --in-place only apply with --anonymize")
@@ -128,10 +137,12 @@ def scan_command(
                                   bool(found), output, in_place)
 
     threshold = fail_on.threshold()
-    failed = threshold is not None and any(f.severity_weight >= threshold for f in findings)
-    summary = summarise(findings, scanned, len(skipped), failed, fail_on.value)
+    findings_fail = threshold is not None and any(f.severity_weight >= threshold for f in findings)
+    summary = summarise(findings, scanned, skipped, findings_fail, fail_on.value)
     for s in skipped:
-        if s.reason != "binary":
+        if s.explicit:  # the user asked for this input: not scanning it is a failure, with its reason
+            notes.print(f"deepsentinel: error: not scanned: {s.display}: {s.reason}", markup=False, highlight=False)
+        elif s.reason != BINARY:  # binaries met in a tree are expected: counted, not listed
             notes.print(f"[dim]skipped {escape(s.display)}: {escape(s.reason)}[/]")
     if output_format is OutputFormat.table:
         console = stdout_console() if report_stream is sys.stdout else notes
@@ -142,7 +153,7 @@ def scan_command(
         render_jsonl(report_stream, findings)
     else:
         render_sarif(report_stream, findings, __version__)
-    raise typer.Exit(EXIT_FAILURE if failed else EXIT_OK)
+    raise typer.Exit(EXIT_FAILURE if summary.failed else EXIT_OK)
 
 
 def _engine(policies: list[CompliancePolicy]) -> DetectionEngine:
@@ -190,10 +201,14 @@ class _NoProgress:
 
 
 def _progress(sources: list[Source]) -> Progress | _NoProgress:
-    """A transient progress bar on stderr, only for a terminal and only when the input is large."""
+    """A transient progress bar on stderr, only for a terminal that can redraw it, and only for large input.
+
+    ``TERM=dumb`` (Emacs shells, some CI consoles) cannot move the cursor: a bar there would print a line per
+    refresh, so it gets none, as a pipe does.
+    """
     console = stderr_console()
     large = sum(s.size for s in sources) > _PROGRESS_BYTES or len(sources) > _PROGRESS_FILES
-    if not (console.is_terminal and large):
+    if not (console.is_terminal and not console.is_dumb_terminal and large):
         return _NoProgress()
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),

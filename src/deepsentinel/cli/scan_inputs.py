@@ -22,6 +22,8 @@ DEFAULT_IGNORES: tuple[str, ...] = (
     ".pytest_cache", ".ruff_cache", ".tox", ".nox", ".idea", ".eggs",
 )
 STDIN_NAME = "-"
+#: Why a binary input was skipped: scan reads text only.
+BINARY = "binary (a NUL byte in its first 8 KiB; scan reads text only)"
 _SNIFF_BYTES = 8192
 
 
@@ -41,10 +43,15 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """An input that was not scanned, and why (binary, too large, unreadable)."""
+    """An input that was not scanned, and why (binary, too large, unreadable).
+
+    ``explicit`` marks an input the user named (a path on the command line, or stdin): ``scan`` reports it as
+    a failure, where a file met in a directory walk is only counted.
+    """
 
     display: str
     reason: str
+    explicit: bool = False
 
 
 def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
@@ -108,7 +115,9 @@ def read_source(source: Source, max_bytes: int) -> str | Skipped:
         data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8", "surrogateescape")
     else:
         if source.size > max_bytes:
-            return Skipped(source.display, f"larger than {max_bytes // (1024 * 1024)} MiB")
+            return Skipped(
+                source.display, f"{_mib(source.size)} MiB, larger than --max-size {_mib(max_bytes)} MiB", source.explicit
+            )
         try:
             data = source.path.read_bytes()
         except OSError as exc:
@@ -116,8 +125,12 @@ def read_source(source: Source, max_bytes: int) -> str | Skipped:
                 raise CliError(f"cannot read {source.display}: {exc.strerror or exc}") from exc
             return Skipped(source.display, f"unreadable ({exc.strerror or exc})")
     if b"\x00" in data[:_SNIFF_BYTES]:
-        return Skipped(source.display, "binary")
+        return Skipped(source.display, BINARY, source.explicit)
     return data.decode("utf-8", "surrogateescape")
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.3g}"
 
 
 def write_text(path: Path, text: str) -> None:
@@ -129,4 +142,4 @@ def write_text(path: Path, text: str) -> None:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-__all__ = ["DEFAULT_IGNORES", "STDIN_NAME", "Skipped", "Source", "discover", "read_source", "write_text"]
+__all__ = ["BINARY", "DEFAULT_IGNORES", "STDIN_NAME", "Skipped", "Source", "discover", "read_source", "write_text"]

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from deepsentinel.cli.common import severity_name
+from deepsentinel.cli.scan_inputs import Skipped
 from deepsentinel.detection.anonymizer import MaskStrategy
 from deepsentinel.detection.findings import ScanResult, Severity
 from deepsentinel.policy.decision import Violation
@@ -94,7 +95,12 @@ def locate_findings(path: str, text: str, result: ScanResult, violations: Sequen
 
 @dataclass(frozen=True, slots=True)
 class ScanSummary:
-    """Totals for a run, shown under the table and included in JSON."""
+    """Totals for a run, shown under the table and included in JSON.
+
+    ``failed`` is the verdict (exit code 1), ``fail_reasons`` why: a finding at ``fail_on`` or above, and/or
+    ``not_scanned`` inputs, which the user named and which could not be scanned. ``skipped`` lists every skipped
+    input with its reason.
+    """
 
     files_scanned: int
     files_skipped: int
@@ -102,12 +108,24 @@ class ScanSummary:
     by_severity: dict[str, int]
     failed: bool
     fail_on: str
+    not_scanned: int = 0
+    fail_reasons: tuple[str, ...] = ()
+    skipped: tuple[dict[str, Any], ...] = ()
 
 
-def summarise(findings: Sequence[FileFinding], scanned: int, skipped: int, failed: bool, fail_on: str) -> ScanSummary:
+def summarise(
+    findings: Sequence[FileFinding], scanned: int, skipped: Sequence[Skipped], findings_fail: bool, fail_on: str
+) -> ScanSummary:
     counts = Counter(f.severity for f in findings)
     order = ("critical", "high", "medium", "low")
-    return ScanSummary(scanned, skipped, len(findings), {s: counts[s] for s in order if counts[s]}, failed, fail_on)
+    not_scanned = sum(s.explicit for s in skipped)
+    reasons = ((f"--fail-on {fail_on}",) if findings_fail else ()) + (
+        (f"{not_scanned} named input(s) not scanned",) if not_scanned else ()
+    )
+    return ScanSummary(
+        scanned, len(skipped), len(findings), {s: counts[s] for s in order if counts[s]}, bool(reasons), fail_on,
+        not_scanned, reasons, tuple({"path": s.display, "reason": s.reason, "named": s.explicit} for s in skipped),
+    )
 
 
 def render_table(console: Console, findings: Sequence[FileFinding], summary: ScanSummary) -> None:
@@ -125,7 +143,7 @@ def render_table(console: Console, findings: Sequence[FileFinding], summary: Sca
             )
         console.print(table)
     sev = ", ".join(f"{n} {s}" for s, n in summary.by_severity.items()) or "none"
-    verdict = f"[bold red]fail (--fail-on {summary.fail_on})[/]" if summary.failed else "[green]ok[/]"
+    verdict = f"[bold red]fail ({escape('; '.join(summary.fail_reasons))})[/]" if summary.failed else "[green]ok[/]"
     console.print(
         f"{summary.findings} finding(s) in {summary.files_scanned} input(s) ({sev}); "
         f"{summary.files_skipped} skipped; {verdict}"

@@ -176,15 +176,14 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
     if check.codec.name != "chat" or native != "openai" or not check.model:
         return [same]
     router = sentinel.router
-    if provider is None and fallbacks is None and not router.fallbacks:
-        primary = router.primary(check.model)
-        if primary.provider == native and primary.model == check.model:
-            if native in sentinel.missing_keys:
-                router.check_key(native)  # names the missing key and how to set it
-                headers.pop("authorization", None)  # a keyless OpenAI-compatible server: no placeholder key
-            return [same]
-    targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
-    return [_attempt(sentinel, check, t, same) for t in targets]
+    attempts = [same]
+    if provider is not None or fallbacks is not None or router.fallbacks or router.primary(check.model) != Target(native, check.model):
+        targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
+        attempts = [_attempt(sentinel, check, t, same) for t in targets]
+    if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
+        router.check_key(native)  # names the missing key and how to set it
+        headers.pop("authorization", None)  # a keyless OpenAI-compatible server: no placeholder key
+    return attempts
 
 
 def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Attempt) -> Attempt:
