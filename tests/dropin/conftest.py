@@ -20,7 +20,7 @@ added to ``FACTORIES`` and to ``GUARDED``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,12 +156,3 @@ async def guarded(request: pytest.FixtureRequest, fake_server: FakeLLMServer) ->
     """The clients of one compliance-enforcing path (every name in GUARDED), on the test's fake server."""
     async for bundle in _open(request.param, GUARDED, fake_server):
         yield bundle
-
-
-@pytest.fixture(autouse=True, scope="session")
-def no_agent_tracing() -> Iterator[None]:
-    """openai-agents exports traces to the internet by default; nothing here may reach it."""
-    from agents import set_tracing_disabled
-
-    set_tracing_disabled(True)
-    yield

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 
 import pydantic
 import pytest
-from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool
+from agents import (
+    Agent,
+    OpenAIChatCompletionsModel,
+    OpenAIResponsesModel,
+    Runner,
+    function_tool,
+    set_tracing_disabled,
+)
 from langchain_openai import ChatOpenAI
 
 from deepsentinel.testing import Reply, ToolCall
@@ -15,6 +23,15 @@ from tests.dropin.conftest import API_KEY, OPENAI_MODEL, Clients
 instructor = pytest.importorskip(
     "instructor", reason="instructor caps jiter<0.15 while openai>=3.57 needs jiter>=0.16: installed with --no-deps"
 )
+
+
+
+@pytest.fixture(autouse=True, scope="module")
+def no_agent_tracing() -> Iterator[None]:
+    """openai-agents exports traces to the internet by default; nothing here may reach it."""
+    set_tracing_disabled(True)
+    yield
+
 
 CITY_JSON = '{"name": "Paris", "country": "France"}'
 
