@@ -91,23 +91,27 @@ class Clients:
 
     def openai(self, **overrides: Any) -> openai.OpenAI:
         """A sync OpenAI client on the fake (no retries unless overridden)."""
-        options = {"base_url": self.server.openai_base_url, "api_key": API_KEY, "max_retries": 0, **overrides}
+        options = self._defaults(self.server.openai_base_url, overrides)
         return self._keep(self.factory.openai(**options))
 
     def async_openai(self, **overrides: Any) -> openai.AsyncOpenAI:
         """An async OpenAI client on the fake."""
-        options = {"base_url": self.server.openai_base_url, "api_key": API_KEY, "max_retries": 0, **overrides}
+        options = self._defaults(self.server.openai_base_url, overrides)
         return self._keep_async(self.factory.async_openai(**options))
 
     def anthropic(self, **overrides: Any) -> anthropic.Anthropic:
         """A sync Anthropic client on the fake."""
-        options = {"base_url": self.server.anthropic_base_url, "api_key": API_KEY, "max_retries": 0, **overrides}
+        options = self._defaults(self.server.anthropic_base_url, overrides)
         return self._keep(self.factory.anthropic(**options))
 
     def async_anthropic(self, **overrides: Any) -> anthropic.AsyncAnthropic:
         """An async Anthropic client on the fake."""
-        options = {"base_url": self.server.anthropic_base_url, "api_key": API_KEY, "max_retries": 0, **overrides}
+        options = self._defaults(self.server.anthropic_base_url, overrides)
         return self._keep_async(self.factory.async_anthropic(**options))
+
+    @staticmethod
+    def _defaults(base_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
+        return {"base_url": base_url, "api_key": API_KEY, "max_retries": 0, **overrides}
 
     def http_client(self) -> httpx2.Client:
         """A sync httpx2 client for SDKs that take ``http_client=``."""
