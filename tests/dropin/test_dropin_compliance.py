@@ -55,6 +55,8 @@ OPENAI_PROMPT_CALLS: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
         {"role": "user", "content": "look me up"},
         {"type": "function_call", "call_id": "call_1", "name": "lookup", "arguments": "{}"},
         {"type": "function_call_output", "call_id": "call_1", "output": p}])),
+    "responses.parse": (RESPONSES, lambda c, p: c.responses.parse(model=OPENAI_MODEL, input=p,
+                                                                  text_format=_Answer)),
     "responses.stream": (RESPONSES, lambda c, p: c.responses.stream(model=OPENAI_MODEL, input=p).__enter__()),
     "completions": (COMPLETIONS, lambda c, p: c.completions.create(model="gpt-3.5-turbo-instruct", prompt=p)),
 }
@@ -196,6 +198,21 @@ def test_anthropic_card_answer_is_cut(guarded: Clients) -> None:
 
     for read in (one(created), streamed, tool_json):
         assert_no_card(collect(read))
+
+
+async def test_async_anthropic(guarded: Clients) -> None:
+    """The async Anthropic client: SSN prompt blocked; card cut from the stream helper's text."""
+    client = guarded.async_anthropic()
+    await assert_prompt_blocked_async(guarded.server, MESSAGES, lambda: client.messages.create(
+        model=ANTHROPIC_MODEL, max_tokens=64, messages=user(ssn_prompt())))
+    guarded.server.enqueue(card_reply())
+
+    async def pieces() -> Any:
+        async with client.messages.stream(model=ANTHROPIC_MODEL, max_tokens=64, messages=user("hi")) as stream:
+            async for text in stream.text_stream:
+                yield text
+
+    assert_no_card(await collect_async(pieces))
 
 
 # -- instructor ----------------------------------------------------------------------------------------

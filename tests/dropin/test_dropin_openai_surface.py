@@ -162,6 +162,14 @@ def test_responses_item_input(clients: Clients) -> None:
     assert result.output_text == "noted" and clients.server.last_request.json["input"] == items
 
 
+def test_responses_parse_with_a_pydantic_model(clients: Clients) -> None:
+    """responses.parse(text_format=Model) sends a json_schema format and parses the output text."""
+    clients.server.enqueue(Reply(text='{"name": "Paris", "country": "France"}'))
+    result = clients.openai().responses.parse(model=OPENAI_MODEL, input="capital?", text_format=City)
+    assert result.output_parsed == City(name="Paris", country="France")
+    assert clients.server.last_request.json["text"]["format"]["type"] == "json_schema"
+
+
 def test_responses_function_call_round_trip(clients: Clients) -> None:
     """A function_call comes back; its output goes in with the call; the final answer follows."""
     client = clients.openai()
