@@ -1,0 +1,77 @@
+"""The official ``anthropic`` surface on every drop-in path: messages, the stream helper, tool use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+
+from deepsentinel.testing import Reply, ToolCall
+from tests.dropin.conftest import ANTHROPIC_MODEL, Clients
+
+USER: Any = [{"role": "user", "content": "tell me about rivers"}]
+WEATHER_TOOL: Any = {"name": "get_weather", "description": "The weather in a city.",
+                     "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}}}
+
+
+def test_messages_create(clients: Clients) -> None:
+    """messages.create returns the text block, stop reason and usage."""
+    clients.server.enqueue(Reply(text="Rivers flow."))
+    client = clients.anthropic()
+    assert isinstance(client, anthropic.Anthropic)
+    message = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    assert message.content[0].type == "text" and message.content[0].text == "Rivers flow."
+    assert message.stop_reason == "end_turn" and message.usage.output_tokens > 0
+    assert clients.server.last_request.path == "/v1/messages"
+
+
+def test_messages_stream_helper(clients: Clients) -> None:
+    """messages.stream: text_stream yields the deltas; the final message holds the whole text."""
+    clients.server.enqueue(Reply(chunks=["Riv", "ers"]))
+    with clients.anthropic().messages.stream(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER) as stream:
+        deltas = list(stream.text_stream)
+        final = stream.get_final_message()
+    assert deltas == ["Riv", "ers"] and final.content[0].type == "text" and final.content[0].text == "Rivers"
+
+
+def test_tool_use_round_trip(clients: Clients) -> None:
+    """A tool_use block with its input; the tool_result goes back; the final answer follows."""
+    client = clients.anthropic()
+    clients.server.enqueue(Reply(tool_calls=[ToolCall(name="get_weather", arguments='{"city": "Oslo"}')]),
+                           Reply(text="Sunny in Oslo."))
+    first = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER, tools=[WEATHER_TOOL])
+    [block] = [b for b in first.content if b.type == "tool_use"]
+    assert block.name == "get_weather" and block.input == {"city": "Oslo"} and first.stop_reason == "tool_use"
+    follow_up: Any = [*USER, {"role": "assistant", "content": [block.model_dump()]},
+                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": block.id,
+                                                    "content": "sunny"}]}]
+    second = client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=follow_up, tools=[WEATHER_TOOL])
+    assert second.content[0].type == "text" and second.content[0].text == "Sunny in Oslo."
+
+
+def test_streamed_tool_use_input_json(clients: Clients) -> None:
+    """Streamed tool use: input_json deltas add up to the tool input in the final message."""
+    clients.server.enqueue(Reply(tool_calls=[ToolCall(name="get_weather", arguments='{"city": "Oslo"}',
+                                                      argument_chunks=['{"ci', 'ty": "Os', 'lo"}'])]))
+    with clients.anthropic().messages.stream(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER,
+                                             tools=[WEATHER_TOOL]) as stream:
+        partials = [event.partial_json for event in stream if event.type == "input_json"]
+        final = stream.get_final_message()
+    assert partials == ['{"ci', 'ty": "Os', 'lo"}']
+    assert final.content[0].type == "tool_use" and final.content[0].input == {"city": "Oslo"}
+
+
+async def test_async_messages_stream(clients: Clients) -> None:
+    """The async stream helper."""
+    clients.server.enqueue(Reply(chunks=["a", "b"]))
+    async with clients.async_anthropic().messages.stream(model=ANTHROPIC_MODEL, max_tokens=64,
+                                                         messages=USER) as stream:
+        deltas = [text async for text in stream.text_stream]
+    assert deltas == ["a", "b"]
+
+
+def test_count_tokens(clients: Clients) -> None:
+    """messages.count_tokens answers input_tokens."""
+    counted = clients.anthropic().messages.count_tokens(model=ANTHROPIC_MODEL, messages=USER)
+    assert counted.input_tokens > 0
+    assert clients.server.last_request.path == "/v1/messages/count_tokens"
