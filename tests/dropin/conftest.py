@@ -29,6 +29,7 @@ import httpx2
 import openai
 import pytest
 
+import deepsentinel
 from deepsentinel.testing import FakeLLMServer
 
 OPENAI_MODEL = "gpt-4o-mini"
@@ -63,10 +64,44 @@ RAW = ClientFactory(
     node_base_url=lambda url: url,
 )
 
+
+def _quiet(**kw: Any) -> dict[str, Any]:
+    """DeepSentinel's own settings for the matrix: the official arguments as given, no audit file."""
+    return {**kw, "audit": False}
+
+
+SENTINEL = ClientFactory(
+    openai=lambda **kw: deepsentinel.SentinelClient(**_quiet(**kw)),
+    async_openai=lambda **kw: deepsentinel.AsyncSentinelClient(**_quiet(**kw)),
+    anthropic=lambda **kw: deepsentinel.SentinelAnthropic(**_quiet(**kw)),
+    async_anthropic=lambda **kw: deepsentinel.AsyncSentinelAnthropic(**_quiet(**kw)),
+    http_client=lambda: deepsentinel.protect(httpx2.Client(), audit=False),
+    async_http_client=lambda: deepsentinel.protect(httpx2.AsyncClient(), audit=False),
+)
+PROTECTED = ClientFactory(
+    openai=lambda **kw: deepsentinel.protect(openai.OpenAI(**kw), audit=False),
+    async_openai=lambda **kw: deepsentinel.protect(openai.AsyncOpenAI(**kw), audit=False),
+    anthropic=lambda **kw: deepsentinel.protect(anthropic.Anthropic(**kw), audit=False),
+    async_anthropic=lambda **kw: deepsentinel.protect(anthropic.AsyncAnthropic(**kw), audit=False),
+    http_client=lambda: deepsentinel.protect(httpx2.Client(), audit=False),
+    async_http_client=lambda: deepsentinel.protect(httpx2.AsyncClient(), audit=False),
+)
+PROTECTED_HTTP = ClientFactory(
+    openai=lambda **kw: openai.OpenAI(http_client=deepsentinel.protect(httpx2.Client(), audit=False), **kw),
+    async_openai=lambda **kw: openai.AsyncOpenAI(http_client=deepsentinel.protect(httpx2.AsyncClient(), audit=False), **kw),
+    anthropic=lambda **kw: anthropic.Anthropic(http_client=deepsentinel.protect(httpx2.Client(), audit=False), **kw),
+    async_anthropic=lambda **kw: anthropic.AsyncAnthropic(
+        http_client=deepsentinel.protect(httpx2.AsyncClient(), audit=False), **kw
+    ),
+    http_client=lambda: deepsentinel.protect(httpx2.Client(), audit=False),
+    async_http_client=lambda: deepsentinel.protect(httpx2.AsyncClient(), audit=False),
+)
+
 # Paths that must behave exactly as the raw SDKs do.
-FACTORIES: dict[str, ClientFactory] = {"raw": RAW}
-# Paths that must also block an SSN prompt and cut a card number from answers (none yet: issue 10).
-GUARDED: dict[str, ClientFactory] = {}
+FACTORIES: dict[str, ClientFactory] = {"raw": RAW, "sentinel": SENTINEL, "protected": PROTECTED,
+                                       "protected_http": PROTECTED_HTTP}
+# Paths that must also block an SSN prompt and cut a card number from answers.
+GUARDED: dict[str, ClientFactory] = {"sentinel": SENTINEL, "protected": PROTECTED, "protected_http": PROTECTED_HTTP}
 
 NO_GUARDED_REASON = (
     "no guarded client factory yet: add sentinel/protected/protected_http to GUARDED in tests/dropin/conftest.py"
@@ -81,6 +116,13 @@ def _params(factories: dict[str, ClientFactory], empty_reason: str) -> list[Any]
 
 class Clients:
     """The clients of one factory pointed at the fake server; everything built is closed at teardown."""
+
+    def same_deltas(self, got: list[str], expected: list[str]) -> bool:
+        """The raw SDK shows the provider's pieces as they came; a guard may regroup them (it holds back
+        what could still become a value), so a guarded path must show the same text, in order, nothing more."""
+        if self.name == "raw":
+            return got == expected
+        return "".join(got) == "".join(expected)
 
     def __init__(self, name: str, factory: ClientFactory, server: FakeLLMServer) -> None:
         self.name = name

@@ -46,6 +46,9 @@ class AnthropicCodec(Codec):
             return []
         return [((payload.get("index", 0), delta["type"]), ("delta", field))]
 
+    def only_deltas(self, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") == "content_block_delta"
+
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         if not isinstance(payload, dict):
             return []

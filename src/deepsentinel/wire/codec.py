@@ -60,6 +60,10 @@ class Codec:
         """The streamed text pieces in ``payload``: (stream key, path of the piece)."""
         return []
 
+    def only_deltas(self, payload: Any) -> bool:
+        """Whether ``payload`` carries nothing but its text pieces (so, held back whole, it need not be sent)."""
+        return False
+
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         """The stream keys that end with this event: their held tail must be released before it."""
         return []

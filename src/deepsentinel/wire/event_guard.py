@@ -61,7 +61,8 @@ class EventGuard:
         out: list[Event] = []
         changed = False
         fed: dict[Key, tuple[Any, ...]] = {}
-        for key, path in self.codec.deltas(event, payload):
+        deltas = self.codec.deltas(event, payload)
+        for key, path in deltas:
             text = _get(payload, path)
             self._templates[key] = (event, payload)
             result = self._feed(key, text)
@@ -70,6 +71,8 @@ class EventGuard:
                 changed = True
             fed[key] = path
         closing = self.codec.closes(event, payload, list(self._guards))
+        if deltas and not closing and all(not _get(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
+            return []  # everything in it is held back for now: nothing to send yet
         for key in closing:
             tail = self._flush(key)
             if not tail:

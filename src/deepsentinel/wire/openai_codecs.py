@@ -65,6 +65,18 @@ class ChatCodec(Codec):
         done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
+    def only_deltas(self, payload: Any) -> bool:
+        # A chunk whose choices hold only text fields (no role, no tool call id or name, no logprobs, no usage).
+        if payload.get("usage") is not None:
+            return False
+        for choice in _choices(payload):
+            if choice.get("finish_reason") or choice.get("logprobs"):
+                return False
+            delta = choice.get("delta") or {}
+            if any(k in _DELTA_META for k in delta):
+                return False
+        return True
+
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
         assert isinstance(key, tuple)
         base = {k: v for k, v in template_payload.items() if k not in ("choices", "usage")}
@@ -163,6 +175,9 @@ class ResponsesCodec(Codec):
 
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "error"
+
+    def only_deltas(self, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_DELTAS and not payload.get("logprobs")
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         kind = _RESPONSE_DELTAS.get(payload.get("type", "")) if isinstance(payload, dict) else None
