@@ -44,7 +44,7 @@ def _run(args: list[str]) -> int:
     try:  # Typer >= 0.20 vendors Click; older releases depend on it.
         from typer._click.exceptions import ClickException, NoArgsIsHelpError
     except ImportError:  # pragma: no cover - depends on the installed Typer
-        from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[import-not-found,no-redef]
+        from click.exceptions import ClickException, NoArgsIsHelpError  # type: ignore[import-not-found,no-redef,assignment,unused-ignore]
 
     command = typer.main.get_command(app)
     debug = bool(os.environ.get("DEEPSENTINEL_DEBUG"))
