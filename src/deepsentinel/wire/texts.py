@@ -11,7 +11,7 @@ from deepsentinel.errors import ValidationError
 Path = tuple[int | str, ...]
 
 # Deeper than any real request; deeper input is refused with a typed error instead of a RecursionError.
-MAX_DEPTH = 64
+MAX_DEPTH = 128
 
 # Keys whose string values are identifiers or settings the model does not read as text.
 STRUCTURAL_KEYS = frozenset({
