@@ -80,6 +80,7 @@ class CallRecord:
             error_type=type(error).__name__ if error is not None else None,
             content_hash=content_hash(self.key, self.texts) if self.texts else None,
             anonymized_text=self.stored_text,
+            attempts=max(1, self.attempts),
         )
         try:
             self.sink.record(event)

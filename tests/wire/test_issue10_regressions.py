@@ -145,7 +145,7 @@ async def test_fallback_on_overload_before_content(make_client: Any, fake_server
                          fallbacks=["openai/gpt-4o-mini"])
     assert reply.choices[0].message.content == "from the fallback"
     assert [r.path for r in fake_server.requests] == ["/v1/messages", "/v1/chat/completions"]
-    assert len(sink.events) == 1 and sink.events[0].target == "openai/gpt-4o-mini"
+    assert len(sink.events) == 1 and sink.events[0].target == "openai/gpt-4o-mini" and sink.events[0].attempts == 2
 
 
 async def test_retries_are_attempts_of_one_call(make_client: Any, fake_server: FakeLLMServer, sink: MemorySink) -> None:
@@ -154,7 +154,7 @@ async def test_retries_are_attempts_of_one_call(make_client: Any, fake_server: F
     reply = await create(make_client(max_retries=1), model="gpt-4o", messages=user("hi"))
     assert reply.choices[0].message.content == "second time lucky"
     assert fake_server.request_count() == 2
-    assert [e.outcome for e in sink.events] == [Outcome.ALLOWED]
+    assert [e.outcome for e in sink.events] == [Outcome.ALLOWED] and sink.events[0].attempts == 2
 
 
 def test_protect_returns_a_guarded_copy_of_the_same_class(fake_server: FakeLLMServer) -> None:
@@ -167,3 +167,15 @@ def test_protect_returns_a_guarded_copy_of_the_same_class(fake_server: FakeLLMSe
     assert fake_server.request_count() == 0
     raw.chat.completions.create(model="gpt-4o", messages=user(f"ssn {SSN}"))  # the caller's own client is untouched
     assert fake_server.request_count() == 1
+
+
+def test_attempts_survive_the_chained_store(fake_server: FakeLLMServer, tmp_path: Any) -> None:
+    """A retried call is one stored row whose attempts say how many HTTP requests it took; the chain verifies."""
+    client = SentinelClient(api_key="k", base_url=fake_server.openai_base_url, max_retries=1,
+                            audit=str(tmp_path / "trail.sqlite3"))
+    fake_server.enqueue(Reply(status=503), Reply(text="ok"))
+    client.chat.completions.create(model="gpt-4o", messages=user("hi"))
+    [event] = client.audit.list()
+    assert event.attempts == 2 and event.outcome is Outcome.ALLOWED
+    assert client.audit.verify().ok
+    client.close()

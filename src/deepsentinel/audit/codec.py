@@ -90,8 +90,15 @@ def event_row(seq: int, event: AuditEvent, prev_hash: str, key_id: str | None = 
         clean.integer(event.chunks), real(event.latency_ms), real(event.provider_latency_ms),
         clean.opt_int(event.prompt_tokens), clean.opt_int(event.completion_tokens),
         clean.opt_text(event.target, short), clean.opt_text(event.error_type, short),
-        clean.opt_text(event.content_hash, short), clean.opt_text(event.anonymized_text), None, key_id, prev_hash,
+        clean.opt_text(event.content_hash, short), clean.opt_text(event.anonymized_text),
+        _event_details(event), key_id, prev_hash,
     )
+
+
+def _event_details(event: AuditEvent) -> str | None:
+    """What an event row keeps beside its columns: the HTTP attempts of a retried or failed-over call."""
+    attempts = clean.integer(getattr(event, "attempts", 1))
+    return _json({"attempts": attempts}) if attempts > 1 else None
 
 
 def _record_row(seq: int, kind: str, request_id: str, timestamp: float, details: dict[str, Any], prev_hash: str,
@@ -155,6 +162,7 @@ def row_event(row: Sequence[Any]) -> AuditEvent:
         anonymized_text=r["anonymized_text"],
         request_id=r["request_id"],
         timestamp=_read_real(r["ts"]),
+        attempts=int(json.loads(r["details"]).get("attempts", 1)) if r["details"] else 1,
     )
 
 

@@ -67,6 +67,7 @@ class AuditEvent:
     error_type: str | None = None
     content_hash: str | None = None
     anonymized_text: str | None = None
+    attempts: int = 1  # HTTP attempts of this one call: the SDK's retries and fallback targets
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     timestamp: float = field(default_factory=time.time)
 
