@@ -63,21 +63,31 @@ class PassBody(BodyFilter):
     """A body nothing needs to check (a request that carried no JSON)."""
 
 
-class JsonBody(BodyFilter):
-    """A whole JSON answer: buffered, translated if needed, checked, then released at once."""
+class _Buffered(BodyFilter):
+    """A body that is decided whole: nothing of it is released before its end."""
 
-    def __init__(self, guard: WireGuard, check: RequestCheck, attempt: Attempt, call: CallRecord | None) -> None:
+    def __init__(self, call: CallRecord | None) -> None:
         super().__init__(call)
-        self.guard, self.check, self.attempt = guard, check, attempt
         self._parts: list[bytes] = []
 
     def feed(self, chunk: bytes) -> bytes:
         self._parts.append(chunk)
         return b""
 
+    def whole(self) -> bytes:
+        body, self._parts = b"".join(self._parts), []
+        return body
+
+
+class JsonBody(_Buffered):
+    """A whole JSON answer: buffered, translated if needed, checked, then released at once."""
+
+    def __init__(self, guard: WireGuard, check: RequestCheck, attempt: Attempt, call: CallRecord | None) -> None:
+        super().__init__(call)
+        self.guard, self.check, self.attempt = guard, check, attempt
+
     def end(self) -> bytes:
-        body = b"".join(self._parts)
-        self._parts = []
+        body = self.whole()
         started = _clock()
         if self.attempt.chat is not None:
             completion = self.attempt.adapter.parse_chat_response(body, self.attempt.chat.model)
@@ -157,21 +167,16 @@ class EventBody(BodyFilter):
         return b"".join(e.encode() for e in events)
 
 
-class ErrorBody(BodyFilter):
+class ErrorBody(_Buffered):
     """An error answer: buffered, translated to the caller's format, and redacted before anyone reads it."""
 
     def __init__(self, guard: WireGuard, attempt: Attempt, call: CallRecord | None, status: int, *,
                  finish: bool, secrets: tuple[str, ...]) -> None:
         super().__init__(call)
         self.guard, self.attempt, self.status, self.finish, self.secrets = guard, attempt, status, finish, secrets
-        self._parts: list[bytes] = []
-
-    def feed(self, chunk: bytes) -> bytes:
-        self._parts.append(chunk)
-        return b""
 
     def end(self) -> bytes:
-        body = b"".join(self._parts)
+        body = self.whole()
         if self.attempt.chat is not None:
             error = self.attempt.adapter.parse_error(self.status, {}, body)
             body = dumps({"error": {"message": error.message, "type": error.error_type or "api_error", "code": None}}).encode()
