@@ -134,18 +134,25 @@ def test_person_names_are_optional() -> None:
         assert engine.scan("Alice Smith called").findings == ()
 
 
-def test_results_are_the_same_without_the_prefilter() -> None:
-    """The RE2 prefilter only skips work: running every pattern gives the same findings."""
-    engine = DetectionEngine(cache_size=0)
-    unfiltered = DetectionEngine(cache_size=0)
-    unfiltered._steps = tuple(  # type: ignore[misc]
-        type(s)(s.recognizer, s.pattern, s.regex, -1, -1, None) for s in unfiltered._steps
-    )
-    unfiltered._by_gate = {}
-    unfiltered._ungated = list(range(len(unfiltered._steps)))  # what the engine does when google-re2 is missing
+@pytest.mark.parametrize("backend", ["re2", "hyperscan"])
+def test_results_are_the_same_with_every_prefilter(backend: str) -> None:
+    """A prefilter only skips work: each backend gives the findings of running every pattern."""
+    if backend == "hyperscan":
+        pytest.importorskip("hyperscan")
+    engine = DetectionEngine(cache_size=0, prefilter=backend)  # type: ignore[arg-type]
+    unfiltered = DetectionEngine(cache_size=0, prefilter="none")
+    assert engine._prefilter.backend == backend
     text = ("mail jane@example.com, SSN 536-22-1234, IBAN GB82 WEST 1234 5698 7654 32, routing 021000021, "
-            "ip 10.1.2.3, password: Hunter2xyz!, 4111\n1111\n1111\n1111 " * 3)
+            "ip 10.1.2.3, password: Hunter2xyz!, 4111\n1111\n1111\n1111, caf\u00e9 p\u00e4ss: G\u00fcnter99x "
+            "key " + "AKIA" + "IOSFODNN7EXAMPLE " * 3)
     assert engine.scan(text) == unfiltered.scan(text)
+    assert len(engine.scan(text).findings) >= 8
+
+
+def test_an_unknown_prefilter_is_a_clear_error() -> None:
+    """A misspelt backend name fails when the engine is built, naming the choices."""
+    with pytest.raises(ValueError, match="hyperscan, re2 or none"):
+        DetectionEngine(prefilter="fast")  # type: ignore[arg-type]
 
 
 # --- safe_boundary examples (the property test in test_detection_properties.py checks the contract) --------

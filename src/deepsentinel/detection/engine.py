@@ -10,14 +10,14 @@ Contract (the SDK, the stream guard and the policy layer rely on it):
 How a scan runs, and why it is fast:
 
 1. the text is normalised (a no-op for ASCII; see :mod:`~deepsentinel.detection.normalizer`);
-2. one RE2 set of every pattern (look-arounds stripped) and of the context words of context-only patterns
-   tells, in a single linear pass, which patterns can match at all. A 2 KB prompt without findings costs that
-   one pass;
+2. one native prefilter pass over every pattern (look-arounds stripped) and the context words of context-only
+   patterns tells which patterns can match at all (Hyperscan when installed, else an RE2 set; see
+   :mod:`~deepsentinel.detection.prefilter`). A 2 KB prompt without findings costs that one pass;
 3. only those patterns run with Python ``re`` (look-arounds restored, all quantifiers bounded), and each
    candidate goes through its validator and context check (:class:`PatternRecognizer`);
 4. overlapping findings are resolved: higher risk, then longer span, then earlier start.
 
-Without ``google-re2`` every pattern runs (same results, slower). Results are cached per text
+Without either native library every pattern runs (same results, slower). Results are cached per text
 (:class:`ScanCache`), so a conversation's history is not rescanned on every turn.
 """
 
@@ -36,6 +36,7 @@ from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import normalize
 from deepsentinel.detection.pattern_matcher import PatternMatcher
+from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
 
@@ -71,35 +72,6 @@ class _Step:
     finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
 
 
-class _Prefilter:
-    """An RE2 set over all pattern bodies and context words: which steps can match this text at all."""
-
-    def __init__(self, expressions: list[str]) -> None:
-        self.ids: list[int] = []
-        self._set = None
-        if re2 is None:
-            self.ids = [-1] * len(expressions)
-            return
-        options = re2.Options()
-        options.max_mem = 64 << 20
-        # The set never needs submatches; dropping them keeps the DFA small.
-        options.never_capture = True
-        rset = re2.Set.SearchSet(options)
-        for expression in expressions:
-            try:
-                self.ids.append(rset.Add(expression))
-            except re2.error:
-                self.ids.append(-1)  # not RE2 syntax (a custom pattern with look-arounds): always run
-        if any(i >= 0 for i in self.ids):
-            rset.Compile()
-            self._set = rset
-
-    def match(self, text: str) -> frozenset[int]:
-        if self._set is None:
-            return frozenset()
-        return frozenset(self._set.Match(text) or ())
-
-
 class DetectionEngine:
     """Scans text with a catalog of recognizers.
 
@@ -110,6 +82,8 @@ class DetectionEngine:
     ``recognizers`` defaults to the full built-in catalog; ``custom_patterns`` (name -> regex) and ``matcher``
     add custom entities. ``names`` turns on PERSON detection with spaCy: ``None`` uses it when installed.
     ``min_confidence`` drops weaker candidates. ``cache_size`` bounds the per-text result cache (0: off).
+    ``prefilter`` picks the native prefilter: ``auto`` (Hyperscan if installed, else RE2), ``hyperscan``, ``re2``
+    or ``none`` (every pattern runs); all give the same findings.
     """
 
     def __init__(
@@ -121,6 +95,7 @@ class DetectionEngine:
         names: bool | None = False,
         min_confidence: float = 0.5,
         cache_size: int = 1024,
+        prefilter: Backend = "auto",
     ) -> None:
         base = tuple(BUILTIN_RECOGNIZERS if recognizers is None else recognizers)
         custom = PatternMatcher.from_mapping(custom_patterns or {}).recognizers
@@ -135,6 +110,7 @@ class DetectionEngine:
         self._names_resolved = names is False
         self._cache = ScanCache(cache_size) if cache_size > 0 else None
         self._derived: dict[frozenset[tuple[str, str]], DetectionEngine] = {}
+        self._backend: Backend = prefilter
         self._steps, self._prefilter = self._plan()
         self._by_gate: dict[int, list[int]] = {}
         for i, step in enumerate(self._steps):
@@ -148,11 +124,14 @@ class DetectionEngine:
         self._free_form = max((r.max_length for r in custom
                                if any(_free_form(p.body) for p in r.patterns)), default=0)
 
-    def _plan(self) -> tuple[tuple[_Step, ...], _Prefilter]:
+    def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
+        base_end = 0
         context_ids: dict[int, int] = {}
         raw: list[tuple[PatternRecognizer, Pattern, re.Pattern[str], int, int]] = []
-        for rec in self.recognizers:
+        for n, rec in enumerate(self.recognizers):
+            if n == len(self._base):
+                base_end = len(expressions)
             for pattern, regex in zip(rec.patterns, rec.compiled, strict=True):
                 expressions.append(pattern.prefilter)
                 gate = len(expressions) - 1
@@ -163,7 +142,9 @@ class DetectionEngine:
                         context_ids[id(rec)] = len(expressions) - 1
                     ctx = context_ids[id(rec)]
                 raw.append((rec, pattern, regex, gate, ctx))
-        prefilter = _Prefilter(expressions)
+        if len(self.recognizers) == len(self._base):
+            base_end = len(expressions)
+        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
                   _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None)
@@ -185,7 +166,7 @@ class DetectionEngine:
         for name, regex in patterns.items():
             matcher.register(name, regex)
         derived = DetectionEngine(self._base, matcher=matcher, names=self._names_wanted,
-                                  min_confidence=self.min_confidence,
+                                  min_confidence=self.min_confidence, prefilter=self._backend,
                                   cache_size=self._cache.maxsize if self._cache else 0)
         if len(self._derived) >= _MAX_DERIVED:
             self._derived.pop(next(iter(self._derived)))
