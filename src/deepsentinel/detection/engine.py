@@ -251,7 +251,7 @@ class DetectionEngine:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
                                     free_form=self._free_form)
         else:
-            # A JSON escape still arriving ("\u00") will become one character we cannot know yet: hold back as
+            # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
             head = norm.text[: partial.start()]
             cut = min(
@@ -271,7 +271,8 @@ class DetectionEngine:
         return f"DetectionEngine({len(self.recognizers)} recognizers)"
 
 
-_PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z")
+# An escape still arriving (JSON, URL or HTML): what it decodes to is not known yet.
+_PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0-9a-fA-F]{0,6}|[A-Za-z][A-Za-z0-9]{0,31})?\Z")
 # One character of each class the boundary rules tell apart, standing in for an escape not decoded yet.
 _ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
 
