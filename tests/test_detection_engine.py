@@ -19,6 +19,7 @@ from deepsentinel.detection import (
     resolve_overlaps,
     scan,
 )
+from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.policy import CompliancePolicy
 from deepsentinel.policy.actions import Action
@@ -202,3 +203,29 @@ def test_pure_python_fallback_without_google_re2(monkeypatch: pytest.MonkeyPatch
     fallback = DetectionEngine(cache_size=0)
     assert all(step.finder is None for step in fallback._steps)
     assert fallback.scan(text) == expected
+
+
+# --- a value right after another number (issue 11: "a digit before a value hides it") ---------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ticket 7 536-22-1234", [("US_SSN", "536-22-1234")]),
+    ("paid 2024 4111111111111111", [("CREDIT_CARD", "4111111111111111")]),
+    ("536-22-1234 536-22-1234", [("US_SSN", "536-22-1234")] * 2),
+    ("4111 1111 1111 1111 4111 1111 1111 1111", [("CREDIT_CARD", "4111 1111 1111 1111")] * 2),
+    ("room 12\n536-22-1234", [("US_SSN", "536-22-1234")]),
+    # still one number, not a number after another
+    ("DE89 3704 0044 0532 0130 00", [("IBAN_CODE", "DE89 3704 0044 0532 0130 00")]),
+    ("1234 4111 1111 1111 1111", []),
+    ("order #4532015112830366", []),
+])
+def test_a_value_after_another_number_is_found(text: str, expected: list[tuple[str, str]]) -> None:
+    """A number in front of a value hides it only when both read as one grouped number."""
+    assert [(f.type, text[f.start:f.end]) for f in ENGINE.scan(text).findings] == expected
+
+
+def test_both_of_two_equal_values_are_anonymized() -> None:
+    """Anonymizing '536-22-1234 536-22-1234' replaces both SSNs."""
+    text = "536-22-1234 536-22-1234"
+    result = Anonymizer("redact").anonymize(text, ENGINE.scan(text).findings)
+    assert result.text == "[US_SSN] [US_SSN]"

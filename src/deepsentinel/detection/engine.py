@@ -34,7 +34,8 @@ from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.ner import NameDetector, load_name_detector
-from deepsentinel.detection.normalizer import normalize
+from deepsentinel.detection.normalizer import Normalized, normalize
+from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
 from deepsentinel.detection.pattern_matcher import PatternMatcher
 from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
@@ -48,6 +49,7 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 _GUIDED_MIN = 512
+_DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
 # but \d, \w, anchors and escaped punctuation (so \s, \S, \D, \W, \x20, \t, \n...), ".", a negated class, or
@@ -70,6 +72,7 @@ class _Step:
     gate: int
     context_gate: int
     finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
+    lenient: re.Pattern[str] | None = None  # the regex allowed after a number (see number_prefix)
 
 
 class DetectionEngine:
@@ -147,7 +150,8 @@ class DetectionEngine:
         prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
-                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None)
+                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None,
+                  lenient_regex(pattern.before, pattern.regex, regex.flags))
             for rec, pattern, regex, gate, ctx in raw
         )
         return steps, prefilter
@@ -204,28 +208,25 @@ class DetectionEngine:
         encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
         found: list[Finding] = []
         labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
-        min_conf = self.min_confidence
         steps = self._steps
         by_gate = self._by_gate
         # Only the steps whose prefilter fired (plus those outside the set), in catalog order.
         chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
+        ends: set[int] = set()  # normalised ends of the values found, for the second pass below
+        after_number: list[tuple[_Step, re.Match[str]]] = []
+        gaps = _DIGIT_GAP.search(t) is not None
         for i in chosen:
             step = steps[i]
             if step.context_gate >= 0 and step.context_gate not in active:
                 continue
-            rec, pattern = step.recognizer, step.pattern
             for m in _matches(step, t, encoded):
-                s, e = m.span(pattern.group)
-                if s >= e:
-                    continue
-                confidence = rec.confidence(pattern, t, s, t[s:e])
-                if confidence < min_conf:
-                    continue
-                finding = Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
-                                  round(confidence, 4), rec.severity, rec.detector)
-                found.append(finding)
-                if pattern.requires_context:
-                    labelled[finding] = rec.context_distance(t, s) or 0
+                self._add(step, m, norm, found, labelled, ends)
+            if gaps and step.lenient is not None:
+                after_number.extend((step, m) for m in step.lenient.finditer(t) if follows_number(t, m.start()))
+        # Candidates right after another number, kept when that number is a separate one (number_prefix).
+        for step, m in after_number:
+            if separate_number(t, m.start(), ends):
+                self._add(step, m, norm, found, labelled, ends)
         if labelled:
             found = _nearest_label_wins(found, labelled)
         detector = self._name_detector()
@@ -235,6 +236,23 @@ class DetectionEngine:
                                      norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
         elapsed = (time.perf_counter_ns() - started) / 1000
         return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
+
+    def _add(self, step: _Step, m: re.Match[str], norm: Normalized, found: list[Finding],
+             labelled: dict[Finding, int], ends: set[int]) -> None:
+        """Validate one candidate and keep it if it passes (context-only ones also go into ``labelled``)."""
+        rec, pattern, t = step.recognizer, step.pattern, norm.text
+        s, e = m.span(pattern.group)
+        if s >= e:
+            return
+        confidence = rec.confidence(pattern, t, s, t[s:e])
+        if confidence < self.min_confidence:
+            return
+        finding = Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
+                          round(confidence, 4), rec.severity, rec.detector)
+        found.append(finding)
+        ends.add(e)
+        if pattern.requires_context:
+            labelled[finding] = rec.context_distance(t, s) or 0
 
     def _name_detector(self) -> NameDetector | None:
         if not self._names_resolved:
