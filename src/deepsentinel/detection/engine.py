@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
@@ -40,6 +40,13 @@ from deepsentinel.detection.pattern_matcher import PatternMatcher
 from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
+from deepsentinel.detection.views import (
+    ENCODED_TRIGGER,
+    VIEW_TRIGGER,
+    EncodedSegment,
+    digit_view,
+    encoded_segments,
+)
 
 try:
     import re2
@@ -49,6 +56,7 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 _GUIDED_MIN = 512
+_ENCODED_MAX = 4096  # longer base64/hex tokens are not decoded (files, not values)
 _DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
@@ -73,6 +81,31 @@ class _Step:
     context_gate: int
     finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
     lenient: re.Pattern[str] | None = None  # the regex allowed after a number (see number_prefix)
+
+
+class _Mapping(Protocol):
+    """A text to match and the way back to the original's offsets (Normalized, or a chain of them)."""
+
+    @property
+    def text(self) -> str: ...
+
+    def original_start(self, start: int) -> int: ...
+
+    def original_end(self, end: int) -> int: ...
+
+
+class _Chain:
+    """A derived text (view or decoded segment) of a normalised text: offsets map through both."""
+
+    def __init__(self, inner: Normalized | EncodedSegment, outer: Normalized) -> None:
+        self.text = inner.text
+        self._inner, self._outer = inner, outer
+
+    def original_start(self, start: int) -> int:
+        return self._outer.original_start(self._inner.original_start(start))
+
+    def original_end(self, end: int) -> int:
+        return self._outer.original_end(self._inner.original_end(end))
 
 
 class DetectionEngine:
@@ -147,6 +180,12 @@ class DetectionEngine:
                 raw.append((rec, pattern, regex, gate, ctx))
         if len(self.recognizers) == len(self._base):
             base_end = len(expressions)
+        # The triggers of the view and decoding passes go with the catalog (custom patterns come after it).
+        expressions[base_end:base_end] = [VIEW_TRIGGER, ENCODED_TRIGGER]
+        base_end += 2
+        view_at = base_end - 2
+        raw = [(rec, pattern, regex, gate + 2 if gate >= view_at else gate, ctx + 2 if ctx >= view_at else ctx)
+               for rec, pattern, regex, gate, ctx in raw]
         prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
@@ -154,6 +193,7 @@ class DetectionEngine:
                   lenient_regex(pattern.before, pattern.regex, regex.flags))
             for rec, pattern, regex, gate, ctx in raw
         )
+        self._view_gate, self._encoded_gate = prefilter.ids[view_at], prefilter.ids[view_at + 1]
         return steps, prefilter
 
     def with_custom_patterns(self, patterns: Mapping[str, str]) -> DetectionEngine:
@@ -204,6 +244,31 @@ class DetectionEngine:
         norm = normalize(text)
         t = norm.text
         active = self._prefilter.match(t)
+        found = self._find(norm, active)
+        # Disguises a per-character normalisation cannot undo: a second pass over a rewritten view, or over the
+        # decoded text of base64 and hex tokens (see views.py). Each runs only when its prefilter fired.
+        if self._view_gate < 0 or self._view_gate in active:
+            view = digit_view(t)
+            if view is not None:
+                spans = [(norm.original_start(s), norm.original_end(e)) for s, e in view.spans]
+                found += [f for f in self._find(_Chain(view.text, norm))
+                          if any(s < f.end and f.start < e for s, e in spans)]
+        if self._encoded_gate < 0 or self._encoded_gate in active:
+            for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
+                found += self._find(_Chain(segment, norm))
+        detector = self._name_detector()
+        if detector is not None:
+            for span in detector.find(t):
+                found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
+                                     norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
+        elapsed = (time.perf_counter_ns() - started) / 1000
+        return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
+
+    def _find(self, norm: _Mapping, active: frozenset[int] | None = None) -> list[Finding]:
+        """Pattern findings in ``norm.text``, with offsets mapped back by ``norm``."""
+        t = norm.text
+        if active is None:
+            active = self._prefilter.match(t)
         # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
         encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
         found: list[Finding] = []
@@ -229,15 +294,9 @@ class DetectionEngine:
                 self._add(step, m, norm, found, labelled, ends)
         if labelled:
             found = _nearest_label_wins(found, labelled)
-        detector = self._name_detector()
-        if detector is not None:
-            for span in detector.find(t):
-                found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
-                                     norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
-        elapsed = (time.perf_counter_ns() - started) / 1000
-        return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
+        return found
 
-    def _add(self, step: _Step, m: re.Match[str], norm: Normalized, found: list[Finding],
+    def _add(self, step: _Step, m: re.Match[str], norm: _Mapping, found: list[Finding],
              labelled: dict[Finding, int], ends: set[int]) -> None:
         """Validate one candidate and keep it if it passes (context-only ones also go into ``labelled``)."""
         rec, pattern, t = step.recognizer, step.pattern, norm.text
