@@ -229,3 +229,13 @@ def test_both_of_two_equal_values_are_anonymized() -> None:
     text = "536-22-1234 536-22-1234"
     result = Anonymizer("redact").anonymize(text, ENGINE.scan(text).findings)
     assert result.text == "[US_SSN] [US_SSN]"
+
+
+def test_long_non_ascii_text_gives_the_findings_of_running_every_pattern() -> None:
+    """RE2-guided matching on a long text with accents and rejected candidates finds what plain re finds."""
+    block = ("Caf\u00e9 r\u00e9sum\u00e9 1234 5678 9012 3456 order 12 536-22-1234, "
+             "mail jos\u00e9@example.com, card 4111 1111 1111 1111; 9999-99-9999 x" + "na\u00efve text " * 40)
+    text = block * 30
+    guided = DetectionEngine(cache_size=0).scan(text)
+    assert guided == DetectionEngine(cache_size=0, prefilter="none").scan(text)
+    assert len(guided.findings) >= 60

@@ -37,7 +37,7 @@ from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import Normalized, normalize
 from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
 from deepsentinel.detection.pattern_matcher import PatternMatcher
-from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter
+from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter, one_byte_per_char
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
 from deepsentinel.detection.views import (
@@ -56,7 +56,8 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 _GUIDED_MIN = 512
-_ENCODED_MAX = 4096  # longer base64/hex tokens are not decoded (files, not values)
+_ENCODED_MAX = 4096
+_WINDOW = 4096  # longer base64/hex tokens are not decoded (files, not values)
 _DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
@@ -250,9 +251,10 @@ class DetectionEngine:
         if self._view_gate < 0 or self._view_gate in active:
             view = digit_view(t)
             if view is not None:
-                spans = [(norm.original_start(s), norm.original_end(e)) for s, e in view.spans]
+                starts = [norm.original_start(s) for s, _ in view.spans]
+                ends = [norm.original_end(e) for _, e in view.spans]
                 found += [f for f in self._find(_Chain(view.text, norm))
-                          if any(s < f.end and f.start < e for s, e in spans)]
+                          if _touches(starts, ends, f.start, f.end)]
         if self._encoded_gate < 0 or self._encoded_gate in active:
             for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
                 found += self._find(_Chain(segment, norm))
@@ -270,7 +272,7 @@ class DetectionEngine:
         if active is None:
             active = self._prefilter.match(t)
         # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
-        encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
+        encoded = one_byte_per_char(t) if active and len(t) > _GUIDED_MIN else None
         found: list[Finding] = []
         labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
         steps = self._steps
@@ -284,10 +286,12 @@ class DetectionEngine:
             step = steps[i]
             if step.context_gate >= 0 and step.context_gate not in active:
                 continue
-            for m in _matches(step, t, encoded):
+            slack = step.recognizer.max_length + 16
+            for m in _matches(step.finder, step.regex, slack, t, encoded):
                 self._add(step, m, norm, found, labelled, ends)
             if gaps and step.lenient is not None:
-                after_number.extend((step, m) for m in step.lenient.finditer(t) if follows_number(t, m.start()))
+                after_number.extend((step, m) for m in _matches(step.finder, step.lenient, slack, t, encoded)
+                                    if follows_number(t, m.start()))
         # Candidates right after another number, kept when that number is a separate one (number_prefix).
         for step, m in after_number:
             if separate_number(t, m.start(), ends):
@@ -359,25 +363,34 @@ def _compile_finder(pattern: Pattern) -> Any:
         return None
     options = re2.Options()
     options.never_capture = True
+    # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
+    options.encoding = re2.Options.Encoding.LATIN1
     try:
-        return re2.compile(pattern.body, options)
-    except re2.error:
+        return re2.compile(pattern.body.encode("latin-1"), options)
+    except (re2.error, UnicodeEncodeError):
         return None
 
 
-def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match[str]]:
-    """``step.regex.finditer(text)``, with RE2 finding the candidates (same matches, linear time).
+def _matches(finder: Any, regex: re.Pattern[str], slack: int, text: str,
+             encoded: bytes | None) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)``, with RE2 (``finder``, the pattern's body) finding the candidates.
 
     Python's ``re`` cannot skip ahead when a pattern starts with a look-behind, so it tries every position.
     RE2 finds the leftmost position where the body matches; the full Python pattern is then tried there only.
     No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
-    would return. RE2 gets the ASCII bytes, whose offsets are the string's.
+    would return. RE2 gets the text one byte per character, so its offsets are the string's.
+
+    A rejected candidate (inside a longer number, say) lets Python search on by itself, so a 100 KB run of digits
+    costs one scan rather than one RE2 call per position; but only within a window, so one rejection early in a
+    10 MB text does not make Python try every position of the rest. A match within ``slack`` (the pattern's
+    longest match) of the window's end may depend on what follows, so RE2 resumes before it instead.
     """
-    if step.finder is None or encoded is None:
-        yield from step.regex.finditer(text)
+    if finder is None or encoded is None:
+        yield from regex.finditer(text)
         return
     pos, n = 0, len(text)
-    search, match = step.finder.search, step.regex.match
+    window = max(_WINDOW, 4 * slack)
+    search, match = finder.search, regex.match
     while pos <= n:
         candidate = search(encoded, pos)
         if candidate is None:
@@ -385,13 +398,25 @@ def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match
         start = candidate.start()
         m = match(text, start)
         if m is None:
-            # A rejected candidate (inside a longer number, say): let Python find the next match itself, so a
-            # 100 KB run of digits costs one scan, not one RE2 call per position.
-            m = step.regex.search(text, start + 1)
-            if m is None:
-                return
+            limit = start + window
+            if limit >= n:
+                m = regex.search(text, start + 1)
+                if m is None:
+                    return
+            else:
+                m = regex.search(text, start + 1, limit)
+                if m is None or m.end() + slack > limit:
+                    pos = max(start + 1, limit - slack)
+                    continue
         yield m
         pos = m.end() if m.end() > m.start() else m.start() + 1
+
+
+def _touches(starts: list[int], ends: list[int], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of the sorted, disjoint spans (only the last one starting before
+    ``end`` can: every earlier one ends before that one starts)."""
+    i = bisect.bisect_left(starts, end) - 1
+    return i >= 0 and ends[i] > start
 
 
 def _nearest_label_wins(found: list[Finding], labelled: dict[Finding, int]) -> list[Finding]:

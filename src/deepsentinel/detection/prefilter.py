@@ -39,7 +39,7 @@ try:
 except ImportError:  # pragma: no cover - google-re2 is a dependency
     re2 = None
 
-__all__ = ["Backend", "Prefilter", "build_prefilter", "cache_dir", "hyperscan_available"]
+__all__ = ["Backend", "Prefilter", "build_prefilter", "cache_dir", "hyperscan_available", "one_byte_per_char"]
 
 Backend = Literal["auto", "hyperscan", "re2", "none"]
 
@@ -111,7 +111,6 @@ class _Hyperscan:
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
-        codecs.register_error(_ONE_BYTE, _one_byte)
         self.ids = list(range(len(expressions)))
         try:
             self._db = _compile(expressions, self.ids, flags)
@@ -131,7 +130,7 @@ class _Hyperscan:
         def on_match(id_: int, start: int, end: int, flags: int, context: object) -> None:
             hits.add(id_)
 
-        data = text.encode("ascii", _ONE_BYTE)
+        data = one_byte_per_char(text)
         with self._lock:
             self._db.scan(data, match_event_handler=on_match)
         return frozenset(hits)
@@ -143,6 +142,12 @@ def _one_byte(error: UnicodeError) -> tuple[bytes, int]:
 
 
 _ONE_BYTE = "deepsentinel-one-byte"
+codecs.register_error(_ONE_BYTE, _one_byte)  # a named handler in the codec registry; nothing else changes
+
+
+def one_byte_per_char(text: str) -> bytes:
+    """``text`` as bytes with each non-ASCII character as one 0x80 byte: byte offsets are character offsets."""
+    return text.encode("ascii", _ONE_BYTE)
 
 
 def cache_dir() -> Path | None:

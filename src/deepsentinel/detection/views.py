@@ -159,7 +159,10 @@ class EncodedSegment:
 
 
 _ENCODED = re.compile(rf"(?<![A-Za-z0-9+/_\-]){ENCODED_TRIGGER}={{0,2}}(?![A-Za-z0-9+/_\-=])")
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+# Encodings of printable ASCII only, checked before decoding: a hex byte 0x20-0x7e (or tab, CR, LF); in base64,
+# the first character of every group of four holds the top six bits of a printable byte, so it is one of I-Z, a-f.
+_HEX = re.compile(r"(?:[2-7][0-9a-fA-F]|0[9aAdD])+")
+_BASE64_TEXT = re.compile(r"(?:[I-Za-f][A-Za-z0-9+/_\-]{3})+[A-Za-z0-9+/_\-]{0,3}=*")
 _UNPRINTABLE = re.compile(rb"[^\x20-\x7e\t\r\n]")
 
 
@@ -179,6 +182,8 @@ def encoded_segments(text: str, max_length: int) -> Iterator[EncodedSegment]:
             raw = bytes.fromhex(token)
         if raw is None or _UNPRINTABLE.search(raw):
             kind = "base64"
+            if _BASE64_TEXT.fullmatch(token) is None:
+                continue
             body = token.rstrip("=")
             if len(body) % 4 == 1:
                 continue
