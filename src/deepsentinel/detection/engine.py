@@ -44,7 +44,8 @@ from deepsentinel.detection.views import (
     ENCODED_TRIGGER,
     VIEW_TRIGGER,
     EncodedSegment,
-    digit_view,
+    View,
+    digit_views,
     encoded_segments,
 )
 
@@ -98,7 +99,7 @@ class _Mapping(Protocol):
 class _Chain:
     """A derived text (view or decoded segment) of a normalised text: offsets map through both."""
 
-    def __init__(self, inner: Normalized | EncodedSegment, outer: Normalized) -> None:
+    def __init__(self, inner: View | EncodedSegment, outer: Normalized) -> None:
         self.text = inner.text
         self._inner, self._outer = inner, outer
 
@@ -244,16 +245,16 @@ class DetectionEngine:
         started = time.perf_counter_ns()
         norm = normalize(text)
         t = norm.text
-        active = self._prefilter.match(t)
-        found = self._find(norm, active)
+        data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
+        active = self._prefilter.match(t, data)
+        found = self._find(norm, active, data)
         # Disguises a per-character normalisation cannot undo: a second pass over a rewritten view, or over the
         # decoded text of base64 and hex tokens (see views.py). Each runs only when its prefilter fired.
         if self._view_gate < 0 or self._view_gate in active:
-            view = digit_view(t)
-            if view is not None:
+            for view in digit_views(t):
                 starts = [norm.original_start(s) for s, _ in view.spans]
                 ends = [norm.original_end(e) for _, e in view.spans]
-                found += [f for f in self._find(_Chain(view.text, norm))
+                found += [f for f in self._find(_Chain(view, norm))
                           if _touches(starts, ends, f.start, f.end)]
         if self._encoded_gate < 0 or self._encoded_gate in active:
             for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
@@ -266,13 +267,14 @@ class DetectionEngine:
         elapsed = (time.perf_counter_ns() - started) / 1000
         return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
 
-    def _find(self, norm: _Mapping, active: frozenset[int] | None = None) -> list[Finding]:
+    def _find(self, norm: _Mapping, active: frozenset[int] | None = None, data: bytes | None = None) -> list[Finding]:
         """Pattern findings in ``norm.text``, with offsets mapped back by ``norm``."""
         t = norm.text
         if active is None:
-            active = self._prefilter.match(t)
+            data = one_byte_per_char(t)
+            active = self._prefilter.match(t, data)
         # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
-        encoded = one_byte_per_char(t) if active and len(t) > _GUIDED_MIN else None
+        encoded = (data or one_byte_per_char(t)) if active and len(t) > _GUIDED_MIN else None
         found: list[Finding] = []
         labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
         steps = self._steps

@@ -27,6 +27,7 @@ import html.entities
 import re
 import unicodedata
 from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 
 __all__ = ["Normalized", "normalize"]
@@ -60,7 +61,9 @@ _HOMOGLYPHS = {
 }
 
 # Runs of non-ASCII characters; single JSON escapes, URL escapes of an ASCII byte and HTML character references.
-_SPECIAL = re.compile(r"[^\x00-\x7f]+|\\u[0-9a-fA-F]{4}|\\/|%[0-7][0-9a-fA-F]|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# (One leading character class, then look-behinds to tell the escapes apart: as fast as a plain class.)
+_SPECIAL = re.compile(r"[^\x00-\x7f]+|[\\%&](?:(?<=\\)(?:u[0-9a-fA-F]{4}|/)|(?<=%)[0-7][0-9a-fA-F]|"
+                      r"(?<=&)(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)")
 
 
 @lru_cache(maxsize=4096)
@@ -111,15 +114,22 @@ class Normalized:
     __slots__ = ("_norm", "_orig", "_orig_end", "_norm_end", "original_length", "text")
 
     def __init__(self, text: str, original_length: int,
-                 units: list[tuple[int, int, int, int]] | None = None) -> None:
+                 units: list[tuple[int, int, int, int]]
+                 | tuple[list[int], list[int], list[int], list[int]] | None = None) -> None:
+        """``units``: (normalised start, end, original start, end) rows, or those four columns as lists."""
         self.text = text
         self.original_length = original_length
-        units = units or []
+        if not units:
+            columns: Sequence[Sequence[int]] = ((), (), (), ())
+        elif isinstance(units, tuple):
+            columns = units
+        else:
+            columns = list(zip(*units, strict=True))
         # unit i covers normalised [_norm[i], _norm_end[i]) and original [_orig[i], _orig_end[i]).
-        self._norm = array("q", (u[0] for u in units))
-        self._norm_end = array("q", (u[1] for u in units))
-        self._orig = array("q", (u[2] for u in units))
-        self._orig_end = array("q", (u[3] for u in units))
+        self._norm = array("q", columns[0])
+        self._norm_end = array("q", columns[1])
+        self._orig = array("q", columns[2])
+        self._orig_end = array("q", columns[3])
 
     @property
     def mapped(self) -> bool:
@@ -163,39 +173,52 @@ def normalize(text: str) -> Normalized:
     if text.isascii() and "\\" not in text and "%" not in text and "&" not in text:
         return Normalized(text, len(text))
     pieces: list[str] = []
-    units: list[tuple[int, int, int, int]] = []
+    append = pieces.append
+    # The four columns of the units (see Normalized), kept as separate lists: this loop runs once per special
+    # character in the worst case (an invisible between every two digits).
+    norm: list[int] = []
+    norm_end: list[int] = []
+    orig: list[int] = []
+    orig_end: list[int] = []
+    fold = _fold
     pos = 0  # original position copied up to
     n = 0  # length of the normalised text so far
     for m in _SPECIAL.finditer(text):
         start, end = m.span()
         if start > pos:
-            pieces.append(text[pos:start])
+            append(text[pos:start])
             n += start - pos
-        if text[start] in "\\%&":
-            out = _unescape(m.group())
-            if out is None:
-                out = m.group()
-            pieces.append(out)
-            if len(out) != end - start:
-                units.append((n, n + len(out), start, end))
-            n += len(out)
+        if end - start == 1:  # a lone non-ASCII character (an invisible between digits, say)
+            out = fold(text[start])
+        elif text[start] in "\\%&":
+            decoded = _unescape(m.group())
+            out = m.group() if decoded is None else decoded
         else:
-            folded = "".join(map(_fold, m.group()))
-            if len(folded) == end - start:  # the common case (CJK, accents, full-width): one for one, no units
-                pieces.append(folded)
-                n += len(folded)
-            else:
+            out = "".join(map(fold, m.group()))
+            if len(out) != end - start:  # rare: some character of the run changed length; map each one
                 for i in range(start, end):
-                    out = _fold(text[i])
-                    pieces.append(out)
-                    if len(out) != 1:
-                        units.append((n, n + len(out), i, i + 1))
-                    n += len(out)
+                    one = fold(text[i])
+                    if len(one) != 1:
+                        norm.append(n)
+                        norm_end.append(n + len(one))
+                        orig.append(i)
+                        orig_end.append(i + 1)
+                    n += len(one)
+                append(out)
+                pos = end
+                continue
+        append(out)
+        if len(out) != end - start:
+            norm.append(n)
+            norm_end.append(n + len(out))
+            orig.append(start)
+            orig_end.append(end)
+        n += len(out)
         pos = end
     if pos == 0:
         return Normalized(text, len(text))
-    pieces.append(text[pos:])
-    return Normalized("".join(pieces), len(text), units)
+    append(text[pos:])
+    return Normalized("".join(pieces), len(text), (norm, norm_end, orig, orig_end))
 
 
 def _fold_any(ch: str) -> str:

@@ -45,12 +45,15 @@ Backend = Literal["auto", "hyperscan", "re2", "none"]
 
 
 class Prefilter(Protocol):
-    """``ids[i]`` is the id of expression ``i`` (-1: not compilable, always run); ``match`` the ids that fired."""
+    """``ids[i]`` is the id of expression ``i`` (-1: not compilable, always run); ``match`` the ids that fired.
+
+    ``data``, when given, is ``one_byte_per_char(text)``, already computed by the caller.
+    """
 
     ids: list[int]
     backend: str
 
-    def match(self, text: str) -> frozenset[int]: ...
+    def match(self, text: str, data: bytes | None = None) -> frozenset[int]: ...
 
 
 def hyperscan_available() -> bool:
@@ -66,7 +69,7 @@ class _Nothing:
     def __init__(self, count: int) -> None:
         self.ids = [-1] * count
 
-    def match(self, text: str) -> frozenset[int]:
+    def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         return frozenset()
 
 
@@ -91,7 +94,7 @@ class _Re2Set:
             rset.Compile()
             self._set = rset
 
-    def match(self, text: str) -> frozenset[int]:
+    def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         if self._set is None:
             return frozenset()
         return frozenset(self._set.Match(text) or ())
@@ -122,7 +125,7 @@ class _Hyperscan:
             if chosen:
                 self._db = _compile([expressions[i] for i in chosen], chosen, flags)
 
-    def match(self, text: str) -> frozenset[int]:
+    def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         if self._db is None or not text:
             return frozenset()
         hits: set[int] = set()
@@ -130,7 +133,8 @@ class _Hyperscan:
         def on_match(id_: int, start: int, end: int, flags: int, context: object) -> None:
             hits.add(id_)
 
-        data = one_byte_per_char(text)
+        if data is None:
+            data = one_byte_per_char(text)
         with self._lock:
             self._db.scan(data, match_event_handler=on_match)
         return frozenset(hits)
@@ -216,10 +220,10 @@ class _Composite:
             self.ids.extend(i + offset if i >= 0 else -1 for i in part.ids)
             offset += len(part.ids)
 
-    def match(self, text: str) -> frozenset[int]:
+    def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         hits: set[int] = set()
         for offset, part in self._parts:
-            hits.update(i + offset for i in part.match(text))
+            hits.update(i + offset for i in part.match(text, data))
         return frozenset(hits)
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from deepsentinel.detection.normalizer import Normalized
 
-__all__ = ["DIGIT_RUN_TAIL", "ENCODED_TRIGGER", "RUN_MAX", "VIEW_TRIGGER", "EncodedSegment", "View", "digit_view",
+__all__ = ["DIGIT_RUN_TAIL", "ENCODED_TRIGGER", "RUN_MAX", "VIEW_TRIGGER", "EncodedSegment", "View", "digit_views",
            "encoded_segments"]
 
 _WORDS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -54,20 +54,35 @@ _TEMPLATES = {9: (3, 2, 4), 10: (3, 3, 4), 12: (4, 4, 4)}
 _PLAIN_SEPARATORS = frozenset([" ", "-", "."])
 
 
+MARGIN = 300  # text kept around the edits of a view: the context windows and the values that touch an edit
+
+
 @dataclass(frozen=True)
 class View:
-    """The view's text, its map back to the scanned text, and the replaced spans (in the scanned text)."""
+    """A window ``[offset, ...)`` of the scanned text with its edits applied, and the edited spans.
 
-    text: Normalized
-    spans: tuple[tuple[int, int], ...]
+    ``original_start``/``original_end`` map a position of the view's ``text`` to the scanned text.
+    """
 
-    def touches(self, start: int, end: int) -> bool:
-        """Whether the scanned-text span [start, end) overlaps a replaced span."""
-        return any(s < end and start < e for s, e in self.spans)
+    window: Normalized
+    offset: int
+    spans: tuple[tuple[int, int], ...]  # edited spans, in the scanned text
+
+    @property
+    def text(self) -> str:
+        return self.window.text
+
+    def original_start(self, start: int) -> int:
+        return self.offset + self.window.original_start(start)
+
+    def original_end(self, end: int) -> int:
+        return self.offset + self.window.original_end(end)
 
 
-def digit_view(text: str) -> View | None:
-    """The view of ``text`` with disguised digit runs and defanged ``[@]``/``[.]`` rewritten (None: nothing to do)."""
+def digit_views(text: str) -> list[View]:
+    """Windows of ``text`` with disguised digit runs and defanged ``[@]``/``[.]`` rewritten, one per cluster of
+    edits (each with :data:`MARGIN` characters around it): a 10 MB text with a few disguised numbers is not
+    scanned twice."""
     edits: list[tuple[int, int, list[tuple[str, int, int]]]] = []  # (start, end, [(output, orig start, end)])
     if any(c in text for c in "[({<"):
         for m in _DEFANGED.finditer(text):
@@ -76,26 +91,37 @@ def digit_view(text: str) -> View | None:
         pieces = _rewrite(m)
         if pieces is not None:
             edits.append((m.start(), m.end(), pieces))
-    if not edits:
-        return None
     edits.sort()
+    clusters: list[list[tuple[int, int, list[tuple[str, int, int]]]]] = []
+    last = -1
+    for edit in edits:
+        if edit[0] < last:
+            continue  # overlaps the previous edit
+        if clusters and edit[0] - last <= 2 * MARGIN:
+            clusters[-1].append(edit)
+        else:
+            clusters.append([edit])
+        last = edit[1]
+    return [_window(text, cluster) for cluster in clusters]
+
+
+def _window(text: str, edits: list[tuple[int, int, list[tuple[str, int, int]]]]) -> View:
+    lo = max(0, edits[0][0] - MARGIN)
+    hi = min(len(text), edits[-1][1] + MARGIN)
     out: list[str] = []
     units: list[tuple[int, int, int, int]] = []
-    pos = n = 0
-    spans: list[tuple[int, int]] = []
+    pos, n = lo, 0
     for start, end, pieces in edits:
-        if start < pos:
-            continue  # overlaps the previous edit
         out.append(text[pos:start])
         n += start - pos
         for piece, s, e in pieces:
             out.append(piece)
-            units.append((n, n + len(piece), s, e))
+            units.append((n, n + len(piece), s - lo, e - lo))
             n += len(piece)
-        spans.append((start, end))
         pos = end
-    out.append(text[pos:])
-    return View(Normalized("".join(out), len(text), units), tuple(spans))
+    out.append(text[pos:hi])
+    spans = tuple((start, end) for start, end, _ in edits)
+    return View(Normalized("".join(out), hi - lo, units), lo, spans)
 
 
 def _rewrite(m: re.Match[str]) -> list[tuple[str, int, int]] | None:
