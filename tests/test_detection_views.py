@@ -91,3 +91,10 @@ def test_a_finished_run_followed_by_a_word_is_released() -> None:
 def test_safe_boundary_holds_back_a_digit_run_still_being_written(text: str, held: str) -> None:
     """A run the digit view may still rewrite is not released (other rules may hold back more)."""
     assert text[ENGINE.safe_boundary(text):].endswith(held)
+
+
+def test_numbers_in_words_ending_sentences_are_prose() -> None:
+    """'one. two. three. four.' is released up to its last word: full stops end a spelled-out number."""
+    text = "one. two. three. four."
+    assert text[ENGINE.safe_boundary(text):] == "four."
+    assert ENGINE.scan(text).findings == ()

@@ -37,7 +37,10 @@ _WORD = r"(?:zero|one|two|three|four|five|six|seven|eight|nine)(?![A-Za-z])"
 _TOKEN = rf"(?:[0-9]{{1,6}}(?![0-9])|(?i:{_WORD}))"
 _SEP = r"[ \t\r\n/_,.\-]{1,3}"
 # Maximal runs (never cut into chunks, which would depend on where the run starts); too long ones are skipped.
-_RUN = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN}(?:{_SEP}{_TOKEN}){{2,}}(?![0-9A-Za-z])")
+# Next to a digit word only spaces, commas and dashes join: "one. two. three." is prose, not a number.
+_WSEP = r"[ \t,\-]{1,3}"
+_STEP = rf"(?:{_SEP}[0-9]{{1,6}}(?![0-9])|{_WSEP}(?i:{_WORD}))"
+_RUN = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN}{_STEP}{{2,}}(?![0-9A-Za-z])")
 RUN_MAX = 152  # 19 digit words of 5 letters with 3-character separators: no run of at most 19 digits is longer
 _TOKENS = re.compile(rf"{_TOKEN}|{_SEP}")
 _DEFANGED_BODY = r"[\[\(\{<][ \t]?([@.])[ \t]?[\]\)\}>]"
@@ -49,7 +52,7 @@ ENCODED_TRIGGER = r"[A-Za-z0-9+/_\-]{16,}"
 # A run that may still be growing at the end of a streamed text, possibly ending in a digit word being written
 # (used by safe_boundary).
 _WORD_PREFIX = r"(?i:z|ze|zer|o|on|t|tw|th|thr|thre|f|fo|fou|fi|fiv|s|si|se|sev|seve|e|ei|eig|eigh|n|ni|nin)"
-DIGIT_RUN_TAIL = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN}(?:{_SEP}{_TOKEN})*(?:{_SEP}{_WORD_PREFIX}?)?\Z")
+DIGIT_RUN_TAIL = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN}{_STEP}*(?:{_SEP}|{_WSEP}{_WORD_PREFIX})?\Z")
 _TEMPLATES = {9: (3, 2, 4), 10: (3, 3, 4), 12: (4, 4, 4)}
 _PLAIN_SEPARATORS = frozenset([" ", "-", "."])
 
