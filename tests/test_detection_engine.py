@@ -19,6 +19,7 @@ from deepsentinel.detection import (
     resolve_overlaps,
     scan,
 )
+from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.policy import CompliancePolicy
 from deepsentinel.policy.actions import Action
@@ -134,18 +135,25 @@ def test_person_names_are_optional() -> None:
         assert engine.scan("Alice Smith called").findings == ()
 
 
-def test_results_are_the_same_without_the_prefilter() -> None:
-    """The RE2 prefilter only skips work: running every pattern gives the same findings."""
-    engine = DetectionEngine(cache_size=0)
-    unfiltered = DetectionEngine(cache_size=0)
-    unfiltered._steps = tuple(  # type: ignore[misc]
-        type(s)(s.recognizer, s.pattern, s.regex, -1, -1, None) for s in unfiltered._steps
-    )
-    unfiltered._by_gate = {}
-    unfiltered._ungated = list(range(len(unfiltered._steps)))  # what the engine does when google-re2 is missing
+@pytest.mark.parametrize("backend", ["re2", "hyperscan"])
+def test_results_are_the_same_with_every_prefilter(backend: str) -> None:
+    """A prefilter only skips work: each backend gives the findings of running every pattern."""
+    if backend == "hyperscan":
+        pytest.importorskip("hyperscan")
+    engine = DetectionEngine(cache_size=0, prefilter=backend)  # type: ignore[arg-type]
+    unfiltered = DetectionEngine(cache_size=0, prefilter="none")
+    assert engine._prefilter.backend == backend
     text = ("mail jane@example.com, SSN 536-22-1234, IBAN GB82 WEST 1234 5698 7654 32, routing 021000021, "
-            "ip 10.1.2.3, password: Hunter2xyz!, 4111\n1111\n1111\n1111 " * 3)
+            "ip 10.1.2.3, password: Hunter2xyz!, 4111\n1111\n1111\n1111, caf\u00e9 p\u00e4ss: G\u00fcnter99x "
+            "key " + "AKIA" + "IOSFODNN7EXAMPLE " * 3)
     assert engine.scan(text) == unfiltered.scan(text)
+    assert len(engine.scan(text).findings) >= 8
+
+
+def test_an_unknown_prefilter_is_a_clear_error() -> None:
+    """A misspelt backend name fails when the engine is built, naming the choices."""
+    with pytest.raises(ValueError, match="hyperscan, re2 or none"):
+        DetectionEngine(prefilter="fast")  # type: ignore[arg-type]
 
 
 # --- safe_boundary examples (the property test in test_detection_properties.py checks the contract) --------
@@ -195,3 +203,39 @@ def test_pure_python_fallback_without_google_re2(monkeypatch: pytest.MonkeyPatch
     fallback = DetectionEngine(cache_size=0)
     assert all(step.finder is None for step in fallback._steps)
     assert fallback.scan(text) == expected
+
+
+# --- a value right after another number (issue 11: "a digit before a value hides it") ---------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ticket 7 536-22-1234", [("US_SSN", "536-22-1234")]),
+    ("paid 2024 4111111111111111", [("CREDIT_CARD", "4111111111111111")]),
+    ("536-22-1234 536-22-1234", [("US_SSN", "536-22-1234")] * 2),
+    ("4111 1111 1111 1111 4111 1111 1111 1111", [("CREDIT_CARD", "4111 1111 1111 1111")] * 2),
+    ("room 12\n536-22-1234", [("US_SSN", "536-22-1234")]),
+    # still one number, not a number after another
+    ("DE89 3704 0044 0532 0130 00", [("IBAN_CODE", "DE89 3704 0044 0532 0130 00")]),
+    ("1234 4111 1111 1111 1111", []),
+    ("order #4532015112830366", []),
+])
+def test_a_value_after_another_number_is_found(text: str, expected: list[tuple[str, str]]) -> None:
+    """A number in front of a value hides it only when both read as one grouped number."""
+    assert [(f.type, text[f.start:f.end]) for f in ENGINE.scan(text).findings] == expected
+
+
+def test_both_of_two_equal_values_are_anonymized() -> None:
+    """Anonymizing '536-22-1234 536-22-1234' replaces both SSNs."""
+    text = "536-22-1234 536-22-1234"
+    result = Anonymizer("redact").anonymize(text, ENGINE.scan(text).findings)
+    assert result.text == "[US_SSN] [US_SSN]"
+
+
+def test_long_non_ascii_text_gives_the_findings_of_running_every_pattern() -> None:
+    """RE2-guided matching on a long text with accents and rejected candidates finds what plain re finds."""
+    block = ("Caf\u00e9 r\u00e9sum\u00e9 1234 5678 9012 3456 order 12 536-22-1234, "
+             "mail jos\u00e9@example.com, card 4111 1111 1111 1111; 9999-99-9999 x" + "na\u00efve text " * 40)
+    text = block * 30
+    guided = DetectionEngine(cache_size=0).scan(text)
+    assert guided == DetectionEngine(cache_size=0, prefilter="none").scan(text)
+    assert len(guided.findings) >= 60

@@ -53,7 +53,7 @@ def test_redaction_by_original_offsets_removes_the_value() -> None:
 def test_ascii_text_is_not_copied_or_mapped() -> None:
     """The common case costs nothing: ASCII text is used as is, without an offset map."""
     norm = normalize("plain ascii")
-    assert norm.sources is None and norm.original_index(3) == 3
+    assert not norm.mapped and norm.original_index(3) == 3
 
 
 def test_normalisation_maps_every_character_back() -> None:
@@ -67,3 +67,32 @@ def test_normalisation_maps_every_character_back() -> None:
 def test_spelled_out_at_in_prose_is_not_an_email() -> None:
     """'look at this dot com' reads as prose, not as an address."""
     assert not ENGINE.scan("go look at example dot com later").findings
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("write to jane%40example.com today", "EMAIL_ADDRESS", "jane%40example.com"),
+    ("SSN&#58; 536&#45;22&#45;1234 on file", "US_SSN", "536&#45;22&#45;1234"),
+    ("mail jane&commat;example&period;com now", "EMAIL_ADDRESS", "jane&commat;example&period;com"),
+    ("card 4111&#x20;1111&#x20;1111&#x20;1111 ok", "CREDIT_CARD", "4111&#x20;1111&#x20;1111&#x20;1111"),
+    ("SSN%3A%20536%2D22%2D1234", "US_SSN", "536%2D22%2D1234"),
+])
+def test_url_and_html_escapes_are_decoded_and_map_back(text: str, entity: str, value: str) -> None:
+    """URL escapes and HTML character references hide nothing; the finding covers the escaped original."""
+    findings = [f for f in ENGINE.scan(text).findings if f.type == entity]
+    assert [text[f.start:f.end] for f in findings] == [value]
+
+
+def test_an_unknown_entity_name_is_left_as_written() -> None:
+    """'&bogus;' is no character reference: it stays, and offsets after it do not move."""
+    norm = normalize("a &bogus; b &amp; c")
+    assert norm.text == "a &bogus; b & c"
+    assert norm.original_index(len("a &bogus; b & ")) == len("a &bogus; b &amp; ")
+
+
+def test_the_offset_map_of_a_long_text_records_only_changed_units() -> None:
+    """A long text with two escapes keeps two map entries, not one per character."""
+    text = "x" * 100_000 + "\u00e9t\u00e9 " * 1000 + "jane%40example.com \ufb01"
+    norm = normalize(text)
+    assert len(norm._norm) == 2
+    assert norm.original_end(len(norm.text)) == len(text)
+    assert norm.original_index(len(norm.text) - 2) == len(text) - 1  # the two letters of the ligature

@@ -17,7 +17,9 @@ when more text arrives, and we hold back from the start of any such candidate:
    addresses), a date in words (``March 3, 19``), and the last word before a spelled-out ``at`` (``jane at
    example dot``). Since any word followed by a space may become ``jane at example dot com``, a text ending in
    a space holds back its last word;
-5. custom patterns able to match whitespace: their max length; a named-entity detector: the current sentence.
+5. custom patterns able to match whitespace: their max length; a named-entity detector: the current sentence;
+6. a run of digit groups or digit words that the digit view (:mod:`~deepsentinel.detection.views`) may still
+   rewrite: ``536 / 22 / 12``, ``five three six tw``.
 
 For ordinary prose that is the last word; for a digit run with separators, the run.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import re
 
 from deepsentinel.detection.recognizers.fragments import MONTH
+from deepsentinel.detection.views import DIGIT_RUN_TAIL, RUN_MAX
 
 __all__ = ["trailing_boundary"]
 
@@ -75,6 +78,10 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
         m = tail.search(text, lo)
         if m is not None:
             k = min(k, m.start())
+    run_lo = max(0, n - RUN_MAX - 8)
+    m = DIGIT_RUN_TAIL.search(text, run_lo)
+    if m is not None and (m.start() > run_lo or run_lo == 0):
+        k = min(k, m.start())  # a run reaching back further holds more than 19 digits: never rewritten
     if sentence:
         m = _SENTENCE_END.search(text, max(0, n - _TAIL_WINDOW))
         k = min(k, m.start() + 1 if m else max(0, n - _TAIL_WINDOW))

@@ -10,14 +10,14 @@ Contract (the SDK, the stream guard and the policy layer rely on it):
 How a scan runs, and why it is fast:
 
 1. the text is normalised (a no-op for ASCII; see :mod:`~deepsentinel.detection.normalizer`);
-2. one RE2 set of every pattern (look-arounds stripped) and of the context words of context-only patterns
-   tells, in a single linear pass, which patterns can match at all. A 2 KB prompt without findings costs that
-   one pass;
+2. one native prefilter pass over every pattern (look-arounds stripped) and the context words of context-only
+   patterns tells which patterns can match at all (Hyperscan when installed, else an RE2 set; see
+   :mod:`~deepsentinel.detection.prefilter`). A 2 KB prompt without findings costs that one pass;
 3. only those patterns run with Python ``re`` (look-arounds restored, all quantifiers bounded), and each
    candidate goes through its validator and context check (:class:`PatternRecognizer`);
 4. overlapping findings are resolved: higher risk, then longer span, then earlier start.
 
-Without ``google-re2`` every pattern runs (same results, slower). Results are cached per text
+Without either native library every pattern runs (same results, slower). Results are cached per text
 (:class:`ScanCache`), so a conversation's history is not rescanned on every turn.
 """
 
@@ -28,16 +28,26 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.ner import NameDetector, load_name_detector
-from deepsentinel.detection.normalizer import normalize
+from deepsentinel.detection.normalizer import Normalized, normalize
+from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
 from deepsentinel.detection.pattern_matcher import PatternMatcher
+from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter, one_byte_per_char
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
+from deepsentinel.detection.views import (
+    ENCODED_TRIGGER,
+    VIEW_TRIGGER,
+    EncodedSegment,
+    View,
+    digit_views,
+    encoded_segments,
+)
 
 try:
     import re2
@@ -47,6 +57,9 @@ except ImportError:  # pragma: no cover - google-re2 is a dependency; the fallba
 __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 _GUIDED_MIN = 512
+_ENCODED_MAX = 4096
+_WINDOW = 4096  # longer base64/hex tokens are not decoded (files, not values)
+_DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
 # but \d, \w, anchors and escaped punctuation (so \s, \S, \D, \W, \x20, \t, \n...), ".", a negated class, or
@@ -69,35 +82,32 @@ class _Step:
     gate: int
     context_gate: int
     finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
+    lenient: re.Pattern[str] | None = None  # the regex allowed after a number (see number_prefix)
 
 
-class _Prefilter:
-    """An RE2 set over all pattern bodies and context words: which steps can match this text at all."""
+class _Mapping(Protocol):
+    """A text to match and the way back to the original's offsets (Normalized, or a chain of them)."""
 
-    def __init__(self, expressions: list[str]) -> None:
-        self.ids: list[int] = []
-        self._set = None
-        if re2 is None:
-            self.ids = [-1] * len(expressions)
-            return
-        options = re2.Options()
-        options.max_mem = 64 << 20
-        # The set never needs submatches; dropping them keeps the DFA small.
-        options.never_capture = True
-        rset = re2.Set.SearchSet(options)
-        for expression in expressions:
-            try:
-                self.ids.append(rset.Add(expression))
-            except re2.error:
-                self.ids.append(-1)  # not RE2 syntax (a custom pattern with look-arounds): always run
-        if any(i >= 0 for i in self.ids):
-            rset.Compile()
-            self._set = rset
+    @property
+    def text(self) -> str: ...
 
-    def match(self, text: str) -> frozenset[int]:
-        if self._set is None:
-            return frozenset()
-        return frozenset(self._set.Match(text) or ())
+    def original_start(self, start: int) -> int: ...
+
+    def original_end(self, end: int) -> int: ...
+
+
+class _Chain:
+    """A derived text (view or decoded segment) of a normalised text: offsets map through both."""
+
+    def __init__(self, inner: View | EncodedSegment, outer: Normalized) -> None:
+        self.text = inner.text
+        self._inner, self._outer = inner, outer
+
+    def original_start(self, start: int) -> int:
+        return self._outer.original_start(self._inner.original_start(start))
+
+    def original_end(self, end: int) -> int:
+        return self._outer.original_end(self._inner.original_end(end))
 
 
 class DetectionEngine:
@@ -110,6 +120,8 @@ class DetectionEngine:
     ``recognizers`` defaults to the full built-in catalog; ``custom_patterns`` (name -> regex) and ``matcher``
     add custom entities. ``names`` turns on PERSON detection with spaCy: ``None`` uses it when installed.
     ``min_confidence`` drops weaker candidates. ``cache_size`` bounds the per-text result cache (0: off).
+    ``prefilter`` picks the native prefilter: ``auto`` (Hyperscan if installed, else RE2), ``hyperscan``, ``re2``
+    or ``none`` (every pattern runs); all give the same findings.
     """
 
     def __init__(
@@ -121,6 +133,7 @@ class DetectionEngine:
         names: bool | None = False,
         min_confidence: float = 0.5,
         cache_size: int = 1024,
+        prefilter: Backend = "auto",
     ) -> None:
         base = tuple(BUILTIN_RECOGNIZERS if recognizers is None else recognizers)
         custom = PatternMatcher.from_mapping(custom_patterns or {}).recognizers
@@ -135,6 +148,7 @@ class DetectionEngine:
         self._names_resolved = names is False
         self._cache = ScanCache(cache_size) if cache_size > 0 else None
         self._derived: dict[frozenset[tuple[str, str]], DetectionEngine] = {}
+        self._backend: Backend = prefilter
         self._steps, self._prefilter = self._plan()
         self._by_gate: dict[int, list[int]] = {}
         for i, step in enumerate(self._steps):
@@ -148,11 +162,14 @@ class DetectionEngine:
         self._free_form = max((r.max_length for r in custom
                                if any(_free_form(p.body) for p in r.patterns)), default=0)
 
-    def _plan(self) -> tuple[tuple[_Step, ...], _Prefilter]:
+    def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
+        base_end = 0
         context_ids: dict[int, int] = {}
         raw: list[tuple[PatternRecognizer, Pattern, re.Pattern[str], int, int]] = []
-        for rec in self.recognizers:
+        for n, rec in enumerate(self.recognizers):
+            if n == len(self._base):
+                base_end = len(expressions)
             for pattern, regex in zip(rec.patterns, rec.compiled, strict=True):
                 expressions.append(pattern.prefilter)
                 gate = len(expressions) - 1
@@ -163,12 +180,22 @@ class DetectionEngine:
                         context_ids[id(rec)] = len(expressions) - 1
                     ctx = context_ids[id(rec)]
                 raw.append((rec, pattern, regex, gate, ctx))
-        prefilter = _Prefilter(expressions)
+        if len(self.recognizers) == len(self._base):
+            base_end = len(expressions)
+        # The triggers of the view and decoding passes go with the catalog (custom patterns come after it).
+        expressions[base_end:base_end] = [VIEW_TRIGGER, ENCODED_TRIGGER]
+        base_end += 2
+        view_at = base_end - 2
+        raw = [(rec, pattern, regex, gate + 2 if gate >= view_at else gate, ctx + 2 if ctx >= view_at else ctx)
+               for rec, pattern, regex, gate, ctx in raw]
+        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
-                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None)
+                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None,
+                  lenient_regex(pattern.before, pattern.regex, regex.flags))
             for rec, pattern, regex, gate, ctx in raw
         )
+        self._view_gate, self._encoded_gate = prefilter.ids[view_at], prefilter.ids[view_at + 1]
         return steps, prefilter
 
     def with_custom_patterns(self, patterns: Mapping[str, str]) -> DetectionEngine:
@@ -185,7 +212,7 @@ class DetectionEngine:
         for name, regex in patterns.items():
             matcher.register(name, regex)
         derived = DetectionEngine(self._base, matcher=matcher, names=self._names_wanted,
-                                  min_confidence=self.min_confidence,
+                                  min_confidence=self.min_confidence, prefilter=self._backend,
                                   cache_size=self._cache.maxsize if self._cache else 0)
         if len(self._derived) >= _MAX_DERIVED:
             self._derived.pop(next(iter(self._derived)))
@@ -218,35 +245,20 @@ class DetectionEngine:
         started = time.perf_counter_ns()
         norm = normalize(text)
         t = norm.text
-        active = self._prefilter.match(t)
-        # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
-        encoded = t.encode("ascii") if active and len(t) > _GUIDED_MIN and t.isascii() else None
-        found: list[Finding] = []
-        labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
-        min_conf = self.min_confidence
-        steps = self._steps
-        by_gate = self._by_gate
-        # Only the steps whose prefilter fired (plus those outside the set), in catalog order.
-        chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
-        for i in chosen:
-            step = steps[i]
-            if step.context_gate >= 0 and step.context_gate not in active:
-                continue
-            rec, pattern = step.recognizer, step.pattern
-            for m in _matches(step, t, encoded):
-                s, e = m.span(pattern.group)
-                if s >= e:
-                    continue
-                confidence = rec.confidence(pattern, t, s, t[s:e])
-                if confidence < min_conf:
-                    continue
-                finding = Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
-                                  round(confidence, 4), rec.severity, rec.detector)
-                found.append(finding)
-                if pattern.requires_context:
-                    labelled[finding] = rec.context_distance(t, s) or 0
-        if labelled:
-            found = _nearest_label_wins(found, labelled)
+        data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
+        active = self._prefilter.match(t, data)
+        found = self._find(norm, active, data)
+        # Disguises a per-character normalisation cannot undo: a second pass over a rewritten view, or over the
+        # decoded text of base64 and hex tokens (see views.py). Each runs only when its prefilter fired.
+        if self._view_gate < 0 or self._view_gate in active:
+            for view in digit_views(t):
+                starts = [norm.original_start(s) for s, _ in view.spans]
+                ends = [norm.original_end(e) for _, e in view.spans]
+                found += [f for f in self._find(_Chain(view, norm))
+                          if _touches(starts, ends, f.start, f.end)]
+        if self._encoded_gate < 0 or self._encoded_gate in active:
+            for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
+                found += self._find(_Chain(segment, norm))
         detector = self._name_detector()
         if detector is not None:
             for span in detector.find(t):
@@ -254,6 +266,58 @@ class DetectionEngine:
                                      norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
         elapsed = (time.perf_counter_ns() - started) / 1000
         return ScanResult(tuple(resolve_overlaps(found)), len(text), elapsed)
+
+    def _find(self, norm: _Mapping, active: frozenset[int] | None = None, data: bytes | None = None) -> list[Finding]:
+        """Pattern findings in ``norm.text``, with offsets mapped back by ``norm``."""
+        t = norm.text
+        if active is None:
+            data = one_byte_per_char(t)
+            active = self._prefilter.match(t, data)
+        # RE2-guided matching pays off on longer texts; on short ones its per-call overhead dominates.
+        encoded = (data or one_byte_per_char(t)) if active and len(t) > _GUIDED_MIN else None
+        found: list[Finding] = []
+        labelled: dict[Finding, int] = {}  # context-only findings -> distance to their context word
+        steps = self._steps
+        by_gate = self._by_gate
+        # Only the steps whose prefilter fired (plus those outside the set), in catalog order.
+        chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
+        ends: set[int] = set()  # normalised ends of the values found, for the second pass below
+        after_number: list[tuple[_Step, re.Match[str]]] = []
+        gaps = _DIGIT_GAP.search(t) is not None
+        for i in chosen:
+            step = steps[i]
+            if step.context_gate >= 0 and step.context_gate not in active:
+                continue
+            slack = step.recognizer.max_length + 16
+            for m in _matches(step.finder, step.regex, slack, t, encoded):
+                self._add(step, m, norm, found, labelled, ends)
+            if gaps and step.lenient is not None:
+                after_number.extend((step, m) for m in _matches(step.finder, step.lenient, slack, t, encoded)
+                                    if follows_number(t, m.start()))
+        # Candidates right after another number, kept when that number is a separate one (number_prefix).
+        for step, m in after_number:
+            if separate_number(t, m.start(), ends):
+                self._add(step, m, norm, found, labelled, ends)
+        if labelled:
+            found = _nearest_label_wins(found, labelled)
+        return found
+
+    def _add(self, step: _Step, m: re.Match[str], norm: _Mapping, found: list[Finding],
+             labelled: dict[Finding, int], ends: set[int]) -> None:
+        """Validate one candidate and keep it if it passes (context-only ones also go into ``labelled``)."""
+        rec, pattern, t = step.recognizer, step.pattern, norm.text
+        s, e = m.span(pattern.group)
+        if s >= e:
+            return
+        confidence = rec.confidence(pattern, t, s, t[s:e])
+        if confidence < self.min_confidence:
+            return
+        finding = Finding(rec.entity, rec.category, norm.original_start(s), norm.original_end(e),
+                          round(confidence, 4), rec.severity, rec.detector)
+        found.append(finding)
+        ends.add(e)
+        if pattern.requires_context:
+            labelled[finding] = rec.context_distance(t, s) or 0
 
     def _name_detector(self) -> NameDetector | None:
         if not self._names_resolved:
@@ -270,7 +334,7 @@ class DetectionEngine:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
                                     free_form=self._free_form)
         else:
-            # A JSON escape still arriving ("\u00") will become one character we cannot know yet: hold back as
+            # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
             head = norm.text[: partial.start()]
             cut = min(
@@ -290,7 +354,8 @@ class DetectionEngine:
         return f"DetectionEngine({len(self.recognizers)} recognizers)"
 
 
-_PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z")
+# An escape still arriving (JSON, URL or HTML): what it decodes to is not known yet.
+_PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0-9a-fA-F]{0,6}|[A-Za-z][A-Za-z0-9]{0,31})?\Z")
 # One character of each class the boundary rules tell apart, standing in for an escape not decoded yet.
 _ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
 
@@ -300,25 +365,34 @@ def _compile_finder(pattern: Pattern) -> Any:
         return None
     options = re2.Options()
     options.never_capture = True
+    # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
+    options.encoding = re2.Options.Encoding.LATIN1
     try:
-        return re2.compile(pattern.body, options)
-    except re2.error:
+        return re2.compile(pattern.body.encode("latin-1"), options)
+    except (re2.error, UnicodeEncodeError):
         return None
 
 
-def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match[str]]:
-    """``step.regex.finditer(text)``, with RE2 finding the candidates (same matches, linear time).
+def _matches(finder: Any, regex: re.Pattern[str], slack: int, text: str,
+             encoded: bytes | None) -> Iterator[re.Match[str]]:
+    """``regex.finditer(text)``, with RE2 (``finder``, the pattern's body) finding the candidates.
 
     Python's ``re`` cannot skip ahead when a pattern starts with a look-behind, so it tries every position.
     RE2 finds the leftmost position where the body matches; the full Python pattern is then tried there only.
     No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
-    would return. RE2 gets the ASCII bytes, whose offsets are the string's.
+    would return. RE2 gets the text one byte per character, so its offsets are the string's.
+
+    A rejected candidate (inside a longer number, say) lets Python search on by itself, so a 100 KB run of digits
+    costs one scan rather than one RE2 call per position; but only within a window, so one rejection early in a
+    10 MB text does not make Python try every position of the rest. A match within ``slack`` (the pattern's
+    longest match) of the window's end may depend on what follows, so RE2 resumes before it instead.
     """
-    if step.finder is None or encoded is None:
-        yield from step.regex.finditer(text)
+    if finder is None or encoded is None:
+        yield from regex.finditer(text)
         return
     pos, n = 0, len(text)
-    search, match = step.finder.search, step.regex.match
+    window = max(_WINDOW, 4 * slack)
+    search, match = finder.search, regex.match
     while pos <= n:
         candidate = search(encoded, pos)
         if candidate is None:
@@ -326,13 +400,25 @@ def _matches(step: _Step, text: str, encoded: bytes | None) -> Iterator[re.Match
         start = candidate.start()
         m = match(text, start)
         if m is None:
-            # A rejected candidate (inside a longer number, say): let Python find the next match itself, so a
-            # 100 KB run of digits costs one scan, not one RE2 call per position.
-            m = step.regex.search(text, start + 1)
-            if m is None:
-                return
+            limit = start + window
+            if limit >= n:
+                m = regex.search(text, start + 1)
+                if m is None:
+                    return
+            else:
+                m = regex.search(text, start + 1, limit)
+                if m is None or m.end() + slack > limit:
+                    pos = max(start + 1, limit - slack)
+                    continue
         yield m
         pos = m.end() if m.end() > m.start() else m.start() + 1
+
+
+def _touches(starts: list[int], ends: list[int], start: int, end: int) -> bool:
+    """Whether [start, end) overlaps one of the sorted, disjoint spans (only the last one starting before
+    ``end`` can: every earlier one ends before that one starts)."""
+    i = bisect.bisect_left(starts, end) - 1
+    return i >= 0 and ends[i] > start
 
 
 def _nearest_label_wins(found: list[Finding], labelled: dict[Finding, int]) -> list[Finding]:

@@ -8,12 +8,13 @@ e-mail address, non-breaking spaces or en dashes as separators. Detectors match 
 Normalisation is **per character** (each original character becomes zero or more normalised characters), never
 across characters. That keeps it local: normalising ``text + more`` starts with normalising ``text``, which the
 stream guard's ``safe_boundary`` contract relies on. Pure ASCII text (the common case) is returned as is, with no
-offset map at all.
+offset map at all; otherwise the map records only the units whose length changed (see :class:`Normalized`).
 
 JSON string escapes (``\u0040``, ``\/``) are decoded too, each escape as one unit: a model writing tool-call
 arguments (or a prompt carrying JSON) may spell ``jane\u0040example.com`` or ``https:\/\/user:pw@host``. The
 offset map then keeps where each normalised character starts *and* ends in the original, so a finding that
-ends in an escape redacts the whole escape.
+ends in an escape redacts the whole escape. URL escapes of ASCII bytes (``jane%40example.com``) and HTML character
+references (``&#64;``, ``&#x40;``, ``&commat;``) are decoded the same way.
 
 Separated digits (``4 1 1 1``, ``4111.1111``, digits across line breaks) and ``name at domain dot com`` are
 handled by the patterns themselves, not here: rewriting them would make the offset map non-local.
@@ -21,9 +22,12 @@ handled by the patterns themselves, not here: rewriting them would make the offs
 
 from __future__ import annotations
 
+import bisect
+import html.entities
 import re
 import unicodedata
-from dataclasses import dataclass
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 
 __all__ = ["Normalized", "normalize"]
@@ -56,8 +60,10 @@ _HOMOGLYPHS = {
     "\u2043": "-", "\ufe63": "-", "\uff0d": "-",
 }
 
-# Runs of non-ASCII characters, and single JSON escapes of one character.
-_SPECIAL = re.compile(r"[^\x00-\x7f]+|\\u[0-9a-fA-F]{4}|\\/")
+# Runs of non-ASCII characters; single JSON escapes, URL escapes of an ASCII byte and HTML character references.
+# (One leading character class, then look-behinds to tell the escapes apart: as fast as a plain class.)
+_SPECIAL = re.compile(r"[^\x00-\x7f]+|[\\%&](?:(?<=\\)(?:u[0-9a-fA-F]{4}|/)|(?<=%)[0-7][0-9a-fA-F]|"
+                      r"(?<=&)(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)")
 
 
 @lru_cache(maxsize=4096)
@@ -82,75 +88,137 @@ def _fold(ch: str) -> str:
     return "".join(_HOMOGLYPHS.get(c, c) for c in out)
 
 
-@dataclass(frozen=True, slots=True)
-class Normalized:
-    """A normalised text and, when it differs from the original, where each of its characters came from.
+@lru_cache(maxsize=1024)
+def _unescape(escape: str) -> str | None:
+    """The character an escape stands for, normalised (None: not an escape after all, keep it as written)."""
+    if escape[0] == "\\":
+        return "/" if escape[1] == "/" else _fold_any(chr(int(escape[2:], 16)))
+    if escape[0] == "%":
+        return chr(int(escape[1:], 16))
+    if escape[1] == "#":
+        code = int(escape[3:-1], 16) if escape[2] in "xX" else int(escape[2:-1])
+        return _fold_any(chr(code)) if 0 < code <= 0x10FFFF else None
+    named = html.entities.html5.get(escape[1:])
+    return None if named is None else "".join(_fold_any(c) for c in named)
 
-    ``sources[i]`` is the index in the original text of the character that produced normalised character ``i``;
-    ``None`` means the texts are identical.
+
+class Normalized:
+    """A normalised text and how to map its positions back to the original.
+
+    The map is kept compact: only *units* whose length changed (a dropped invisible, an expanded ligature, a
+    decoded escape) are recorded, with where they start in both texts; between them the offset is constant. A
+    10 MB text with a few escapes costs a few entries, not 10 million (a character-for-character fold, such as a
+    full-width digit or a homoglyph, needs no entry at all). Positions are found by bisection.
     """
 
-    text: str
-    original_length: int
-    sources: tuple[int, ...] | None = None
-    ends: tuple[int, ...] | None = None  # original end (exclusive) of each normalised character
+    __slots__ = ("_norm", "_orig", "_orig_end", "_norm_end", "original_length", "text")
+
+    def __init__(self, text: str, original_length: int,
+                 units: list[tuple[int, int, int, int]]
+                 | tuple[list[int], list[int], list[int], list[int]] | None = None) -> None:
+        """``units``: (normalised start, end, original start, end) rows, or those four columns as lists."""
+        self.text = text
+        self.original_length = original_length
+        if not units:
+            columns: Sequence[Sequence[int]] = ((), (), (), ())
+        elif isinstance(units, tuple):
+            columns = units
+        else:
+            columns = list(zip(*units, strict=True))
+        # unit i covers normalised [_norm[i], _norm_end[i]) and original [_orig[i], _orig_end[i]).
+        self._norm = array("q", columns[0])
+        self._norm_end = array("q", columns[1])
+        self._orig = array("q", columns[2])
+        self._orig_end = array("q", columns[3])
+
+    @property
+    def mapped(self) -> bool:
+        """Whether any position moved (False: normalised and original offsets are the same)."""
+        return len(self._norm) > 0 or len(self.text) != self.original_length
 
     def original_index(self, i: int) -> int:
         """Original index of the normalised position ``i`` (``len(text)`` maps to the original's length)."""
-        if self.sources is None:
+        if i >= len(self.text):
+            return self.original_length
+        u = bisect.bisect_right(self._norm, i) - 1
+        if u < 0:
             return i
-        return self.sources[i] if i < len(self.sources) else self.original_length
+        if i < self._norm_end[u]:
+            return self._orig[u]
+        return self._orig_end[u] + (i - self._norm_end[u])
 
     def original_end(self, end: int) -> int:
         """Original end (exclusive) of a span of the normalised text ending at ``end``."""
-        if self.sources is None or end == 0:
+        if end == 0:
+            return 0
+        i = end - 1
+        u = bisect.bisect_right(self._norm, i) - 1
+        if u < 0:
             return end
-        if self.ends is not None:
-            return self.ends[end - 1]
-        return self.sources[end - 1] + 1
+        if i < self._norm_end[u]:
+            return self._orig_end[u]
+        return self._orig_end[u] + (end - self._norm_end[u])
 
     def original_start(self, start: int) -> int:
         """Original start of a span of the normalised text starting at ``start``."""
         return self.original_index(start)
 
+    def __repr__(self) -> str:
+        return f"Normalized({len(self.text)} characters from {self.original_length}, {len(self._norm)} units)"
+
 
 def normalize(text: str) -> Normalized:
-    """Normalise ``text`` for matching (NFKC per character, invisibles removed, homoglyphs folded, JSON escapes
-    decoded)."""
-    if text.isascii() and "\\" not in text:
+    """Normalise ``text`` for matching (NFKC per character, invisibles removed, homoglyphs folded, JSON, URL and
+    HTML escapes decoded)."""
+    if text.isascii() and "\\" not in text and "%" not in text and "&" not in text:
         return Normalized(text, len(text))
     pieces: list[str] = []
-    sources: list[int] = []
-    ends: list[int] = []
-    escapes = False
-    pos = 0
+    append = pieces.append
+    # The four columns of the units (see Normalized), kept as separate lists: this loop runs once per special
+    # character in the worst case (an invisible between every two digits).
+    norm: list[int] = []
+    norm_end: list[int] = []
+    orig: list[int] = []
+    orig_end: list[int] = []
+    fold = _fold
+    pos = 0  # original position copied up to
+    n = 0  # length of the normalised text so far
     for m in _SPECIAL.finditer(text):
         start, end = m.span()
         if start > pos:
-            pieces.append(text[pos:start])
-            sources.extend(range(pos, start))
-            ends.extend(range(pos + 1, start + 1))
-        if text[start] == "\\":
-            escapes = True
-            out = "/" if text[start + 1] == "/" else _fold_any(chr(int(text[start + 2 : end], 16)))
-            pieces.append(out)
-            sources.extend([start] * len(out))
-            ends.extend([end] * len(out))
+            append(text[pos:start])
+            n += start - pos
+        if end - start == 1:  # a lone non-ASCII character (an invisible between digits, say)
+            out = fold(text[start])
+        elif text[start] in "\\%&":
+            decoded = _unescape(m.group())
+            out = m.group() if decoded is None else decoded
         else:
-            for i in range(start, end):
-                out = _fold(text[i])
-                if out:
-                    pieces.append(out)
-                    sources.extend([i] * len(out))
-                    ends.extend([i + 1] * len(out))
+            out = "".join(map(fold, m.group()))
+            if len(out) != end - start:  # rare: some character of the run changed length; map each one
+                for i in range(start, end):
+                    one = fold(text[i])
+                    if len(one) != 1:
+                        norm.append(n)
+                        norm_end.append(n + len(one))
+                        orig.append(i)
+                        orig_end.append(i + 1)
+                    n += len(one)
+                append(out)
+                pos = end
+                continue
+        append(out)
+        if len(out) != end - start:
+            norm.append(n)
+            norm_end.append(n + len(out))
+            orig.append(start)
+            orig_end.append(end)
+        n += len(out)
         pos = end
-    if not escapes and not sources and pos == 0:
-        return Normalized(text, len(text))  # backslashes, but no escape to decode
-    if pos < len(text):
-        pieces.append(text[pos:])
-        sources.extend(range(pos, len(text)))
-        ends.extend(range(pos + 1, len(text) + 1))
-    return Normalized("".join(pieces), len(text), tuple(sources), tuple(ends) if escapes else None)
+    if pos == 0:
+        return Normalized(text, len(text))
+    append(text[pos:])
+    return Normalized("".join(pieces), len(text), (norm, norm_end, orig, orig_end))
 
 
 def _fold_any(ch: str) -> str:

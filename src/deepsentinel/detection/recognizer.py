@@ -10,7 +10,8 @@ Confidence of a candidate:
    ``MRN 1234567 DEA AB1234563`` "MRN" does not label the DEA number); the nearer the word, the higher the
    confidence. Other patterns get ``context_boost`` added when a context word is there;
 4. a ``negative_context`` word in the ``negative_window`` characters before the candidate (``order``,
-   ``ISBN``, ``version``...) of the same sentence drops it unless a positive context word is nearer to it.
+   ``ISBN``, ``version``...) of the same sentence drops it unless a positive context word is nearer to it, or
+   another number stands between the word and the candidate (the word labels that number).
 
 Context is looked for **before** the candidate only, never after: a decision then never depends on text that
 has not arrived yet, which keeps the stream guard's ``safe_boundary`` contract simple and tight.
@@ -109,8 +110,11 @@ class PatternRecognizer:
             negative = -1
             for m in self.negative_rx.finditer(text, max(0, start - self.negative_window), start):
                 negative = m.end()
-            if negative > nearest and not _SENTENCE_BREAK.search(text, negative, start):
-                return 0.0  # "charged ... order #4532015112830366": the nearer word wins
+            # "charged ... order #4532015112830366": the nearer word wins. But a negative word labels the next
+            # number only, like a positive one: in "Ticket 7 536-22-1234" it names the 7, not the SSN.
+            if negative > nearest and not _SENTENCE_BREAK.search(text, negative, start) \
+                    and not _DIGIT.search(text, negative, start):
+                return 0.0
         if nearest < 0:
             return 0.0 if pattern.requires_context else pattern.score
         if pattern.requires_context:
