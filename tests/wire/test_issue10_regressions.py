@@ -179,3 +179,21 @@ def test_attempts_survive_the_chained_store(fake_server: FakeLLMServer, tmp_path
     assert event.attempts == 2 and event.outcome is Outcome.ALLOWED
     assert client.audit.verify().ok
     client.close()
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "user", "content": "my ssn is 536-22-"}, {"role": "user", "content": "1234 thanks"}],
+        [{"role": "user", "content": [{"type": "text", "text": "card 4111 1111 "},
+                                      {"type": "text", "text": "1111 1111 please"}]}],
+    ],
+    ids=["two-messages", "two-content-parts"],
+)
+def test_a_value_split_across_texts_of_one_request_is_blocked(fake_server: FakeLLMServer, messages: Any) -> None:
+    """Issue 11: the model reads the conversation whole, so a value split across two texts is checked whole."""
+    client = SentinelClient(api_key="k", base_url=fake_server.openai_base_url, max_retries=0, audit=False)
+    with pytest.raises(ComplianceViolationError):
+        client.chat.completions.create(model="gpt-4o", messages=messages)
+    assert fake_server.request_count() == 0
+    client.close()
