@@ -9,9 +9,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
-import math
 import re
-from collections import Counter
 from collections.abc import Callable
 from types import ModuleType
 
@@ -193,27 +191,6 @@ def valid_jwt(value: str) -> bool:
     except (ValueError, UnicodeDecodeError):
         return False
     return isinstance(decoded, dict) and "alg" in decoded
-
-
-def shannon_entropy(value: str) -> float:
-    """Bits per character."""
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
-
-
-_PLACEHOLDERS = re.compile(
-    r"(?i)^(?:\*+|x+|\.+|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%[^%]*%|\$[A-Z_][A-Z0-9_]*|null|none|true|false|"
-    r"undefined|redacted|hidden|example|placeholder|your[_\-]?\w*|changeme|password|secret|string|required|"
-    r"os\.environ.*|env\(.*|process\.env.*|getenv.*)$"
-)
-
-
-def valid_generic_secret(value: str) -> bool:
-    """Looks like a real credential: not a placeholder, mixed character classes or high entropy."""
-    if _PLACEHOLDERS.match(value):
-        return False
-    classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
-    return (classes >= 2 and shannon_entropy(value) >= 2.5) or shannon_entropy(value) >= 3.5
 
 
 def not_anthropic(value: str) -> bool:
