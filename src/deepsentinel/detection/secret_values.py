@@ -22,7 +22,7 @@ __all__ = ["is_placeholder", "looks_like_code", "random_enough", "shannon_entrop
 _DUMMY_WORDS = re.compile(
     r"(?i)example|sample|dummy|demo|placeholder|redacted|changeme|change_me|replace|insert|your[_\-]?|my[_\-]?(?:api|"
     r"secret|token|key|pass)|fake|test[_\-]?(?:key|token|secret|password)|xxxx|\*\*\*|\.\.\.|<[^>]*>|\$\{|\{\{|"
-    r"%\(|todo|fixme|not[_\-]?a[_\-]?real|lorem|abcdef(?:gh)?|0123456|123456789|qwerty|secret[_\-]?here|"
+    r"%\(|\{[A-Za-z_][^}]*\}|todo|fixme|not[_\-]?a[_\-]?real|lorem|abcdef(?:gh)?|0123456|123456789|qwerty|secret[_\-]?here|"
     r"here[_\-]?is|goes[_\-]?here"
 )
 _ONLY_FILLER = re.compile(r"(?i)^[x*.#_\-0]+$")
@@ -70,7 +70,8 @@ def looks_like_code(value: str) -> bool:
 
 
 def random_enough(value: str, *, min_entropy: float = 2.5) -> bool:
-    """Mixed character classes with some entropy, or high entropy alone."""
+    """Mixed character classes with some entropy, or high entropy alone (a closing full stop is prose)."""
+    value = value.rstrip(".,;:!?")
     h = shannon_entropy(value)
     return (_classes(value) >= 2 and h >= min_entropy) or h >= 3.5
 

@@ -6,6 +6,7 @@ from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.assignments import ASSIGNMENT_RECOGNIZERS
 from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER, TOKEN_BEFORE, WORD_AFTER, WORD_BEFORE
+from deepsentinel.detection.recognizers.vendor_tokens import VENDOR_RECOGNIZERS
 from deepsentinel.detection.secret_values import is_placeholder, valid_vendor_token
 from deepsentinel.detection.validators import not_anthropic, valid_jwt
 
@@ -81,5 +82,5 @@ URL_WITH_CREDENTIALS = PatternRecognizer(
 
 SECRET_RECOGNIZERS = (
     AWS_ACCESS_KEY, GITHUB_TOKEN, GITLAB_TOKEN, SLACK_TOKEN, STRIPE_KEY, ANTHROPIC_API_KEY, OPENAI_API_KEY,
-    PRIVATE_KEY, JWT, URL_WITH_CREDENTIALS, *ASSIGNMENT_RECOGNIZERS,
+    PRIVATE_KEY, JWT, URL_WITH_CREDENTIALS, *VENDOR_RECOGNIZERS, *ASSIGNMENT_RECOGNIZERS,
 )
