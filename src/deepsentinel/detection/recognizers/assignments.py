@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
@@ -23,7 +24,7 @@ from deepsentinel.detection.secret_values import (
     valid_literal_secret,
 )
 
-__all__ = ["ASSIGNMENT_RECOGNIZERS"]
+__all__ = ["ASSIGN", "ASSIGNMENT_RECOGNIZERS"]
 
 # The name: a secret word at the start of an identifier segment (after nothing, "_", "-" or "."), ...
 _WORDS = (r"(?i:passwords?|passwd|passphrase|pwd|secret|secret[_\-]?key|client[_\-]?secret|app[_\-]?secret|"
@@ -34,8 +35,10 @@ _WORDS = (r"(?i:passwords?|passwd|passphrase|pwd|secret|secret[_\-]?key|client[_
 _CAMEL = (r"[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|SecretKey|ClientSecret|Token|AccessToken|AuthToken|"
           r"RefreshToken|ApiToken|ApiKey|APIKey|ApiSecret|AccessKey|PrivateKey|Credentials?|AuthKey|MasterKey)")
 _NAME_BEFORE = r"(?<![A-Za-z0-9])"
-# Optional closing quote of the name, an assignment (":", "=", ":=", "=>", "?=", "+="), then the value.
-_ASSIGN = r"[\"']?[ \t]{0,4}(?::=|=>|\?=|[:=])[ \t]{0,4}"
+# Optional closing quote of the name, an assignment (":", "=", ":=", "::=", "=>", "?=", ".=", "+="), the value.
+# A declared type may stand between the name and the operator (Go ``var t string =``, Kotlin ``val t: String =``).
+ASSIGN = (r"[\"']?(?:(?:[ \t]{0,2}:)?[ \t]{1,3}[A-Za-z][A-Za-z0-9_.]{0,20}[ \t]{0,4}=|"
+          r"[ \t]{0,4}(?::{1,3}=|=>|[?.+]=|[:=]))[ \t]{0,4}")
 _QUOTED = r"[\"'`]([^\s\"'`]{6,200})[\"'`]"
 _BARE = r"([^\s\"'`,;<>)\]}]{6,200})"
 
@@ -48,8 +51,8 @@ def _secret(name: str, patterns: tuple[Pattern, ...], validator: object) -> Patt
 
 def _named(body_value: str, score: float, label: str) -> tuple[Pattern, ...]:
     return (
-        Pattern(f"{label} (name)", _WORDS + _ASSIGN + body_value, score, _NAME_BEFORE, "", group=1),
-        Pattern(f"{label} (camelCase name)", _CAMEL + _ASSIGN + body_value, score, "", "", group=1),
+        Pattern(f"{label} (name)", _WORDS + ASSIGN + body_value, score, _NAME_BEFORE, "", group=1),
+        Pattern(f"{label} (camelCase name)", _CAMEL + ASSIGN + body_value, score, "", "", group=1),
     )
 
 
@@ -60,14 +63,14 @@ def _valid_basic(value: str) -> bool:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return False
     user, sep, password = decoded.partition(":")
-    return bool(sep and user and password) and password.isprintable() and not is_placeholder(password)
+    return bool(sep and re.fullmatch(r"[^\s:{}\"']{1,64}", user) and password) and password.isprintable() and not is_placeholder(password)
 
 
 LITERAL_SECRET = _secret("literal", (
     *_named(_QUOTED, 0.9, "quoted value"),
     # XML: <password>value</password>, <add key="ApiKey" value="..."/> is handled by the attribute form above.
     Pattern("XML element", r"<(?i:[a-z0-9_.:\-]{0,30}(?:password|passwd|secret|token|api[_\-]?key|apikey|"
-                           r"access[_\-]?key|private[_\-]?key|credentials?))>[ \t]{0,2}([^\s<>]{6,200})[ \t]{0,2}</",
+                           r"access[_\-]?key|private[_\-]?key|credentials?))>\s{0,12}([^\s<>]{6,200})\s{0,12}</",
             0.9, "", "", group=1),
     # CLI flags: --password X, --api-key=X, -p X is too ambiguous to take.
     Pattern("CLI flag", r"--(?i:[a-z\-]{0,20}(?:password|passwd|secret|token|api-key|apikey|access-key))"
@@ -89,6 +92,8 @@ ENV_SECRET = _secret("env", (
 
 BARE_SECRET = _secret("bare", (
     *_named(_BARE, 0.85, "unquoted value"),
+    # A call (a tuple of names reads the same, hence the strict check): System.setProperty("API_TOKEN", "value"), config.put('password', 'value').
+    Pattern("call argument", _WORDS + r"[\"'][ \t]{0,3},[ \t]{0,3}" + _QUOTED, 0.85, _NAME_BEFORE, "", group=1),
     # Prose: "the wifi password is X", "my password X".
     Pattern("password in a sentence",
             r"(?i:passwords?|passwd|passphrase)(?:[ \t]+(?i:is|was))?[ \t]{1,3}[\"'`]?([^\s\"'`,;<>]{6,128})",

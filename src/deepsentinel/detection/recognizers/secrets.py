@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.assignments import ASSIGNMENT_RECOGNIZERS
@@ -27,11 +29,17 @@ GITHUB_TOKEN = _token(
 )
 GITLAB_TOKEN = _token("GITLAB_TOKEN", Pattern(
     "personal access token", r"glpat-[0-9A-Za-z_\-]{20,64}", 0.98, TOKEN_BEFORE, TOKEN_AFTER))
+def _valid_slack(value: str) -> bool:
+    """Slack tokens carry numeric workspace/user ids: "xoxb-12345-abcd234" or "xoxb-my-bot-token" are examples."""
+    return value.startswith("https://") or (valid_vendor_token(value) and re.search(r"[0-9]{8}", value) is not None)
+
+
 SLACK_TOKEN = _token(
     "SLACK_TOKEN",
     Pattern("token", r"xox[abposr]-[0-9A-Za-z\-]{10,250}", 0.95, TOKEN_BEFORE, TOKEN_AFTER),
     Pattern("webhook", r"https://hooks\.slack\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{20,32}",
             0.95, "", WORD_AFTER),
+    validator=_valid_slack,
 )
 STRIPE_KEY = _token("STRIPE_KEY", Pattern(
     "secret or restricted key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}", 0.95, WORD_BEFORE, WORD_AFTER))

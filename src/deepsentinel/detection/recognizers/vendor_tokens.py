@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
-from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER, TOKEN_BEFORE
+from deepsentinel.detection.recognizers.assignments import ASSIGN
+from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER
 from deepsentinel.detection.secret_values import valid_bare_secret, valid_vendor_token
 
 __all__ = ["VENDOR_RECOGNIZERS"]
 
+_BEFORE = r"(?<![0-9A-Za-z_\-./])"  # not the tail of a file name or path ("video_box.ico-7a38...")
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 _FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -102,7 +104,7 @@ _FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
 def _recognizer(entity: str, patterns: tuple[tuple[str, str], ...]) -> PatternRecognizer:
     return PatternRecognizer(
         entity, Category.SECRET, Severity.CRITICAL,
-        tuple(Pattern(name, body, 0.95, TOKEN_BEFORE, TOKEN_AFTER) for name, body in patterns),
+        tuple(Pattern(name, body, 0.95, _BEFORE, TOKEN_AFTER) for name, body in patterns),
         validator=valid_vendor_token, max_length=1100, detector="secrets")
 
 
@@ -112,14 +114,14 @@ _VENDORS = (
     "cloudflare|codecov|cohere|coinbase|confluent|contentful|datadog|discord|droneci|dropbox|etsy|facebook|"
     "fastly|finicity|finnhub|flickr|freshbooks|gitter|gocardless|heroku|hubspot|intercom|jfrog|kraken|kucoin|"
     "launchdarkly|linear|linkedin|lob|looker|mailchimp|mailgun|mapbox|mattermost|messagebird|netlify|newrelic|"
-    "new_relic|nytimes|okta|plaid|rapidapi|sendbird|sentry|snyk|sonar|squarespace|sumo|telegram|travis|"
+    "new_relic|nytimes|okta|plaid|rapidapi|sendbird|sentry|snyk|sonar|squarespace|sumologic|telegram|travis|"
     "twitch|twitter|typeform|yandex|zendesk|twilio|sendgrid|shopify|segment|pagerduty|circleci|vercel|supabase"
 )
 VENDOR_NAMED = PatternRecognizer(
     "GENERIC_SECRET", Category.SECRET, Severity.CRITICAL,
     (Pattern("vendor-named assignment",
-             rf"(?i:[a-z0-9_.\-]{{0,30}}(?:{_VENDORS})[a-z0-9_.\-]{{0,30}})[\"']?[ \t]{{0,4}}(?::=|=>|[:=])[ \t]{{0,4}}"
-             r"[\"'`]?([A-Za-z0-9_\-=+/.]{14,100})", 0.85, r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9_\-=+/.])",
+             rf"(?i:(?:[a-z0-9]{{0,30}}[_.\-])?(?:{_VENDORS})[a-z0-9_.\-]{{0,30}})" + ASSIGN
+             + r"[\"'`]?([A-Za-z0-9_\-=+/.]{14,100})", 0.85, r"(?<![A-Za-z0-9])", r"(?![A-Za-z0-9_\-=+/.])",
              group=1),),
     validator=lambda v: valid_bare_secret(v) and any(c.isdigit() for c in v),
     max_length=512, detector="secrets",
