@@ -62,13 +62,15 @@ _CARD_RANGES = (
     (tuple(str(p) for p in range(3528, 3590)), (16, 19)),  # JCB
     (("300", "301", "302", "303", "304", "305", "36", "38"), (14, 16)),  # Diners Club
     (("62", "81"), (16, 17, 18, 19)),  # UnionPay
+    (("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763"), tuple(range(12, 20))),  # Maestro
+    (("1",), (15,)),  # UATP
 )
 
 
 def valid_card(value: str) -> bool:
     """Luhn, a known issuer range and length, and not a degenerate run of one digit."""
     d = digits(value)
-    if not 13 <= len(d) <= 19 or len(set(d)) < 2 or not luhn_valid(d):
+    if not 12 <= len(d) <= 19 or len(set(d)) < 2 or not luhn_valid(d):
         return False
     return any(len(d) in lengths and d.startswith(prefixes) for prefixes, lengths in _CARD_RANGES)
 
@@ -172,6 +174,9 @@ def valid_ipv6(value: str) -> bool:
     except ValueError:
         return False
     groups = [g for g in value.split(":") if g]
+    if "::" in value and groups and len(groups) <= 2:
+        # "::1" (loopback) and "fe80::1" (link-local) are addresses; "12::34" is more likely a ratio or a time.
+        return value == "::1" or any(not g.isdigit() for g in groups)
     return len(groups) >= 3 and any(len(g) > 2 or not g.isdigit() for g in groups)
 
 
