@@ -25,5 +25,8 @@ NOT_PERSONAL = (
     "order", "order number", "order no", "tracking", "tracking number", "invoice", "isbn", "ref", "reference",
     "serial", "serial number", "ticket", "transaction", "transaction id", "confirmation", "shipment",
     "parcel", "imei", "sku", "batch number", "build", "version", "ver", "release", "part number",
-    "model number", "case number", "request id", "trace id",
+    "model number", "case number", "request id", "trace id", "part no", "part", "pn", "p/n", "lot", "lot number",
+    "lot no", "item", "item no", "item number", "catalog", "catalogue", "cat no", "model", "model no",
+    "product code", "product", "order id", "po number", "purchase order", "asset", "asset tag", "barcode", "upc",
+    "stock", "ref no", "reference no", "job", "job number", "claim number", "build number", "firmware",
 )

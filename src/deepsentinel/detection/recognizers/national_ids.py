@@ -109,13 +109,14 @@ def valid_kr_rrn(value: str) -> bool:
     return (11 - total % 11) % 10 == int(d[12])
 
 
+_NHS_WORDS = ("nhs", "nhs number", "nhs no", "national health service")
 _S = r"[ \t]?"  # an optional space inside a grouped number
 _SEP = r"[ \t\-]"
 
 NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    _rec("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),
-                    _labelled("10 digits", r"[0-9]{10}")),
-         _valid_nhs, ("nhs", "nhs number", "nhs no", "national health service")),
+    _rec("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),), _valid_nhs, _NHS_WORDS),
+    # After an NHS word, the number is an NHS number even when it would also be a valid phone number.
+    _rec("UK_NHS", (_labelled("10 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{4}}"),), _v(nhs), _NHS_WORDS),
     _rec("UK_DRIVING_LICENCE", (_bare("DVLA", r"[A-Z9]{5}[0-9][0-9][01356][0-9]{3}[A-Z9]{2}[0-9][A-Z]{2}",
                                       WORD_BEFORE, WORD_AFTER),),
          None, ("driving licence", "driving license", "licence number", "dvla")),
