@@ -32,10 +32,14 @@ _TOKEN = re.compile(r"\S+")
 _TAIL = re.compile(r"(?:[A-Z][A-Za-z'\-]*\.?[ \t]+)*(?:[A-Za-z'\-]+\.?)?\Z")
 _TITLE = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sr|Jr|Rev|Hon|Sgt|Capt|Lt|Col)\.?|\b(?:Mister|Miss|Madam|"
                     r"Doctor|Professor|Sir|Dame|Lord|Lady))[ \t]+$")
-_LABEL = re.compile(r"(?i:\b(?:name|full name|patient|customer|client|employee|contact|applicant|insured|"
-                    r"member|cardholder|signed|signature|from|to|cc|attn|attention|dear|hi|hello|hey|"
-                    r"thanks|thank you|regards|best|sincerely|cheers|by|author|owner|user|mr|mrs|ms)\b)"
-                    r"[ \t]*[:,\-]?[ \t\r\n]*$")
+# A greeting on the same line ("Dear Maria"), a sign-off on the line before ("Regards,\nMaria"), or a field
+# label with a colon ("Patient: Gonzalez"). A greeting followed by a line break starts a sentence instead.
+_GREETING = re.compile(r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|attn|attention|cc|mr|mrs|ms))[ \t]+$")
+_SIGN_OFF = re.compile(r"(?i:\b(?:regards|best|sincerely|cheers|thanks|thank you|yours|signed))[ \t]*[,.!]?"
+                       r"[ \t]*\r?\n[ \t]*$")
+_FIELD = re.compile(r"(?i:\b(?:name|full name|patient|customer|client|employee|contact|applicant|insured|member|"
+                    r"cardholder|signed|signature|from|to|by|author|owner|user|guest|passenger|beneficiary|"
+                    r"recipient|sender))[ \t]*[:\-][ \t]*$")
 # Capitalised words that begin sentences or headings far more often than they name anyone.
 _NOT_NAMES = frozenset(["THE", "A", "AN", "THIS", "THAT", "THESE", "THOSE", "IN", "ON", "AT", "TO", "FOR", "FROM", "BY", "WITH", "OF", "AND", "OR", "BUT", "IF", "WHEN", "WHILE", "AS", "SO", "NO", "YES", "NOT", "ALL", "ANY", "SOME", "EACH", "EVERY", "MY", "YOUR", "OUR", "THEIR", "HIS", "HER", "ITS", "WE", "YOU", "THEY", "HE", "SHE", "IT", "I", "DEAR", "HI", "HELLO", "HEY", "THANKS", "THANK", "PLEASE", "REGARDS", "BEST", "SINCERELY", "MAY", "WILL", "CAN", "JUNE", "APRIL", "AUGUST", "JANUARY", "MARCH", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY", "STREET", "ROAD", "AVENUE", "LANE", "DRIVE", "COURT", "PARK", "HILL", "NORTH", "SOUTH", "EAST", "WEST", "NEW", "OLD", "GREAT", "LITTLE", "BIG", "CITY", "COUNTY", "STATE", "BANK", "CARD", "ACCOUNT", "NUMBER", "PHONE", "EMAIL", "ADDRESS", "NAME", "PATIENT", "CUSTOMER", "ORDER", "INVOICE", "TOTAL", "DATE", "TIME", "ID", "NOTE", "SUBJECT", "RE", "FW", "FWD", "MR", "MRS", "MS", "DR", "PROF", "SIR", "GENERAL", "SUMMARY", "REPORT", "TEAM", "SUPPORT", "SERVICE", "HOSPITAL", "CLINIC", "CENTER", "CENTRE", "UNIVERSITY", "COLLEGE", "SCHOOL", "INC", "LLC", "LTD", "CORP", "COMPANY", "GROUP", "HEALTH", "MEDICAL", "CHRISTMAS", "EASTER", "GOD", "LORD", "HOLY", "SAINT", "ST", "MOUNT", "LAKE", "RIVER", "BAY", "BEACH", "ISLAND", "VALLEY", "SPRINGS", "FALLS"])
 
@@ -98,4 +102,8 @@ class StatisticalNameDetector(NameDetector):
             return False
         if len(keys) >= 2 and keys[0] in self._first and keys[-1] in self._last:
             return True
-        return bool(_LABEL.search(head)) and any(k in self._first or k in self._last for k in keys)
+        if _FIELD.search(head):
+            return any(k in self._first or k in self._last for k in keys)
+        if _GREETING.search(head) or _SIGN_OFF.search(head):
+            return keys[0] in self._first or (len(keys) >= 2 and keys[-1] in self._last)
+        return False

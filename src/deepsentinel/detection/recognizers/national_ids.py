@@ -175,7 +175,8 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
          _v(de_vat), ("ust-idnr", "ust-id", "umsatzsteuer", "vat"), severity=Severity.MEDIUM),
     _rec("DE_PASSPORT", (_labelled("passport", r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}", WORD_BEFORE,
                                    WORD_AFTER),),
-         None, _PASSPORT_WORDS),
+         # The shape overlaps US passports ("C12345678"): only a German word names it.
+         None, ("reisepass", "reisepassnummer", "passnummer", "pass-nr", "german passport")),
     _rec("DE_ID_CARD", (_labelled("Personalausweis", r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}", WORD_BEFORE,
                                   WORD_AFTER),),
          None, ("personalausweis", "ausweisnummer", "id card", "identity card")),
