@@ -12,7 +12,7 @@ from __future__ import annotations
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.assignments import ASSIGN
-from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER
+from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER, loose
 from deepsentinel.detection.secret_values import valid_bare_secret, valid_vendor_token
 
 __all__ = ["VENDOR_RECOGNIZERS"]
@@ -104,7 +104,7 @@ _FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
 def _recognizer(entity: str, patterns: tuple[tuple[str, str], ...]) -> PatternRecognizer:
     return PatternRecognizer(
         entity, Category.SECRET, Severity.CRITICAL,
-        tuple(Pattern(name, body, 0.95, _BEFORE, TOKEN_AFTER) for name, body in patterns),
+        tuple(Pattern(name, body, 0.95, _BEFORE, TOKEN_AFTER, gate=loose(body)) for name, body in patterns),
         validator=valid_vendor_token, max_length=1100, detector="secrets")
 
 
