@@ -46,6 +46,9 @@ FOUND = [
     ("ES_NIE", "NIE X1234567L"),
     ("FI_PERSONAL_IDENTITY_CODE", "hetu 131052-308T"),
     ("GITHUB_TOKEN", "token " + "ghp_" + "R4nd0mT0k3nV4lu3" * 2 + "Ab12"),
+    ("AWS_SECRET_KEY", "AWS secret key: " + "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "zq8Rk2vLx9"),
+    ("MEDICAL_RECORD_NUMBER", "Med Rec No. 556677"),
+    ("MEDICAL_RECORD_NUMBER", "EMR 00123456"),
     ("HUGGINGFACE_TOKEN", "HF_TOKEN=" + "hf_" + "kTqWvBnZpRsLmXcYdHgFjAeUoIbPuNtK" + "zQ"),
 ]
 

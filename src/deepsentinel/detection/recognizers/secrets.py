@@ -9,7 +9,7 @@ from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.assignments import ASSIGNMENT_RECOGNIZERS
 from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER, TOKEN_BEFORE, WORD_AFTER, WORD_BEFORE
 from deepsentinel.detection.recognizers.vendor_tokens import VENDOR_RECOGNIZERS
-from deepsentinel.detection.secret_values import is_placeholder, valid_vendor_token
+from deepsentinel.detection.secret_values import is_placeholder, shannon_entropy, valid_vendor_token
 from deepsentinel.detection.validators import not_anthropic, valid_jwt
 
 
@@ -22,6 +22,16 @@ def _token(entity: str, *patterns: Pattern, validator: object = valid_vendor_tok
 AWS_ACCESS_KEY = _token("AWS_ACCESS_KEY", Pattern(
     "access key id", r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|APKA)[0-9A-Z]{16}", 0.95,
     WORD_BEFORE, WORD_AFTER), max_length=20)
+# The secret half of an AWS key pair: 40 base64 characters, only meaningful after a word that names it.
+AWS_SECRET_KEY = PatternRecognizer(
+    "AWS_SECRET_KEY", Category.SECRET, Severity.CRITICAL,
+    (Pattern("40 characters after an AWS secret word", r"[A-Za-z0-9/+]{40}", 0.9, r"(?<![A-Za-z0-9/+=])",
+             r"(?![A-Za-z0-9/+=])", requires_context=True),),
+    validator=lambda v: valid_vendor_token(v) and shannon_entropy(v) >= 4.0,
+    context=("aws secret", "aws secret key", "aws secret access key", "secret access key", "secret_access_key",
+             "aws_secret_access_key", "aws_secret_key", "secretaccesskey", "aws key", "secret key"),
+    context_window=40, max_length=40, detector="secrets",
+)
 GITHUB_TOKEN = _token(
     "GITHUB_TOKEN",
     Pattern("classic", r"gh[pousr]_[A-Za-z0-9]{36,251}", 0.98, WORD_BEFORE, WORD_AFTER),
@@ -89,6 +99,6 @@ URL_WITH_CREDENTIALS = PatternRecognizer(
 )
 
 SECRET_RECOGNIZERS = (
-    AWS_ACCESS_KEY, GITHUB_TOKEN, GITLAB_TOKEN, SLACK_TOKEN, STRIPE_KEY, ANTHROPIC_API_KEY, OPENAI_API_KEY,
+    AWS_ACCESS_KEY, AWS_SECRET_KEY, GITHUB_TOKEN, GITLAB_TOKEN, SLACK_TOKEN, STRIPE_KEY, ANTHROPIC_API_KEY, OPENAI_API_KEY,
     PRIVATE_KEY, JWT, URL_WITH_CREDENTIALS, *VENDOR_RECOGNIZERS, *ASSIGNMENT_RECOGNIZERS,
 )
