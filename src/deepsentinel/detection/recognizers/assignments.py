@@ -34,7 +34,8 @@ _WORDS = (r"(?i:passwords?|passwd|passphrase|pwd|secret|secret[_\-]?key|client[_
 # ... or, in camelCase, a capitalised secret word after a lower-case letter or digit ("zendeskToken").
 _CAMEL = (r"[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|SecretKey|ClientSecret|Token|AccessToken|AuthToken|"
           r"RefreshToken|ApiToken|ApiKey|APIKey|ApiSecret|AccessKey|PrivateKey|Credentials?|AuthKey|MasterKey)")
-_NAME_BEFORE = r"(?<![A-Za-z0-9])"
+# Anti-forgery tokens (Rails' authenticity_token, csrf/xsrf tokens) are sent to every visitor: not secrets.
+_NAME_BEFORE = r"(?<![A-Za-z0-9])(?<!authenticity_)(?<!csrf_)(?<!csrf-)(?<!xsrf_)(?<!xsrf-)"
 # Optional closing quote of the name, an assignment (":", "=", ":=", "::=", "=>", "?=", ".=", "+="), the value.
 # A declared type may stand between the name and the operator (Go ``var t string =``, Kotlin ``val t: String =``).
 ASSIGN = (r"[\"']?(?:(?:[ \t]{0,2}:)?[ \t]{1,3}[A-Za-z][A-Za-z0-9_.]{0,20}[ \t]{0,4}=|"

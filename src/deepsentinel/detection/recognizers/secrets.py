@@ -41,7 +41,10 @@ GITLAB_TOKEN = _token("GITLAB_TOKEN", Pattern(
     "personal access token", r"glpat-[0-9A-Za-z_\-]{20,64}", 0.98, TOKEN_BEFORE, TOKEN_AFTER))
 def _valid_slack(value: str) -> bool:
     """Slack tokens carry numeric workspace/user ids: "xoxb-12345-abcd234" or "xoxb-my-bot-token" are examples."""
-    return value.startswith("https://") or (valid_vendor_token(value) and re.search(r"[0-9]{8}", value) is not None)
+    if value.startswith("https://"):
+        return True
+    # A trailing dash: the token went on in characters no token has ("xoxp-...-####"), an example.
+    return valid_vendor_token(value) and re.search(r"[0-9]{8}", value) is not None and not value.endswith("-")
 
 
 SLACK_TOKEN = _token(
