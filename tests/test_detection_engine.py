@@ -120,7 +120,7 @@ def test_default_engine_is_shared_and_module_scan_uses_it() -> None:
 
 def test_family_detectors_only_report_their_family() -> None:
     """PIIDetector, PHIDetector, PCIDetector and SecretDetector are engines over part of the catalog."""
-    text = "SSN 536-22-1234, card 4111 1111 1111 1111, MRN: 12345678, key " + "AKIA" + "IOSFODNN7EXAMPLE"
+    text = "SSN 536-22-1234, card 4111 1111 1111 1111, MRN: 12345678, key " + "AKIA" + "Q3VZ7RTMWK2LPX4N"
     assert PIIDetector().scan(text).types() == ["US_SSN"]
     assert PCIDetector().scan(text).types() == ["CREDIT_CARD"]
     assert PHIDetector().scan(text).types() == ["MEDICAL_RECORD_NUMBER"]

@@ -51,10 +51,10 @@ POSITIVES = [
 ]
 
 SECRETS = [
-    ("AWS_ACCESS_KEY", "key ", "AKIA" + "IOSFODNN7EXAMPLE"),
+    ("AWS_ACCESS_KEY", "key ", "AKIA" + "Q3VZ7RTMWK2LPX4N"),
     ("GITHUB_TOKEN", "GITHUB_TOKEN=", "ghp_" + "a1B2c3" * 6),
     ("GITLAB_TOKEN", "token ", "glpat-" + "x1Y2z3" * 4),
-    ("SLACK_TOKEN", "SLACK=", "xoxb-" + "1234567890-" * 2 + "abcDEF123"),
+    ("SLACK_TOKEN", "SLACK=", "xoxb-" + "2846193057-5719384620-" + "kT9vQ2mXw7Lp"),
     ("STRIPE_KEY", "stripe ", "sk_" + "live_" + "a1B2c3D4" * 3),
     ("OPENAI_API_KEY", "key ", "sk-" + "proj-" + "a1B2c3D4" * 6),
     ("ANTHROPIC_API_KEY", "key ", "sk-" + "ant-api03-" + "a1B2c3D4_-" * 8),
@@ -109,7 +109,7 @@ def test_hard_negative_stays_clean(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["SSN: 536-22-1234", "card 4111 1111 1111 1111", "card 4111-1111-1111-1111",
-                                  "token " + "ghp_" + "a1B2c3" * 6, "key " + "AKIA" + "IOSFODNN7EXAMPLE"])
+                                  "token " + "ghp_" + "a1B2c3" * 6, "key " + "AKIA" + "Q3VZ7RTMWK2LPX4N"])
 def test_default_risk_blocks_ids_cards_and_secrets(text: str) -> None:
     """Government IDs, cards in common formats and secrets reach the default block threshold (risk >= 0.8)."""
     (finding,) = ENGINE.scan(text).findings

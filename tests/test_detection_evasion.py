@@ -26,7 +26,7 @@ CASES = [
     ("EMAIL_ADDRESS", "jane [at] example [dot] co [dot] uk"),
     ("EMAIL_ADDRESS", "jane(at)example(dot)org"),
     ("EMAIL_ADDRESS", "jane@example dot com"),
-    ("AWS_ACCESS_KEY", "AKIA\u200b" + "IOSFODNN7EXAMPLE"),
+    ("AWS_ACCESS_KEY", "AKIA\u200b" + "Q3VZ7RTMWK2LPX4N"),
     ("GITHUB_TOKEN", "".join(FW.get(c, c) for c in "ghp_" + "a1B2c3" * 6)),
 ]
 

@@ -50,7 +50,7 @@ def test_pci_dss_blocks_cards_and_cvv_and_masks_expiry() -> None:
 
 def test_gdpr_anonymizes_contact_data_and_ignores_secrets() -> None:
     """GDPR: e-mail anonymized, IBAN blocked, API keys not its business."""
-    text = "mail jane@example.com IBAN GB82 WEST 1234 5698 7654 32 key " + "AKIA" + "IOSFODNN7EXAMPLE"
+    text = "mail jane@example.com IBAN GB82 WEST 1234 5698 7654 32 key " + "AKIA" + "Q3VZ7RTMWK2LPX4N"
     assert _actions(gdpr(), text) == {"EMAIL_ADDRESS": Action.ANONYMIZE, "IBAN_CODE": Action.BLOCK}
 
 

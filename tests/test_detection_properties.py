@@ -13,7 +13,7 @@ ENGINE = DetectionEngine(cache_size=0)
 ENTITIES = [
     "4111 1111 1111 1111", "4111-1111-1111-1111", "5500005555555559", "123-45-6789", "jane.doe@example.com",
     "jane at example dot com", "+44 20 7946 0958", "(415) 555-2671", "GB82 WEST 1234 5698 7654 32",
-    "AKIA" + "IOSFODNN7EXAMPLE", "ghp_" + "a1B2" * 9, "sk-" + "proj-" + "x9Y8" * 8, "192.168.10.24",
+    "AKIA" + "Q3VZ7RTMWK2LPX4N", "ghp_" + "a1B2" * 9, "sk-" + "proj-" + "x9Y8" * 8, "192.168.10.24",
     "00:1A:2B:3C:4D:5E", "123 Main Street", "March 3, 1985", "03/15/1985", "AB1234563", "AB 12 34 56 C",
     "-----BEGIN RSA PRIVATE KEY-----\nMIIEow" + "A" * 60 + "\n-----END RSA PRIVATE KEY-----",
     "https://admin:" + "S3cr3t!pw" + "@db.example.com", "password: " + "Hunter2xyz!",

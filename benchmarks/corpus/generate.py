@@ -68,6 +68,8 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "IP_ADDRESS": ("ipv4", ("login from {v} failed", "client ip {v}", "server {v} is down", "{v} - - \"GET /health HTTP/1.1\" 200")),
     "MAC_ADDRESS": ("mac", ("device MAC {v}", "wifi adapter {v}")),
     "DATE_OF_BIRTH": ("dob", ("DOB: {v}", "date of birth {v}", "born on {v}")),
+    "PERSON": ("person", ("Patient name: {v}", "Dear {v}, thanks for your patience.", "Please ask {v} to call back.",
+                          "Regards,\n{v}", "{v} reported the issue yesterday.", "Signed: {v}")),
     "STREET_ADDRESS": ("address", ("Ship to {v}, Springfield.", "I live at {v}.", "Address: {v}")),
     "IN_PAN": ("in_pan", ("PAN {v}", "my PAN card number is {v}")),
     "IN_AADHAAR": ("aadhaar", ("Aadhaar {v}", "Aadhaar number: {v}")),
@@ -92,11 +94,11 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 GENRES: dict[str, tuple[str, ...]] = {
-    "ticket": ("EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "STREET_ADDRESS", "IP_ADDRESS",
+    "ticket": ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "STREET_ADDRESS", "IP_ADDRESS",
                "US_PASSPORT", "UK_NINO", "IN_PAN", "IN_AADHAAR", "CA_SIN", "ES_NIF", "IT_FISCAL_CODE", "US_ITIN"),
-    "email": ("EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "IBAN_CODE", "DATE_OF_BIRTH", "US_BANK_ROUTING",
+    "email": ("PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER", "STREET_ADDRESS", "IBAN_CODE", "DATE_OF_BIRTH", "US_BANK_ROUTING",
               "US_BANK_ACCOUNT"),
-    "medical_note": ("MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_ID", "NPI", "DEA_NUMBER", "DATE_OF_BIRTH",
+    "medical_note": ("PERSON", "MEDICAL_RECORD_NUMBER", "HEALTH_PLAN_ID", "NPI", "DEA_NUMBER", "DATE_OF_BIRTH",
                      "PHONE_NUMBER", "US_SSN", "STREET_ADDRESS"),
     "payment_dispute": ("CREDIT_CARD", "CVV", "CARD_EXPIRY", "IBAN_CODE", "EMAIL_ADDRESS", "US_BANK_ACCOUNT",
                         "US_BANK_ROUTING"),
@@ -111,7 +113,7 @@ EVADABLE = ("CREDIT_CARD", "US_SSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "IBAN_CODE
 
 INTROS: dict[str, Callable[[Faker], str]] = {
     "ticket": lambda f: f"Ticket #{f.random_int(1000, 99999)}: {f.sentence()}",
-    "email": lambda f: f"Hi {f.first_name()},\n{f.sentence()}",
+    "email": lambda f: f"Hello,\n{f.sentence()}",  # a greeting with a name would be an unlabelled PERSON
     "medical_note": lambda f: f"Visit note. {f.sentence()}",
     "payment_dispute": lambda f: f"Dispute opened. {f.sentence()}",
     "code": lambda f: f"# {f.sentence()}",

@@ -138,6 +138,12 @@ class Values:
             d.strftime("%b %-d, %Y"),
         ])
 
+    def person(self) -> str:
+        first = self.fake.first_name()
+        if self.rng.random() < 0.2:
+            first += f" {self.rng.choice('ABCDEFGHJKLMNPRSTW')}."
+        return f"{first} {self.fake.last_name()}"
+
     def address(self) -> str:
         street = self.rng.choice([self.fake.last_name(), self.fake.first_name(), self.rng.choice(
             ["Main", "Oak", "Maple", "Cedar", "Park", "Washington", "Lake", "Hill", "Pine"])])

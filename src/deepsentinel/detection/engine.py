@@ -328,7 +328,8 @@ class DetectionEngine:
     def safe_boundary(self, text: str) -> int:
         """Index up to which ``text`` is final: later text cannot change findings that start before it."""
         norm = normalize(text)
-        sentence = self._name_detector() is not None
+        names = self._name_detector()
+        sentence = names is not None and names.needs_sentence
         partial = _PARTIAL_ESCAPE.search(norm.text)
         if partial is None:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
@@ -342,6 +343,8 @@ class DetectionEngine:
                 + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
                                      free_form=self._free_form) for c in _ESCAPE_STANDINS]
             )
+        if names is not None and not sentence:
+            cut = min(cut, names.stable_prefix(norm.text))
         k = norm.original_index(cut)
         # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
         # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.

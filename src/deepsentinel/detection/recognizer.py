@@ -28,7 +28,8 @@ from deepsentinel.detection.findings import Category, Severity
 __all__ = ["Pattern", "PatternRecognizer", "context_regex"]
 
 _DIGIT = re.compile(r"[0-9]")
-_SENTENCE_BREAK = re.compile(r"[.!?;]\s")
+# "part no. 617-464-6083": the dot of an abbreviation ends no sentence.
+_SENTENCE_BREAK = re.compile(r"(?<![Nn]o)(?<![Nn]r)(?<!#)(?<![Cc]at)(?<![Rr]ef)[.!?;]\s")
 
 
 @dataclass(frozen=True)

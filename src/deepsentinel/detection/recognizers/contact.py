@@ -70,7 +70,7 @@ PHONE_NUMBER = PatternRecognizer(
         Pattern("international", r"(?:\+|00)[1-9][0-9]{0,3}(?:[ \t.\-]?\(?[0-9]{1,5}\)?){2,6}", 0.8,
                 r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])", NUM_AFTER),
         Pattern("north american", r"(?:\+?1[ \t.\-]?)?(?:\([2-9][0-9]{2}\)|[2-9][0-9]{2})[ \t.\-]?[2-9][0-9]{2}[ \t.\-][0-9]{4}",
-                0.75, r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])", NUM_AFTER),
+                0.75, r"(?<![0-9A-Za-z_+])(?<![0-9A-Za-z][\-./])", NUM_AFTER),
     ),
     validator=valid_phone,
     context=("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "reach", "text", "sms",
@@ -122,13 +122,36 @@ _SUFFIX = (
     r"Route|Rte|Springs|Station|Summit|Valley|Vista|Village|Expressway|Freeway|Turnpike)"
 )
 _STREET_WORD = r"(?:[A-Z][a-z]{1,20}|[0-9]{1,3}(?:st|nd|rd|th))"
+# The other USPS street suffixes (Publication 28, appendix C1): words that are ordinary English too ("3 Key
+# Points"), so a number and one of these needs a unit after it or an address word before it.
+_USPS_SUFFIX = (
+    r"(?:Branch|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|Canyon|Cape|Causeway|Centers|Circles|Cliff|Cliffs|"
+    r"Club|Corner|Corners|Course|Courts|Cove|Coves|Crest|Crossroad|Curve|Dale|Dam|Divide|Drives|Estate|"
+    r"Extension|Extensions|Fall|Falls|Ferry|Field|Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|"
+    r"Fort|Garden|Gateway|Glen|Glens|Green|Greens|Groves|Harbors|Haven|Hollow|Inlet|Island|Islands|Isle|"
+    r"Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Land|Light|Lights|Loaf|Lock|Locks|Lodge|Mall|Manors|Mews|"
+    r"Mission|Motorway|Mountain|Mountains|Neck|Orchard|Overpass|Parks|Parkways|Passage|Pine|Pines|Plain|"
+    r"Plains|Points|Port|Ports|Prairie|Radial|Ramp|Ranch|Rapid|Rapids|Rest|Ridges|River|Roads|Rue|Shoal|"
+    r"Shoals|Shore|Shores|Skyway|Spring|Spur|Spurs|Squares|Stravenue|Stream|Streets|Throughway|Trace|Track|"
+    r"Trafficway|Trailer|Tunnel|Underpass|Union|Unions|Valleys|Via|Viaduct|Views|Villages|Ville|Walks|Wall|"
+    r"Ways|Well|Wells)"
+)
+_UNIT = r"(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\.?[ \t]?#?[0-9A-Za-z\-]{1,6}"
+_STREET_HEAD = rf"[0-9]{{1,6}}(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?:[ \t]+{_STREET_WORD}){{1,3}}[ \t]+"
 STREET_ADDRESS = PatternRecognizer(
     "STREET_ADDRESS", Category.PII, Severity.MEDIUM,
     (Pattern("number, street, suffix, optional unit",
-             rf"[0-9]{{1,6}}(?:[ \t]+(?:[NSEW]\.?|North|South|East|West))?(?:[ \t]+{_STREET_WORD}){{1,3}}[ \t]+"
-             rf"{_SUFFIX}\.?(?:,?[ \t]+(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|#)\.?[ \t]?#?[0-9A-Za-z\-]{{1,6}})?",
-             0.85, NUM_BEFORE, r"(?![A-Za-z])"),),
-    context=("address", "live at", "lives at", "located at", "ship to", "mailing", "residence", "home"),
+             rf"{_STREET_HEAD}{_SUFFIX}\.?(?:,?[ \t]+{_UNIT})?", 0.85, NUM_BEFORE, r"(?![A-Za-z])"),
+     Pattern("number, street, USPS suffix, unit",
+             rf"[0-9]{{2,6}}(?:[ \t]+{_STREET_WORD}){{1,2}}[ \t]+{_USPS_SUFFIX}\.?,?[ \t]+{_UNIT}", 0.8, NUM_BEFORE,
+             r"(?![A-Za-z])"),
+     Pattern("number, street, USPS suffix after an address word",
+             rf"[0-9]{{2,6}}(?:[ \t]+{_STREET_WORD}){{1,2}}[ \t]+{_USPS_SUFFIX}\.?(?:,?[ \t]+{_UNIT})?", 0.85,
+             NUM_BEFORE, r"(?![A-Za-z])", requires_context=True),
+     Pattern("PO box", r"(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]office[ \t]box)[ \t]{1,3}[0-9]{1,6}", 0.8,
+             WORD_BEFORE, NUM_AFTER)),
+    context=("address", "live at", "lives at", "living at", "located at", "ship to", "deliver to", "mailing",
+             "residence", "home", "reside at", "moved to", "send to", "billing address", "shipping address"),
     max_length=120,
     detector="pii",
 )

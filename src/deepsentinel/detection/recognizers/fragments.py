@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
+_COUNTED = re.compile(r"(?<!\\)\{\d+(?:,\d*)?\}")
+
+
+def loose(body: str) -> str:
+    """``body`` with every counted repeat made ``*``: a superset for the RE2 prefilter set.
+
+    Counted repeats (``[a-f0-9]{64}``) cost the set's DFA one state per count on fresh text; ``*`` costs one.
+    The exact pattern still runs (with Python ``re``) wherever the loose one fires.
+    """
+    return _COUNTED.sub("*", body)
+
 # A separator between digit groups: a dash, dot or slash with optional spaces, one or two spaces, or a line
 # break. Covers "4111-1111", "4111 1111", "4111 - 1111", "4111.1111" and numbers split across lines.
 SEP = r"(?:[ \t]?[\-./][ \t]?|[ \t]{1,2}|\r?\n)"
@@ -25,5 +38,8 @@ NOT_PERSONAL = (
     "order", "order number", "order no", "tracking", "tracking number", "invoice", "isbn", "ref", "reference",
     "serial", "serial number", "ticket", "transaction", "transaction id", "confirmation", "shipment",
     "parcel", "imei", "sku", "batch number", "build", "version", "ver", "release", "part number",
-    "model number", "case number", "request id", "trace id",
+    "model number", "case number", "request id", "trace id", "part no", "part", "pn", "p/n", "lot", "lot number",
+    "lot no", "item", "item no", "item number", "catalog", "catalogue", "cat no", "model", "model no",
+    "product code", "product", "order id", "po number", "purchase order", "asset", "asset tag", "barcode", "upc",
+    "stock", "ref no", "reference no", "job", "job number", "claim number", "build number", "firmware",
 )
