@@ -24,24 +24,33 @@ pg_db, pg_url = audit_pg.pg_db, audit_pg.pg_url  # fixtures: a fresh database pe
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 WRITER = """
-import sys
+import os, sys, time
 from deepsentinel.audit import AuditEvent, Outcome
 from deepsentinel.audit.pg_store import PostgresAuditStore
 url, spool, key, name, n = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4], int(sys.argv[5])
 store = PostgresAuditStore(url, key=key, spool_path=spool, max_batch=int(sys.argv[6]))
+open(spool + ".ready", "w").close()  # a start barrier: imports take seconds on a busy machine
+while not os.path.exists(sys.argv[7]):
+    time.sleep(0.01)
 for i in range(n):
     store.record(AuditEvent(Outcome.ALLOWED, "openai", "gpt-4o-mini", request_id=f"{name}-{i}"))
+    time.sleep(0.002)
 store.close()
 """
 
 
 def test_four_processes_writing_at_once_build_one_verifying_chain(pg_url: str, tmp_path: Path) -> None:
     """4 processes x 150 events, small batches so appends interleave: 600 rows, one chain, no gaps."""
+    go = tmp_path / "go"
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER, pg_url, str(tmp_path / f"spool{p}"), AUDIT_KEY.decode(),
-                          f"p{p}", "150", "5"], env={**os.environ, "PYTHONPATH": SRC})
+                          f"p{p}", "150", "5", str(go)], env={**os.environ, "PYTHONPATH": SRC})
         for p in range(4)
     ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"spool{p}.ready").exists() for p in range(4)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()
     for proc in procs:
         assert proc.wait(timeout=120) == 0
     with AuditLog(pg_url, key=AUDIT_KEY) as log:

@@ -28,7 +28,7 @@ class Terminal:
         os.close(slave)
         self.seen = ""
 
-    def expect(self, text: str, timeout: float = 15.0) -> str:
+    def expect(self, text: str, timeout: float = 60.0) -> str:  # start-up imports are slow on a busy machine
         deadline = time.monotonic() + timeout
         while text not in self.seen:
             remaining = deadline - time.monotonic()
