@@ -10,7 +10,7 @@ One command, three kinds of process:
   first streamed call, and reports its own peak RSS;
 * this process then measures the steady state: four clients (raw ``openai.OpenAI``, a second raw one for
   the A/A row, ``SentinelClient``, ``protect(openai.OpenAI(...))``) call in turn, one call each per round
-  with the order rotated every round, so machine noise hits them alike. Every prompt is a fresh seeded
+  in a fresh random order every round, so machine noise hits them alike. Every prompt is a fresh seeded
   text and every answer is checked to arrive exactly as scripted.
 
 Our clients run with their default policy and the default SQLite audit store (in a temporary directory).
@@ -213,9 +213,13 @@ def run(args: argparse.Namespace) -> None:
         clients = {kind: make_client(kind, base_url, audit_dir) for kind in KINDS}
         times = {kind: Timings() for kind in KINDS}
         wrong = dict.fromkeys(KINDS, 0)
+        # A fresh random order every round: a fixed rotation would give each client the same predecessor (and
+        # so the same share of its garbage and cache misses) every time.
+        shuffle = random.Random(args.seed + 2)
         started = time.perf_counter()
         for rnd in range(per_client):
-            order = KINDS[rnd % len(KINDS):] + KINDS[: rnd % len(KINDS)]
+            order = list(KINDS)
+            shuffle.shuffle(order)
             for kind in order:
                 ms, cpu, text = call_once(clients[kind], fresh.prompt())
                 wrong[kind] += text != "".join(next(expected))
