@@ -32,8 +32,6 @@ from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 
 # Released text kept as left context for the next scan: look-behinds and context words ("SSN:", "card").
 DEFAULT_CONTEXT_CHARS = 64
-# Released characters shown to ``safe_boundary`` in front of the held text (for look-behinds).
-BOUNDARY_CONTEXT_CHARS = 16
 # Above this many held characters the boundary is re-checked only after the tail grew by a quarter.
 LAZY_CHECK_FROM = 256
 # Earlier findings carried into policy evaluation, for text-level risk escalation.
@@ -140,11 +138,10 @@ class StreamGuard:
             # A long held tail (a base64 blob, a digit run) is re-checked only after it grew by a quarter: the
             # cost per delta stays flat instead of growing with the tail. Holding longer never releases more.
             return _EMPTY
-        # The boundary is computed on the buffer plus a few released characters only. Released text is final,
-        # so no candidate that could still change starts in it; a shorter left context can only add candidates
-        # (a look-behind that now sees the start of the text), never remove one: the cut is as safe, and the
-        # engine's boundary cost no longer includes the whole context window.
-        probe = self._context[-BOUNDARY_CONTEXT_CHARS:]
+        # The boundary is computed on exactly the text the release scans next (released context + buffer), so
+        # the release's scan is the engine cache's answer: one scan per delta, not two. Released text is final,
+        # so no candidate that could still change starts in it.
+        probe = self._context
         cut = self.engine.safe_boundary(probe + buffer) - len(probe)
         if len(buffer) > self.hold_limit:
             cut = max(cut, len(buffer) - self.engine.max_entity_length)
