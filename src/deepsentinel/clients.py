@@ -77,6 +77,20 @@ class _Guarded:
         error.retry_after = parse_retry_after(response.headers)
         return error
 
+    def copy(self, *args: Any, **kwargs: Any) -> Any:
+        """The official ``copy()``/``with_options()``, keeping this client's guard, policies and audit trail,
+        whatever ``http_client`` the copy is given."""
+        http_client = kwargs.get("http_client")
+        if http_client is not None and _sentinel_of(http_client) is None:
+            kwargs["http_client"] = guard_http_client(http_client, self._sentinel)
+        elif http_client is None:
+            kwargs["http_client"] = self._client  # type: ignore[attr-defined]
+        copied = super().copy(*args, **kwargs)  # type: ignore[misc]
+        copied._sentinel = self._sentinel
+        return copied
+
+    with_options = copy
+
     @property
     def config(self) -> SentinelConfig:
         """The DeepSentinel settings this client runs with."""

@@ -112,7 +112,8 @@ class EventBody(BodyFilter):
     def __init__(self, guard: WireGuard, check: RequestCheck, attempt: Attempt, call: CallRecord | None) -> None:
         super().__init__(call)
         self.decoder = SSEDecoder()
-        self.events = EventGuard(guard, check)
+        self.events = EventGuard(guard, check, attempt.secrets)
+        self.guard, self.secrets = guard, attempt.secrets
         self.parser = attempt.adapter.stream_parser(attempt.chat) if attempt.chat is not None else None
         self.provider = attempt.provider
 
@@ -154,9 +155,13 @@ class EventBody(BodyFilter):
         try:
             chunks = self.parser.feed(event.event, event.data)
         except ProviderError as exc:  # an error event: raised as ours, with its status and type
+            # The provider's text may echo the prompt or the key: redacted before anything is built from it.
+            exc.message = self.guard.redact(exc.message, self.secrets)
+            exc.args = (exc.message,)
+            exc.__cause__ = exc.__context__ = None
             if not self.events.shown and exc.status_code in _RETRYABLE:
-                raise BrokeBeforeContent(exc.message) from exc  # the transport reopens the stream
-            raise
+                raise BrokeBeforeContent(exc.message) from None  # the transport reopens the stream
+            raise exc from None
         out = [Event("", c.model_dump_json(exclude_unset=True)) for c in chunks]
         if self.parser.done:
             out.append(Event("", "[DONE]"))

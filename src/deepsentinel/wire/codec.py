@@ -60,6 +60,15 @@ class Codec:
         """The streamed text pieces in ``payload``: (stream key, path of the piece)."""
         return []
 
+    def drop_logprobs(self, payload: Any) -> None:
+        """Remove token logprobs from a streamed event whose text the guard changed."""
+        if not isinstance(payload, dict):
+            return
+        payload.pop("logprobs", None)
+        for choice in payload.get("choices") or ():
+            if isinstance(choice, dict) and choice.get("logprobs") is not None:
+                choice["logprobs"] = None
+
     def only_deltas(self, payload: Any) -> bool:
         """Whether ``payload`` carries nothing but its text pieces (so, held back whole, it need not be sent)."""
         return False

@@ -20,13 +20,15 @@ from deepsentinel.policy.decision import Violation
 from deepsentinel.wire.codec import Codec, Key, dumps
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.sse import Event
+from deepsentinel.wire.texts import string_refs
 
 
 class EventGuard:
     """Feed upstream events in order; get the events to send on. ``finish()`` at a clean end."""
 
-    def __init__(self, guard: WireGuard, request: RequestCheck) -> None:
+    def __init__(self, guard: WireGuard, request: RequestCheck, secrets: tuple[str, ...] = ()) -> None:
         self.codec: Codec = request.codec
+        self._secrets = secrets  # the key sent: blanked if an error event echoes it
         self._wire = guard
         self._restore = request.restore
         self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
@@ -51,10 +53,10 @@ class EventGuard:
                 self.ended = True
                 return [*self._close(list(self._guards)), event]
             # Not JSON (a malformed chunk): whatever parses it next must not echo a value in its error.
-            clean = self._wire.redact(event.data)
+            clean = self._wire.redact(event.data, self._secrets)
             return [event if clean == event.data else event.with_data(clean)]
         if self.codec.is_error(event, payload):
-            return [event.with_data(self._wire.redact_error(event.data.encode()).decode())]
+            return [event.with_data(self._wire.redact_error(event.data.encode(), self._secrets).decode())]
         usage = self.codec.usage(payload)
         if usage is not None:
             self.usage = usage
@@ -70,6 +72,8 @@ class EventGuard:
                 _set(payload, path, result.text)
                 changed = True
             fed[key] = path
+        if changed:  # logprobs spell the tokens as generated, the held or rewritten ones included
+            self.codec.drop_logprobs(payload)
         closing = self.codec.closes(event, payload, list(self._guards))
         if deltas and not closing and all(not _get(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
@@ -83,12 +87,24 @@ class EventGuard:
             else:
                 template, template_payload = self._templates[key]
                 out.append(self.codec.tail_event(template, template_payload, key, tail))
-        for key, path in self.codec.snapshots(event, payload):
+        snapshots = self.codec.snapshots(event, payload)
+        for key, path in snapshots:
             text = _get(payload, path)
             pieces = self._released.get(key) if key is not None else None
-            new = "".join(pieces) if pieces is not None else self._wire.check_text(text, "snapshot", self._restore)[0]
+            new = "".join(pieces) if pieces is not None else self._whole(text, "snapshot")
             if new != text:
                 _set(payload, path, new)
+                changed = True
+        # Everything else that is text in the event (a block's opening text, audio transcripts, annotations,
+        # event kinds newer than this codec) is checked as a whole: nothing reaches the caller unread.
+        handled = {path for _, path in deltas} | {path for _, path in snapshots}
+        for ref in string_refs(payload, skip=self.codec.response_skip):
+            if ref.path in handled:
+                continue
+            text = ref.get(payload)
+            new = self._whole(text, ref.location)
+            if new != text:
+                ref.set(payload, new)
                 changed = True
         if self.codec.is_end(event, payload):
             self.ended = True
@@ -129,6 +145,13 @@ class EventGuard:
                 template, payload = self._templates[key]
                 out.append(self.codec.tail_event(template, payload, key, tail))
         return out
+
+    def _whole(self, text: str, location: str) -> str:
+        new, decision = self._wire.check_text(text, location, self._restore)
+        self.violations.extend(decision.violations)
+        if decision.blocked:
+            raise block_error(decision.violations, "response")
+        return new
 
     def _guard(self, key: Key) -> StreamGuard | None:
         if key not in self._guards:

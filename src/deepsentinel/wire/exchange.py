@@ -20,6 +20,7 @@ from typing import Any
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ValidationError
+from deepsentinel.policy.decision import Decision
 from deepsentinel.providers.base import ChatRequest
 from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
@@ -85,7 +86,10 @@ class Exchange:
         secrets = _credentials(headers)
         scope = current_scope()
         if method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS") or not body:
-            return cls(sentinel, None, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope)
+            # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
+            # ``chat.completions.retrieve``) is model output like any other: its body is checked.
+            check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
+            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope)
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
         else:

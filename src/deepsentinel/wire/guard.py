@@ -23,14 +23,14 @@ from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.detection.engine import DetectionEngine
 from deepsentinel.detection.findings import Finding
 from deepsentinel.detection.vault import Vault
-from deepsentinel.errors import ValidationError
+from deepsentinel.errors import Direction, ValidationError
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import StreamGuard, policies_for, rewrite
 from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
-from deepsentinel.wire.texts import TextRef, check_depth, string_refs
+from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
 _REDACTOR = Anonymizer(strategy="redact")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -96,7 +96,12 @@ class WireGuard:
         if payload is None:
             if body and self.block_unknown:
                 raise block_error((), "request", reason="a body that is not JSON cannot be checked")
-            return RequestCheck(codec, body, None, Decision(policies=self._names()))
+            decision = Decision(policies=self._names())
+            if body and self.request_policies:  # a file upload, a form: checked as text, blocked or sent as is
+                decision = evaluate_policies(self.request_policies, self.engine.scan(_as_text(body)), "body")
+                if decision.blocked:
+                    raise block_error(decision.violations, "request")
+            return RequestCheck(codec, body, None, decision)
         if not codec.known and self.block_unknown:
             raise block_error((), "request", reason=f"endpoint {path!r} is not one DeepSentinel knows")
         try:
@@ -104,6 +109,7 @@ class WireGuard:
         except RecursionError:
             raise ValidationError("the body is nested too deeply to check") from None
         codec.validate_request(payload)
+        self._check_keys(payload, "request")
         refs = codec.request_refs(payload)
         texts = [ref.get(payload) for ref in refs]
         decision = Decision(policies=self._names())
@@ -138,15 +144,24 @@ class WireGuard:
             return out
         scans = [self.engine.scan(t) for t in texts]
         extra: list[list[Finding]] = [[] for _ in texts]
-        for i in range(len(texts) - 1):  # values split across two texts, as the model reads them
-            left, right = texts[i][-_SEAM:], texts[i + 1][:_SEAM]
-            if not left or not right:
-                continue
-            for f in self.engine.scan(left + right).findings:
-                if f.start < len(left) < f.end:
-                    cut = len(texts[i]) - len(left)
-                    extra[i].append(_moved(f, cut + f.start, len(texts[i])))
-                    extra[i + 1].append(_moved(f, 0, f.end - len(left)))
+        # Values split across texts, as the model reads them: around each seam, the joined text of however many
+        # neighbouring texts fill the window is scanned, and a finding that crosses a seam is given to each
+        # text it covers.
+        starts = [0]
+        for t in texts:
+            starts.append(starts[-1] + len(t))
+        joined = "".join(texts)
+        seen: set[tuple[str, int, int]] = set()
+        for seam in starts[1:-1]:
+            lo, hi = max(0, seam - _SEAM), min(len(joined), seam + _SEAM)
+            for f in self.engine.scan(joined[lo:hi]).findings:
+                a, b = lo + f.start, lo + f.end
+                if not a < seam < b or (f.type, a, b) in seen:
+                    continue
+                seen.add((f.type, a, b))
+                for i, (s0, s1) in enumerate(zip(starts, starts[1:], strict=False)):
+                    if a < s1 and s0 < b:
+                        extra[i].append(_moved(f, max(a, s0) - s0, min(b, s1) - s0))
         for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
             if more:
                 scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
@@ -158,8 +173,12 @@ class WireGuard:
         """Check a whole response body; raise on a block, else return it (rewritten where needed)."""
         try:
             payload = json.loads(body)
-        except (ValueError, RecursionError):
-            return body, Decision(policies=self._names())
+        except (ValueError, RecursionError):  # not JSON after all: checked as text, so nothing parses a value out
+            text, decision = self.check_text(_as_text(body), "body", request.restore)
+            if decision.blocked:
+                raise block_error(decision.violations, "response") from None
+            return text.encode(), decision
+        self._check_keys(payload, "response")
         decision = Decision(policies=self._names())
         rewritten = []
         for ref in request.codec.response_refs(payload):
@@ -175,6 +194,17 @@ class WireGuard:
             return body, decision
         request.codec.after_rewrite(payload, rewritten)
         return json.dumps(payload, ensure_ascii=False).encode(), decision
+
+    def _check_keys(self, payload: Any, direction: Direction) -> None:
+        """Object keys that are not plain names may hold values (``{"customer 536-22-...": ...}``). A key cannot
+        be rewritten in place, so a finding a policy hides in one blocks the call."""
+        policies = self.request_policies if direction == "request" else self.response_policies
+        if not policies:
+            return
+        for key in odd_keys(payload):
+            d = evaluate_policies(policies, self.engine.scan(key), "an object key")
+            if any(v.action in (Action.BLOCK, Action.ANONYMIZE) for v in d.violations):
+                raise block_error([replace(v, action=Action.BLOCK) for v in d.violations], direction)
 
     def check_text(self, text: str, location: str, restore: Vault | None = None) -> tuple[str, Decision]:
         """One whole response text: hidden where policies say so, echoed placeholders restored."""
@@ -237,6 +267,10 @@ class WireGuard:
 
     def _names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.policies)
+
+
+def _as_text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
 
 
 def _moved(f: Finding, start: int, end: int) -> Finding:

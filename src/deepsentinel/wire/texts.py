@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,16 +11,28 @@ from deepsentinel.errors import ValidationError
 
 Path = tuple[int | str, ...]
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+
 # Deeper than any real request; deeper input is refused with a typed error instead of a RecursionError.
 MAX_DEPTH = 128
 
-# Keys whose string values are identifiers or settings the model does not read as text.
+# Keys whose string values are identifiers or settings the model does not read as text. Inside a tool call's
+# input or arguments (the model's own JSON) every key is text: ``{"id": "536-22-..."}`` is checked.
 STRUCTURAL_KEYS = frozenset({
     "model", "role", "type", "id", "object", "tool_call_id", "call_id", "item_id", "previous_response_id",
     "encoding_format", "stop_reason", "finish_reason", "status", "service_tier", "reasoning_effort", "detail",
-    "media_type", "format", "user", "prompt_cache_key", "safety_identifier", "truncation", "cache_control",
+    "media_type", "format", "prompt_cache_key", "safety_identifier", "truncation", "cache_control",
     "image_url", "url", "file_id", "data", "signature",
 })
+
+
+# Values whose every string is content: tool-call inputs and arguments, function parameters' examples.
+FREE_FORM_KEYS = frozenset({"input", "arguments", "partial_json"})
+
+
+def _read_as_text(node: dict[str, Any], key: str) -> bool:
+    """A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads."""
+    return key == "data" and node.get("type") == "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +45,8 @@ class TextRef:
     def location(self) -> str:
         out = ""
         for key in self.path:
+            if not isinstance(key, int) and not _PLAIN_KEY.fullmatch(key):
+                key = "<key>"  # a key that is not a plain name may itself be a value: never shown
             out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
         return out
 
@@ -59,12 +74,27 @@ def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL
         yield TextRef(path)
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key in skip and not isinstance(value, (dict, list)):
+            if key in skip and not isinstance(value, (dict, list)) and not _read_as_text(node, key):
                 continue
-            yield from string_refs(value, (*path, key), skip=skip, depth=depth + 1)
+            inner = frozenset() if key in FREE_FORM_KEYS else skip
+            yield from string_refs(value, (*path, key), skip=inner, depth=depth + 1)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             yield from string_refs(value, (*path, i), skip=skip, depth=depth + 1)
+
+
+def odd_keys(node: Any, depth: int = 0) -> Iterator[str]:
+    """Object keys in ``node`` that are not plain names (a plain name holds no value worth a scan)."""
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and not _PLAIN_KEY.fullmatch(key):
+                yield key
+            yield from odd_keys(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from odd_keys(value, depth + 1)
 
 
 def check_depth(node: Any, depth: int = 0) -> None:
@@ -73,4 +103,4 @@ def check_depth(node: Any, depth: int = 0) -> None:
         pass
 
 
-__all__ = ["MAX_DEPTH", "STRUCTURAL_KEYS", "Path", "TextRef", "check_depth", "string_refs"]
+__all__ = ["MAX_DEPTH", "STRUCTURAL_KEYS", "Path", "TextRef", "check_depth", "odd_keys", "string_refs"]
