@@ -27,7 +27,7 @@ from deepsentinel.errors import DeepSentinelError
 try:  # Typer >= 0.20 vendors Click; older releases depend on it.
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - depends on the installed Typer
-    from click.exceptions import ClickException  # type: ignore[import-not-found,no-redef]
+    from click.exceptions import ClickException  # type: ignore[import-not-found,no-redef,assignment,unused-ignore]
 
 PROG = "deepsentinel"
 

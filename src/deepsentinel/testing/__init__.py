@@ -1,7 +1,7 @@
 """A fake LLM server for tests, examples, benchmarks and ``deepsentinel demo``.
 
-``FakeLLMServer`` is a real HTTP server on loopback speaking the OpenAI (chat completions,
-embeddings, models) and Anthropic (messages) wire formats, with scripted replies and faults::
+``FakeLLMServer`` is a real HTTP server on loopback speaking the OpenAI (chat completions, the
+Responses API, legacy completions, embeddings, models) and Anthropic (messages, count_tokens) wire formats, with scripted replies and faults::
 
     from deepsentinel.testing import FakeLLMServer, Reply
 

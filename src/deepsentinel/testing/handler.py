@@ -1,34 +1,30 @@
-"""The HTTP side of the fake server: one handler per connection, routing, JSON and SSE writing, faults."""
+"""The HTTP side of the fake server: one handler per connection, routing and the endpoints."""
 
 from __future__ import annotations
 
 import json
 import socket
 import time
-from collections.abc import Callable, Iterable, Mapping
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from deepsentinel.testing import anthropic_wire, openai_wire
-from deepsentinel.testing.replies import Reply, estimate_tokens
+from deepsentinel.testing import anthropic_wire, openai_wire, responses_wire
+from deepsentinel.testing.replies import estimate_tokens
 from deepsentinel.testing.request_log import RecordedRequest
-from deepsentinel.testing.state import ServerState
+from deepsentinel.testing.responder import Abort, Responder
 from deepsentinel.testing.wire import (
     CallFacts,
-    SseEvent,
     all_text,
-    anthropic_error,
+    completion_prompt,
     last_user_text,
-    openai_error,
+    responses_input_text,
+    responses_prompt,
+    unmatched_call_output,
 )
 
 
-class _Abort(Exception):
-    """The connection is gone or must go: stop writing and close it."""
-
-
-class FakeLLMHandler(BaseHTTPRequestHandler):
+class FakeLLMHandler(Responder):
     """Serves one connection; the server object carries ``state`` (a :class:`ServerState`)."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, and chunked SSE bodies
@@ -39,10 +35,6 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         super().setup()
         # Small SSE writes must leave at once; Nagle would add ~40 ms to latency figures.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    @property
-    def state(self) -> ServerState:
-        return self.server.state  # type: ignore[attr-defined, no-any-return]
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
         """Silent: tests read ``server.requests`` instead."""
@@ -58,7 +50,7 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         try:
             self._route()
-        except _Abort:
+        except Abort:
             self.close_connection = True
         except OSError:  # the client went away mid-write
             self.close_connection = True
@@ -67,6 +59,7 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         body = self._read_body()
+        self._trickle = 0.0  # a fault lasts one response, not the keep-alive connection
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             parsed: Any = json.loads(body) if body else None
@@ -84,6 +77,8 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
             return
         routes: dict[tuple[str, str], Callable[[Any, bool], None]] = {
             ("POST", "/v1/chat/completions"): self._chat,
+            ("POST", "/v1/completions"): self._completions,
+            ("POST", "/v1/responses"): self._responses,
             ("POST", "/v1/embeddings"): self._embeddings,
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
@@ -138,8 +133,9 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
     def _chat(self, body: dict[str, Any], anthropic: bool) -> None:
         messages = body.get("messages")
         max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        reply = self.state.reply_for(last_user_text(messages), max_tokens)
-        if self._send_if_fault(reply, False):
+        prompt = last_user_text(messages)
+        reply = self.state.reply_for(prompt, max_tokens)
+        if self._send_if_fault(reply, False, prompt):
             return
         model = self._check_model(body, False)
         if model is None:
@@ -153,14 +149,54 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            self._send_sse(reply, openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage), False)
+            self._send_sse(reply, openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage), "openai")
         else:
             self._send_json(200, openai_wire.chat_completion(reply, facts, n), reply)
 
+    def _completions(self, body: dict[str, Any], anthropic: bool) -> None:
+        prompt = completion_prompt(body.get("prompt"))
+        reply = self.state.reply_for(prompt, body.get("max_tokens"))
+        if self._send_if_fault(reply, False, prompt):
+            return
+        model = self._check_model(body, False)
+        if model is None:
+            return
+        if "prompt" not in body:
+            self._send_error(400, False, "'prompt' is a required property", param="prompt")
+            return
+        facts = self._facts(model, estimate_tokens(prompt))
+        if body.get("stream") is True:
+            options = body.get("stream_options") or {}
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            self._send_sse(reply, openai_wire.completion_events(reply, facts, include_usage=include_usage), "openai")
+        else:
+            self._send_json(200, openai_wire.text_completion(reply, facts), reply)
+
+    def _responses(self, body: dict[str, Any], anthropic: bool) -> None:
+        raw_input = body.get("input")
+        prompt = responses_prompt(raw_input)
+        reply = self.state.reply_for(prompt, body.get("max_output_tokens"))
+        if self._send_if_fault(reply, False, prompt):
+            return
+        model = self._check_model(body, False)
+        if model is None:
+            return
+        orphan = unmatched_call_output(raw_input) if body.get("previous_response_id") is None else None
+        if orphan is not None:
+            self._send_error(400, False, f"No tool call found for function call output with call_id {orphan}.",
+                             param="input")
+            return
+        facts = self._facts(model, estimate_tokens(responses_input_text(raw_input, body.get("instructions"))))
+        if body.get("stream") is True:
+            self._send_sse(reply, responses_wire.stream_events(reply, facts, body), "responses")
+        else:
+            self._send_json(200, responses_wire.response(reply, facts, body), reply)
+
     def _messages(self, body: dict[str, Any], anthropic: bool) -> None:
         messages = body.get("messages")
-        reply = self.state.reply_for(last_user_text(messages), body.get("max_tokens"))
-        if self._send_if_fault(reply, True):
+        prompt = last_user_text(messages)
+        reply = self.state.reply_for(prompt, body.get("max_tokens"))
+        if self._send_if_fault(reply, True, prompt):
             return
         for name in ("model", "max_tokens", "messages"):
             if name not in body:
@@ -171,7 +207,7 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
             return
         facts = self._facts(model, estimate_tokens(all_text(messages, body.get("system"))))
         if body.get("stream") is True:
-            self._send_sse(reply, anthropic_wire.stream_events(reply, facts), True)
+            self._send_sse(reply, anthropic_wire.stream_events(reply, facts), "anthropic")
         else:
             self._send_json(200, anthropic_wire.message(reply, facts), reply)
 
@@ -183,7 +219,7 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         raw = body.get("input")
         prompt = raw if isinstance(raw, str) else " ".join(x for x in raw if isinstance(x, str)) if isinstance(raw, list) else ""
         reply = self.state.reply_for(prompt)
-        if self._send_if_fault(reply, False):
+        if self._send_if_fault(reply, False, prompt):
             return
         model = self._check_model(body, False)
         if model is None:
@@ -207,136 +243,3 @@ class FakeLLMHandler(BaseHTTPRequestHandler):
         if self._check_model({"model": model}, anthropic) is not None:
             wire = anthropic_wire if anthropic else openai_wire
             self._send_json(200, wire.model_object(model), reply)
-
-    # -- writing -------------------------------------------------------------------------------------
-
-    def _read_body(self) -> bytes:
-        if self.headers.get("transfer-encoding", "").lower() == "chunked":
-            parts: list[bytes] = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(parts)
-                parts.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("content-length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _wait(self, seconds: float) -> None:
-        """Sleep, but give up at once when the server stops (so shutdown never waits on a delay)."""
-        if seconds > 0 and self.state.stopping.wait(seconds):
-            raise _Abort
-
-    def _send_if_fault(self, reply: Reply, anthropic: bool) -> bool:
-        """Send ``reply``'s error or cut the connection; True if the request is answered so."""
-        if reply.is_error:
-            self._wait(reply.delay_before)
-            if reply.error_body is not None:
-                raw = reply.error_body
-                data = raw if isinstance(raw, bytes) else raw.encode() if isinstance(raw, str) else _dumps(raw)
-                self._send_bytes(reply.status, data, "application/json", reply.headers)
-            else:
-                self._send_error(reply.status, anthropic, reply.error_message, type_=reply.error_type,
-                                 extra_headers=reply.headers)
-            return True
-        return False
-
-    def _send_error(self, status: int, anthropic: bool, message: str | None, *, type_: str | None = None,
-                    code: str | None = None, param: str | None = None,
-                    extra_headers: Mapping[str, str] | None = None) -> None:
-        request_id = f"req_fake{self.state.next_number():06d}"
-        if anthropic:
-            payload = anthropic_error(status, message=message, type_=type_, request_id=request_id)
-        else:
-            payload = openai_error(status, message=message, type_=type_, code=code or None, param=param)
-        if code == "":  # OpenAI's "Invalid URL" error has a null code
-            payload["error"]["code"] = None
-        self._send_bytes(status, _dumps(payload), "application/json", extra_headers or {})
-
-    def _send_json(self, status: int, payload: Any, reply: Reply | None = None) -> None:
-        if reply is not None:
-            self._wait(reply.delay_before)
-            if reply.disconnect_after is not None:  # a JSON reply is cut before anything is written
-                raise _Abort
-            if reply.malformed_after is not None:
-                self._send_bytes(status, b'{"id": "broken", "choices": [', "application/json", reply.headers)
-                return
-        self._send_bytes(status, _dumps(payload), "application/json", reply.headers if reply else {})
-
-    def _send_bytes(self, status: int, data: bytes, content_type: str, extra_headers: Mapping[str, str]) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self._common_headers(extra_headers)
-        # Headers and body in one write (into the stdlib's header buffer), one segment per response.
-        self._headers_buffer.append(b"\r\n" + data)  # type: ignore[attr-defined]
-        self.flush_headers()
-
-    def _common_headers(self, extra_headers: Mapping[str, str]) -> None:
-        number = f"req_fake{self.state.next_number():06d}"
-        self.send_header("x-request-id", number)
-        self.send_header("request-id", number)
-        for name, value in extra_headers.items():
-            self.send_header(name, value)
-
-    def _send_sse(self, reply: Reply, events: Iterable[SseEvent], anthropic: bool) -> None:
-        """Stream ``events`` in chunked encoding, one write per event, applying the reply's faults."""
-        self._wait(reply.delay_before)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        self._common_headers(reply.headers)
-        self.end_headers()
-        try:
-            self._write_events(reply, events, anthropic)
-        except OSError:  # the client hung up before the end: what a test of an early ``break`` wants to see
-            self.state.count_stream("abandoned")
-            raise _Abort from None
-        self.state.count_stream("completed")
-
-    def _write_events(self, reply: Reply, events: Iterable[SseEvent], anthropic: bool) -> None:
-        sent = 0
-        for event in events:
-            if reply.disconnect_after is not None and sent >= reply.disconnect_after:
-                self._cut()
-            if event.is_delta and reply.malformed_after is not None and sent >= reply.malformed_after:
-                self._write_chunk(_malformed(anthropic))
-                break
-            if event.is_delta and reply.error_after is not None and sent >= reply.error_after:
-                self._write_chunk(_stream_error(reply, anthropic))
-                break
-            if event.is_delta:
-                if sent:
-                    self._wait(reply.delay_between)
-                sent += 1
-            self._write_chunk(event.encode())
-        self._write_chunk(b"")
-
-    def _write_chunk(self, data: bytes) -> None:
-        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-
-    def _cut(self) -> None:
-        """Close the socket abruptly: the chunked body never ends, so the client sees a broken stream."""
-        self.connection.shutdown(socket.SHUT_RDWR)
-        raise _Abort
-
-
-def _malformed(anthropic: bool) -> bytes:
-    if anthropic:
-        return b'event: content_block_delta\ndata: {"type": "content_block_delta", "ind\n\n'
-    return b'data: {"id": "chatcmpl-broken", "choices": [{"delta": \n\n'
-
-
-def _stream_error(reply: Reply, anthropic: bool) -> bytes:
-    """The in-stream error event: an overload unless the reply names another error."""
-    if anthropic:
-        payload = anthropic_error(529, message=reply.error_message, type_=reply.error_type)
-        return SseEvent(_dumps(payload).decode(), event="error").encode()
-    payload = openai_error(500, message=reply.error_message, type_=reply.error_type)
-    return SseEvent(_dumps(payload).decode()).encode()
-
-
-def _dumps(payload: Any) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()

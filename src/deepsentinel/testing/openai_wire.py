@@ -1,4 +1,4 @@
-"""OpenAI's wire shapes: chat completions (JSON and chunks), embeddings and models."""
+"""OpenAI's wire shapes: chat and legacy completions (JSON and chunks), embeddings and models."""
 
 from __future__ import annotations
 
@@ -123,6 +123,38 @@ def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: 
         yield json_event(chunk(index, {}, reply.resolved_finish_reason()))
     if include_usage:
         yield json_event({**base, "choices": [], "usage": _usage(usage_for(reply, facts, n))})
+    yield SseEvent("[DONE]")
+
+
+def text_completion(reply: Reply, facts: CallFacts) -> dict[str, Any]:
+    """A legacy ``text_completion`` object."""
+    usage = usage_for(reply, facts)
+    return {
+        "id": f"cmpl-fake{facts.request_number:06d}",
+        "object": "text_completion",
+        "created": facts.created,
+        "model": facts.model,
+        "choices": [{"text": reply.content_text(), "index": 0, "logprobs": None,
+                     "finish_reason": reply.resolved_finish_reason()}],
+        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                  "total_tokens": usage.prompt_tokens + usage.completion_tokens},
+        "system_fingerprint": SYSTEM_FINGERPRINT,
+    }
+
+
+def completion_events(reply: Reply, facts: CallFacts, *, include_usage: bool = False) -> Iterator[SseEvent]:
+    """The streamed legacy completion: one ``text_completion`` chunk per text delta, then ``[DONE]``."""
+    whole = text_completion(reply, facts)
+    base = {key: whole[key] for key in ("id", "object", "created", "model", "system_fingerprint")}
+
+    def chunk(text: str, finish_reason: str | None) -> dict[str, Any]:
+        return {**base, "choices": [{"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason}]}
+
+    for piece in reply.content_chunks():
+        yield json_event(chunk(piece, None), is_delta=True)
+    yield json_event(chunk("", reply.resolved_finish_reason()))
+    if include_usage:
+        yield json_event({**base, "choices": [], "usage": whole["usage"]})
     yield SseEvent("[DONE]")
 
 

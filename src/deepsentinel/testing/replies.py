@@ -9,6 +9,8 @@ Fault fields make the server misbehave on purpose::
     Reply(status=429, headers={"Retry-After": "1"})        # an error response
     Reply(chunks=["a", "b", "c"], disconnect_after=2)      # the socket drops after two deltas
     Reply(text="slow", delay_before=0.2)                   # the first byte comes late
+    Reply(text="slow", trickle=1.0)                        # the body comes one byte per second
+    Reply(status=400, error_echoes_prompt=True)            # the error message quotes the prompt
 """
 
 from __future__ import annotations
@@ -79,10 +81,13 @@ class Reply:
     mapped for Anthropic; ``usage``; ``refusal`` (an OpenAI refusal, an Anthropic ``refusal`` stop).
 
     Faults: ``status`` (>= 400 sends the provider's error envelope; ``error_type`` and
-    ``error_message`` override its fields, ``error_body`` replaces it whole), extra ``headers``,
+    ``error_message`` override its fields, ``error_body`` replaces it whole, ``error_echoes_prompt``
+    appends the request's last user text to the message, as providers that quote bad input do), extra ``headers``,
     ``delay_before`` seconds before the response, ``delay_between`` seconds between deltas,
     ``disconnect_after`` N deltas (then the socket closes without the end of the stream),
-    ``malformed_after`` N deltas (then one event whose data is not JSON), ``error_after`` N deltas
+    ``malformed_after`` N deltas (then one event whose data is ``malformed_data``, default a cut-off
+    JSON object; a JSON reply's whole body becomes it), ``trickle`` seconds before each single byte
+    of the body (headers come at once), ``error_after`` N deltas
     (then the provider's in-stream error event: Anthropic's ``event: error``, OpenAI's ``{"error": ...}``;
     ``error_type``/``error_message`` fill it, default an overload).
     Deltas are the text and tool-argument deltas, not the framing events around them.
@@ -104,7 +109,10 @@ class Reply:
     delay_between: float = 0.0
     disconnect_after: int | None = None
     malformed_after: int | None = None
+    malformed_data: str | None = None
     error_after: int | None = None
+    error_echoes_prompt: bool = False
+    trickle: float = 0.0
 
     def __post_init__(self) -> None:
         if self.text is not None and self.chunks is not None and "".join(self.chunks) != self.text:

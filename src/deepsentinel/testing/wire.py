@@ -76,6 +76,51 @@ def all_text(messages: Any, system: Any = None) -> str:
     return "\n".join(texts)
 
 
+def completion_prompt(prompt: Any) -> str:
+    """A legacy completions ``prompt`` as text: a string, or the strings of a list joined."""
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, list):
+        return "\n".join(x for x in prompt if isinstance(x, str))
+    return ""
+
+
+def _input_items(raw: Any) -> list[dict[str, Any]]:
+    """Responses ``input`` as a list of items (a string is one user message)."""
+    if isinstance(raw, str):
+        return [{"role": "user", "content": raw}]
+    return [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
+
+
+def responses_prompt(raw: Any) -> str:
+    """The text of the last user message of a Responses ``input`` (a string or items)."""
+    return last_user_text(_input_items(raw))
+
+
+def responses_input_text(raw: Any, instructions: Any = None) -> str:
+    """Every text of a Responses ``input`` (messages and function call outputs), for the token estimate."""
+    texts = [instructions] if isinstance(instructions, str) else []
+    for item in _input_items(raw):
+        if item.get("type") == "function_call_output":
+            texts.append(text_of_content(item.get("output")))
+        elif item.get("type") == "function_call":
+            texts.append(str(item.get("arguments", "")))
+        else:
+            texts.append(text_of_content(item.get("content")))
+    return "\n".join(texts)
+
+
+def unmatched_call_output(raw: Any) -> str | None:
+    """The ``call_id`` of a ``function_call_output`` item with no ``function_call`` before it, if any."""
+    calls: set[Any] = set()
+    for item in _input_items(raw):
+        if item.get("type") == "function_call":
+            calls.add(item.get("call_id"))
+        elif item.get("type") == "function_call_output" and item.get("call_id") not in calls:
+            return str(item.get("call_id"))
+    return None
+
+
 # status -> (OpenAI error type, OpenAI code, Anthropic error type, message)
 _ERRORS: dict[int, tuple[str, str | None, str, str]] = {
     400: ("invalid_request_error", None, "invalid_request_error", "The request is invalid."),
