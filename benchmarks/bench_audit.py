@@ -1,6 +1,6 @@
 """Audit trail cost: what ``record()`` adds to a call, how fast the store writes, how long verify() takes.
 
-    python benchmarks/bench_audit.py            # full run (~30 s)
+    python benchmarks/bench_audit.py            # full run (~90 s)
     python benchmarks/bench_audit.py --quick    # smaller counts, for a smoke check
 
 Figures printed:
@@ -9,8 +9,11 @@ Figures printed:
   included) and *burst* (back-to-back calls below the back-pressure limit);
 - sustained write throughput (events/s, recorded and committed);
 - ``verify()`` and ``report()`` over the resulting 100k-row chain;
-- events lost when a process recording ~1 500 events/s (paced by sleeps, like calls waiting on a
-  provider) is SIGKILLed: the crash window in practice.
+- durable mode (``durable=True``: ``record()`` returns once committed): cold first call, p50/p99 per call
+  for one caller and for 8 concurrent callers, against the default batched mode and a no-op sink, with an
+  A/A row (the no-op sink measured twice) showing the noise floor;
+- events lost when a process recording ~300 events/s (paced by sleeps, like calls waiting on a provider)
+  is SIGKILLed, in the default mode and in durable mode: the crash window in practice.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -125,27 +129,76 @@ def read_side(path: Path, n: int) -> None:
           f"{t_list * 1000:.1f} ms")
 
 
+def durable_cost(tmp: Path, n: int) -> None:
+    """record() in durable mode vs batched mode vs no-op (twice: the A/A row), one caller and eight."""
+    rows: list[tuple[str, list[float], float]] = []
+    for label, make in (
+        ("no-op sink (A)", lambda i: NoopSink()),
+        ("no-op sink (A/A)", lambda i: NoopSink()),
+        ("batched (default)", lambda i: SQLiteAuditStore(tmp / f"b{i}.sqlite3", key=KEY)),
+        ("durable", lambda i: SQLiteAuditStore(tmp / f"d{i}.sqlite3", key=KEY, durable=True)),
+        ("durable, synchronous=FULL", lambda i: SQLiteAuditStore(tmp / f"f{i}.sqlite3", key=KEY, durable=True,
+                                                                 synchronous="FULL")),
+    ):
+        sink = make(0)
+        batch = events(n + 1)  # fresh events for every row: none is recorded twice
+        t0 = time.perf_counter_ns()
+        sink.record(batch[0])  # cold: creates the file, starts the writer, first commit
+        cold = (time.perf_counter_ns() - t0) / 1e6
+        timed = time_records(sink, batch[1:], 0.0)
+        sink.close()
+        rows.append((label, timed, cold))
+    for label, timed, cold in rows:
+        print(f"record() 1 caller, {label:<26}: cold {cold:7.2f} ms | p50 {pct(timed, 0.5) / 1000:8.1f} us"
+              f" | p99 {pct(timed, 0.99) / 1000:8.1f} us (n={len(timed)})")
+    for label, durable in (("batched (default)", False), ("durable", True)):
+        store = SQLiteAuditStore(tmp / f"c8-{label[:3]}.sqlite3", key=KEY, durable=durable)
+        store.record(events(1)[0])
+        per_thread: list[list[float]] = [[] for _ in range(8)]
+        batches = [events(n // 8) for _ in range(8)]
+
+        def run(k: int, store: SQLiteAuditStore = store, out: list[list[float]] = per_thread,
+                todo: list[list[AuditEvent]] = batches) -> None:
+            out[k] = time_records(store, todo[k], 0.0)
+
+        threads = [threading.Thread(target=run, args=(k,)) for k in range(8)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        store.close()
+        timed = [x for chunk in per_thread for x in chunk]
+        print(f"record() 8 callers, {label:<25}: p50 {pct(timed, 0.5) / 1000:8.1f} us | p99 "
+              f"{pct(timed, 0.99) / 1000:8.1f} us | {len(timed) / elapsed:,.0f} events/s "
+              + ("committed" if durable else "recorded (committed later)"))
+
+
 CRASH_CHILD = """
 import mmap, os, struct, sys, time
 from deepsentinel.audit import AuditEvent, Outcome, SQLiteAuditStore
 shared = mmap.mmap(os.open(sys.argv[2], os.O_RDWR), 8)
-store = SQLiteAuditStore(sys.argv[1])
+store = SQLiteAuditStore(sys.argv[1], durable=sys.argv[3] == "durable")
+pace = float(sys.argv[4])
 i = 0
 while True:
     store.record(AuditEvent(Outcome.ALLOWED, "openai", "gpt-4o-mini"))
     i += 1
     struct.pack_into("<q", shared, 0, i)
-    time.sleep(0.0005)  # a call waiting on its provider releases the GIL, as sleep does
+    if pace:
+        time.sleep(pace)  # a call waiting on its provider releases the GIL, as sleep does
 """
 
 
-def crash_window(tmp: Path, rounds: int) -> None:
-    """SIGKILL a paced writer several times; report events recorded but not on disk."""
+def crash_window(tmp: Path, rounds: int, mode: str, pace: float) -> None:
+    """SIGKILL a writer several times; report events whose record() returned but that are not on disk."""
     losses, rates = [], []
     for r in range(rounds):
-        db, counter = tmp / f"crash{r}.sqlite3", tmp / f"counter{r}"
+        db, counter = tmp / f"crash-{mode}-{pace}-{r}.sqlite3", tmp / f"counter-{mode}-{pace}-{r}"
         counter.write_bytes(b"\0" * 8)
-        child = subprocess.Popen([sys.executable, "-c", CRASH_CHILD, str(db), str(counter)], env=dict(os.environ))
+        child = subprocess.Popen([sys.executable, "-c", CRASH_CHILD, str(db), str(counter), mode, str(pace)],
+                                 env=dict(os.environ))
         with open(counter, "r+b") as fh, mmap.mmap(fh.fileno(), 8) as shared:
             while struct.unpack_from("<q", shared, 0)[0] < 200:
                 time.sleep(0.01)
@@ -159,7 +212,7 @@ def crash_window(tmp: Path, rounds: int) -> None:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         losses.append(handed - conn.execute("SELECT COUNT(*) FROM audit_events").fetchone()[0])
         conn.close()
-    print(f"SIGKILL while recording ~{statistics.median(rates):,.0f} events/s, {rounds} rounds: "
+    print(f"SIGKILL, {mode} mode, recording ~{statistics.median(rates):,.0f} events/s, {rounds} rounds: "
           f"events lost {sorted(losses)} (integrity_check ok every time)")
 
 
@@ -174,7 +227,11 @@ def main() -> None:
         record_cost(tmp, burst_n, 0.0, "burst")
         throughput(tmp / "rows.sqlite3", rows)
         read_side(tmp / "rows.sqlite3", rows)
-        crash_window(tmp, 3 if args.quick else 10)
+        durable_cost(tmp, 400 if args.quick else 2_000)
+        rounds = 3 if args.quick else 8
+        for mode in ("batched", "durable"):
+            crash_window(tmp, rounds, mode, 1 / 300)  # ~300 calls/s, as in the issue's measurement
+            crash_window(tmp, rounds, mode, 0.0)  # a burst: back-to-back calls
 
 
 if __name__ == "__main__":

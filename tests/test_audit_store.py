@@ -191,8 +191,10 @@ def test_migration_from_version_one_backfills_the_filter_index(tmp_path: Path) -
     for seq, e in enumerate(events, start=1):
         row = event_row(seq, e, prev)
         prev = row_hash(prev, row, AUDIT_KEY)
-        conn.execute(f"INSERT INTO audit_events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                     (*row, prev))
+        # Schema 1 has no key_id column (a NULL key_id is left out of the hash, so the row hashes the same).
+        v1 = [(c, v) for c, v in zip(COLUMNS, (*row, prev), strict=True) if c != "key_id"]
+        conn.execute(f"INSERT INTO audit_events ({', '.join(c for c, _ in v1)}) VALUES ({', '.join('?' * len(v1))})",
+                     [v for _, v in v1])
     conn.close()
     with SQLiteAuditStore(path, key=AUDIT_KEY) as s:
         assert s.query(AuditFilter(entity_type="US_SSN")) == [events[0]]

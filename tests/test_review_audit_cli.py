@@ -48,7 +48,8 @@ def test_a_wrong_key_is_named_and_prune_refuses_to_break_the_chain(tmp_path: Pat
     monkeypatch.delenv("DEEPSENTINEL_AUDIT_KEY", raising=False)
     verify = run_cli(["audit", "verify", "--db", str(db)])
     assert verify.code == 1 and verify.err.count("\n") == 1
-    assert "audit key differs" in verify.err and "at the chain" not in verify.err
+    assert "audit key differs" in verify.err and "not evidence of tampering" in verify.err
+    assert "broken" not in verify.err and "altered" not in verify.err
     prune = run_cli(["audit", "prune", "--db", str(db), "--older-than", "0", "--yes"])
     assert prune.code == 1 and prune.err.count("\n") == 1 and "audit key" in prune.err, prune
     with AuditLog(db, key=AUDIT_KEY) as log:
@@ -279,10 +280,11 @@ def test_chat_refuses_a_db_that_is_not_an_audit_trail(fake_server: FakeLLMServer
 
 
 def test_html_report_of_a_trail_under_another_key_names_no_row(tmp_path: Path) -> None:
-    """A chain that fails as a whole (wrong key) reads 'broken', not 'broken at row None'."""
+    """A trail under another key reads 'not verified (another audit key)', never 'broken' (tampering)."""
     db = _keyed_db(tmp_path / "a.sqlite3", n=1)
     page = tmp_path / "r.html"
     result = run_cli(["audit", "report", "--db", str(db), "--verify", "--html", str(page)])
     assert result.code == 1
     html = page.read_text(encoding="utf-8")
-    assert "<span class=bad>broken</span>" in html and "row None" not in html
+    assert "<span class=bad>not verified (another audit key)</span>" in html
+    assert "broken" not in html and "row None" not in html

@@ -81,6 +81,8 @@ class SentinelConfig(_Model):
     performance_config: PerformanceConfig = Field(default_factory=PerformanceConfig)
     audit: bool | str = True
     audit_key: SecretStr | None = None
+    audit_url: SecretStr | None = None  # postgresql://... : the shared audit store (may carry a password)
+    audit_durable: bool = False  # record() returns only once the event is committed
     store_anonymized_text: bool = False
     deanonymize_responses: bool = False
 
@@ -135,6 +137,8 @@ _ENV_KEYS = {
     "DEEPSENTINEL_DEFAULT_PROVIDER": "default_provider",
     "DEEPSENTINEL_AUDIT": "audit",
     "DEEPSENTINEL_AUDIT_KEY": "audit_key",
+    "DEEPSENTINEL_AUDIT_URL": "audit_url",
+    "DEEPSENTINEL_AUDIT_DURABLE": "audit_durable",
 }
 _PERF_ENV = {
     "DEEPSENTINEL_CONNECTION_POOL_SIZE": "connection_pool_size",

@@ -1,11 +1,14 @@
 """The audit trail: one hash-chained event per call, never a raw value.
 
 ``AuditEvent`` and the sink protocol live in ``events``; ``SQLiteAuditStore`` writes them off the request
-path; ``AuditLog`` lists, reports on, verifies, prunes and exports them.
+path (``PostgresAuditStore``, in ``audit.pg_store``, shares one trail between processes and nodes; it is
+imported on demand so psycopg loads only when used); ``AuditLog`` lists, reports on, verifies, prunes and
+exports them.
 """
 
-from deepsentinel.audit.chain import ChainVerification
+from deepsentinel.audit.chain import ChainVerification, KeyRows
 from deepsentinel.audit.composite import CompositeSink
+from deepsentinel.audit.errors import AuditWriteError
 from deepsentinel.audit.events import AuditEvent, AuditSink, FindingRecord, MemorySink, Outcome, content_hash
 from deepsentinel.audit.export import export_jsonl
 from deepsentinel.audit.log import AuditLog
@@ -21,11 +24,13 @@ __all__ = [
     "AuditLog",
     "AuditSink",
     "AuditStore",
+    "AuditWriteError",
     "ChainVerification",
     "ComplianceReport",
     "CompositeSink",
     "DayTrend",
     "FindingRecord",
+    "KeyRows",
     "MemorySink",
     "Outcome",
     "SQLiteAuditStore",

@@ -12,21 +12,25 @@ Nothing here ever sees raw text: events carry finding types and offsets, never v
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
+from deepsentinel.audit import sanitize as clean
 from deepsentinel.audit.events import AuditEvent, FindingRecord, Outcome
 
-#: Kinds of chain rows. ``event`` rows are calls; ``prune`` rows record a retention deletion.
+#: Kinds of chain rows. ``event`` rows are calls; ``prune`` rows record a retention deletion; ``gap`` rows
+#: record events the writer could not store (so verification reports the loss instead of "intact").
 KIND_EVENT = "event"
 KIND_PRUNE = "prune"
+KIND_GAP = "gap"
 
 #: Stored columns, in order. ``row_hash`` is last and is not part of the hashed content.
 COLUMNS: tuple[str, ...] = (
     "seq", "kind", "request_id", "ts", "outcome", "provider", "model", "operation", "direction",
     "policies", "findings", "risk_score", "streamed", "chunks", "latency_ms", "provider_latency_ms",
     "prompt_tokens", "completion_tokens", "target", "error_type", "content_hash", "anonymized_text",
-    "details", "prev_hash", "row_hash",
+    "details", "key_id", "prev_hash", "row_hash",
 )
 HASHED_COLUMNS = COLUMNS[:-1]
 
@@ -48,38 +52,68 @@ def _json(value: Any) -> str:
     return _ENCODE(value)
 
 
-def _float(value: float | int) -> float:
-    return float(value)
+_SHORT = clean.MAX_SHORT
+_FINDING_CLEAN: tuple[tuple[str, Any], ...] = tuple(
+    (name, clean.integer if name in ("start", "end") else clean.real if name in ("confidence", "risk")
+     else lambda v: clean.text(v, _SHORT))
+    for name in _FINDING_FIELDS
+)
 
 
-def _opt_int(value: int | None) -> int | None:
-    return None if value is None else int(value)
+def _items(values: Any) -> list[Any]:
+    try:
+        return list(values)
+    except TypeError:  # not iterable: one item
+        return [values]
 
 
 def findings_json(findings: Sequence[FindingRecord]) -> str:
     """Findings as stored: every field of each record (types, offsets, confidence), no values."""
-    return _json([{name: getattr(f, name) for name in _FINDING_FIELDS} for f in findings])
+    return _json([{name: conv(getattr(f, name, None)) for name, conv in _FINDING_CLEAN} for f in _items(findings)])
 
 
-def event_row(seq: int, event: AuditEvent, prev_hash: str) -> Row:
-    """The stored row for ``event`` at chain position ``seq``, without its ``row_hash``."""
+def _outcome(value: Any) -> str:
+    return clean.text(value.value if isinstance(value, Outcome) else value, _SHORT)
+
+
+def event_row(seq: int, event: AuditEvent, prev_hash: str, key_id: str | None = None) -> Row:
+    """The stored row for ``event`` at chain position ``seq``, without its ``row_hash``.
+
+    Every field goes through ``sanitize``, so any event, however malformed, yields a storable row.
+    """
+    short, real = clean.MAX_SHORT, clean.real
     return (
-        int(seq), KIND_EVENT, str(event.request_id), _float(event.timestamp), event.outcome.value,
-        str(event.provider), str(event.model), str(event.operation), str(event.direction),
-        _json(list(event.policies)), findings_json(event.findings), _float(event.risk_score),
-        int(bool(event.streamed)), int(event.chunks), _float(event.latency_ms),
-        _float(event.provider_latency_ms), _opt_int(event.prompt_tokens), _opt_int(event.completion_tokens),
-        event.target, event.error_type, event.content_hash, event.anonymized_text, None, prev_hash,
+        int(seq), KIND_EVENT, clean.text(event.request_id, short), real(event.timestamp) or 0.0, _outcome(event.outcome),
+        clean.text(event.provider, short), clean.text(event.model, short), clean.text(event.operation, short),
+        clean.text(event.direction, short), _json([clean.text(p, short) for p in _items(event.policies)]),
+        findings_json(event.findings), real(event.risk_score), int(bool(event.streamed)),
+        clean.integer(event.chunks), real(event.latency_ms), real(event.provider_latency_ms),
+        clean.opt_int(event.prompt_tokens), clean.opt_int(event.completion_tokens),
+        clean.opt_text(event.target, short), clean.opt_text(event.error_type, short),
+        clean.opt_text(event.content_hash, short), clean.opt_text(event.anonymized_text), None, key_id, prev_hash,
     )
 
 
-def prune_row(seq: int, request_id: str, timestamp: float, details: dict[str, Any], prev_hash: str) -> Row:
-    """The stored row recording a retention deletion, without its ``row_hash``."""
+def _record_row(seq: int, kind: str, request_id: str, timestamp: float, details: dict[str, Any], prev_hash: str,
+                key_id: str | None) -> Row:
     row: list[Any] = [None] * len(HASHED_COLUMNS)
-    row[0], row[1], row[2], row[3] = int(seq), KIND_PRUNE, request_id, _float(timestamp)
+    row[0], row[1], row[2], row[3] = int(seq), kind, request_id, float(timestamp)
     row[COLUMNS.index("details")] = _json(details)
-    row[-1] = prev_hash
+    row[-2], row[-1] = key_id, prev_hash
     return tuple(row)
+
+
+def prune_row(seq: int, request_id: str, timestamp: float, details: dict[str, Any], prev_hash: str,
+              key_id: str | None = None) -> Row:
+    """The stored row recording a retention deletion, without its ``row_hash``."""
+    return _record_row(seq, KIND_PRUNE, request_id, timestamp, details, prev_hash, key_id)
+
+
+def gap_row(seq: int, request_id: str, timestamp: float, lost: int, reason: str, prev_hash: str,
+            key_id: str | None = None) -> Row:
+    """The stored row recording ``lost`` events the writer could not store (``reason``: an error type)."""
+    details = {"lost_events": int(lost), "reason": clean.text(reason, _SHORT)}
+    return _record_row(seq, KIND_GAP, request_id, timestamp, details, prev_hash, key_id)
 
 
 def canonical(row: Sequence[Any]) -> bytes:
@@ -108,11 +142,11 @@ def row_event(row: Sequence[Any]) -> AuditEvent:
         direction=r["direction"],
         policies=tuple(json.loads(r["policies"] or "[]")),
         findings=findings,
-        risk_score=r["risk_score"],
+        risk_score=_read_real(r["risk_score"]),
         streamed=bool(r["streamed"]),
         chunks=r["chunks"],
-        latency_ms=r["latency_ms"],
-        provider_latency_ms=r["provider_latency_ms"],
+        latency_ms=_read_real(r["latency_ms"]),
+        provider_latency_ms=_read_real(r["provider_latency_ms"]),
         prompt_tokens=r["prompt_tokens"],
         completion_tokens=r["completion_tokens"],
         target=r["target"],
@@ -120,8 +154,30 @@ def row_event(row: Sequence[Any]) -> AuditEvent:
         content_hash=r["content_hash"],
         anonymized_text=r["anonymized_text"],
         request_id=r["request_id"],
-        timestamp=r["ts"],
+        timestamp=_read_real(r["ts"]),
     )
+
+
+def _read_real(value: float | None) -> float:
+    # NaN is stored as NULL (see ``sanitize.real``); read it back as NaN, the value that was recorded.
+    return math.nan if value is None else float(value)
+
+
+def stored_tags(event: AuditEvent) -> list[tuple[str, str]]:
+    """``event_tags`` of the event as ``event_row`` stores it (sanitized), without decoding the row."""
+    findings = _items(event.findings)
+    types = [clean.text(getattr(f, "type", None), _SHORT) for f in findings]
+    policies = [clean.text(p, _SHORT) for p in _items(event.policies)]
+    for f in findings:
+        policy = clean.text(getattr(f, "policy", None), _SHORT)
+        if policy:
+            policies.append(policy)
+    return [("entity", t) for t in dict.fromkeys(types)] + [("policy", p) for p in dict.fromkeys(policies)]
+
+
+def row_tags(row: Sequence[Any]) -> list[tuple[str, str]]:
+    """The filter-index entries of a stored row (none for prune and gap rows)."""
+    return event_tags(row_event(row)) if row[1] == KIND_EVENT else []
 
 
 def event_tags(event: AuditEvent) -> list[tuple[str, str]]:

@@ -61,13 +61,24 @@ def _v2_query_indexes(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX audit_tags_lookup ON audit_tags (tag, value, seq)")
     conn.execute("CREATE INDEX audit_tags_seq ON audit_tags (seq)")
     # Backfill: events written under version 1 become filterable too.
-    rows = conn.execute(f"SELECT {', '.join(COLUMNS)} FROM audit_events WHERE kind = ?", (KIND_EVENT,))
+    # key_id arrives in version 3: select NULL in its place.
+    columns = ", ".join("NULL" if c == "key_id" else c for c in COLUMNS)
+    rows = conn.execute(f"SELECT {columns} FROM audit_events WHERE kind = ?", (KIND_EVENT,))
     tags = [(row[0], tag, value) for row in rows.fetchall() for tag, value in event_tags(row_event(row))]
     conn.executemany("INSERT INTO audit_tags (seq, tag, value) VALUES (?, ?, ?)", tags)
 
 
+def _v3_row_key_id(conn: sqlite3.Connection) -> None:
+    """Each row names the key id it was hashed under, so a key mismatch is reported as one, not as an edit.
+
+    Older rows keep NULL (left out of the hash, so their hashes still match) and count as written under
+    the key id recorded in ``audit_meta``.
+    """
+    conn.execute("ALTER TABLE audit_events ADD COLUMN key_id VARCHAR(64)")
+
+
 #: Ordered: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: tuple[Migration, ...] = (_v1_events, _v2_query_indexes)
+MIGRATIONS: tuple[Migration, ...] = (_v1_events, _v2_query_indexes, _v3_row_key_id)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

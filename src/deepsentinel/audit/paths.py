@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 ENV_AUDIT_PATH = "DEEPSENTINEL_AUDIT_PATH"
+ENV_AUDIT_URL = "DEEPSENTINEL_AUDIT_URL"
 FILE_NAME = "audit.sqlite3"
 
 
@@ -31,3 +32,8 @@ def default_audit_path(environ: Mapping[str, str] | None = None, platform: str |
     else:
         base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base).expanduser() / "deepsentinel" / FILE_NAME
+
+
+def is_postgres_url(value: str) -> bool:
+    """True for a ``postgresql://`` (or ``postgres://``) URL naming a PostgreSQL audit store."""
+    return value.startswith(("postgresql://", "postgres://"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from deepsentinel.audit import sanitize as clean
 from deepsentinel.audit.codec import COLUMNS, KIND_EVENT, KIND_PRUNE
 from deepsentinel.audit.store import AuditFilter
 
@@ -24,6 +25,7 @@ class Statements:
     insert_event: str = field(init=False)
     insert_tag: str = field(init=False)
     tail: str = field(init=False)
+    tail_key: str = field(init=False)
     walk: str = field(init=False)
     walk_tags: str = field(init=False)
     latest_prune: str = field(init=False)
@@ -41,6 +43,7 @@ class Statements:
         put(self, "insert_event", f"INSERT INTO audit_events ({_COLS}) VALUES ({', '.join([p] * len(COLUMNS))})")
         put(self, "insert_tag", f"INSERT INTO audit_tags (seq, tag, value) VALUES ({p}, {p}, {p})")
         put(self, "tail", "SELECT seq, row_hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        put(self, "tail_key", "SELECT key_id FROM audit_events ORDER BY seq DESC LIMIT 1")
         put(self, "walk", f"SELECT {_COLS} FROM audit_events ORDER BY seq")
         put(self, "walk_tags", "SELECT seq, tag, value FROM audit_tags ORDER BY seq")
         put(self, "latest_prune",
@@ -68,13 +71,14 @@ class Statements:
         if flt.outcome is not None:
             where.append(f"outcome = {p}")
             params.append(flt.outcome.value)
+        # Filter values are sanitized as stored values were, so "hi \ud800" finds what it was stored as.
         if flt.provider is not None:
             where.append(f"provider = {p}")
-            params.append(flt.provider)
+            params.append(clean.text(flt.provider, clean.MAX_SHORT))
         for tag, value in (("entity", flt.entity_type), ("policy", flt.policy)):
             if value is not None:
                 where.append(f"seq IN (SELECT seq FROM audit_tags WHERE tag = {p} AND value = {p})")
-                params.extend((tag, value))
+                params.extend((tag, clean.text(value, clean.MAX_SHORT)))
         order = "DESC" if flt.newest_first else "ASC"
         sql = f"SELECT {_COLS} FROM audit_events WHERE {' AND '.join(where)} ORDER BY seq {order}"
         if flt.limit is not None:

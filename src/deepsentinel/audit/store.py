@@ -1,4 +1,4 @@
-"""The audit store interface: what every backend (SQLite now, PostgreSQL next) provides.
+"""The audit store interface: what every backend (SQLite, PostgreSQL) provides.
 
 A store is an ``AuditSink`` (``record`` is called on the request path and must only enqueue) plus the
 read side used by ``AuditLog``: filtered queries, chain verification and retention.
@@ -7,7 +7,7 @@ read side used by ``AuditLog``: filtered queries, chain verification and retenti
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -91,8 +91,8 @@ class AuditStore(abc.ABC):
         """Matching events with their chain data: ``(seq, prev_hash, row_hash, event)``; for exporters."""
 
     @abc.abstractmethod
-    def verify(self) -> ChainVerification:
-        """Check the whole chain; the result names the first bad row."""
+    def verify(self, *, other_keys: Sequence[bytes | None] = ()) -> ChainVerification:
+        """Check the whole chain under the store's key and ``other_keys``; the result names the first bad row."""
 
     @abc.abstractmethod
     def prune(self, older_than_days: float) -> int:

@@ -5,8 +5,13 @@ the writer). The thread takes whatever has accumulated, up to ``max_batch`` item
 transaction, so batches grow by themselves under load and stay at one item when traffic is light.
 
 Loss window: after a hard kill, the items lost are those submitted but not yet committed: at most
-``max_pending`` queued plus one batch in flight, and in practice the last few milliseconds of traffic.
+``max_pending`` queued plus one batch in flight (see docs/audit.md for what was measured).
+``submit_and_wait`` closes that window for one item: it returns once the item is committed.
 A clean shutdown (``close``, interpreter exit) loses nothing.
+
+An item the handler cannot write is never silently dropped: a failing batch is retried (transient errors
+only), then written item by item, and each item that still fails is counted and reported to ``on_lost``,
+which records a gap in the chain.
 """
 
 from __future__ import annotations
@@ -44,13 +49,21 @@ def _install_fork_hook() -> None:
 
 
 class _Marker:
-    """A flush or stop request travelling through the queue behind the items submitted before it."""
+    """A flush or stop request travelling through the queue behind the items submitted before it.
 
-    __slots__ = ("done", "stop")
+    ``ok`` turns False if an item submitted before the marker (and after the previous one) was lost.
+    """
+
+    __slots__ = ("done", "ok", "stop")
 
     def __init__(self, stop: bool = False) -> None:
         self.done = threading.Event()
+        self.ok = True
         self.stop = stop
+
+
+def _always_transient(exc: Exception) -> bool:
+    return True
 
 
 class BatchWriter(Generic[T]):
@@ -62,6 +75,10 @@ class BatchWriter(Generic[T]):
         *,
         on_stop: Callable[[], None] | None = None,
         on_fork: Callable[[], None] | None = None,
+        on_lost: Callable[[int, str], None] | None = None,
+        is_transient: Callable[[Exception], bool] | None = None,
+        on_idle: Callable[[], None] | None = None,
+        idle_interval: float = 1.0,
         max_batch: int = 1000,
         max_pending: int = 10_000,
         retry_delays: tuple[float, ...] = _RETRY_DELAYS,
@@ -70,6 +87,10 @@ class BatchWriter(Generic[T]):
         self._handler = handler
         self._on_stop = on_stop
         self._on_fork = on_fork
+        self._on_lost = on_lost
+        self._is_transient = is_transient or _always_transient
+        self._on_idle = on_idle
+        self._idle_interval = idle_interval
         self._name = name
         self.max_batch = max_batch
         self.max_pending = max_pending
@@ -81,6 +102,7 @@ class BatchWriter(Generic[T]):
         self._closed = False
         self.written = 0
         self.dropped = 0
+        self._batch_ok = True
 
     @property
     def closed(self) -> bool:
@@ -124,6 +146,18 @@ class BatchWriter(Generic[T]):
         self._queue.put(marker)
         return marker.done.wait(timeout)
 
+    def submit_and_wait(self, item: T, timeout: float | None = None) -> bool:
+        """Queue ``item`` and wait until it is written; False if it was lost or ``timeout`` expired.
+
+        Concurrent callers share commits: the writer takes every item and marker queued so far in one batch.
+        """
+        self.submit(item)
+        marker = _Marker()
+        self._queue.put(marker)
+        if not self._thread.is_alive():
+            return False
+        return marker.done.wait(timeout) and marker.ok
+
     def close(self, timeout: float | None = 30.0) -> None:
         """Handle everything queued, then stop the thread. Idempotent; later ``submit`` calls raise."""
         if self._closed:
@@ -141,22 +175,30 @@ class BatchWriter(Generic[T]):
         stop = False
         while not stop:
             batch: list[T] = []
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=self._idle_interval if self._on_idle is not None else None)
+            except queue.Empty:
+                self._idle()
+                continue
             while True:
                 if isinstance(item, _Marker):
+                    # Markers do not end the batch: everything queued before them is in it, and waiters
+                    # queued close together then share one commit.
                     markers.append(item)
-                    stop = stop or item.stop
-                    break  # write what came before the marker, then release its waiter
-                batch.append(item)
-                if len(batch) >= self.max_batch:
-                    break
+                    if item.stop:
+                        stop = True
+                        break
+                else:
+                    batch.append(item)
+                    if len(batch) >= self.max_batch:
+                        break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                self._write(batch)
+            ok = self._write(batch) if batch else True
             for marker in markers:
+                marker.ok = ok
                 marker.done.set()
             markers.clear()
         self._drain_after_stop()
@@ -165,6 +207,14 @@ class BatchWriter(Generic[T]):
                 self._on_stop()
             except Exception as exc:  # the process is shutting down; report and carry on
                 logger.error("audit writer failed to shut down cleanly (%s)", type(exc).__name__)
+
+    def _idle(self) -> None:
+        # Nothing queued for a while: let the handler catch up on deferred work (a spool to replay).
+        assert self._on_idle is not None
+        try:
+            self._on_idle()
+        except Exception as exc:
+            logger.warning("audit writer idle work failed (%s)", type(exc).__name__)
 
     def _drain_after_stop(self) -> None:
         # An item submitted while close() was running lands behind the stop marker: write it anyway.
@@ -181,18 +231,46 @@ class BatchWriter(Generic[T]):
         if late:
             self._write(late)
 
-    def _write(self, batch: list[T]) -> None:
-        for attempt, delay in enumerate((0.0, *self._retry_delays)):
+    def _write(self, batch: list[T]) -> bool:
+        """Write ``batch``; True if every item was stored. Never raises."""
+        error = self._attempt(batch)
+        if error is None:
+            return True
+        if len(batch) > 1:
+            # One item the database refuses must not take the others with it: write them one by one.
+            lost = [item for item in batch if self._attempt([item], retry=False) is not None]
+        else:
+            lost = batch
+        if lost:
+            self._lose(len(lost), type(error).__name__)
+        return not lost
+
+    def _attempt(self, batch: list[T], *, retry: bool = True) -> Exception | None:
+        delays = (0.0, *self._retry_delays) if retry else (0.0,)
+        error: Exception | None = None
+        for attempt, delay in enumerate(delays):
             if delay:
                 time.sleep(delay)
             try:
                 self._handler(batch)
             except Exception as exc:
+                error = exc
                 # Only the exception type: a database message could quote a value being inserted.
                 logger.warning("audit write of %d events failed (attempt %d, %s)", len(batch), attempt + 1,
                                type(exc).__name__)
+                if not self._is_transient(exc):
+                    break
                 continue
             self.written += len(batch)
-            return
-        self.dropped += len(batch)
-        logger.error("audit write failed for good: %d events dropped (total %d)", len(batch), self.dropped)
+            return None
+        return error
+
+    def _lose(self, count: int, reason: str) -> None:
+        self.dropped += count
+        logger.error("audit write failed for good: %d events lost (total %d, %s); a gap is recorded in the chain",
+                     count, self.dropped, reason)
+        if self._on_lost is not None:
+            try:
+                self._on_lost(count, reason)
+            except Exception as exc:  # the loss is counted and logged already; the hook must not kill the thread
+                logger.error("audit loss hook failed (%s)", type(exc).__name__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import sys
 from contextlib import closing
@@ -23,6 +24,8 @@ from deepsentinel.audit import (
     ComplianceReport,
     default_audit_path,
 )
+from deepsentinel.audit.chain import GAP, OTHER_KEY
+from deepsentinel.audit.paths import ENV_AUDIT_URL, is_postgres_url
 from deepsentinel.cli.audit_html import report_html
 from deepsentinel.cli.common import (
     ENV_AUDIT_KEY,
@@ -44,10 +47,13 @@ audit_app = typer.Typer(
     ),
 )
 
-DbOption = Annotated[Path | None, typer.Option(
-    "--db", help="Audit database (default: $DEEPSENTINEL_AUDIT_PATH or the per-user data directory).",
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Audit database: a SQLite file or a postgresql:// URL (default: $DEEPSENTINEL_AUDIT_URL, "
+    "then $DEEPSENTINEL_AUDIT_PATH, then the per-user data directory).",
     show_default=False,
 )]
+#: Earlier audit keys, comma-separated, for a trail written under several keys (rotation).
+ENV_AUDIT_OLD_KEYS = "DEEPSENTINEL_AUDIT_OLD_KEYS"
 SinceOption = Annotated[str | None, typer.Option("--since", help="Only events at or after: 2026-01-31, 2026-01-31T12:00, 7d, 24h, 30m.", show_default=False)]
 UntilOption = Annotated[str | None, typer.Option("--until", help="Only events before this time (same forms as --since).", show_default=False)]
 
@@ -71,17 +77,32 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
-def _open(db: Path | None) -> AuditLog:
-    """The log at ``db`` (or the default path), under ``$DEEPSENTINEL_AUDIT_KEY`` as the SDK writes it.
+def _old_keys() -> tuple[bytes, ...]:
+    return tuple(k.strip().encode() for k in os.environ.get(ENV_AUDIT_OLD_KEYS, "").split(",") if k.strip())
+
+
+def _open(db: str | None) -> AuditLog:
+    """The log at ``db`` (or the default), under ``$DEEPSENTINEL_AUDIT_KEY`` as the SDK writes it.
 
     A missing file is an error, never silently created; a file that is not an audit trail is refused before
     the store would migrate it (another application's database must not gain our tables).
     """
-    path = (db or default_audit_path()).expanduser()
+    target = db or os.environ.get(ENV_AUDIT_URL) or None
+    if target is not None and is_postgres_url(target):
+        from deepsentinel.audit.pg_store import PostgresAuditStore
+
+        store = PostgresAuditStore(target, key=audit_key_from_env(), create=False)
+        try:
+            store.check_schema()
+        except Exception:
+            store.close()
+            raise
+        return AuditLog(store, other_keys=_old_keys(), owns_store=True)
+    path = (Path(target) if target else default_audit_path()).expanduser()
     if not path.is_file():
         raise CliError(f"no audit database at {path} (use --db, or set DEEPSENTINEL_AUDIT_PATH)")
     require_audit_database(path)
-    return AuditLog(path, key=audit_key_from_env())
+    return AuditLog(path, key=audit_key_from_env(), other_keys=_old_keys())
 
 
 def require_audit_database(path: Path, *, allow_empty: bool = False) -> None:
@@ -205,8 +226,9 @@ def print_report(report: ComplianceReport) -> None:
         console.print(table)
     if report.chain is not None:
         c = report.chain
-        console.print(f"chain: {'[green]intact[/]' if c.ok else '[bold red]BROKEN[/]'} ({c.checked} row(s) checked)"
-                      + ("" if c.ok else f": {c.reason}"))
+        verdict = {OTHER_KEY: "NOT VERIFIED (another audit key)", GAP: "GAP"}.get(c.status, "BROKEN")
+        console.print(f"chain: {'[green]intact[/]' if c.ok else f'[bold red]{verdict}[/]'} ({c.checked} row(s) checked)"
+                      + ("" if c.ok else f": {escape(c.reason)}"))
 
 
 @audit_app.command("verify", epilog="[bold]Example[/]\n\n  deepsentinel audit verify --db audit.sqlite3 && echo intact")
@@ -222,9 +244,13 @@ def verify_command(db: DbOption = None) -> None:
 
 
 def _chain_broken(result: ChainVerification) -> NoReturn:
+    if result.status == OTHER_KEY:
+        raise CliError(f"audit chain not verified: {result.reason} (set {ENV_AUDIT_KEY} to that key, and "
+                       f"{ENV_AUDIT_OLD_KEYS} to earlier keys)", EXIT_FAILURE)
+    if result.status == GAP:
+        raise CliError(f"audit chain has a gap: {result.reason}", EXIT_FAILURE)
     where = f" at row {result.first_bad_row}" if result.first_bad_row is not None else ""
-    hint = f" (set {ENV_AUDIT_KEY} to the key the trail was written with)" if "audit key" in result.reason else ""
-    raise CliError(f"audit chain broken{where}: {result.reason}{hint}", EXIT_FAILURE)
+    raise CliError(f"audit chain broken{where}: {result.reason}", EXIT_FAILURE)
 
 
 @audit_app.command("export", epilog="[bold]Examples[/]\n\n  deepsentinel audit export > audit.jsonl\n\n  deepsentinel audit export --since 30d --outcome blocked --output blocked.jsonl")

@@ -11,6 +11,7 @@ from html import escape
 
 from deepsentinel import __version__
 from deepsentinel.audit import ComplianceReport, DayTrend
+from deepsentinel.audit.chain import GAP, OTHER_KEY
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:960px;color:#1d2330;padding:0 1rem}
@@ -85,7 +86,14 @@ def report_html(report: ComplianceReport) -> str:
     if report.chain is not None:
         c = report.chain
         where = "" if c.first_bad_row is None else f" at row {c.first_bad_row}"  # None: e.g. another audit key
-        status = '<span class=ok>intact</span>' if c.ok else f'<span class=bad>broken{escape(where)}</span>'
+        if c.ok:
+            status = "<span class=ok>intact</span>"
+        elif c.status == OTHER_KEY:
+            status = "<span class=bad>not verified (another audit key)</span>"
+        elif c.status == GAP:
+            status = f"<span class=bad>gap: {c.lost_events} event(s) lost</span>"
+        else:
+            status = f"<span class=bad>broken{escape(where)}</span>"
         chain = f"<h2>Hash chain</h2><p>{status}: {c.checked} row(s) checked. {escape(c.reason)}</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -65,6 +65,9 @@ class MetricsCollector:
                                    namespace=ns, registry=reg)
         self._provider_latency = Histogram("provider_latency_seconds", "Time spent waiting on the provider.",
                                            ["provider"], namespace=ns, registry=reg, buckets=PROVIDER_BUCKETS)
+        self._audit_lost = PromCounter("audit_events_lost", "Audit events the store could not write "
+                                       "(each is also logged and recorded in the chain as a gap).",
+                                       namespace=ns, registry=reg)
         self._overhead = Histogram("overhead_latency_seconds", "DeepSentinel's own time per call.",
                                    ["provider"], namespace=ns, registry=reg, buckets=OVERHEAD_BUCKETS)
         # Plain tallies for snapshot(); prometheus_client keeps its values behind a private API.
@@ -117,6 +120,12 @@ class MetricsCollector:
                 self._provider_ms.append(event.provider_latency_ms)
             self._overhead_ms.append(own_ms)
 
+    def audit_lost(self, count: int) -> None:
+        """Count audit events a store could not write; pass as the store's ``on_lost``."""
+        self._audit_lost.inc(count)
+        with self._lock:
+            self._tally["audit_lost"] += count
+
     def snapshot(self) -> dict[str, Any]:
         """Current figures as plain data; latency percentiles cover the last 10 000 calls, in milliseconds."""
         with self._lock:
@@ -130,6 +139,7 @@ class MetricsCollector:
                 "violations": dict(self._by_type.most_common()),
                 "provider_errors": dict(self._by_error),
                 "streams": self._tally["streams"],
+                "audit_events_lost": self._tally["audit_lost"],
                 "chunks": self._tally["chunks"],
                 "tokens": {"prompt": self._tally["prompt_tokens"], "completion": self._tally["completion_tokens"]},
                 "latency_ms": {
