@@ -71,8 +71,10 @@ class Sentinel:
             keep_redacted=self.config.store_anonymized_text,
         )
         self.audit_setting: bool | str | AuditSink = self.config.audit if audit is None else audit
-        self.store = resolve_audit_sink(self.audit_setting, key=key)
         self.metrics = MetricsCollector()
+        url = self.config.audit_url.get_secret_value() if self.config.audit_url else None
+        self.store = resolve_audit_sink(self.audit_setting, key=key, url=url, durable=self.config.audit_durable,
+                                        on_lost=self.metrics.audit_lost)
         self.monitor = ComplianceMonitor()
         sinks: list[AuditSink] = [s for s in (self.store, self.metrics, self.monitor) if s is not None]
         otel = OTelSink()
