@@ -1,4 +1,4 @@
-"""The ``deepsentinel`` command: ``chat``, ``scan``, ``audit`` and ``demo``.
+"""The ``deepsentinel`` command: ``chat``, ``scan``, ``audit``, ``demo``, ``serve`` and ``keys``.
 
 ``main`` is the console-script entry point. It runs the Typer app without Typer's own error screens, so every
 failure ends as one ``deepsentinel: error: ...`` line on stderr: exit code 2 for bad usage, 1 for failures,
@@ -22,6 +22,7 @@ from deepsentinel.cli.common import EXIT_FAILURE, EXIT_USAGE, CliError
 from deepsentinel.cli.demo import DEMO_EXAMPLES, demo_command
 from deepsentinel.cli.scan import EXAMPLES as SCAN_EXAMPLES
 from deepsentinel.cli.scan import scan_command
+from deepsentinel.cli.serve import SERVE_EXAMPLES, keys_app, serve_command
 from deepsentinel.errors import DeepSentinelError
 
 try:  # Typer >= 0.20 vendors Click; older releases depend on it.
@@ -60,6 +61,8 @@ app.command("chat", epilog=CHAT_EXAMPLES)(chat_command)
 app.command("scan", epilog=SCAN_EXAMPLES)(scan_command)
 app.add_typer(audit_app, name="audit")
 app.command("demo", epilog=DEMO_EXAMPLES)(demo_command)
+app.command("serve", epilog=SERVE_EXAMPLES)(serve_command)
+app.add_typer(keys_app, name="keys")
 
 
 def _error(message: str) -> None:
