@@ -14,7 +14,7 @@ from collections.abc import Mapping
 
 from deepsentinel.gateway.keys import ClientKey, KeyStore, digest
 
-_CACHE_SECONDS = 5.0
+CACHE_SECONDS = 5.0  # how long a revoked key may still work on a node
 _CACHE_SIZE = 10_000
 
 
@@ -29,9 +29,11 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
 class Authenticator:
     """Resolves a presented key to a ``ClientKey`` (or None)."""
 
-    def __init__(self, env_keys: Mapping[str, ClientKey], store: KeyStore | None) -> None:
+    def __init__(self, env_keys: Mapping[str, ClientKey], store: KeyStore | None, *,
+                 cache_seconds: float = CACHE_SECONDS) -> None:
         self.env_keys = dict(env_keys)
         self.store = store
+        self.cache_seconds = cache_seconds
         self._cache: OrderedDict[str, tuple[float, ClientKey | None]] = OrderedDict()
 
     @property
@@ -51,11 +53,11 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             return cached[1]
         found = await asyncio.to_thread(self.store.find, d)
-        self._cache[d] = (now + _CACHE_SECONDS, found)
+        self._cache[d] = (now + self.cache_seconds, found)
         self._cache.move_to_end(d)
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return found
 
 
-__all__ = ["Authenticator", "presented_key"]
+__all__ = ["CACHE_SECONDS", "Authenticator", "presented_key"]

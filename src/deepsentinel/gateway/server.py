@@ -16,7 +16,7 @@ from pathlib import Path
 from deepsentinel.audit.paths import is_postgres_url
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.gateway.app import Gateway, GatewaySettings
-from deepsentinel.gateway.auth import Authenticator
+from deepsentinel.gateway.auth import CACHE_SECONDS, Authenticator
 from deepsentinel.gateway.keys import ENV_KEYS, KeyStore, default_keys_location, parse_env_keys
 from deepsentinel.gateway.ratelimit import limiter_for
 from deepsentinel.sentinel import Sentinel
@@ -24,6 +24,7 @@ from deepsentinel.sentinel import Sentinel
 ENV_NO_AUTH = "DEEPSENTINEL_GATEWAY_NO_AUTH"
 ENV_RATE_LIMIT = "DEEPSENTINEL_GATEWAY_RATE_LIMIT"
 ENV_REDIS_URL = "DEEPSENTINEL_REDIS_URL"
+ENV_KEY_CACHE = "DEEPSENTINEL_GATEWAY_KEY_CACHE_SECONDS"
 
 
 def key_store(environ: Mapping[str, str]) -> KeyStore | None:
@@ -38,7 +39,8 @@ def authenticator(environ: Mapping[str, str], *, no_auth: bool) -> Authenticator
     """The client-key check; raises ``ConfigurationError`` when no key is configured and auth is on."""
     if no_auth:
         return None
-    auth = Authenticator(parse_env_keys(environ.get(ENV_KEYS)), key_store(environ))
+    cache = _int(environ.get(ENV_KEY_CACHE), ENV_KEY_CACHE, "seconds", default=int(CACHE_SECONDS))
+    auth = Authenticator(parse_env_keys(environ.get(ENV_KEYS)), key_store(environ), cache_seconds=cache)
     if auth.empty:
         raise ConfigurationError(
             f"no client key configured: set {ENV_KEYS}=name=key,... or run 'deepsentinel keys create NAME' "
@@ -53,7 +55,7 @@ def create_app(environ: Mapping[str, str] | None = None, sentinel: Sentinel | No
     settings = GatewaySettings(
         auth=authenticator(env, no_auth=env.get(ENV_NO_AUTH) == "1"),
         limiter=limiter_for(env.get(ENV_REDIS_URL) or None),
-        rate_limit=_int(env.get(ENV_RATE_LIMIT), ENV_RATE_LIMIT),
+        rate_limit=_int(env.get(ENV_RATE_LIMIT), ENV_RATE_LIMIT, "requests per minute"),
     )
     return Gateway(sentinel if sentinel is not None else Sentinel(environ=env), settings)
 
@@ -81,13 +83,13 @@ def serve(host: str, port: int, *, workers: int = 1, drain_seconds: int = 30, lo
     )
 
 
-def _int(raw: str | None, name: str) -> int:
+def _int(raw: str | None, name: str, unit: str, default: int = 0) -> int:
     if not raw:
-        return 0
+        return default
     try:
         return int(raw)
     except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number of requests per minute") from None
+        raise ConfigurationError(f"{name} must be a whole number of {unit}") from None
 
 
 __all__ = ["create_app", "is_loopback", "serve"]
