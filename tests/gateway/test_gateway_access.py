@@ -30,13 +30,14 @@ def _chat(gw: RunningGateway, key: str | None, body: dict[str, object] = CHAT) -
 
 def test_missing_and_unknown_keys_get_401_in_each_provider_format(gateway: RunningGateway, fake_server: FakeLLMServer) -> None:
     """No key or a wrong key: 401 as the OpenAI and the Anthropic SDK each expect; nothing goes upstream."""
-    with pytest.raises(openai.AuthenticationError) as oa:
-        openai.OpenAI(base_url=gateway.url + "/v1", api_key="wrong-key-123", max_retries=0).models.list()
+    oai = openai.OpenAI(base_url=gateway.url + "/v1", api_key="wrong-key-123", max_retries=0)
+    ant = anthropic.Anthropic(base_url=gateway.url, api_key="wrong-key-123", max_retries=0)
+    with oai, pytest.raises(openai.AuthenticationError) as oa:
+        oai.models.list()
     assert oa.value.body == {"message": "Invalid API key.", "type": "invalid_request_error", "param": None,
                              "code": "invalid_api_key"}
-    with pytest.raises(anthropic.AuthenticationError) as an:
-        anthropic.Anthropic(base_url=gateway.url, api_key="wrong-key-123", max_retries=0).messages.create(
-            model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    with ant, pytest.raises(anthropic.AuthenticationError) as an:
+        ant.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
     assert an.value.body["error"]["type"] == "authentication_error"  # type: ignore[index]
     missing = _chat(gateway, None)
     assert missing.status_code == 401 and "Missing API key" in missing.json()["error"]["message"]
