@@ -6,12 +6,13 @@ import json
 import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import httpx2
 import pytest
 
 from deepsentinel.testing import FakeLLMServer, Reply
-from tests.gateway.conftest import CLIENT_KEY, RunningGateway
+from tests.gateway.conftest import CLIENT_KEY, RunningGateway, StartGateway
 
 BODY = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Count slowly"}]}
 
@@ -60,3 +61,20 @@ def test_client_disconnect_cancels_the_upstream_stream(gateway: RunningGateway, 
         time.sleep(0.05)
     assert fake_server.streams_abandoned == 1
     assert fake_server.streams_completed == 0
+
+
+def test_performance_config_bounds_a_whole_stream(start_gateway: StartGateway, fake_server: FakeLLMServer,
+                                                  tmp_path: Path) -> None:
+    """The whole-call deadline (the longest PerformanceConfig timeout) cuts a trickling stream with an error event."""
+    config = tmp_path / "deepsentinel.yaml"
+    config.write_text("performance_config:\n  connection_timeout: 1\n  read_timeout: 1\n  write_timeout: 1\n"
+                      "  pool_timeout: 1\n")
+    gw = start_gateway(DEEPSENTINEL_CONFIG=str(config))
+    fake_server.enqueue(Reply(chunks=[f"slow{i} " for i in range(40)], delay_between=0.1))
+    started = time.monotonic()
+    with httpx2.Client(timeout=20) as http:
+        response = http.post(gw.url + "/v1/chat/completions", json=BODY, headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.5  # the upstream would take 4 s
+    assert b"slow0" in response.content and b"[DONE]" not in response.content
+    assert b'"type": "timeout"' in response.content
