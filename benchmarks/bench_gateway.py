@@ -38,11 +38,12 @@ from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import SentinelTransport
 
 WORDS = ["river", "mountain", "cloud", "lantern", "orchard", "harbor", "meadow", "copper", "violet", "engine", "garden", "signal", "window"]
-KEY = "bench-client-key-" + "x" * 16
+KEY = "sk-bench-client-" + "x" * 32  # LiteLLM wants its master key to start with sk-
 
 
 # The mock upstream ---------------------------------------------------------------------------------------
-def _answer(n: int, stream: bool) -> bytes:
+def _answer(n: int, stream: bool) -> list[bytes]:
+    """The reply as the writes a provider makes: one for a JSON body, one per event for a stream."""
     rng = random.Random(n)
     if not stream:
         text = " ".join(rng.choice(WORDS) for _ in range(40)) + f" answer {n}."
@@ -50,7 +51,7 @@ def _answer(n: int, stream: bool) -> bytes:
                            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
                                         "finish_reason": "stop"}],
                            "usage": {"prompt_tokens": 10, "completion_tokens": 40, "total_tokens": 50}}).encode()
-        return b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
+        return [b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)]
     events = []
     for i in range(200):
         chunk = {"id": f"c{n}", "object": "chat.completion.chunk", "created": 0, "model": "gpt-4o-mini",
@@ -59,10 +60,9 @@ def _answer(n: int, stream: bool) -> bytes:
             chunk["choices"][0]["finish_reason"] = "stop"  # type: ignore[index]
         events.append(b"data: " + json.dumps(chunk).encode() + b"\n\n")
     events.append(b"data: [DONE]\n\n")
-    out = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
-    for e in events:
-        out += b"%x\r\n%s\r\n" % (len(e), e)
-    return out + b"0\r\n\r\n"
+    out = [b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"]
+    out += [b"%x\r\n%s\r\n" % (len(e), e) for e in events]
+    return [*out, b"0\r\n\r\n"]
 
 
 async def _mock(port: int) -> None:
@@ -79,8 +79,10 @@ async def _mock(port: int) -> None:
                         length = int(line.split(b":")[1])
                 body = await reader.readexactly(length) if length else b""
                 counter += 1
-                writer.write(_answer(counter, b'"stream": true' in body or b'"stream":true' in body))
-                await writer.drain()
+                for piece in _answer(counter, b'"stream": true' in body or b'"stream":true' in body):
+                    writer.write(piece)
+                    await writer.drain()
+                    await asyncio.sleep(0)  # one write per event reaches the socket on its own, as a provider's would
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
@@ -99,7 +101,7 @@ def _free_port() -> int:
 
 
 def _wait(url: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # LiteLLM takes a while to import
     while time.monotonic() < deadline:
         try:
             httpx2.get(url, timeout=1)
@@ -204,12 +206,14 @@ def main() -> None:
         config = Path(tmp) / "litellm.yaml"
         config.write_text("model_list:\n  - model_name: gpt-4o-mini\n    litellm_params:\n      model: openai/gpt-4o-mini\n"
                           f"      api_base: http://127.0.0.1:{mock_port}/v1\n      api_key: sk-bench\n")
+        lt_env = {**env, "LITELLM_MASTER_KEY": KEY, "LITELLM_LOG": "ERROR"}
         procs.append(subprocess.Popen([args.litellm, "--config", str(config), "--port", str(lt_port), "--num_workers", "1"],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      env=lt_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         targets["litellm"] = f"http://127.0.0.1:{lt_port}/v1"
     try:
-        for url in targets.values():
-            _wait(url.removesuffix("/v1") + ("/healthz" if url.endswith(f"{gw_port}/v1") else "/"))
+        health = {"direct": "/", "gateway": "/healthz", "litellm": "/health/liveliness"}
+        for name, url in targets.items():
+            _wait(url.removesuffix("/v1") + health[name])
         counter = [0]
         extra = {"direct (A/A)": targets["direct"], "sdk": targets["direct"]}
         plain = latency({**targets, **extra}, args.calls, False, counter)
