@@ -90,39 +90,38 @@ def _stream(url: str, first: threading.Event, out: list[bytes]) -> None:
         out.append(b"<cut>")
 
 
-def test_sigterm_drains_an_in_flight_stream_then_exits(fake_server: FakeLLMServer, processes: list[GatewayProcess]) -> None:
-    """SIGTERM mid-stream: the stream still ends whole ([DONE]), then the process exits."""
-    gw = GatewayProcess(gateway_env(fake_server), "--drain-seconds", "10")
+def _sigterm_mid_stream(fake_server: FakeLLMServer, processes: list[GatewayProcess], drain: str,
+                        chunks: int) -> tuple[bytes, int, float]:
+    """Start a slow stream, SIGTERM the gateway after its first event: (what the client got, exit status,
+    seconds from the signal to the exit)."""
+    gw = GatewayProcess(gateway_env(fake_server), "--drain-seconds", drain)
     processes.append(gw)
-    fake_server.enqueue(Reply(chunks=[f"part{i} " for i in range(12)], delay_between=0.1))
-    first, out = threading.Event(), []
-    reader = threading.Thread(target=_stream, args=(gw.url, first, out))
-    reader.start()
-    assert first.wait(10)
-    gw.proc.send_signal(signal.SIGTERM)
-    reader.join(20)
-    assert gw.proc.wait(20) in (0, -signal.SIGTERM)
-    body = b"".join(out)
-    assert b"data: [DONE]" in body and b"part11" in body and b"<cut>" not in body
-
-
-def test_sigterm_cuts_a_stream_that_outlasts_the_drain_deadline(fake_server: FakeLLMServer,
-                                                                processes: list[GatewayProcess]) -> None:
-    """A stream longer than --drain-seconds is cut at the deadline and the process exits anyway."""
-    gw = GatewayProcess(gateway_env(fake_server), "--drain-seconds", "1")
-    processes.append(gw)
-    fake_server.enqueue(Reply(chunks=[f"part{i} " for i in range(100)], delay_between=0.1))
+    fake_server.enqueue(Reply(chunks=[f"part{i} " for i in range(chunks)], delay_between=0.1))
     first, out = threading.Event(), []
     reader = threading.Thread(target=_stream, args=(gw.url, first, out))
     reader.start()
     assert first.wait(10)
     signalled = time.monotonic()
     gw.proc.send_signal(signal.SIGTERM)
-    gw.proc.wait(20)
+    status = gw.proc.wait(20)
     exited = time.monotonic() - signalled
     reader.join(20)
+    return b"".join(out), status, exited
+
+
+def test_sigterm_drains_an_in_flight_stream_then_exits(fake_server: FakeLLMServer, processes: list[GatewayProcess]) -> None:
+    """SIGTERM mid-stream: the stream still ends whole ([DONE]), then the process exits."""
+    body, status, _ = _sigterm_mid_stream(fake_server, processes, "10", 12)
+    assert status in (0, -signal.SIGTERM)
+    assert b"data: [DONE]" in body and b"part11" in body and b"<cut>" not in body
+
+
+def test_sigterm_cuts_a_stream_that_outlasts_the_drain_deadline(fake_server: FakeLLMServer,
+                                                                processes: list[GatewayProcess]) -> None:
+    """A stream longer than --drain-seconds is cut at the deadline and the process exits anyway."""
+    body, _, exited = _sigterm_mid_stream(fake_server, processes, "1", 100)
     assert exited < 8
-    assert b"data: [DONE]" not in b"".join(out) and b"part1 " in b"".join(out)
+    assert b"data: [DONE]" not in body and b"part1 " in body
 
 
 def test_two_gateway_processes_share_one_verifying_postgresql_trail(
