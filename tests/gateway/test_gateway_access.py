@@ -90,6 +90,11 @@ def test_database_keys_models_policies_and_revocation(start_gateway: StartGatewa
                        DEEPSENTINEL_GATEWAY_KEY_CACHE_SECONDS="0")
 
     assert _chat(gw, pci_key).status_code == 200
+    with httpx2.Client(timeout=10) as http:
+        listed = http.get(gw.url + "/v1/models", headers={"authorization": f"Bearer {pci_key}"}).json()
+        everything = http.get(gw.url + "/v1/models", headers={"authorization": f"Bearer {other_key}"}).json()
+    assert [m["id"] for m in listed["data"]] == ["gpt-4o-mini"]  # the key's allow-list, not the provider's list
+    assert len(everything["data"]) > 1
     denied = _chat(gw, pci_key, {**CHAT, "model": "gpt-4o"})
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "model_not_allowed"
     ssn = {**CHAT, "messages": [{"role": "user", "content": "SSN 536-22-" + "1234"}]}

@@ -120,7 +120,8 @@ class Gateway:
                 await send_error(send, codec, 403, "This key may not use the requested model.", code="model_not_allowed")
                 return
         request = self.upstream.build(method, path, scope.get("query_string", b""), headers, body, key.policies)
-        await self._exchange(request, codec, receive, send)
+        only = key.models if path == "/v1/models" else ()
+        await self._exchange(request, codec, receive, send, only)
 
     async def _authenticate(self, headers: dict[str, str], send: Send, codec: Codec) -> ClientKey | None:
         auth = self.settings.auth
@@ -148,7 +149,8 @@ class Gateway:
             if not message.get("more_body", False):
                 return b"".join(parts)
 
-    async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send) -> None:
+    async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send,
+                        only: tuple[str, ...] = ()) -> None:
         try:
             response = await self.upstream.client.send(request, stream=True)
         except BaseException as exc:
@@ -156,7 +158,7 @@ class Gateway:
                 raise
             await _refuse(send, codec, exc)
             return
-        relay = asyncio.ensure_future(_relay(response, codec, send))
+        relay = asyncio.ensure_future(_relay(response, codec, send, only))
         watch = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait({relay, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -192,15 +194,18 @@ class Gateway:
         await asyncio.to_thread(self.sentinel.close)
 
 
-async def _relay(response: httpx2.Response, codec: Codec, send: Send) -> None:
+async def _relay(response: httpx2.Response, codec: Codec, send: Send, only: tuple[str, ...] = ()) -> None:
     """Send the guarded answer. The status line waits for the first byte, so a block found before it becomes
-    a proper error response; after it, the API's error event ends the stream."""
+    a proper error response; after it, the API's error event ends the stream. ``only``: a model list is cut
+    down to these models (a key's allow-list)."""
     started = False
     streamed = "text/event-stream" in response.headers.get("content-type", "")
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() not in _DROPPED]
     try:
         if not streamed:  # one JSON body (released whole by the guard): sent with its length
             body = await response.aread()
+            if only and response.status_code == 200:
+                body = _only_models(body, only)
             started = True
             await send_json(send, response.status_code, body, [h for h in headers if h[0] != b"content-type"])
             return
@@ -254,6 +259,15 @@ def _error_event(codec: Codec, exc: Exception) -> bytes:
 async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _only_models(body: bytes, allowed: tuple[str, ...]) -> bytes:
+    try:
+        listing = json.loads(body)
+        listing["data"] = [m for m in listing["data"] if isinstance(m, dict) and m.get("id") in allowed]
+    except (ValueError, KeyError, TypeError):
+        return body
+    return json.dumps(listing).encode()
 
 
 def _model_of(body: bytes) -> str | None:
