@@ -7,6 +7,7 @@ transports, the gateway) runs its calls through one of these.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -64,6 +65,7 @@ class Sentinel:
         # The environment fills only what neither the arguments nor the config object set.
         self.config = SentinelConfig(**{**env, **base, **explicit})
         self.policies = coerce_policies(self.config.compliance_policies)
+        self._engine_arg = engine
         self.engine = engine or _engine_for(self.policies)
         key = self.config.audit_key.get_secret_value().encode() if self.config.audit_key else None
         self.guard = WireGuard(
@@ -86,6 +88,21 @@ class Sentinel:
         # Providers whose client was built without a key (an Anthropic-only SentinelClient): their calls fail
         # with a ConfigurationError that names the key, before anything is sent.
         self.missing_keys: set[str] = set()
+
+    def with_policies(self, policies: Iterable[CompliancePolicy]) -> Sentinel:
+        """A twin with other policies that shares this one's configuration, routing, audit and metrics (the
+        gateway's per-key policies). Close only the original: the twin's sinks are the original's."""
+        twin = copy.copy(self)
+        twin.policies = tuple(policies) or self.policies
+        custom: dict[str, str] = {}
+        for p in twin.policies:
+            custom.update(p.custom_patterns)
+        twin.engine = (self._engine_arg or default_engine()).with_custom_patterns(custom)
+        twin.guard = WireGuard(
+            twin.policies, twin.engine, key=self.guard.key, deanonymize=self.config.deanonymize_responses,
+            keep_redacted=self.config.store_anonymized_text,
+        )
+        return twin
 
     @property
     def performance(self) -> PerformanceConfig:

@@ -1,4 +1,4 @@
-"""The ``deepsentinel`` command: ``chat``, ``scan``, ``audit`` and ``demo``.
+"""The ``deepsentinel`` command: ``chat``, ``scan``, ``audit``, ``demo``, ``serve`` and ``keys``.
 
 ``main`` is the console-script entry point. It runs the Typer app (``cli.root``) without Typer's own error
 screens, so every failure ends as one ``deepsentinel: error: ...`` line on stderr: exit code 2 for bad usage,

@@ -17,6 +17,7 @@ from deepsentinel.cli.chat import CHAT_EXAMPLES, chat_command
 from deepsentinel.cli.demo import DEMO_EXAMPLES, demo_command
 from deepsentinel.cli.scan import EXAMPLES as SCAN_EXAMPLES
 from deepsentinel.cli.scan import scan_command
+from deepsentinel.cli.serve import SERVE_EXAMPLES, keys_app, serve_command
 
 app = typer.Typer(
     name=PROG,
@@ -47,6 +48,8 @@ app.command("chat", epilog=CHAT_EXAMPLES)(chat_command)
 app.command("scan", epilog=SCAN_EXAMPLES)(scan_command)
 app.add_typer(audit_app, name="audit")
 app.command("demo", epilog=DEMO_EXAMPLES)(demo_command)
+app.command("serve", epilog=SERVE_EXAMPLES)(serve_command)
+app.add_typer(keys_app, name="keys")
 
 
 __all__ = ["app"]

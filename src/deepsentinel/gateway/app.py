@@ -1,0 +1,281 @@
+"""The gateway as a pure ASGI app: authenticate, limit, pass through the wire guard, relay the answer.
+
+The guard is the SDK's (``AsyncSentinelTransport`` under ``Upstream``); this module only moves bytes and turns
+the guard's exceptions into answers in the client's wire format:
+
+- a request the guard blocks: a 400 ``compliance_violation`` error naming the violation types, nothing sent;
+- an answer cut before its first byte left: the same 400; cut mid-stream: the API's error event, then the end;
+- any other failure of the guard: refused (fail closed), 5xx or an error event.
+
+Relaying waits on each ``send`` (the server pauses it while the client's socket is full), so a slow client
+slows the upstream read instead of filling a buffer; a client that disconnects cancels the upstream call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+
+import httpx2
+
+from deepsentinel.errors import (
+    ComplianceViolationError,
+    ConfigurationError,
+    ProviderConnectionError,
+    ProviderTimeoutError,
+    ValidationError,
+)
+from deepsentinel.gateway.auth import Authenticator, presented_key
+from deepsentinel.gateway.keys import ClientKey
+from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter
+from deepsentinel.gateway.replies import (
+    Receive,
+    Scope,
+    Send,
+    codec_of,
+    compliance_message,
+    error_type,
+    send_compliance,
+    send_error,
+    send_json,
+)
+from deepsentinel.gateway.upstream import Upstream
+from deepsentinel.policy.policy import CompliancePolicy
+from deepsentinel.policy.presets import preset
+from deepsentinel.sentinel import Sentinel
+from deepsentinel.wire.codec import Codec
+
+log = logging.getLogger("deepsentinel.gateway")
+
+ROUTES = {
+    ("POST", "/v1/chat/completions"), ("POST", "/v1/responses"), ("POST", "/v1/embeddings"), ("GET", "/v1/models"),
+    ("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"),
+}
+_DROPPED = frozenset({"connection", "keep-alive", "date", "server", "transfer-encoding", "content-length"})
+_NO_AUTH = ClientKey("anonymous", "")
+
+
+@dataclass
+class GatewaySettings:
+    """What the gateway adds to the SDK's configuration. ``rate_limit``: default requests per minute per key
+    (0: none); ``max_body``: the largest request body accepted, in bytes."""
+
+    auth: Authenticator | None = None  # None: no authentication (--no-auth, loopback only)
+    limiter: Limiter = field(default_factory=MemoryLimiter)
+    rate_limit: int = 0
+    max_body: int = 32 * 1024 * 1024
+
+
+class Gateway:
+    """``Gateway(sentinel, settings)`` is an ASGI application (HTTP and lifespan)."""
+
+    def __init__(self, sentinel: Sentinel, settings: GatewaySettings) -> None:
+        self.sentinel = sentinel
+        self.settings = settings
+        self.upstream = Upstream(sentinel, self._twin)
+
+    def _twin(self, names: tuple[str, ...]) -> Sentinel:
+        own = {p.name: p for p in self.sentinel.policies}
+        policies: list[CompliancePolicy] = [own[n] if n in own else preset(n) for n in names]
+        return self.sentinel.with_policies(policies)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        if method == "GET" and path in ("/healthz", "/readyz"):
+            await send_json(send, 200, b'{"status":"ok"}')
+            return
+        if method == "GET" and path == "/metrics":
+            await self._metrics(send)
+            return
+        codec = codec_of(path)
+        if (method, path) not in ROUTES:
+            await send_error(send, codec, 404, f"Unknown endpoint {method} {path}.")
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        key = await self._authenticate(headers, send, codec)
+        if key is None:
+            return
+        limit = key.rate_limit if key.rate_limit is not None else self.settings.rate_limit
+        if limit > 0:
+            verdict = await self.settings.limiter.hit(key.name, limit)
+            if not verdict.allowed:
+                await send_error(send, codec, 429, f"Rate limit of {limit} requests per minute reached.",
+                                 code="rate_limit_exceeded", headers=[(b"retry-after", str(verdict.retry_after).encode())])
+                return
+        body = await self._read_body(receive)
+        if body is None:
+            await send_error(send, codec, 413, "The request body is too large.")
+            return
+        if key.models and body:
+            model = _model_of(body)
+            if model is not None and not key.allows_model(model):
+                await send_error(send, codec, 403, "This key may not use the requested model.", code="model_not_allowed")
+                return
+        request = self.upstream.build(method, path, scope.get("query_string", b""), headers, body, key.policies)
+        only = key.models if path == "/v1/models" else ()
+        await self._exchange(request, codec, receive, send, only)
+
+    async def _authenticate(self, headers: dict[str, str], send: Send, codec: Codec) -> ClientKey | None:
+        auth = self.settings.auth
+        if auth is None:
+            return _NO_AUTH
+        presented = presented_key(headers)
+        found = await auth.lookup(presented) if presented else None
+        if found is None:
+            message = "Invalid API key." if presented else "Missing API key: send Authorization: Bearer KEY or x-api-key."
+            await send_error(send, codec, 401, message, code="invalid_api_key")
+        return found
+
+    async def _read_body(self, receive: Receive) -> bytes | None:
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b""
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.settings.max_body:
+                return None
+            parts.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(parts)
+
+    async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send,
+                        only: tuple[str, ...] = ()) -> None:
+        try:
+            response = await self.upstream.client.send(request, stream=True)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                raise
+            await _refuse(send, codec, exc)
+            return
+        relay = asyncio.ensure_future(_relay(response, codec, send, only))
+        watch = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait({relay, watch}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (relay, watch):
+                if not task.done():
+                    task.cancel()  # a client that left cancels the upstream call (its body closes in finally)
+            for task in (relay, watch):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await response.aclose()
+
+    async def _metrics(self, send: Send) -> None:
+        body = self.sentinel.metrics.to_prometheus()
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        """Close the upstream pool, the limiter and the audit store (flushing what it holds)."""
+        await self.upstream.aclose()
+        await self.settings.limiter.close()
+        await asyncio.to_thread(self.sentinel.close)
+
+
+async def _relay(response: httpx2.Response, codec: Codec, send: Send, only: tuple[str, ...] = ()) -> None:
+    """Send the guarded answer. The status line waits for the first byte, so a block found before it becomes
+    a proper error response; after it, the API's error event ends the stream. ``only``: a model list is cut
+    down to these models (a key's allow-list)."""
+    started = False
+    streamed = "text/event-stream" in response.headers.get("content-type", "")
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() not in _DROPPED]
+    try:
+        if not streamed:  # one JSON body (released whole by the guard): sent with its length
+            body = await response.aread()
+            if only and response.status_code == 200:
+                body = _only_models(body, only)
+            started = True
+            await send_json(send, response.status_code, body, [h for h in headers if h[0] != b"content-type"])
+            return
+        async for chunk in response.aiter_raw():
+            if not started:
+                await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+                started = True
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        if not started:
+            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except Exception as exc:
+        if not started:
+            await _refuse(send, codec, exc)
+            return
+        await send({"type": "http.response.body", "body": _error_event(codec, exc), "more_body": False})
+
+
+async def _refuse(send: Send, codec: Codec, exc: Exception) -> None:
+    """An error answer for a call that failed before any byte of its answer was sent."""
+    if isinstance(exc, ComplianceViolationError):
+        await send_compliance(send, codec, exc)
+        return
+    status, message = _failure(exc)
+    await send_error(send, codec, status, message)
+
+
+def _failure(exc: Exception) -> tuple[int, str]:
+    """Status and message for a failure other than a block. Messages are ours: never the exception's text."""
+    if isinstance(exc, ValidationError):
+        return 400, str(exc)  # our own validation messages name fields, not values
+    if isinstance(exc, (ProviderTimeoutError, httpx2.TimeoutException)):
+        return 504, "The provider did not answer in time."
+    if isinstance(exc, (ProviderConnectionError, httpx2.TransportError)):
+        return 502, "The provider could not be reached."
+    if isinstance(exc, ConfigurationError):
+        log.error("gateway configuration error: %s", exc)
+        return 500, "The gateway cannot route this request (configuration)."
+    log.error("compliance check failed (%s); request refused", type(exc).__name__, exc_info=exc)
+    return 500, "The compliance check failed; the request was refused."
+
+
+def _error_event(codec: Codec, exc: Exception) -> bytes:
+    if isinstance(exc, ComplianceViolationError):
+        message, types = compliance_message(exc)
+        return codec.error_event(message, "compliance_violation", "compliance_violation", violations=types).encode()
+    status, message = _failure(exc)
+    return codec.error_event(message, error_type(status, codec)).encode()
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _only_models(body: bytes, allowed: tuple[str, ...]) -> bytes:
+    try:
+        listing = json.loads(body)
+        listing["data"] = [m for m in listing["data"] if isinstance(m, dict) and m.get("id") in allowed]
+    except (ValueError, KeyError, TypeError):
+        return body
+    return json.dumps(listing).encode()
+
+
+def _model_of(body: bytes) -> str | None:
+    try:
+        model = json.loads(body).get("model")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+    return model if isinstance(model, str) else None
+
+
+__all__ = ["ROUTES", "Gateway", "GatewaySettings"]

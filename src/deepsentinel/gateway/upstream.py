@@ -1,0 +1,96 @@
+"""The gateway's way upstream: one ``httpx2.AsyncClient`` whose transport is the SDK's wire guard.
+
+Every request goes through ``AsyncSentinelTransport`` (check, route, translate, fall back, filter the answer)
+over one shared connection pool sized by ``PerformanceConfig``. A client key with its own policies gets its
+own guard (``Sentinel.with_policies``) over the same pool: the request names it in an extension.
+
+Only a few client headers go upstream (the API version and beta flags, our routing headers); the client's
+own ``Authorization``/``x-api-key`` never do: the gateway's provider keys replace them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import httpx2
+
+from deepsentinel.config import SentinelConfig
+from deepsentinel.sentinel import Sentinel
+from deepsentinel.transport import AsyncSentinelTransport
+
+#: The request extension naming the policy set (a tuple of names; ``()``: the gateway's own policies).
+POLICIES_EXTENSION = "deepsentinel_policies"
+_PASSED = ("content-type", "accept", "anthropic-version", "anthropic-beta", "openai-beta",
+           "x-deepsentinel-provider", "x-deepsentinel-fallbacks")
+OPENAI_DEFAULT = "https://api.openai.com/v1"
+ANTHROPIC_DEFAULT = "https://api.anthropic.com"
+
+
+class _PolicyTransport(httpx2.AsyncBaseTransport):
+    """Hands each request to the guard of its policy set; all guards share one pool."""
+
+    def __init__(self, sentinel: Sentinel, twin: Callable[[tuple[str, ...]], Sentinel],
+                 inner: httpx2.AsyncBaseTransport) -> None:
+        self.twin = twin
+        self.inner = inner
+        self.guards = {(): AsyncSentinelTransport(sentinel, inner)}
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        names = request.extensions.get(POLICIES_EXTENSION, ())
+        guard = self.guards.get(names)
+        if guard is None:  # a key's policy set, first seen: built once (unknown names raise ConfigurationError)
+            guard = self.guards[names] = AsyncSentinelTransport(self.twin(names), self.inner)
+        return await guard.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class Upstream:
+    """Builds upstream requests and sends them through the guard."""
+
+    def __init__(self, sentinel: Sentinel, twin: Callable[[tuple[str, ...]], Sentinel]) -> None:
+        perf = sentinel.performance
+        limits = httpx2.Limits(
+            max_connections=perf.connection_pool_size,
+            max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
+            keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
+        )
+        inner = httpx2.AsyncHTTPTransport(limits=limits)
+        # The transport's whole-call deadline is the longest of these: PerformanceConfig bounds every call.
+        timeout = httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
+                                 pool=perf.pool_timeout)
+        self.client = httpx2.AsyncClient(transport=_PolicyTransport(sentinel, twin, inner), timeout=timeout, trust_env=False)
+        config = sentinel.config
+        self.openai_base = (config.openai_base_url or OPENAI_DEFAULT).rstrip("/")
+        self.anthropic_base = (config.anthropic_base_url or ANTHROPIC_DEFAULT).rstrip("/")
+        self.openai_auth = _bearer(config)
+        self.anthropic_key = config.anthropic_api_key.get_secret_value() if config.anthropic_api_key else None
+
+    def build(self, method: str, path: str, query: bytes, headers: Mapping[str, str], body: bytes,
+              policies: tuple[str, ...]) -> httpx2.Request:
+        """The upstream request for a client's ``method path``: the provider's URL and key, the client's body."""
+        out = {k: headers[k] for k in _PASSED if k in headers}
+        if path.startswith("/v1/messages"):
+            url = self.anthropic_base + path
+            out.setdefault("anthropic-version", "2023-06-01")
+            if self.anthropic_key:
+                out["x-api-key"] = self.anthropic_key
+        else:
+            url = self.openai_base + path.removeprefix("/v1")
+            if self.openai_auth:
+                out["authorization"] = self.openai_auth
+        if query:
+            url += "?" + query.decode("latin-1")
+        extensions = {POLICIES_EXTENSION: policies} if policies else {}
+        return self.client.build_request(method, url, headers=out, content=body, extensions=extensions)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _bearer(config: SentinelConfig) -> str | None:
+    return f"Bearer {config.openai_api_key.get_secret_value()}" if config.openai_api_key else None
+
+
+__all__ = ["POLICIES_EXTENSION", "Upstream"]

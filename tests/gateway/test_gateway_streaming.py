@@ -1,0 +1,80 @@
+"""Streaming through the gateway at the byte level: raw curl -N, and a client that leaves cancels upstream."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from deepsentinel.testing import FakeLLMServer, Reply
+from tests.gateway.conftest import CLIENT_KEY, RunningGateway, StartGateway
+
+BODY = {"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "Count slowly"}]}
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_curl_streams_server_sent_events(gateway: RunningGateway, fake_server: FakeLLMServer) -> None:
+    """curl -N gets the OpenAI event stream: chunks as data lines, then [DONE]."""
+    fake_server.enqueue(Reply(chunks=["alpha", " beta", " gamma"]))
+    out = subprocess.run(
+        ["curl", "-sS", "-N", "--max-time", "20", gateway.url + "/v1/chat/completions",
+         "-H", f"Authorization: Bearer {CLIENT_KEY}", "-H", "Content-Type: application/json", "-d", json.dumps(BODY)],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout
+    data = [line[6:] for line in out.splitlines() if line.startswith("data: ")]
+    assert data[-1] == "[DONE]"
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in map(json.loads, data[:-1]) if c["choices"])
+    assert text == "alpha beta gamma"
+
+
+def test_streams_arrive_as_they_are_produced(gateway: RunningGateway, fake_server: FakeLLMServer) -> None:
+    """The first event reaches the client long before a slow stream ends (no buffering of the whole answer)."""
+    fake_server.enqueue(Reply(chunks=[f"word{i} " for i in range(10)], delay_between=0.1))
+    with httpx2.Client(timeout=20) as http, http.stream(
+            "POST", gateway.url + "/v1/chat/completions", json=BODY,
+            headers={"authorization": f"Bearer {CLIENT_KEY}"}) as response:
+        started = time.monotonic()
+        chunks = response.iter_raw()
+        first = next(chunks)
+        first_at = time.monotonic() - started
+        rest = b"".join(chunks)
+        total = time.monotonic() - started
+    assert b"data: " in first
+    assert b"[DONE]" in rest
+    assert first_at < total / 2
+
+
+def test_client_disconnect_cancels_the_upstream_stream(gateway: RunningGateway, fake_server: FakeLLMServer) -> None:
+    """A client that hangs up mid-stream makes the gateway drop its upstream connection too."""
+    fake_server.enqueue(Reply(chunks=[f"piece{i} " for i in range(60)], delay_between=0.05))
+    with httpx2.Client(timeout=20) as http, http.stream(
+            "POST", gateway.url + "/v1/chat/completions", json=BODY,
+            headers={"authorization": f"Bearer {CLIENT_KEY}"}) as response:
+        next(response.iter_raw())
+    deadline = time.monotonic() + 5
+    while fake_server.streams_abandoned == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_server.streams_abandoned == 1
+    assert fake_server.streams_completed == 0
+
+
+def test_performance_config_bounds_a_whole_stream(start_gateway: StartGateway, fake_server: FakeLLMServer,
+                                                  tmp_path: Path) -> None:
+    """The whole-call deadline (the longest PerformanceConfig timeout) cuts a trickling stream with an error event."""
+    config = tmp_path / "deepsentinel.yaml"
+    config.write_text("performance_config:\n  connection_timeout: 1\n  read_timeout: 1\n  write_timeout: 1\n"
+                      "  pool_timeout: 1\n")
+    gw = start_gateway(DEEPSENTINEL_CONFIG=str(config))
+    fake_server.enqueue(Reply(chunks=[f"slow{i} " for i in range(40)], delay_between=0.1))
+    started = time.monotonic()
+    with httpx2.Client(timeout=20) as http:
+        response = http.post(gw.url + "/v1/chat/completions", json=BODY, headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.5  # the upstream would take 4 s
+    assert b"slow0" in response.content and b"[DONE]" not in response.content
+    assert b'"type": "timeout"' in response.content
