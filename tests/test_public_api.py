@@ -45,7 +45,8 @@ def _own_methods(cls: type) -> dict[str, inspect.Signature]:
         name: inspect.signature(fn)
         for c in ours
         for name, fn in vars(c).items()
-        if inspect.isfunction(fn) and not name.startswith("_") and name != "close"
+        # copy()/with_options() are synchronous on the SDKs' async clients too; close() is awaited only there
+        if inspect.isfunction(fn) and not name.startswith("_") and name not in ("close", "copy", "with_options")
     }
 
 
