@@ -26,14 +26,15 @@ def node_missing() -> str | None:
     return None
 
 
-def prepared_dir() -> Path:
-    """A directory with the locked packages installed and the script beside them."""
-    lock = (NODE_DIR / "package-lock.json").read_bytes()
+def prepared_dir(source: Path = NODE_DIR, files: tuple[str, ...] = _FILES, prefix: str = "node") -> Path:
+    """A directory outside the repository with ``source``'s locked packages installed (once per lock file)
+    and its scripts beside them."""
+    lock = (source / "package-lock.json").read_bytes()
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    target = cache / "deepsentinel-tests" / f"node-{hashlib.sha256(lock).hexdigest()[:16]}"
+    target = cache / "deepsentinel-tests" / f"{prefix}-{hashlib.sha256(lock).hexdigest()[:16]}"
     target.mkdir(parents=True, exist_ok=True)
-    for name in _FILES:
-        shutil.copyfile(NODE_DIR / name, target / name)
+    for name in files:
+        shutil.copyfile(source / name, target / name)
     if not (target / "node_modules" / "openai" / "package.json").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target, check=True,
                        capture_output=True, timeout=300)

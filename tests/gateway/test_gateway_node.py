@@ -6,9 +6,7 @@ The package is installed once per lock file with ``npm ci`` into a cache directo
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from deepsentinel.testing import FakeLLMServer, Reply
+from tests.dropin.node_runner import prepared_dir
 from tests.gateway.conftest import CLIENT_KEY, RunningGateway
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -26,16 +25,7 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None or shutil.which("np
 
 
 def _prepared() -> Path:
-    lock = (NODE_DIR / "package-lock.json").read_bytes()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    target = cache / "deepsentinel-tests" / f"gateway-node-{hashlib.sha256(lock).hexdigest()[:16]}"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in _FILES:
-        shutil.copyfile(NODE_DIR / name, target / name)
-    if not (target / "node_modules" / "openai" / "package.json").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target, check=True,
-                       capture_output=True, timeout=300)
-    return target
+    return prepared_dir(NODE_DIR, _FILES, prefix="gateway-node")
 
 
 @pytest.mark.timeout(360)
