@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from pathlib import Path
@@ -29,16 +27,15 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from deepsentinel.audit import chain_ops
+from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.chain import ChainVerification
 from deepsentinel.audit.codec import row_event
-from deepsentinel.audit.errors import AuditWriteError
 from deepsentinel.audit.events import AuditEvent
 from deepsentinel.audit.paths import default_audit_path
 from deepsentinel.audit.pg_schema import LOCK_ID, ensure_schema, require_schema
 from deepsentinel.audit.spool import Spool, SpoolEntry
 from deepsentinel.audit.sql import Statements
-from deepsentinel.audit.store import AuditFilter, AuditStore
-from deepsentinel.audit.writer import BatchWriter
+from deepsentinel.audit.store import AuditFilter
 
 logger = logging.getLogger("deepsentinel.audit")
 
@@ -176,7 +173,7 @@ def default_spool_path(url: str) -> Path:
     return default_audit_path().parent / f"pg-spool-{digest}.sqlite3"
 
 
-class PostgresAuditStore(AuditStore):
+class PostgresAuditStore(BatchedStore):
     """Hash-chained audit events in PostgreSQL, shared by every process and node that writes there.
 
     Construction does no I/O. ``durable=True``: ``record`` returns once the event is committed to the
@@ -196,49 +193,14 @@ class PostgresAuditStore(AuditStore):
         self._on_lost = on_lost
         self._connect_timeout = connect_timeout
         self.spool = Spool(Path(spool_path) if spool_path is not None else default_spool_path(url), max_spool)
-        self._appender = _PgAppender(url, key, self.spool, connect_timeout, max_batch)
-        self._appender.on_lost = on_lost
-        self._writer: BatchWriter[AuditEvent] = BatchWriter(
-            self._appender.append, on_stop=self._appender.close, on_fork=self._appender.forget,
-            on_lost=self._lost, on_idle=self._appender.idle, max_batch=max_batch, max_pending=max_pending,
-        )
-        self._late_lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, self._writer.close)
+        appender = _PgAppender(url, key, self.spool, connect_timeout, max_batch)
+        appender.on_lost = on_lost
+        self._appender = appender
+        self._start_writer(on_fork=appender.forget, on_idle=appender.idle, max_batch=max_batch,
+                           max_pending=max_pending)
 
     def __repr__(self) -> str:
         return f"PostgresAuditStore({safe_url(self._url)!r}, keyed={self._key is not None}, durable={self.durable})"
-
-    @property
-    def dropped(self) -> int:
-        """Events the writer could not store (each loss is logged and recorded in the chain as a gap)."""
-        return self._writer.dropped
-
-    def _lost(self, count: int, reason: str) -> None:
-        self._appender.lost(count, reason)
-        if self._on_lost is not None:
-            self._on_lost(count)
-
-    def record(self, event: AuditEvent) -> None:
-        if not self._writer.closed:
-            try:
-                if not self.durable:
-                    self._writer.submit(event)
-                elif not self._writer.submit_and_wait(event, self._durable_timeout):
-                    raise AuditWriteError("the audit event could not be committed (see the deepsentinel.audit log)")
-                return
-            except RuntimeError:  # closed between the check and the put
-                pass
-        with self._late_lock:
-            try:
-                self._appender.append([event])
-            finally:
-                self._appender.close()
-
-    def flush(self, timeout: float | None = None) -> bool:
-        return self._writer.flush(timeout)
-
-    def close(self) -> None:
-        self._finalizer()
 
     # -- reading -------------------------------------------------------------------------------------------
 

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, suppress
 from os import PathLike
@@ -27,15 +25,14 @@ from pathlib import Path
 from typing import Literal
 
 from deepsentinel.audit import chain_ops
+from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.chain import ChainVerification, key_id
 from deepsentinel.audit.codec import row_event
-from deepsentinel.audit.errors import AuditWriteError
 from deepsentinel.audit.events import AuditEvent
 from deepsentinel.audit.migrations import migrate
 from deepsentinel.audit.paths import default_audit_path
 from deepsentinel.audit.sql import QMARK
-from deepsentinel.audit.store import AuditFilter, AuditStore
-from deepsentinel.audit.writer import BatchWriter
+from deepsentinel.audit.store import AuditFilter
 
 logger = logging.getLogger("deepsentinel.audit")
 
@@ -128,7 +125,7 @@ def _claim_key(conn: sqlite3.Connection, key: bytes | None) -> None:
                        "and verify() needs both keys to check all of them")
 
 
-class SQLiteAuditStore(AuditStore):
+class SQLiteAuditStore(BatchedStore):
     """Hash-chained audit events in a SQLite file (``path`` defaults to ``default_audit_path()``).
 
     Construction does no I/O: the directory, the file and the writer thread appear on the first
@@ -161,51 +158,13 @@ class SQLiteAuditStore(AuditStore):
         self.durable = durable
         self._durable_timeout = durable_timeout
         self._on_lost = on_lost
-        self._appender = _ChainAppender(self.path, key, synchronous)
-        self._writer: BatchWriter[AuditEvent] = BatchWriter(
-            self._appender.append, on_stop=self._appender.close, on_fork=self._appender.forget,
-            on_lost=self._lost, is_transient=_is_transient, max_batch=max_batch, max_pending=max_pending,
-        )
-        self._late_lock = threading.Lock()
-        # Runs on garbage collection or at interpreter exit, whichever comes first; holds no reference to self.
-        self._finalizer = weakref.finalize(self, self._writer.close)
+        appender = _ChainAppender(self.path, key, synchronous)
+        self._appender = appender
+        self._start_writer(on_fork=appender.forget, is_transient=_is_transient, max_batch=max_batch,
+                           max_pending=max_pending)
 
     def __repr__(self) -> str:
         return f"SQLiteAuditStore({str(self.path)!r}, keyed={self._key is not None}, durable={self.durable})"
-
-    @property
-    def dropped(self) -> int:
-        """Events the writer could not store (each loss is logged and recorded in the chain as a gap)."""
-        return self._writer.dropped
-
-    def _lost(self, count: int, reason: str) -> None:
-        self._appender.lost(count, reason)
-        if self._on_lost is not None:
-            self._on_lost(count)
-
-    def record(self, event: AuditEvent) -> None:
-        if not self._writer.closed:
-            try:
-                if not self.durable:
-                    self._writer.submit(event)
-                    return
-                if not self._writer.submit_and_wait(event, self._durable_timeout):
-                    raise AuditWriteError("the audit event could not be committed (see the deepsentinel.audit log)")
-                return
-            except RuntimeError:  # closed between the check and the put
-                pass
-        # After close (e.g. a stream finishing during interpreter shutdown): write synchronously.
-        with self._late_lock:
-            try:
-                self._appender.append([event])
-            finally:
-                self._appender.close()
-
-    def flush(self, timeout: float | None = None) -> bool:
-        return self._writer.flush(timeout)
-
-    def close(self) -> None:
-        self._finalizer()
 
     # -- reading -------------------------------------------------------------------------------------------
 
