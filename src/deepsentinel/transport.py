@@ -11,8 +11,9 @@ Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTranspor
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
@@ -216,7 +217,15 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
 
 
 class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    _iteration: AsyncGenerator[bytes, None] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # Kept, so aclose() can close it on the caller's task: left to the garbage collector, it was finalized
+        # twice at once (by the loop's hook and by httpx's own iterator over it).
+        self._iteration = self._iterate()
+        return self._iteration
+
+    async def _iterate(self) -> AsyncGenerator[bytes, None]:
         error: BaseException | None = None
         try:
             while True:
@@ -253,6 +262,10 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
             self.finish(error)
 
     async def aclose(self) -> None:
+        iteration, self._iteration = self._iteration, None
+        if iteration is not None:
+            with contextlib.suppress(RuntimeError, ValueError):  # already running or closed elsewhere
+                await iteration.aclose()
         await self.upstream.aclose()
         self.finish(None)
 
