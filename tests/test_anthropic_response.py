@@ -12,7 +12,6 @@ from openai.types.chat import ChatCompletion
 
 from deepsentinel.errors import AuthenticationError, ProviderError, RateLimitError
 from deepsentinel.providers.anthropic import AnthropicAdapter
-from deepsentinel.providers.retry import RetryPolicy
 
 MODEL = "claude-3-opus-20240229"
 NOW = 1_700_000_000.0
@@ -209,10 +208,10 @@ def test_rate_limit_carries_retry_after() -> None:
     assert error.status_code == 429 and error.retry_after == 7.0
 
 
-def test_invalid_request_is_not_retried() -> None:
-    """400 is the caller's problem: no retry."""
+def test_invalid_request_keeps_its_status() -> None:
+    """400 is the caller's problem: it keeps its status, so the SDK does not retry it."""
     error = adapter().parse_error(400, {}, error_body("invalid_request_error"))
-    assert not RetryPolicy().should_retry(error, attempt=0, content_delivered=False)
+    assert error.status_code == 400 and error.error_type == "invalid_request_error"
 
 
 def test_non_json_error_body_still_maps_by_status() -> None:

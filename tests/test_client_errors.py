@@ -18,7 +18,7 @@ from deepsentinel import (
     ValidationError,
 )
 from deepsentinel.errors import ProviderTimeoutError
-from deepsentinel.providers.retry import RetryPolicy, parse_retry_after
+from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.conftest import create, drain_text, user
 
@@ -139,20 +139,6 @@ def test_retry_after_parsing_covers_both_forms_and_garbage() -> None:
     assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({"x-ratelimit-reset-requests": "120ms"}) is None
-
-
-def test_backoff_grows_and_is_capped() -> None:
-    """Exponential backoff with jitter stays within [cap/2, cap] and never exceeds max_delay."""
-    import random
-
-    policy = RetryPolicy(max_retries=5, base_delay=0.5, max_delay=2.0)
-    err = ProviderError("x", provider="p", status_code=503)
-    rng = random.Random(1)
-    delays = [policy.delay(err, attempt, rng) for attempt in range(5)]
-    assert 0.25 <= delays[0] <= 0.5 and all(d <= 2.0 for d in delays) and delays[4] >= 1.0
-    assert policy.should_retry(err, 0, content_delivered=False)
-    assert not policy.should_retry(err, 0, content_delivered=True)
-    assert not policy.should_retry(ProviderError("x", provider="p", status_code=400), 0, content_delivered=False)
 
 
 async def test_stalled_stream_honours_read_timeout(make_client, fake_server: FakeLLMServer) -> None:

@@ -1,10 +1,9 @@
-"""Chat messages: validation before anything is sent, and the texts inside them that compliance scans."""
+"""Chat messages: validation before anything is sent (the texts inside are found by ``wire/``)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deepsentinel.errors import ValidationError
@@ -52,44 +51,3 @@ def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
             raise ValidationError(f"messages[{i}] with role 'tool' needs a tool_call_id")
         out.append(copy.deepcopy(dict(m)))
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class TextRef:
-    """Where one scannable text sits inside a messages list."""
-
-    location: str
-    path: tuple[int | str, ...]
-
-    def get(self, messages: list[dict[str, Any]]) -> str:
-        node: Any = messages
-        for key in self.path:
-            node = node[key]
-        return str(node)
-
-    def set(self, messages: list[dict[str, Any]], value: str) -> None:
-        node: Any = messages
-        for key in self.path[:-1]:
-            node = node[key]
-        node[self.path[-1]] = value
-
-
-def text_refs(messages: list[dict[str, Any]]) -> Iterator[TextRef]:
-    """Every text the provider would read: contents, text parts, tool-call arguments, names."""
-    for i, m in enumerate(messages):
-        content = m.get("content")
-        if isinstance(content, str):
-            yield TextRef(f"messages[{i}].content", (i, "content"))
-        elif isinstance(content, list):
-            for j, part in enumerate(content):
-                field = _TEXT_PARTS.get(part.get("type"))
-                if field is not None and isinstance(part.get(field), str):
-                    yield TextRef(f"messages[{i}].content[{j}].{field}", (i, "content", j, field))
-        if isinstance(m.get("name"), str):
-            yield TextRef(f"messages[{i}].name", (i, "name"))
-        for k, call in enumerate(m.get("tool_calls") or ()):
-            fn = call.get("function") if isinstance(call, Mapping) else None
-            if isinstance(fn, Mapping) and isinstance(fn.get("arguments"), str):
-                yield TextRef(
-                    f"messages[{i}].tool_calls[{k}].function.arguments", (i, "tool_calls", k, "function", "arguments")
-                )

@@ -128,4 +128,6 @@ def codec_for(path: str) -> Codec:
     if path.endswith("/completions"):
         return CompletionsCodec()
     return Codec()
+
+
 __all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps"]
