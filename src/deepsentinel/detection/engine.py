@@ -364,10 +364,12 @@ _ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
 
 
 def _compile_finder(pattern: Pattern) -> Any:
-    if re2 is None or pattern.gate is not None:
+    # Also for a gated pattern: the gate is the prefilter's business; the finder needs only an RE2 body.
+    if re2 is None:
         return None
     options = re2.Options()
     options.never_capture = True
+    options.log_errors = False  # a body RE2 cannot take (look-arounds, repeats past 1000) just has no finder
     # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
     options.encoding = re2.Options.Encoding.LATIN1
     try:

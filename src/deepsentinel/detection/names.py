@@ -26,12 +26,12 @@ __all__ = ["StatisticalNameDetector", "known_names"]
 
 _WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|Mc[A-Z][a-z]+"
 _CANDIDATE = re.compile(rf"\b(?:{_WORD})(?:[ \t]+(?:[A-Z]\.[ \t]+)?(?:{_WORD})){{0,2}}\b")
-_TOKEN = re.compile(r"\S+")
 # The end of a text that later words may still join: capitalised words, initials and titles (with the spaces
 # between them), then a word still arriving. Lower-case words, digits, punctuation and line breaks end a run.
 _TAIL = re.compile(r"(?:[A-Z][A-Za-z'\-]*\.?[ \t]+)*(?:[A-Za-z'\-]+\.?)?\Z")
-_TITLE = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Mx|Dr|Prof|Sr|Jr|Rev|Hon|Sgt|Capt|Lt|Col)\.?|\b(?:Mister|Miss|Madam|"
-                    r"Doctor|Professor|Sir|Dame|Lord|Lady))[ \t]+$")
+# Titles before a name: the abbreviated ones may take a dot ("Dr. Okafor"). See _title_before.
+_ABBREVIATED = frozenset(["Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Sr", "Jr", "Rev", "Hon", "Sgt", "Capt", "Lt", "Col"])
+_TITLES = _ABBREVIATED | {"Mister", "Miss", "Madam", "Doctor", "Professor", "Sir", "Dame", "Lord", "Lady"}
 # A greeting on the same line ("Dear Maria"), a sign-off on the line before ("Regards,\nMaria"), or a field
 # label with a colon ("Patient: Gonzalez"). A greeting followed by a line break starts a sentence instead.
 _GREETING = re.compile(r"(?i:\b(?:dear|hi|hello|hey|thanks|thank you|attn|attention|cc|mr|mrs|ms))[ \t]+$")
@@ -73,19 +73,27 @@ class StatisticalNameDetector(NameDetector):
 
     def find(self, text: str) -> list[NameSpan]:
         spans: list[NameSpan] = []
+        first, last = self._first, self._last
         for m in _CANDIDATE.finditer(text):
-            words = [(w.start() + m.start(), w.end() + m.start(), w.group(0)) for w in _TOKEN.finditer(m.group(0))]
+            words = m.group().split()
             # "Dear John Smith", "Thanks Maria": a greeting or label word starts the run but is not the name.
-            while words and words[0][2].upper() in _NOT_NAMES:
-                words.pop(0)
-            while words and words[-1][2].upper() in _NOT_NAMES:
-                words.pop()
-            names = [w for _, _, w in words if not (len(w) == 2 and w.endswith("."))]
-            if not names:
+            lo, hi = 0, len(words)
+            while lo < hi and words[lo].upper() in _NOT_NAMES:
+                lo += 1
+            while hi > lo and words[hi - 1].upper() in _NOT_NAMES:
+                hi -= 1
+            keys = [w.upper() for w in words[lo:hi] if not (len(w) == 2 and w.endswith("."))]
+            if not keys:
                 continue
-            start, end = words[0][0], words[-1][1]
-            if self._is_name(names, text[max(0, start - 40):start]):
-                spans.append(NameSpan(start, end))
+            start = m.start() if lo == 0 else _word_start(text, m.start(), words, lo)
+            # Most capitalised runs (a sentence's first word) hold no known name: only a title can make them one,
+            # and that is a look at a few characters, not a regular expression over the line.
+            if not any(k in first or k in last for k in keys):
+                if keys[0] not in _NOT_NAMES and _title_before(text, start):
+                    spans.append(NameSpan(start, _word_start(text, m.start(), words, hi - 1) + len(words[hi - 1])))
+                continue
+            if self._is_name(keys, text[max(0, start - 40):start], _title_before(text, start)):
+                spans.append(NameSpan(start, _word_start(text, m.start(), words, hi - 1) + len(words[hi - 1])))
         return spans
 
     def stable_prefix(self, text: str) -> int:
@@ -94,9 +102,8 @@ class StatisticalNameDetector(NameDetector):
         m = _TAIL.search(tail)
         return len(text) - len(tail) + (m.start() if m else len(tail))
 
-    def _is_name(self, words: list[str], head: str) -> bool:
-        keys = [w.upper() for w in words]
-        if _TITLE.search(head):
+    def _is_name(self, keys: list[str], head: str, title: bool) -> bool:
+        if title:
             return keys[0] not in _NOT_NAMES
         if any(k in _NOT_NAMES for k in keys):
             return False
@@ -107,3 +114,40 @@ class StatisticalNameDetector(NameDetector):
         if _GREETING.search(head) or _SIGN_OFF.search(head):
             return keys[0] in self._first or (len(keys) >= 2 and keys[-1] in self._last)
         return False
+
+
+def _word_start(text: str, run_start: int, words: list[str], i: int) -> int:
+    """Where ``words[i]`` of the run starting at ``run_start`` begins (words are separated by spaces and tabs)."""
+    pos = run_start
+    for w in words[:i]:
+        pos = text.index(w, pos) + len(w)
+    return text.index(words[i], pos)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"  # what ``\b`` takes for a word character (Unicode)
+
+
+def _title_before(text: str, start: int) -> bool:
+    """Whether a title ends the 40 characters before ``start``: a look at a few characters, not a regex at 40 positions.
+
+    A title word, a dot after the abbreviated ones, then spaces or tabs up to the end of the window (or up to
+    a final line break, as ``$`` allows). The word must start the window or follow a non-word character.
+    """
+    lo = max(0, start - 40)
+    j = start
+    if j > lo and text[j - 1] == "\n":
+        j -= 1
+    k = j
+    while k > lo and text[k - 1] in " \t":
+        k -= 1
+    if k == j:
+        return False
+    dotted = k > lo and text[k - 1] == "."
+    end = k - 1 if dotted else k
+    k = end
+    while k > lo and end - k < 10 and _is_word(text[k - 1]):
+        k -= 1
+    if k > lo and _is_word(text[k - 1]):
+        return False
+    return text[k:end] in (_ABBREVIATED if dotted else _TITLES)
