@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -9,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from deepsentinel.detection import DetectionEngine, default_engine, ner
-from deepsentinel.detection.names import StatisticalNameDetector, known_names
+from deepsentinel.detection.names import (
+    _ABBREVIATED,
+    _TITLES,
+    StatisticalNameDetector,
+    _title_before,
+    known_names,
+)
 
 ENGINE = DetectionEngine(names=None)
 
@@ -126,3 +133,20 @@ def test_off_disables_person_detection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ner, "_LOADED", {})
     monkeypatch.setenv("DEEPSENTINEL_NER", "off")
     assert ner.load_name_detector() is None
+
+
+# The regular expression _title_before stands for (it looks at a few characters instead of trying 40 positions).
+_TITLE_RX = re.compile(rf"\b(?:{'|'.join(sorted(_ABBREVIATED))})\.?[ \t]+$|"
+                       rf"\b(?:{'|'.join(sorted(_TITLES - _ABBREVIATED))})[ \t]+$")
+_HEADS = ["Dr. ", "Dr ", "Dr.. ", "Dr.\n", "Dr \n", "Dr. \n\n", "xDr. ", "_Mr ", "5Mr ", "(Mrs. ", "Sir. ", "Sir\t",
+          "Professor  ", "Prof.\t ", "ÉDr. ", "as Lady ", "a" * 38 + "Dr ", "a" * 37 + "Dr. ", "a" * 40 + " ",
+          "Mister\n ", "Miss", "Ms ", "the end. ", " ", "", "\n", "Lt. Col. ", "met Madam "]
+
+
+@pytest.mark.parametrize("head", _HEADS)
+def test_title_check_agrees_with_its_regex(head: str) -> None:
+    """The quick title check gives the regex's answer on the 40 characters before a candidate."""
+    for prefix in ("", "some words before ", "x" * 60):
+        text = prefix + head + "Okafor"
+        start = len(prefix + head)
+        assert _title_before(text, start) == bool(_TITLE_RX.search(text[max(0, start - 40):start])), text
