@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
@@ -81,7 +82,7 @@ class _Step:
     regex: re.Pattern[str]
     gate: int
     context_gate: int
-    finder: Any = None  # the body compiled with RE2, to jump from candidate to candidate
+    body: str | None = None  # the body for an RE2 finder (see _finder), None: no finder
     lenient: re.Pattern[str] | None = None  # the regex allowed after a number (see number_prefix)
 
 
@@ -191,7 +192,7 @@ class DetectionEngine:
         prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
-                  _compile_finder(pattern) if prefilter.ids[gate] >= 0 else None,
+                  pattern.body if prefilter.ids[gate] >= 0 and re2 is not None else None,
                   lenient_regex(pattern.before, pattern.regex, regex.flags))
             for rec, pattern, regex, gate, ctx in raw
         )
@@ -289,10 +290,12 @@ class DetectionEngine:
             if step.context_gate >= 0 and step.context_gate not in active:
                 continue
             slack = step.recognizer.max_length + 16
-            for m in _matches(step.finder, step.regex, slack, t, encoded):
+            # RE2 finders are compiled on first use (most patterns never fire on a long text in a process).
+            finder = _finder(step.body) if encoded is not None and step.body is not None else None
+            for m in _matches(finder, step.regex, slack, t, encoded):
                 self._add(step, m, norm, found, labelled, ends)
             if gaps and step.lenient is not None:
-                after_number.extend((step, m) for m in _matches(step.finder, step.lenient, slack, t, encoded)
+                after_number.extend((step, m) for m in _matches(finder, step.lenient, slack, t, encoded)
                                     if follows_number(t, m.start()))
         # Candidates right after another number, kept when that number is a separate one (number_prefix).
         for step, m in after_number:
@@ -363,17 +366,17 @@ _PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0
 _ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
 
 
-def _compile_finder(pattern: Pattern) -> Any:
-    # Also for a gated pattern: the gate is the prefilter's business; the finder needs only an RE2 body.
-    if re2 is None:
-        return None
+@lru_cache(maxsize=1024)
+def _finder(body: str) -> Any:
+    """``body`` compiled with RE2 (None when RE2 cannot take it). Also for a gated pattern: the gate is the
+    prefilter's business; a finder needs only an RE2 body."""
     options = re2.Options()
     options.never_capture = True
     options.log_errors = False  # a body RE2 cannot take (look-arounds, repeats past 1000) just has no finder
     # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
     options.encoding = re2.Options.Encoding.LATIN1
     try:
-        return re2.compile(pattern.body.encode("latin-1"), options)
+        return re2.compile(body.encode("latin-1"), options)
     except (re2.error, UnicodeEncodeError):
         return None
 

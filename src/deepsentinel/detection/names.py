@@ -33,6 +33,8 @@ _TAIL = re.compile(r"(?:[A-Z][A-Za-z'\-]*\.?[ \t]+)*(?:[A-Za-z'\-]+\.?)?\Z")
 # Titles before a name: the abbreviated ones may take a dot ("Dr. Okafor"). See _title_before.
 _ABBREVIATED = frozenset(["Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Sr", "Jr", "Rev", "Hon", "Sgt", "Capt", "Lt", "Col"])
 _TITLES = _ABBREVIATED | {"Mister", "Miss", "Madam", "Doctor", "Professor", "Sir", "Dame", "Lord", "Lady"}
+# Somewhere in the text a title may stand before a name (a superset of what _title_before accepts).
+_ANY_TITLE = re.compile(rf"(?:{'|'.join(sorted(_ABBREVIATED))})\.?[ \t]|(?:{'|'.join(sorted(_TITLES - _ABBREVIATED))})[ \t]")
 _ABBREVIATED_SIZES = sorted({len(t) for t in _ABBREVIATED})
 _TITLE_SIZES = sorted({len(t) for t in _TITLES})
 # A greeting on the same line ("Dear Maria"), a sign-off on the line before ("Regards,\nMaria"), or a field
@@ -79,6 +81,8 @@ class StatisticalNameDetector(NameDetector):
     def find(self, text: str) -> list[NameSpan]:
         spans: list[NameSpan] = []
         first, last = self._first, self._last
+        # One search for any title in the whole text spares a title check per capitalised run in most texts.
+        titled = _ANY_TITLE.search(text) is not None
         for m in _CANDIDATE.finditer(text):
             words = m.group().split()
             if len(words) == 1:  # the common case (a sentence's first word), without the list work below
@@ -86,9 +90,9 @@ class StatisticalNameDetector(NameDetector):
                 if key in _NOT_NAMES:
                     continue
                 if key in first or key in last:
-                    found = self._is_name([key], text, m.start())
+                    found = self._is_name([key], text, m.start(), titled)
                 else:
-                    found = _title_before(text, m.start())
+                    found = titled and _title_before(text, m.start())
                 if found:
                     spans.append(NameSpan(m.start(), m.end()))
                 continue
@@ -105,9 +109,9 @@ class StatisticalNameDetector(NameDetector):
             start = m.start() if lo == 0 else _word_start(text, m.start(), words, lo)
             # Most capitalised runs (a sentence's first word) hold no known name: only a title can make them one.
             if any(k in first or k in last for k in names):
-                found = self._is_name(names, text, start)
+                found = self._is_name(names, text, start, titled)
             else:
-                found = names[0] not in _NOT_NAMES and _title_before(text, start)
+                found = titled and names[0] not in _NOT_NAMES and _title_before(text, start)
             if found:
                 spans.append(NameSpan(start, _word_start(text, m.start(), words, hi - 1) + len(words[hi - 1])))
         return spans
@@ -118,8 +122,8 @@ class StatisticalNameDetector(NameDetector):
         m = _TAIL.search(tail)
         return len(text) - len(tail) + (m.start() if m else len(tail))
 
-    def _is_name(self, keys: list[str], text: str, start: int) -> bool:
-        if _title_before(text, start):
+    def _is_name(self, keys: list[str], text: str, start: int, titled: bool) -> bool:
+        if titled and _title_before(text, start):
             return keys[0] not in _NOT_NAMES
         if any(k in _NOT_NAMES for k in keys):
             return False

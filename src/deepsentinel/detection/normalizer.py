@@ -102,6 +102,9 @@ def _unescape(escape: str) -> str | None:
     return None if named is None else "".join(_fold_any(c) for c in named)
 
 
+_NO_UNITS = array("q")
+
+
 class Normalized:
     """A normalised text and how to map its positions back to the original.
 
@@ -119,12 +122,10 @@ class Normalized:
         """``units``: (normalised start, end, original start, end) rows, or those four columns as lists."""
         self.text = text
         self.original_length = original_length
-        if not units:
-            columns: Sequence[Sequence[int]] = ((), (), (), ())
-        elif isinstance(units, tuple):
-            columns = units
-        else:
-            columns = list(zip(*units, strict=True))
+        if not units:  # the common case (ASCII text): share one empty map, which nothing ever writes to
+            self._norm = self._norm_end = self._orig = self._orig_end = _NO_UNITS
+            return
+        columns: Sequence[Sequence[int]] = units if isinstance(units, tuple) else list(zip(*units, strict=True))
         # unit i covers normalised [_norm[i], _norm_end[i]) and original [_orig[i], _orig_end[i]).
         self._norm = array("q", columns[0])
         self._norm_end = array("q", columns[1])

@@ -129,15 +129,16 @@ class _Hyperscan:
         if self._db is None or not text:
             return frozenset()
         hits: set[int] = set()
-
-        def on_match(id_: int, start: int, end: int, flags: int, context: object) -> None:
-            hits.add(id_)
-
         if data is None:
             data = one_byte_per_char(text)
         with self._lock:
-            self._db.scan(data, match_event_handler=on_match)
+            self._db.scan(data, match_event_handler=_collect, context=hits)
         return frozenset(hits)
+
+
+def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
+    """Hyperscan's match callback: note which expression fired (one function for every scan, no closure)."""
+    hits.add(id_)
 
 
 def _one_byte(error: UnicodeError) -> tuple[bytes, int]:
