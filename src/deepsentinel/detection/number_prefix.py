@@ -23,6 +23,9 @@ __all__ = ["AFTER_NUMBER", "lenient_regex", "separate_number"]
 AFTER_NUMBER = r"(?<![0-9][ \t\n])"
 _FREE_BEFORE = frozenset(" \t\r\n([{:;,=#$\"'")
 _DIGITS = frozenset("0123456789")
+_DIGIT_TAIL = re.compile(r"[0-9]+\Z")  # searched with an end position: the run of digits ending there
+_DIGIT_HEAD = re.compile(r"[0-9]+")
+_LOOK_BACK = 64
 
 
 def lenient_regex(before: str, regex: str, flags: int) -> re.Pattern[str] | None:
@@ -42,12 +45,16 @@ def separate_number(text: str, start: int, ends: set[int]) -> bool:
     prev_end = start - 1
     if prev_end in ends:
         return True
-    j = prev_end
-    while j > 0 and text[j - 1] in _DIGITS:
-        j -= 1
+    # The digit runs ending at prev_end and starting at start, found by ``re`` rather than a loop per digit (this
+    # runs for every candidate after a number: on a list of numbers, for most of them).
+    lo = max(0, prev_end - _LOOK_BACK)
+    run = _DIGIT_TAIL.search(text, lo, prev_end)
+    j = run.start() if run is not None else prev_end
+    if j == lo and lo > 0:  # a run longer than the window: walk the rest
+        while j > 0 and text[j - 1] in _DIGITS:
+            j -= 1
     if j > 0 and text[j - 1] not in _FREE_BEFORE:
         return False  # "DE89 3704...", "+49 1512...", "1-800 ...": the digits end a longer token
-    k = start
-    while k < len(text) and text[k] in _DIGITS:
-        k += 1
+    ahead = _DIGIT_HEAD.match(text, start)
+    k = ahead.end() if ahead is not None else start
     return prev_end - j != k - start

@@ -35,16 +35,13 @@ def digits(value: str) -> str:
 
 
 def luhn_valid(number: str) -> bool:
-    """The Luhn (mod 10) check used by payment cards, NPI and Canadian SIN."""
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    """The Luhn (mod 10) check used by payment cards, NPI and Canadian SIN, on a string of ASCII digits."""
+    # Every other digit from the right doubled (digit sums of 0..18 from a table): two C-level sums, no loop in
+    # Python per digit (this runs for every card-shaped number in a text).
+    return (sum(map(int, number[::-2])) + sum(map(_DOUBLED.__getitem__, number[-2::-2]))) % 10 == 0
+
+
+_DOUBLED = {str(d): 2 * d - 9 if d > 4 else 2 * d for d in range(10)}
 
 
 def _consistent_separators(value: str) -> bool:
