@@ -11,6 +11,8 @@ MB/s over the whole pass, p50/p99 per document and the process's peak RSS. Rows:
 * ``ours``: the engine as shipped (default catalog, PERSON detection on) with the Hyperscan prefilter;
   ``ours-re2``: the same with the RE2 fallback;
   ``ours (A/A)``: ``ours`` again on another fresh input, so the noise between two identical runs is visible;
+* ``ours @ baseline`` (with ``--baseline-src other/src``): ``ours`` with another checkout's code, for a
+  before/after measured in the same run;
 * ``re``: one Python ``re`` alternation of the same patterns (no prefilter, no validation);
 * ``detect-secrets``: its default plugins, line by line (``pip install -e '.[bench]'``);
 * ``presidio``: Presidio's predefined pattern recognizers, no NLP model (the URL one is left out: it fetches
@@ -232,10 +234,13 @@ def child_guard(scanner: str, seed: int, scale: float) -> dict[str, object]:
 
 # --- driver --------------------------------------------------------------------------------------------------
 
-def run_child(kind: str, scanner: str, seed: int, scale: float, budget: float) -> dict[str, object] | None:
-    name = "ours" if scanner == "ours (A/A)" else scanner
+def run_child(kind: str, scanner: str, seed: int, scale: float, budget: float,
+              src: str | None = None) -> dict[str, object] | None:
+    name = "ours" if scanner in ("ours (A/A)", "ours @ baseline") else scanner
     cmd = [sys.executable, __file__, "--child", kind, name, str(seed), str(scale), str(budget)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    # ``src``: another checkout's src/ (say, main's), imported instead of this one, for a before/after in one run.
+    env = {**os.environ, "PYTHONPATH": src} if src else None
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, env=env)
     if proc.returncode != 0:
         print(f"  {kind}/{scanner}: failed ({proc.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
         return None
@@ -251,6 +256,8 @@ def main() -> None:
     parser.add_argument("--scanners", default=",".join(SCANNERS))
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--budget", type=float, help="seconds of scanning per row (default 15, --quick 4)")
+    parser.add_argument("--baseline-src", help="another checkout's src/ directory: adds an 'ours @ baseline' row "
+                                               "after each 'ours' row, measured with that code")
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -268,9 +275,11 @@ def main() -> None:
         scanners = ("ours", "ours-re2", "passthrough") if kind == "guard" else args.scanners.split(",")
         if kind == "file10mb":
             scanners = [s for s in scanners if s in ("ours", "ours-re2", "re")]
+        if args.baseline_src:
+            scanners = [x for s in scanners for x in ((s, "ours @ baseline") if s == "ours" else (s,))]
         for scanner in scanners:
             seed += 1
-            row = run_child(kind, scanner, seed, scale, budget)
+            row = run_child(kind, scanner, seed, scale, budget, args.baseline_src if "baseline" in scanner else None)
             if row is None:
                 continue
             print(f"| {kind} | {scanner} | {row['mb_s']:.2f} | {row['p50_us']:.1f} | {row['p99_us']:.1f} | "
