@@ -310,9 +310,9 @@ def test_a_long_held_tail_is_not_rescanned_on_every_delta() -> None:
             self.inner, self.calls = default_engine(), 0
             self.max_entity_length = self.inner.max_entity_length
 
-        def safe_boundary(self, text: str) -> int:
+        def safe_boundary(self, text: str, start: int = 0) -> int:
             self.calls += 1
-            return self.inner.safe_boundary(text)
+            return self.inner.safe_boundary(text, start)
 
         def scan(self, text: str):  # type: ignore[no-untyped-def]
             return self.inner.scan(text)

@@ -325,15 +325,20 @@ class DetectionEngine:
             self._names_resolved = True
         return self._names
 
-    def safe_boundary(self, text: str) -> int:
-        """Index up to which ``text`` is final: later text cannot change findings that start before it."""
+    def safe_boundary(self, text: str, start: int = 0) -> int:
+        """Index up to which ``text`` is final: later text cannot change findings that start before it.
+
+        ``start`` says ``text[:start]`` is already final (released by an earlier boundary of a prefix of
+        ``text``, as the stream guard's context is), which spares re-checking it for open tails.
+        """
         norm = normalize(text)
         names = self._name_detector()
         sentence = names is not None and names.needs_sentence
         partial = _PARTIAL_ESCAPE.search(norm.text)
+        begin = norm.normalized_index(start) if start else 0
         if partial is None:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
-                                    free_form=self._free_form)
+                                    free_form=self._free_form, start=begin)
         else:
             # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
@@ -341,10 +346,10 @@ class DetectionEngine:
             cut = min(
                 [partial.start()]
                 + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
-                                     free_form=self._free_form) for c in _ESCAPE_STANDINS]
+                                     free_form=self._free_form, start=min(begin, len(head))) for c in _ESCAPE_STANDINS]
             )
         if names is not None and not sentence:
-            cut = min(cut, names.stable_prefix(norm.text))
+            cut = min(cut, names.stable_prefix(norm.text, begin))
         k = norm.original_index(cut)
         # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
         # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.

@@ -49,7 +49,7 @@ class Engine(Protocol):
     max_entity_length: int
 
     def scan(self, text: str) -> ScanResult: ...
-    def safe_boundary(self, text: str) -> int: ...
+    def safe_boundary(self, text: str, start: int = 0) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +140,9 @@ class StreamGuard:
             return _EMPTY
         # The boundary is computed on exactly the text the release scans next (released context + buffer), so
         # the release's scan is the engine cache's answer: one scan per delta, not two. Released text is final,
-        # so no candidate that could still change starts in it.
+        # so no candidate that could still change starts in it (``start``).
         probe = self._context
-        cut = self.engine.safe_boundary(probe + buffer) - len(probe)
+        cut = self.engine.safe_boundary(probe + buffer, start=len(probe)) - len(probe)
         if len(buffer) > self.hold_limit:
             cut = max(cut, len(buffer) - self.engine.max_entity_length)
         if self.restore is not None and cut > 0:
