@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import Codec, Delta, Key, dumps
+from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS
 

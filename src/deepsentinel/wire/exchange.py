@@ -12,7 +12,6 @@ The transports (sync, async) and the gateway only move bytes; everything they de
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
 from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.guard import RequestCheck
+from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.scope import CallScope, current_scope
 
 #: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
@@ -196,7 +196,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
         if target.model == same.model:
             return same
         payload["model"] = target.model
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = dumps_bytes(payload)
         return Attempt(target.provider, target.model, Outgoing(same.request.method, same.request.url, same.request.headers, body), secrets=same.secrets)
     adapter = sentinel.router.adapter(target.provider)
     params = {k: v for k, v in payload.items() if k not in ("model", "messages", "stream")}
@@ -204,7 +204,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
     http = adapter.build_chat_request(chat)
     headers = {k.lower(): v for k, v in http.headers.items()}
     headers["accept-encoding"] = "identity"
-    body = json.dumps(http.json, ensure_ascii=False).encode()
+    body = dumps_bytes(http.json)
     key = getattr(adapter, "api_key", None)
     translated = sentinel.router.providers[target.provider].kind != "openai"
     return Attempt(target.provider, target.model, Outgoing(http.method, http.url, headers, body, http.timeout),
@@ -215,7 +215,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
 def _model_of(body: bytes) -> str:
     """The model a body names, for the record of a call refused before its body was understood."""
     try:
-        model = json.loads(body).get("model")
+        model = loads(body).get("model")
     except (ValueError, AttributeError, RecursionError):
         return ""
     return model if isinstance(model, str) else ""
@@ -225,7 +225,7 @@ def _fallbacks(raw: str | None) -> list[str] | None:
     if raw is None:
         return None
     try:
-        value = json.loads(raw)
+        value = loads(raw)
     except ValueError:
         raise ValidationError("fallbacks must be a list of 'provider/model' strings") from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
