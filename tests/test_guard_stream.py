@@ -310,15 +310,31 @@ def test_a_long_held_tail_is_not_rescanned_on_every_delta() -> None:
             self.inner, self.calls = default_engine(), 0
             self.max_entity_length = self.inner.max_entity_length
 
-        def safe_boundary(self, text: str, start: int = 0) -> int:
+        def safe_boundary(self, text: str, start: int = 0, *, findings=None) -> int:  # type: ignore[no-untyped-def]
             self.calls += 1
-            return self.inner.safe_boundary(text, start)
+            return self.inner.safe_boundary(text, start, findings=findings)
 
-        def scan(self, text: str):  # type: ignore[no-untyped-def]
-            return self.inner.scan(text)
+        def scan(self, text: str, *, cached: bool = True):  # type: ignore[no-untyped-def]
+            return self.inner.scan(text, cached=cached)
 
     engine = Counting()
     guard = StreamGuard(engine, [DEFAULT_POLICY])  # type: ignore[arg-type]
     out = "".join(guard.feed("1").text for _ in range(6000)) + guard.flush().text
     assert out == "1" * 6000  # a bare digit run is no entity: all of it is released in the end
     assert engine.calls < 600
+
+
+def test_a_stream_leaves_the_engine_cache_to_conversations() -> None:
+    """Each probe of a stream is seen once: caching it would only evict the messages a chat resends."""
+    engine = DetectionEngine(cache_size=64)
+    message = "Please summarise the report for the quarterly review."
+    engine.scan(message)
+    guard = StreamGuard(engine, [DEFAULT_POLICY])
+    shown = ""
+    for i in range(200):
+        shown += guard.feed(f" river{i} and more").text
+    shown += guard.flush().text
+    assert shown.count("river") == 200
+    assert engine.cache_info().size == 1
+    engine.scan(message)
+    assert engine.cache_info().hits == 1

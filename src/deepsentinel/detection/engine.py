@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -225,14 +225,15 @@ class DetectionEngine:
         names = {"PERSON"} if self._name_detector() is not None else set()
         return frozenset({r.entity for r in self.recognizers} | names)
 
-    def scan(self, text: str) -> ScanResult:
-        """Find every sensitive value in ``text`` (cached per text content)."""
-        if self._cache is None:
+    def scan(self, text: str, *, cached: bool = True) -> ScanResult:
+        """Find every sensitive value in ``text`` (cached per text content unless ``cached`` is False: texts
+        seen once, such as a stream's probes, would only push a conversation's messages out of the cache)."""
+        if self._cache is None or not cached:
             return self._scan(text)
         key = self._cache.key(text)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
         result = self._scan(text)
         self._cache.put(key, result)
         return result
@@ -325,11 +326,12 @@ class DetectionEngine:
             self._names_resolved = True
         return self._names
 
-    def safe_boundary(self, text: str, start: int = 0) -> int:
+    def safe_boundary(self, text: str, start: int = 0, *, findings: Sequence[Finding] | None = None) -> int:
         """Index up to which ``text`` is final: later text cannot change findings that start before it.
 
         ``start`` says ``text[:start]`` is already final (released by an earlier boundary of a prefix of
-        ``text``, as the stream guard's context is), which spares re-checking it for open tails.
+        ``text``, as the stream guard's context is), which spares re-checking it for open tails. ``findings``:
+        this text's scan, when the caller has it already.
         """
         norm = normalize(text)
         names = self._name_detector()
@@ -353,7 +355,7 @@ class DetectionEngine:
         k = norm.original_index(cut)
         # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
         # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.
-        for f in self.scan(text).findings:
+        for f in self.scan(text).findings if findings is None else findings:
             if f.start < k < f.end:
                 k = f.start
         return k

@@ -48,8 +48,8 @@ class Engine(Protocol):
 
     max_entity_length: int
 
-    def scan(self, text: str) -> ScanResult: ...
-    def safe_boundary(self, text: str, start: int = 0) -> int: ...
+    def scan(self, text: str, *, cached: bool = True) -> ScanResult: ...
+    def safe_boundary(self, text: str, start: int = 0, *, findings: Sequence[Finding] | None = None) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +138,13 @@ class StreamGuard:
             # A long held tail (a base64 blob, a digit run) is re-checked only after it grew by a quarter: the
             # cost per delta stays flat instead of growing with the tail. Holding longer never releases more.
             return _EMPTY
-        # The boundary is computed on exactly the text the release scans next (released context + buffer), so
-        # the release's scan is the engine cache's answer: one scan per delta, not two. Released text is final,
-        # so no candidate that could still change starts in it (``start``).
+        # One scan per delta, of released context + buffer: the boundary and the release both read it. Released
+        # text is final, so no candidate that could still change starts in it (``start``). Each probe is seen
+        # once, so it stays out of the engine's cache.
         probe = self._context
-        cut = self.engine.safe_boundary(probe + buffer, start=len(probe)) - len(probe)
+        text = probe + buffer
+        scan = self.engine.scan(text, cached=False)
+        cut = self.engine.safe_boundary(text, start=len(probe), findings=scan.findings) - len(probe)
         if len(buffer) > self.hold_limit:
             cut = max(cut, len(buffer) - self.engine.max_entity_length)
         if self.restore is not None and cut > 0:
@@ -151,8 +153,7 @@ class StreamGuard:
             self._next_check = len(buffer) + len(buffer) // 4
             return _EMPTY
         self._next_check = 0
-        ctx = self._context
-        return self._release(ctx + buffer, len(ctx), cut, final=False)
+        return self._release(text, len(probe), cut, final=False, scan=scan)
 
     def flush(self) -> GuardResult:
         """End of stream: check and release everything still held."""
@@ -188,10 +189,11 @@ class StreamGuard:
         self._offset += cut
         return GuardResult(self.restore.deanonymize(buffer[:cut]))
 
-    def _release(self, text: str, base: int, cut: int, *, final: bool) -> GuardResult:
-        """Scan ``text`` (context + buffer), then release ``buffer[:cut]`` anonymized, or block."""
+    def _release(self, text: str, base: int, cut: int, *, final: bool, scan: ScanResult | None = None) -> GuardResult:
+        """Scan ``text`` (context + buffer) unless ``scan`` is its scan, then release ``buffer[:cut]`` anonymized,
+        or block."""
         findings: list[Finding] = []
-        for f in self.engine.scan(text).findings:
+        for f in (scan or self.engine.scan(text, cached=False)).findings:
             if f.end <= base:
                 continue  # in already-released context
             start = max(f.start, base) - base  # a match reaching back into the context is clipped, not dropped
