@@ -21,7 +21,7 @@ import httpx2
 from deepsentinel.errors import ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
-from deepsentinel.wire.exchange import Exchange, Outgoing, forward_headers
+from deepsentinel.wire.exchange import Exchange, forward_headers
 from deepsentinel.wire.scope import current_scope
 
 #: The extension on each response naming the provider that answered (``response.extensions[...]``).
@@ -41,7 +41,7 @@ class SentinelTransport(httpx2.BaseTransport):
         deadline = _deadline(request)
         while True:
             try:
-                response = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+                response = self.inner.handle_request(_outgoing(request, exchange, deadline))
             except httpx2.TransportError as exc:
                 if exchange.move_on(None):
                     continue
@@ -58,7 +58,7 @@ class SentinelTransport(httpx2.BaseTransport):
             """After a stream broke before any text was shown: the same target again, or the next one."""
             while stream.may_reopen():
                 try:
-                    fresh = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+                    fresh = self.inner.handle_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
@@ -86,7 +86,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         deadline = _deadline(request)
         while True:
             try:
-                response = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+                response = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
             except httpx2.TransportError as exc:
                 if exchange.move_on(None):
                     continue
@@ -103,7 +103,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             """After a stream broke before any text was shown: the same target again, or the next one."""
             while stream.may_reopen():
                 try:
-                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
@@ -283,7 +283,8 @@ def _deadline(request: httpx2.Request) -> float:
     return deadline
 
 
-def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2.Request:
+def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> httpx2.Request:
+    out = exchange.attempt.request
     extensions = dict(request.extensions)
     left = deadline - time.monotonic()
     if left <= 0:
@@ -292,7 +293,9 @@ def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2
     timeouts = extensions.get("timeout")
     if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)
         extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
-    return httpx2.Request(out.method, out.url, headers=out.headers, content=out.body, extensions=extensions)
+    # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.
+    url = request.url if out.url == exchange.url else out.url
+    return httpx2.Request(out.method, url, headers=out.headers, content=out.body, extensions=extensions)
 
 
 def _response(upstream: httpx2.Response, stream: Any, request: httpx2.Request, exchange: Exchange) -> httpx2.Response:

@@ -66,8 +66,9 @@ class Exchange:
     """A call's request side and its targets; one per request the caller sends."""
 
     def __init__(self, sentinel: Sentinel, check: RequestCheck | None, call: CallRecord | None,
-                 attempts: list[Attempt], scope: CallScope | None) -> None:
+                 attempts: list[Attempt], scope: CallScope | None, url: str = "") -> None:
         self.sentinel = sentinel
+        self.url = url  # as the caller's SDK built it
         self.check = check
         self.call = call
         self.attempts = attempts
@@ -89,7 +90,7 @@ class Exchange:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope)
+            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
         else:
@@ -107,7 +108,7 @@ class Exchange:
             raise
         call.provider = attempts[0].provider or call.provider
         call.sent_at = time.perf_counter()
-        return cls(sentinel, check, call, attempts, scope)
+        return cls(sentinel, check, call, attempts, scope, url)
 
     @property
     def attempt(self) -> Attempt:
