@@ -193,7 +193,7 @@ class StreamGuard:
         """Scan ``text`` (context + buffer) unless ``scan`` is its scan, then release ``buffer[:cut]`` anonymized,
         or block."""
         findings: list[Finding] = []
-        for f in (scan or self.engine.scan(text, cached=False)).findings:
+        for f in (scan if scan is not None else self.engine.scan(text, cached=False)).findings:
             if f.end <= base:
                 continue  # in already-released context
             start = max(f.start, base) - base  # a match reaching back into the context is clipped, not dropped
