@@ -25,7 +25,7 @@ class AnthropicCodec(Codec):
     api = "anthropic"
     operation = "messages"
     known = True
-    response_skip = STRUCTURAL_KEYS | {"stop_sequence", "name"}
+    response_skip = STRUCTURAL_KEYS | {"stop_sequence"}
 
     def is_end(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "message_stop"

@@ -30,7 +30,7 @@ class Codec:
     api: Api = "openai"
     operation = "generic"
     known = False
-    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created", "name"}
+    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created"}
 
     def request_refs(self, body: Any) -> list[TextRef]:
         """The texts of a request the model will read, in reading order."""
