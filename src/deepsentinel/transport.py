@@ -12,13 +12,14 @@ Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTranspor
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 
-from deepsentinel.errors import ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
 from deepsentinel.wire.exchange import Exchange, forward_headers
@@ -36,6 +37,13 @@ class SentinelTransport(httpx2.BaseTransport):
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return self._handle(request)
+        except DeepSentinelError as exc:
+            in_callers_family(request, exc)
+            raise
+
+    def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
         exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
         deadline = _deadline(request)
@@ -81,6 +89,13 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await self._handle(request)
+        except DeepSentinelError as exc:
+            in_callers_family(request, exc)
+            raise
+
+    async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
         deadline = _deadline(request)
@@ -151,11 +166,14 @@ class _BodyBase:
             raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
 
     def translate(self, exc: BaseException) -> BaseException:
-        """A network failure in the middle of a stream, as the error the caller catches."""
+        """A network failure in the middle of a stream, as the error the caller catches (in its SDK's family)."""
         if isinstance(self.filter, EventBody) and isinstance(exc, httpx2.TransportError):
             if isinstance(exc, httpx2.TimeoutException):
-                return ProviderTimeoutError(request=self.request, provider=self.provider)
-            return StreamDisconnectedError(request=self.request, provider=self.provider)
+                exc = ProviderTimeoutError(request=self.request, provider=self.provider)
+            else:
+                exc = StreamDisconnectedError(request=self.request, provider=self.provider)
+        if isinstance(exc, DeepSentinelError):
+            in_callers_family(self.request, exc)
         return exc
 
     def finish(self, error: BaseException | None) -> None:
@@ -268,6 +286,15 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
                 await iteration.aclose()
         await self.upstream.aclose()
         self.finish(None)
+
+
+def in_callers_family(request: httpx2.Request, error: DeepSentinelError) -> None:
+    """Make ``error`` an anthropic error too when an anthropic SDK sent ``request`` (it sends ``anthropic-version``):
+    that SDK re-raises its own errors and wraps, after retrying, anything else."""
+    if "anthropic-version" in request.headers and "anthropic" in sys.modules:
+        from deepsentinel.anthropic_flavor import as_anthropic
+
+        as_anthropic(error)
 
 
 def _deadline(request: httpx2.Request) -> float:
