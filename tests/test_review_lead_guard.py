@@ -1,0 +1,59 @@
+"""Leaks a hostile review of the stream guard's ``start=`` (released text is final) found, each a regression test.
+
+At d474336 the guard searched the open tails over the released context too, so a release that was not truly final
+(a flush before ``resume()``, a boundary misled by an escape still arriving) held the rest of the value once the
+next delta showed it was one. With ``start=`` that second look is gone: these streams showed more of the value.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from deepsentinel.detection.engine import DetectionEngine
+from deepsentinel.detection.findings import Category
+from deepsentinel.guard.stream_guard import StreamGuard
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.policy import CompliancePolicy
+
+ENGINE = DetectionEngine()
+FLUSH = None  # in a list of deltas: flush() then resume()
+
+
+def _policy(action: Action) -> CompliancePolicy:
+    return CompliancePolicy(name="p", category_actions={c: action for c in Category}, anonymization_strategy="redact")
+
+
+def _shown(deltas: list[str | None], action: Action = Action.BLOCK) -> tuple[list[str], bool]:
+    """What the caller sees, piece by piece, and whether the stream was cut."""
+    guard = StreamGuard(ENGINE, [_policy(action)])
+    shown: list[str] = []
+    for delta in deltas:
+        if delta is None:
+            result = guard.flush()
+            guard.resume()
+        else:
+            result = guard.feed(delta)
+        shown.append(result.text)
+        if result.blocked:
+            return shown, True
+    result = guard.flush()
+    shown.append(result.text)
+    return shown, result.blocked
+
+
+@pytest.mark.parametrize("escaped_t", ["&#116;", "%74", "\\u0074"])
+def test_an_at_written_with_an_escape_never_shows_the_domain(escaped_t: str) -> None:
+    """"bob a" + an escaped "t" still arriving: the boundary must not call "bob a" final, and what follows the
+    "at" is the e-mail's domain (main showed "bob at example " before cutting the stream)."""
+    first, rest = escaped_t[:-2], escaped_t[-2:]
+    shown, blocked = _shown(["Mail bob a" + first, rest, " example", " dot", " org. Thanks"])
+    assert blocked
+    assert "example" not in "".join(shown)
+    assert "".join(shown) == "Mail "  # the whole-text answer: everything before the e-mail
+
+
+def test_a_spelled_out_dot_written_with_an_escape_is_held() -> None:
+    """"example d" + an escaped "o": "do" may become "dot", so the e-mail is still open."""
+    shown, blocked = _shown(["Mail bob at example d&#1", "11;", "t org. Thanks"])
+    assert blocked
+    assert "".join(shown) == "Mail "
