@@ -57,3 +57,19 @@ def test_a_spelled_out_dot_written_with_an_escape_is_held() -> None:
     shown, blocked = _shown(["Mail bob at example d&#1", "11;", "t org. Thanks"])
     assert blocked
     assert "".join(shown) == "Mail "
+
+
+def test_text_released_by_flush_is_checked_again_after_resume() -> None:
+    """flush() releases what it holds whatever comes next, so the next delta must look back into it: the value
+    that turns out to continue across the end is held, not released piece by piece (main showed " at ")."""
+    shown, blocked = _shown(["Mail bob", FLUSH, " at", " example", " dot org. Thanks"])
+    assert blocked
+    assert shown[:2] == ["Mail ", "bob"]  # flush: released as it was (no value yet)
+    assert "".join(shown[2:]) == ""  # after resume: nothing more of the e-mail
+
+
+def test_a_date_continued_after_resume_is_held() -> None:
+    """The same for a date in words: ", 19" after a flushed "March 3" is part of it."""
+    shown, blocked = _shown(["born March 3", FLUSH, ", 19", "90 ok"])
+    assert blocked
+    assert "".join(shown[2:]) == ""
