@@ -1,0 +1,50 @@
+"""Defects a hostile review of the lead's wire changes (jiter/orjson, string_refs, ``start=``) found, end to end
+where the seam is the client."""
+
+from __future__ import annotations
+
+import pytest
+
+from deepsentinel import CompliancePolicy, ComplianceViolationError
+from deepsentinel.detection.findings import Category
+from deepsentinel.policy.actions import Action
+from deepsentinel.testing import FakeLLMServer, Reply
+from tests.conftest import collect, create, user
+
+CLAUDE = "claude-3-haiku-20240307"
+
+
+def _text(chunks: list) -> str:  # type: ignore[type-arg]
+    return "".join(c.choices[0].delta.content or "" for c in chunks)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", CLAUDE])
+@pytest.mark.parametrize("escaped_t", ["&#116;", "%74", "\\u0074"])
+async def test_an_escaped_at_in_a_stream_never_shows_the_e_mail(make_client, fake_server: FakeLLMServer, model: str,
+                                                                escaped_t: str) -> None:
+    """"bob a" then an escaped "t" split over two deltas: no part of the e-mail reaches the caller, anonymized or
+    cut (main showed "bob at example " and then the placeholder for "dot org")."""
+    first, rest = escaped_t[:-2], escaped_t[-2:]
+    fake_server.enqueue(Reply(chunks=["Mail bob a" + first, rest, " example", " dot", " org. Thanks"]))
+    policy = CompliancePolicy(name="mask", category_actions={Category.PII: Action.ANONYMIZE},
+                              anonymization_strategy="redact")
+    text = _text(await collect(await create(make_client(compliance_policies=[policy]), model=model,
+                                            messages=user("mail?"), stream=True)))
+    assert text.startswith("Mail ") and text.endswith(". Thanks")
+    assert "bob" not in text and "example" not in text
+
+
+async def test_an_escaped_at_in_a_blocked_stream_shows_nothing_of_it(make_client, fake_server: FakeLLMServer) -> None:
+    """The same stream under a blocking policy: cut before any of the e-mail is shown."""
+    fake_server.enqueue(Reply(chunks=["Mail bob a&#1", "16;", " example", " dot", " org. Thanks"]))
+    policy = CompliancePolicy(name="block", category_actions={Category.PII: Action.BLOCK})
+    shown: list[str] = []
+    stream = await create(make_client(compliance_policies=[policy]), model="gpt-4o", messages=user("mail?"), stream=True)
+    with pytest.raises(ComplianceViolationError):
+        if hasattr(stream, "__aiter__"):
+            async for chunk in stream:
+                shown.append(chunk.choices[0].delta.content or "")
+        else:
+            for chunk in stream:
+                shown.append(chunk.choices[0].delta.content or "")
+    assert "".join(shown) == "Mail "
