@@ -7,8 +7,10 @@ import pytest
 
 from deepsentinel import CompliancePolicy, ComplianceViolationError
 from deepsentinel.detection.findings import Category
+from deepsentinel.errors import ValidationError
 from deepsentinel.policy.actions import Action
 from deepsentinel.testing import FakeLLMServer, Reply
+from deepsentinel.wire.texts import MAX_DEPTH, string_refs
 from tests.conftest import collect, create, user
 
 CLAUDE = "claude-3-haiku-20240307"
@@ -48,3 +50,13 @@ async def test_an_escaped_at_in_a_blocked_stream_shows_nothing_of_it(make_client
             for chunk in stream:
                 shown.append(chunk.choices[0].delta.content or "")
     assert "".join(shown) == "Mail "
+
+
+def test_string_refs_refuses_a_read_as_text_value_past_the_depth_limit_as_before() -> None:
+    """A text document's ``data`` is read even though ``data`` is structural; one level too deep it was refused
+    (ValidationError) by the generator version, whatever its type. The list version skipped a non-string one."""
+    node: object = {"type": "text", "data": 1}
+    for _ in range(MAX_DEPTH):
+        node = [node]
+    with pytest.raises(ValidationError, match="nested deeper"):
+        string_refs(node)
