@@ -8,6 +8,8 @@ next delta showed it was one. With ``start=`` that second look is gone: these st
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deepsentinel.detection.engine import DetectionEngine
 from deepsentinel.detection.findings import Category
@@ -73,3 +75,27 @@ def test_a_date_continued_after_resume_is_held() -> None:
     shown, blocked = _shown(["born March 3", FLUSH, ", 19", "90 ok"])
     assert blocked
     assert "".join(shown[2:]) == ""
+
+
+_ESCAPES = {"html": lambda c: f"&#{ord(c)};", "url": lambda c: f"%{ord(c):02X}", "json": lambda c: f"\\u{ord(c):04x}",
+            "plain": lambda c: c}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(sorted(_ESCAPES)), min_size=6, max_size=6), st.lists(st.integers(1, 6), min_size=1,
+       max_size=12), st.booleans())
+def test_a_spelled_out_e_mail_with_escaped_letters_is_cut_before_any_of_it(styles: list[str], sizes: list[int],
+                                                                          bracket: bool) -> None:
+    """Whatever letters of "at" and "dot" arrive escaped, and however the stream is split, a blocking policy cuts
+    the stream before the e-mail: the caller sees only the text before it."""
+    a, t, d, o, t2, dot = (_ESCAPES[s] for s in styles)
+    at = a("a") + t("t")
+    value = "jane.doe " + (f"[{at}]" if bracket else at) + " example " + d("d") + o("o") + t2("t") + " org"
+    text = "Write to " + value + ". Thanks" + dot(".")
+    deltas, pos, i = [], 0, 0
+    while pos < len(text):
+        deltas.append(text[pos : pos + sizes[i % len(sizes)]])
+        pos, i = pos + sizes[i % len(sizes)], i + 1
+    shown, blocked = _shown(list(deltas))
+    assert blocked
+    assert "".join(shown) == "Write to "
