@@ -3,6 +3,7 @@ where the seam is the client."""
 
 from __future__ import annotations
 
+import jiter
 import pytest
 
 from deepsentinel import CompliancePolicy, ComplianceViolationError
@@ -10,6 +11,7 @@ from deepsentinel.detection.findings import Category
 from deepsentinel.errors import ValidationError
 from deepsentinel.policy.actions import Action
 from deepsentinel.testing import FakeLLMServer, Reply
+from deepsentinel.wire.json_io import loads
 from deepsentinel.wire.texts import MAX_DEPTH, string_refs
 from tests.conftest import collect, create, user
 
@@ -60,3 +62,11 @@ def test_string_refs_refuses_a_read_as_text_value_past_the_depth_limit_as_before
         node = [node]
     with pytest.raises(ValidationError, match="nested deeper"):
         string_refs(node)
+
+
+def test_parsing_a_body_keeps_none_of_its_keys_after_the_request() -> None:
+    """An object key can be a value (the guard checks odd keys for that reason); jiter's key cache is process-wide
+    and would keep it after the request, against json_io's own rule (main cached keys)."""
+    jiter.cache_clear()
+    assert loads(b'{"customer 536-22-' + b'1234": {"note": "x"}}') == {"customer 536-22-1234": {"note": "x"}}
+    assert jiter.cache_usage() == 0
