@@ -107,6 +107,9 @@ class StreamGuard:
         self._buffer = ""  # unreleased text
         self._next_check = 0  # with a long held tail: the length at which to check it again
         self._context = ""  # tail of released text, original (not anonymized)
+        # Whether the released text ends at a boundary (nothing still open starts in it). A flush or a forced cut
+        # releases whatever is held, so the next boundary must look back into the context for an open value.
+        self._settled = True
         self._offset = 0  # stream offset of _buffer[0]
         self._prior: list[Finding] = []  # earlier findings, stream offsets
         self.blocked = False
@@ -144,16 +147,22 @@ class StreamGuard:
         probe = self._context
         text = probe + buffer
         scan = self.engine.scan(text, cached=False)
-        cut = self.engine.safe_boundary(text, start=len(probe), findings=scan.findings) - len(probe)
-        if len(buffer) > self.hold_limit:
-            cut = max(cut, len(buffer) - self.engine.max_entity_length)
+        start = len(probe) if self._settled else 0
+        cut = self.engine.safe_boundary(text, start=start, findings=scan.findings) - len(probe)
+        forced = len(buffer) > self.hold_limit and len(buffer) - self.engine.max_entity_length > cut
+        if forced:
+            cut = len(buffer) - self.engine.max_entity_length
         if self.restore is not None and cut > 0:
             cut = min(cut, partial_token_start(buffer[:cut]))
         if cut <= 0:
             self._next_check = len(buffer) + len(buffer) // 4
             return _EMPTY
         self._next_check = 0
-        return self._release(text, len(probe), cut, final=False, scan=scan)
+        offset = self._offset
+        released = self._release(text, len(probe), cut, final=False, scan=scan)
+        if self._offset != offset:
+            self._settled = not forced
+        return released
 
     def flush(self) -> GuardResult:
         """End of stream: check and release everything still held."""
@@ -167,6 +176,7 @@ class StreamGuard:
             self._offset += len(buffer)
             return GuardResult(self.restore.deanonymize(buffer) if self.restore is not None else buffer)
         ctx = self._context
+        self._settled = False  # all of it goes, final or not: see ``resume()``
         return self._release(ctx + self._buffer, len(ctx), len(self._buffer), final=True)
 
     def resume(self) -> None:

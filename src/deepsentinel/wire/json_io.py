@@ -10,7 +10,12 @@ refuse falls back to the standard library, so a body reads and writes exactly as
   back with ASCII escapes, the one faithful way to write a lone surrogate;
 * integers past 64 bits: jiter reads them exactly; orjson refuses to write them, the standard library does.
 
-Strings are not cached by the parser (``cache_mode="keys"``): values must not outlive their request in memory.
+One difference remains: a number too large for a float (``1e400``) reads as ``inf`` either way, and orjson writes
+it as ``null`` where ``json`` wrote ``Infinity`` (not JSON either). It never holds text, so no check depends on it.
+
+Nothing is cached by the parser (``cache_mode="none"``): values must not outlive their request in memory, and an
+object key may be one (``{"customer 536-22-...": ...}``, see ``WireGuard._check_keys``); jiter's key cache is
+process-wide. Caching keys saved about 0.1 µs of 2.4 µs per streamed chunk event (process time, same run).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ def loads(data: bytes | str) -> Any:
     """Parse JSON; raises ``ValueError`` (or ``RecursionError`` for absurd nesting) when it is not JSON."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
-        return jiter.from_json(raw, cache_mode="keys", allow_inf_nan=False)
+        return jiter.from_json(raw, cache_mode="none", allow_inf_nan=False)
     except ValueError:
         return json.loads(data, parse_constant=_NonFinite)
 

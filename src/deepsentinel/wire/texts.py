@@ -89,8 +89,8 @@ def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[
                 out.append(TextRef((*path, key)))
             elif isinstance(value, (dict, list)):
                 _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out)
-            elif depth >= MAX_DEPTH and key not in skip:
-                _collect(value, (*path, key), skip, depth + 1, out)
+            elif depth >= MAX_DEPTH and (key not in skip or _read_as_text(node, key)):
+                _collect(value, (*path, key), skip, depth + 1, out)  # raises, as for any value read there
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str) and depth < MAX_DEPTH:
