@@ -350,3 +350,23 @@ def test_a_stream_leaves_the_engine_cache_to_conversations() -> None:
     assert engine.cache_info().size == 1
     engine.scan(message)
     assert engine.cache_info().hits == 1
+
+
+def test_an_engine_with_the_plain_protocol_still_guards() -> None:
+    """A custom engine with only scan(text) and safe_boundary(text) works as before (two scans per delta)."""
+    from deepsentinel.detection import default_engine
+
+    class Plain:
+        def __init__(self) -> None:
+            self.inner = default_engine()
+            self.max_entity_length = self.inner.max_entity_length
+
+        def scan(self, text: str):  # type: ignore[no-untyped-def]
+            return self.inner.scan(text)
+
+        def safe_boundary(self, text: str) -> int:
+            return self.inner.safe_boundary(text)
+
+    guard = StreamGuard(Plain(), [DEFAULT_POLICY])  # type: ignore[arg-type]
+    shown = "".join(guard.feed(d).text for d in ["Your card is 4111 11", "11 1111 1111", " ok"])
+    assert shown == "Your card is " and guard.blocked

@@ -18,6 +18,7 @@ each evaluation (up to ``MAX_PRIOR_FINDINGS``) so the outcome never depends on h
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,12 +45,24 @@ AnonymizerFactory = Callable[[Sequence[Violation]], Anonymizer]
 
 
 class Engine(Protocol):
-    """What the guard needs from a detection engine."""
+    """What the guard needs from a detection engine.
+
+    An engine whose ``scan`` also takes ``cached=`` and whose ``safe_boundary`` takes ``start=`` and
+    ``findings=`` (as ``DetectionEngine``'s do) costs one scan per delta instead of two.
+    """
 
     max_entity_length: int
 
-    def scan(self, text: str, *, cached: bool = True) -> ScanResult: ...
-    def safe_boundary(self, text: str, start: int = 0, *, findings: Sequence[Finding] | None = None) -> int: ...
+    def scan(self, text: str) -> ScanResult: ...
+    def safe_boundary(self, text: str) -> int: ...
+
+
+def _takes(method: Callable[..., object], *names: str) -> bool:
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return all(name in params for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,7 @@ class StreamGuard:
         if not policies:
             raise ValueError("StreamGuard needs at least one policy")
         self.engine = engine
+        self._one_scan = _takes(engine.scan, "cached") and _takes(engine.safe_boundary, "start", "findings")
         # Only the policies that check this direction; with none left, text only passes the vault restorer.
         self.policies = policies_for(direction, policies)
         self.anonymizer = anonymizer
@@ -146,9 +160,13 @@ class StreamGuard:
         # once, so it stays out of the engine's cache.
         probe = self._context
         text = probe + buffer
-        scan = self.engine.scan(text, cached=False)
-        start = len(probe) if self._settled else 0
-        cut = self.engine.safe_boundary(text, start=start, findings=scan.findings) - len(probe)
+        scan: ScanResult | None = None
+        if self._one_scan:
+            scan = self.engine.scan(text, cached=False)  # type: ignore[call-arg]
+            start = len(probe) if self._settled else 0
+            cut = self.engine.safe_boundary(text, start=start, findings=scan.findings) - len(probe)  # type: ignore[call-arg]
+        else:
+            cut = self.engine.safe_boundary(text) - len(probe)
         forced = len(buffer) > self.hold_limit and len(buffer) - self.engine.max_entity_length > cut
         if forced:
             cut = len(buffer) - self.engine.max_entity_length
@@ -203,7 +221,9 @@ class StreamGuard:
         """Scan ``text`` (context + buffer) unless ``scan`` is its scan, then release ``buffer[:cut]`` anonymized,
         or block."""
         findings: list[Finding] = []
-        for f in (scan if scan is not None else self.engine.scan(text, cached=False)).findings:
+        if scan is None:
+            scan = self.engine.scan(text, cached=False) if self._one_scan else self.engine.scan(text)  # type: ignore[call-arg]
+        for f in scan.findings:
             if f.end <= base:
                 continue  # in already-released context
             start = max(f.start, base) - base  # a match reaching back into the context is clipped, not dropped
