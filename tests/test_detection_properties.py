@@ -54,6 +54,24 @@ def test_safe_boundary_findings_before_it_never_change(doc: str, data: st.DataOb
     assert all(end <= k for _, _, end in before)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents(), st.data())
+def test_safe_boundary_from_a_released_start_is_still_safe(doc: str, data: st.DataObject) -> None:
+    """The stream guard's form: ``start`` is an earlier boundary (text before it was released), and the boundary
+    of the longer prefix, searched from there, keeps the contract for every continuation."""
+    first = data.draw(st.integers(0, len(doc)))
+    start = ENGINE.safe_boundary(doc[:first])
+    cut = data.draw(st.integers(first, len(doc)))
+    prefix = doc[:cut]
+    k = ENGINE.safe_boundary(prefix, start=start)
+    assert 0 <= k <= len(prefix)
+    k = max(k, start)  # the guard never takes back what it released
+    before = _key(ENGINE.scan(prefix).findings, k)
+    after = _key(ENGINE.scan(doc).findings, k)
+    assert before == after, (prefix, start, k)
+    assert all(end <= k for _, _, end in before)
+
+
 @settings(max_examples=150, deadline=None)
 @given(documents())
 def test_offsets_map_into_the_original_and_redaction_removes_the_value(doc: str) -> None:

@@ -299,26 +299,74 @@ def test_policies_that_do_not_check_responses_are_skipped() -> None:
     assert request_side.feed("card 4111 1111 1111 1111 ").text == "card "
 
 
+class _Counting:
+    """The default engine, counting the guard's calls into it."""
+
+    def __init__(self) -> None:
+        from deepsentinel.detection import default_engine
+
+        self.inner, self.calls, self.scans = default_engine(), 0, 0
+        self.max_entity_length = self.inner.max_entity_length
+
+    def safe_boundary(self, text: str, start: int = 0, *, findings=None) -> int:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.safe_boundary(text, start, findings=findings)
+
+    def scan(self, text: str, *, cached: bool = True):  # type: ignore[no-untyped-def]
+        self.scans += 1
+        return self.inner.scan(text, cached=cached)
+
+
 def test_a_long_held_tail_is_not_rescanned_on_every_delta() -> None:
     """A 6 000-digit run fed one digit at a time costs about as many scans as its length doubles, not 6 000."""
-    from deepsentinel.detection import default_engine
-    from deepsentinel.guard.stream_guard import StreamGuard
-    from deepsentinel.policy.policy import DEFAULT_POLICY
-
-    class Counting:
-        def __init__(self) -> None:
-            self.inner, self.calls = default_engine(), 0
-            self.max_entity_length = self.inner.max_entity_length
-
-        def safe_boundary(self, text: str) -> int:
-            self.calls += 1
-            return self.inner.safe_boundary(text)
-
-        def scan(self, text: str):  # type: ignore[no-untyped-def]
-            return self.inner.scan(text)
-
-    engine = Counting()
+    engine = _Counting()
     guard = StreamGuard(engine, [DEFAULT_POLICY])  # type: ignore[arg-type]
     out = "".join(guard.feed("1").text for _ in range(6000)) + guard.flush().text
     assert out == "1" * 6000  # a bare digit run is no entity: all of it is released in the end
     assert engine.calls < 600
+
+
+def test_prose_costs_one_scan_per_delta() -> None:
+    """The boundary and the release read the same scan (findings or none): one engine pass per delta."""
+    engine = _Counting()
+    guard = StreamGuard(engine, [DEFAULT_POLICY])  # type: ignore[arg-type]
+    words = [f" river{i}" for i in range(100)] + [" call 415 555 2671 now", " or mail jane.doe@example.com", " today."]
+    shown = "".join(guard.feed(w).text for w in words) + guard.flush().text
+    assert shown == "".join(words)  # the default policy records a phone and an e-mail, hides neither
+    assert engine.scans == len(words) + 1  # one per delta, and the flush
+
+
+def test_a_stream_leaves_the_engine_cache_to_conversations() -> None:
+    """Each probe of a stream is seen once: caching it would only evict the messages a chat resends."""
+    engine = DetectionEngine(cache_size=64)
+    message = "Please summarise the report for the quarterly review."
+    engine.scan(message)
+    guard = StreamGuard(engine, [DEFAULT_POLICY])
+    shown = ""
+    for i in range(200):
+        shown += guard.feed(f" river{i} and more").text
+    shown += guard.flush().text
+    assert shown.count("river") == 200
+    assert engine.cache_info().size == 1
+    engine.scan(message)
+    assert engine.cache_info().hits == 1
+
+
+def test_an_engine_with_the_plain_protocol_still_guards() -> None:
+    """A custom engine with only scan(text) and safe_boundary(text) works as before (two scans per delta)."""
+    from deepsentinel.detection import default_engine
+
+    class Plain:
+        def __init__(self) -> None:
+            self.inner = default_engine()
+            self.max_entity_length = self.inner.max_entity_length
+
+        def scan(self, text: str):  # type: ignore[no-untyped-def]
+            return self.inner.scan(text)
+
+        def safe_boundary(self, text: str) -> int:
+            return self.inner.safe_boundary(text)
+
+    guard = StreamGuard(Plain(), [DEFAULT_POLICY])  # type: ignore[arg-type]
+    shown = "".join(guard.feed(d).text for d in ["Your card is 4111 11", "11 1111 1111", " ok"])
+    assert shown == "Your card is " and guard.blocked

@@ -54,7 +54,7 @@ def test_sync_and_async_twins_have_the_same_signatures() -> None:
     """Every public method we add to a sync class has an async twin with the same parameters."""
     pairs = [
         (client_module.SentinelClient, client_module.AsyncSentinelClient),
-        (client_module.SentinelAnthropic, client_module.AsyncSentinelAnthropic),
+        (deepsentinel.SentinelAnthropic, deepsentinel.AsyncSentinelAnthropic),
         (client_module.SentinelCompletions, client_module.AsyncSentinelCompletions),
     ]
     for sync_cls, async_cls in pairs:
@@ -76,7 +76,11 @@ def test_clients_are_the_official_ones() -> None:
     assert issubclass(deepsentinel.AsyncSentinelAnthropic, anthropic.AsyncAnthropic)
     assert issubclass(deepsentinel.RateLimitError, openai.RateLimitError)
     assert issubclass(deepsentinel.ComplianceViolationError, (openai.OpenAIError))
-    assert issubclass(deepsentinel.ComplianceViolationError, anthropic.AnthropicError)
+    # In an anthropic client's call our errors are anthropic's too (tests/test_anthropic_flavor.py).
+    from deepsentinel.anthropic_flavor import as_anthropic
+
+    error = as_anthropic(deepsentinel.ComplianceViolationError("blocked"))
+    assert isinstance(error, anthropic.AnthropicError) and isinstance(error, deepsentinel.ComplianceViolationError)
 
 
 def test_import_has_no_side_effects_on_logging() -> None:

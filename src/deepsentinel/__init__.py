@@ -19,15 +19,10 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time ``__getattr__`` imports on first use
     from typing import Any
 
+    from deepsentinel.anthropic_clients import AsyncSentinelAnthropic, SentinelAnthropic
     from deepsentinel.audit.events import AuditEvent, Outcome
     from deepsentinel.audit.log import AuditLog
-    from deepsentinel.clients import (
-        AsyncSentinelAnthropic,
-        AsyncSentinelClient,
-        SentinelAnthropic,
-        SentinelClient,
-        protect,
-    )
+    from deepsentinel.clients import AsyncSentinelClient, SentinelClient, protect
     from deepsentinel.config import PerformanceConfig, ProviderConfig, SentinelConfig
     from deepsentinel.detection.anonymizer import Anonymizer
     from deepsentinel.detection.compliance_engine import ComplianceEngine
@@ -67,9 +62,9 @@ _LAZY: dict[str, str] = {
     "AuditEvent": "deepsentinel.audit.events",
     "Outcome": "deepsentinel.audit.events",
     "AuditLog": "deepsentinel.audit.log",
-    "AsyncSentinelAnthropic": "deepsentinel.clients",
+    "AsyncSentinelAnthropic": "deepsentinel.anthropic_clients",
     "AsyncSentinelClient": "deepsentinel.clients",
-    "SentinelAnthropic": "deepsentinel.clients",
+    "SentinelAnthropic": "deepsentinel.anthropic_clients",
     "SentinelClient": "deepsentinel.clients",
     "protect": "deepsentinel.clients",
     "PerformanceConfig": "deepsentinel.config",

@@ -5,8 +5,8 @@
 >>> client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
 
 ``SentinelClient`` and ``AsyncSentinelClient`` subclass ``openai.OpenAI`` / ``AsyncOpenAI``;
-``SentinelAnthropic`` and ``AsyncSentinelAnthropic`` subclass the anthropic clients. They adapt only the SDKs'
-seams: the constructor (our settings, a guarded ``http_client``), ``request()`` (one audit event per call across
+``SentinelAnthropic`` and ``AsyncSentinelAnthropic`` (``deepsentinel.anthropic_clients``, imported only when used:
+the anthropic package is slow to import) subclass the anthropic clients. They adapt only the SDKs' seams: the constructor (our settings, a guarded ``http_client``), ``request()`` (one audit event per call across
 the SDK's retries), the status-error factory (our error types) and ``chat.completions.create`` (``provider=``
 and ``fallbacks=``, handed to the transport out of band). ``protect(obj)`` guards a client you already have.
 """
@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping
 from functools import cache, cached_property
 from typing import Any, Literal
 
-import anthropic
 import httpx2
 import openai
 from openai.resources.chat import AsyncChat, AsyncCompletions, Chat, Completions
@@ -55,20 +55,28 @@ class _Guarded:
     __slots__ = ()  # no layout of its own, so protect() can give an existing client this class
     _sentinel: Sentinel
     _family: Family = "openai"
+    # The SDK's own connection and timeout errors (the anthropic clients name theirs).
+    _connection_errors: tuple[type[Exception], ...] = (openai.APIConnectionError,)
+    _timeout_errors: tuple[type[Exception], ...] = (openai.APITimeoutError,)
+
+    @staticmethod
+    def _flavor(error: DeepSentinelError) -> DeepSentinelError:
+        """Our error as this SDK's own (the anthropic clients make it an ``anthropic.AnthropicError``)."""
+        return error
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         with call_scope():
             try:
                 return super().request(*args, **kwargs)  # type: ignore[misc]
-            except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
-                raise connection_error(exc, self._family) from exc
+            except self._connection_errors as exc:
+                raise self._flavor(connection_error(exc, self._family, self._timeout_errors)) from exc
             except RecursionError:  # the SDK could not even encode the body: refused, and recorded
                 raise self._too_deep() from None
 
-    def _too_deep(self) -> ValidationError:
+    def _too_deep(self) -> DeepSentinelError:
         error = ValidationError("the request is nested too deeply to check or send")
         CallRecord(self._sentinel.sink, self._sentinel.guard.key, "unknown", self._family, "").finish_with_error(error)
-        return error
+        return self._flavor(error)
 
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> Any:
         data = body.get("error", body) if self._family == "openai" and isinstance(body, Mapping) else body
@@ -127,20 +135,20 @@ class _AsyncGuarded(_Guarded):
         with call_scope():
             try:
                 return await super().request(*args, **kwargs)
-            except (openai.APIConnectionError, anthropic.APIConnectionError) as exc:
-                raise connection_error(exc, self._family) from exc
+            except self._connection_errors as exc:
+                raise self._flavor(connection_error(exc, self._family, self._timeout_errors)) from exc
             except RecursionError:  # the SDK could not even encode the body: refused, and recorded
                 raise self._too_deep() from None
 
 
-def connection_error(exc: openai.APIConnectionError | anthropic.APIConnectionError, family: Family) -> Exception:
+def connection_error(exc: Any, family: Family, timeout_errors: tuple[type[Exception], ...]) -> DeepSentinelError:
     """The SDK's connection or timeout error as ours, naming the host and the reason (never a key)."""
     if isinstance(exc, DeepSentinelError):
         return exc
     request = exc.request
     host = request.url.host + (f":{request.url.port}" if request.url.port else "")
     cause = exc.__cause__
-    if isinstance(exc, (openai.APITimeoutError, anthropic.APITimeoutError)):
+    if isinstance(exc, timeout_errors):
         what = "no free connection in the pool" if isinstance(cause, httpx2.PoolTimeout) else "timed out"
         return ProviderTimeoutError(f"{what} talking to {host}", request=request, provider=family)
     reason = (str(cause) or type(cause).__name__) if cause is not None else "connection failed"
@@ -291,38 +299,6 @@ class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI
         self._sentinel.close()
 
 
-class SentinelAnthropic(_Guarded, anthropic.Anthropic):  # type: ignore[misc]  # anthropic marks the error factory final
-    """An ``anthropic.Anthropic`` with the same guard: ``messages.create``, ``messages.stream``, tools..."""
-
-    _family: Family = "anthropic"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        sentinel, kwargs = _settings(args, kwargs, "anthropic")
-        assert sentinel is not None
-        self._sentinel = sentinel
-        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=True))
-
-    def close(self) -> None:
-        super().close()
-        self._sentinel.close()
-
-
-class AsyncSentinelAnthropic(_AsyncGuarded, anthropic.AsyncAnthropic):  # type: ignore[misc]
-    """The asyncio twin of ``SentinelAnthropic``."""
-
-    _family: Family = "anthropic"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        sentinel, kwargs = _settings(args, kwargs, "anthropic")
-        assert sentinel is not None
-        self._sentinel = sentinel
-        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=False))
-
-    async def close(self) -> None:
-        await super().close()
-        self._sentinel.close()
-
-
 def protect(obj: Any, **settings: Any) -> Any:
     """Guard a client you already have; ``settings`` are DeepSentinel's (``compliance_policies``, ``config``...).
 
@@ -337,11 +313,7 @@ def protect(obj: Any, **settings: Any) -> Any:
         raise TypeError(f"protect() got unexpected settings: {', '.join(sorted(unknown))}")
     if isinstance(obj, (httpx2.Client, httpx2.AsyncClient)):
         return guard_http_client(obj, Sentinel(**settings))
-    families: dict[type, Family] = {
-        openai.OpenAI: "openai", openai.AsyncOpenAI: "openai",
-        anthropic.Anthropic: "anthropic", anthropic.AsyncAnthropic: "anthropic",
-    }
-    family = next((f for cls, f in families.items() if isinstance(obj, cls)), None)
+    family = _family_of(obj)
     if family is None:
         raise TypeError(f"protect() takes an openai or anthropic client or an httpx2 client, not {type(obj).__name__}")
     if _sentinel_of(obj._client) is not None:
@@ -359,14 +331,25 @@ def protect(obj: Any, **settings: Any) -> Any:
     return protected
 
 
+def _family_of(obj: Any) -> Family | None:
+    if isinstance(obj, (openai.OpenAI, openai.AsyncOpenAI)):
+        return "openai"
+    anthropic = sys.modules.get("anthropic")  # an anthropic client exists only once the package is imported
+    if anthropic is not None and isinstance(obj, (anthropic.Anthropic, anthropic.AsyncAnthropic)):
+        return "anthropic"
+    return None
+
+
 @cache
 def _protected_class(cls: Any, family: Family) -> Any:
-    is_async = isinstance(cls, type) and issubclass(cls, (openai.AsyncOpenAI, anthropic.AsyncAnthropic))
-    bases: tuple[type, ...] = (_AsyncGuarded,) if is_async else (_Guarded,)
-    if issubclass(cls, openai.AsyncOpenAI):
-        bases = (_AsyncOpenAIRouting, *bases)
-    elif issubclass(cls, openai.OpenAI):
-        bases = (_OpenAIRouting, *bases)
+    if family == "anthropic":
+        from deepsentinel.anthropic_clients import guard_bases
+
+        bases = guard_bases(cls)
+    elif issubclass(cls, openai.AsyncOpenAI):
+        bases = (_AsyncOpenAIRouting, _AsyncGuarded)
+    else:
+        bases = (_OpenAIRouting, _Guarded)
     name = f"Protected{cls.__name__}"
     return type(name, (*bases, cls), {"_family": family, "__module__": __name__})
 
@@ -412,7 +395,4 @@ def _sentinel_of(client: Any) -> Sentinel | None:
     return transport.sentinel if isinstance(transport, (SentinelTransport, AsyncSentinelTransport)) else None
 
 
-__all__ = [
-    "AsyncSentinelAnthropic", "AsyncSentinelClient", "SentinelAnthropic", "SentinelClient", "guard_http_client",
-    "protect",
-]
+__all__ = ["AsyncSentinelClient", "SentinelClient", "guard_http_client", "protect"]

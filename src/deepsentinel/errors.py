@@ -1,6 +1,6 @@
 """The DeepSentinel exception tree. Every error is also the official SDKs' own type, so it passes through them.
 
-    DeepSentinelError               also an ``openai.OpenAIError`` and an ``anthropic.AnthropicError``
+    DeepSentinelError               also an ``openai.OpenAIError`` (in an anthropic client's call, an ``anthropic.AnthropicError``)
     ├── ConfigurationError          bad or missing configuration (unknown provider, missing key, bad file)
     ├── ValidationError             bad input to a call, raised before anything is sent (also a ``ValueError``)
     ├── ComplianceViolationError    a policy blocked a request or a response
@@ -14,8 +14,11 @@
         └── StreamDisconnectedError the connection dropped mid-stream (a builtin ``ConnectionError``)
 
 The SDKs re-raise their own error types from a transport unwrapped (anything else becomes a connection error),
-which is why the root subclasses both. Status errors of an anthropic client are the ``Anthropic*`` twins in
-``ANTHROPIC_STATUS_ERRORS`` (an ``anthropic.RateLimitError`` and a ``ProviderError``).
+which is why the root is an ``openai.OpenAIError``. Errors raised in an anthropic client's call are their
+``Anthropic*`` twins (``deepsentinel.anthropic_flavor``): each one of ours and the anthropic error of the same
+meaning, so ``except deepsentinel.ComplianceViolationError`` and ``except anthropic.AnthropicError`` both catch
+it. The twins live apart because importing the anthropic package costs seconds and tens of megabytes that an
+openai-only program should not pay.
 
 Messages and reprs name entity types and positions, never matched text, never a key: provider error text is
 redacted at the wire before any of these is built.
@@ -27,7 +30,6 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-import anthropic
 import openai
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 Direction = Literal["request", "response"]
 
 
-class DeepSentinelError(openai.OpenAIError, anthropic.AnthropicError):
+class DeepSentinelError(openai.OpenAIError):
     """Root of every error DeepSentinel raises."""
 
     message: str
@@ -190,30 +192,21 @@ OPENAI_STATUS_ERRORS: dict[int, type[ProviderError]] = {
 }
 
 
-def _anthropic_twin(name: str, base: type[anthropic.APIStatusError]) -> type[ProviderError]:
-    return type(f"Anthropic{name}", (ProviderError, base), {"__doc__": f"An ``anthropic.{name}`` and a ``ProviderError``."})
-
-
-ANTHROPIC_STATUS_ERRORS: dict[int, type[ProviderError]] = {
-    400: _anthropic_twin("BadRequestError", anthropic.BadRequestError),
-    401: _anthropic_twin("AuthenticationError", anthropic.AuthenticationError),
-    403: _anthropic_twin("PermissionDeniedError", anthropic.PermissionDeniedError),
-    404: _anthropic_twin("NotFoundError", anthropic.NotFoundError),
-    409: _anthropic_twin("ConflictError", anthropic.ConflictError),
-    422: _anthropic_twin("UnprocessableEntityError", anthropic.UnprocessableEntityError),
-    429: _anthropic_twin("RateLimitError", anthropic.RateLimitError),
-    500: _anthropic_twin("InternalServerError", anthropic.InternalServerError),
-    529: _anthropic_twin("OverloadedError", anthropic.APIStatusError),
-    0: _anthropic_twin("APIStatusError", anthropic.APIStatusError),
-}
-
-
 def status_error_class(status: int, family: Literal["openai", "anthropic"]) -> type[ProviderError]:
     """The error class for an HTTP ``status`` in the family of the client that made the call."""
     if family == "anthropic":
-        table = ANTHROPIC_STATUS_ERRORS
+        from deepsentinel.anthropic_flavor import ANTHROPIC_STATUS_ERRORS as table
+
         return table.get(status) or (table[500] if status >= 500 else table[0])
     return OPENAI_STATUS_ERRORS.get(status) or (InternalServerError if status >= 500 else APIStatusError)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ANTHROPIC_STATUS_ERRORS":  # imports the anthropic SDK: only when asked for
+        from deepsentinel.anthropic_flavor import ANTHROPIC_STATUS_ERRORS
+
+        return ANTHROPIC_STATUS_ERRORS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _rebuild(cls: type[DeepSentinelError], args: tuple[Any, ...]) -> DeepSentinelError:
@@ -224,7 +217,6 @@ def _rebuild(cls: type[DeepSentinelError], args: tuple[Any, ...]) -> DeepSentine
 
 
 __all__ = [
-    "ANTHROPIC_STATUS_ERRORS",
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",

@@ -12,16 +12,17 @@ Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTranspor
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from typing import Any
 
 import httpx2
 
-from deepsentinel.errors import ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
-from deepsentinel.wire.exchange import Exchange, Outgoing, forward_headers
+from deepsentinel.wire.exchange import Exchange, forward_headers
 from deepsentinel.wire.scope import current_scope
 
 #: The extension on each response naming the provider that answered (``response.extensions[...]``).
@@ -36,12 +37,19 @@ class SentinelTransport(httpx2.BaseTransport):
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return self._handle(request)
+        except DeepSentinelError as exc:
+            in_callers_family(request, exc)
+            raise
+
+    def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
         exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
         deadline = _deadline(request)
         while True:
             try:
-                response = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+                response = self.inner.handle_request(_outgoing(request, exchange, deadline))
             except httpx2.TransportError as exc:
                 if exchange.move_on(None):
                     continue
@@ -58,7 +66,7 @@ class SentinelTransport(httpx2.BaseTransport):
             """After a stream broke before any text was shown: the same target again, or the next one."""
             while stream.may_reopen():
                 try:
-                    fresh = self.inner.handle_request(_outgoing(request, exchange.attempt.request, deadline))
+                    fresh = self.inner.handle_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
@@ -81,12 +89,19 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        try:
+            return await self._handle(request)
+        except DeepSentinelError as exc:
+            in_callers_family(request, exc)
+            raise
+
+    async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
         deadline = _deadline(request)
         while True:
             try:
-                response = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+                response = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
             except httpx2.TransportError as exc:
                 if exchange.move_on(None):
                     continue
@@ -103,7 +118,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             """After a stream broke before any text was shown: the same target again, or the next one."""
             while stream.may_reopen():
                 try:
-                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange.attempt.request, deadline))
+                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
@@ -151,11 +166,14 @@ class _BodyBase:
             raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
 
     def translate(self, exc: BaseException) -> BaseException:
-        """A network failure in the middle of a stream, as the error the caller catches."""
+        """A network failure in the middle of a stream, as the error the caller catches (in its SDK's family)."""
         if isinstance(self.filter, EventBody) and isinstance(exc, httpx2.TransportError):
             if isinstance(exc, httpx2.TimeoutException):
-                return ProviderTimeoutError(request=self.request, provider=self.provider)
-            return StreamDisconnectedError(request=self.request, provider=self.provider)
+                exc = ProviderTimeoutError(request=self.request, provider=self.provider)
+            else:
+                exc = StreamDisconnectedError(request=self.request, provider=self.provider)
+        if isinstance(exc, DeepSentinelError):
+            in_callers_family(self.request, exc)
         return exc
 
     def finish(self, error: BaseException | None) -> None:
@@ -270,6 +288,15 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
         self.finish(None)
 
 
+def in_callers_family(request: httpx2.Request, error: DeepSentinelError) -> None:
+    """Make ``error`` an anthropic error too when an anthropic SDK sent ``request`` (it sends ``anthropic-version``):
+    that SDK re-raises its own errors and wraps, after retrying, anything else."""
+    if "anthropic-version" in request.headers and "anthropic" in sys.modules:
+        from deepsentinel.anthropic_flavor import as_anthropic
+
+        as_anthropic(error)
+
+
 def _deadline(request: httpx2.Request) -> float:
     """When the whole call must end: its scope's deadline, else now plus the request's longest timeout."""
     scope = current_scope()
@@ -283,7 +310,8 @@ def _deadline(request: httpx2.Request) -> float:
     return deadline
 
 
-def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2.Request:
+def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> httpx2.Request:
+    out = exchange.attempt.request
     extensions = dict(request.extensions)
     left = deadline - time.monotonic()
     if left <= 0:
@@ -292,7 +320,9 @@ def _outgoing(request: httpx2.Request, out: Outgoing, deadline: float) -> httpx2
     timeouts = extensions.get("timeout")
     if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)
         extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
-    return httpx2.Request(out.method, out.url, headers=out.headers, content=out.body, extensions=extensions)
+    # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.
+    url = request.url if out.url == exchange.url else out.url
+    return httpx2.Request(out.method, url, headers=out.headers, content=out.body, extensions=extensions)
 
 
 def _response(upstream: httpx2.Response, stream: Any, request: httpx2.Request, exchange: Exchange) -> httpx2.Response:

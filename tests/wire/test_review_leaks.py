@@ -111,3 +111,32 @@ def test_an_answer_read_back_with_get_is_checked() -> None:
         {"type": "output_text", "text": f"ssn {SSN}"}]}]}).encode())
     with pytest.raises(ComplianceViolationError):
         body.end()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_value_in_a_tool_name_the_model_writes_is_checked(fake_server: FakeLLMServer, stream: bool) -> None:
+    """The model writes the function name too: a value spelled into it is a value shown (it was skipped as an id)."""
+    from deepsentinel.testing import Reply, ToolCall
+
+    fake_server.enqueue(Reply(tool_calls=[ToolCall(name="ssn-" + SSN, arguments="{}")]))
+    client = SentinelClient(api_key="k", base_url=fake_server.openai_base_url, audit=False, max_retries=0)
+    with pytest.raises(ComplianceViolationError) as info:
+        answer = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}],
+                                                stream=stream)
+        if stream:
+            with answer as chunks:  # type: ignore[union-attr]
+                for _ in chunks:
+                    pass
+    client.close()
+    assert SSN not in str(info.value)
+    assert "US_SSN" in str(info.value)
+
+
+def test_an_ordinary_tool_name_passes_untouched(fake_server: FakeLLMServer) -> None:
+    from deepsentinel.testing import Reply, ToolCall
+
+    fake_server.enqueue(Reply(tool_calls=[ToolCall(name="get_weather", arguments='{"city": "Paris"}')]))
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, audit=False) as client:
+        answer = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    call = answer.choices[0].message.tool_calls[0]  # type: ignore[index]
+    assert call.function.name == "get_weather"  # type: ignore[union-attr]

@@ -11,7 +11,8 @@ rejected:
   (deep nesting, a broken ``__str__``);
 - integers: clamped to the signed 64-bit range both engines store; a non-number becomes ``None`` (or 0
   where the column is required);
-- floats: NaN becomes ``None`` (SQLite would store it as NULL behind the hash's back); infinities are kept.
+- floats: NaN becomes ``None`` (SQLite would store it as NULL behind the hash's back) and ``-0.0`` becomes
+  ``0.0`` (SQLite stores it so); infinities are kept.
 
 The same cleaning runs before hashing and before inserting, so the chain covers exactly what is stored.
 """
@@ -82,9 +83,10 @@ def integer(value: Any) -> int:
 
 
 def real(value: Any) -> float | None:
-    """A float; None for NaN or a non-number (SQLite turns NaN into NULL, which would break the hash)."""
+    """A float; None for NaN or a non-number (SQLite turns NaN into NULL, which would break the hash), and no
+    negative zero (SQLite reads ``-0.0`` back as ``0.0``: the hash must cover what is read back)."""
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):
         return None
-    return None if math.isnan(number) else number
+    return None if math.isnan(number) else number + 0.0

@@ -66,20 +66,25 @@ _SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
 
 
 def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool = False,
-                      free_form: int = 0) -> int:
-    """The boundary ``k`` for ``text`` (already normalised); see the module docstring for the rules."""
+                      free_form: int = 0, start: int = 0) -> int:
+    """The boundary ``k`` for ``text`` (already normalised); see the module docstring for the rules.
+
+    ``text[:start]`` is already final (an earlier boundary released it), so no open tail starts there.
+    """
     n = len(text)
     k = _token_run_start(text, max(0, n - max_token))
     pem = _open_pem(text, max(0, n - pem_max))
     if pem != -1:
         k = min(k, pem)
-    lo = max(0, n - _TAIL_WINDOW)
+    # The tails are searched from the first position that can still matter: ``re`` tries every position up
+    # to the end, so a stream guard probing 64 released characters each delta would pay for all of them.
+    lo = max(start, n - _TAIL_WINDOW)
     for tail in _OPEN_TAILS:
         m = tail.search(text, lo)
         if m is not None:
             k = min(k, m.start())
     run_lo = max(0, n - RUN_MAX - 8)
-    m = DIGIT_RUN_TAIL.search(text, run_lo)
+    m = DIGIT_RUN_TAIL.search(text, max(run_lo, start))
     if m is not None and (m.start() > run_lo or run_lo == 0):
         k = min(k, m.start())  # a run reaching back further holds more than 19 digits: never rewritten
     if sentence:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import re
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
@@ -226,14 +226,15 @@ class DetectionEngine:
         names = {"PERSON"} if self._name_detector() is not None else set()
         return frozenset({r.entity for r in self.recognizers} | names)
 
-    def scan(self, text: str) -> ScanResult:
-        """Find every sensitive value in ``text`` (cached per text content)."""
-        if self._cache is None:
+    def scan(self, text: str, *, cached: bool = True) -> ScanResult:
+        """Find every sensitive value in ``text`` (cached per text content unless ``cached`` is False: texts
+        seen once, such as a stream's probes, would only push a conversation's messages out of the cache)."""
+        if self._cache is None or not cached:
             return self._scan(text)
         key = self._cache.key(text)
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
         result = self._scan(text)
         self._cache.put(key, result)
         return result
@@ -328,15 +329,21 @@ class DetectionEngine:
             self._names_resolved = True
         return self._names
 
-    def safe_boundary(self, text: str) -> int:
-        """Index up to which ``text`` is final: later text cannot change findings that start before it."""
+    def safe_boundary(self, text: str, start: int = 0, *, findings: Sequence[Finding] | None = None) -> int:
+        """Index up to which ``text`` is final: later text cannot change findings that start before it.
+
+        ``start`` says ``text[:start]`` is already final (released by an earlier boundary of a prefix of
+        ``text``, as the stream guard's context is), which spares re-checking it for open tails. ``findings``:
+        this text's scan, when the caller has it already.
+        """
         norm = normalize(text)
         names = self._name_detector()
         sentence = names is not None and names.needs_sentence
         partial = _PARTIAL_ESCAPE.search(norm.text)
+        begin = norm.normalized_index(start) if start else 0
         if partial is None:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
-                                    free_form=self._free_form)
+                                    free_form=self._free_form, start=begin)
         else:
             # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
@@ -344,14 +351,14 @@ class DetectionEngine:
             cut = min(
                 [partial.start()]
                 + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
-                                     free_form=self._free_form) for c in _ESCAPE_STANDINS]
+                                     free_form=self._free_form, start=min(begin, len(head))) for c in _ESCAPE_STANDINS]
             )
         if names is not None and not sentence:
-            cut = min(cut, names.stable_prefix(norm.text))
+            cut = min(cut, names.stable_prefix(norm.text, begin))
         k = norm.original_index(cut)
         # A tail rule may start inside a finding that is itself complete ("10.0.0.24 X" looks like the start
         # of "24 March 1990"): never cut through a finding. Findings are disjoint, so one pass is enough.
-        for f in self.scan(text).findings:
+        for f in self.scan(text).findings if findings is None else findings:
             if f.start < k < f.end:
                 k = f.start
         return k
@@ -362,8 +369,9 @@ class DetectionEngine:
 
 # An escape still arriving (JSON, URL or HTML): what it decodes to is not known yet.
 _PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0-9a-fA-F]{0,6}|[A-Za-z][A-Za-z0-9]{0,31})?\Z")
-# One character of each class the boundary rules tell apart, standing in for an escape not decoded yet.
-_ESCAPE_STANDINS = "0Aa @-./#:()+_%\n\t,"
+# One character of each class the boundary rules tell apart, standing in for an escape not decoded yet. "t" is
+# its own class: after a lone "a" it makes the spelled-out "at" of an e-mail ("bob a&#116; example dot org").
+_ESCAPE_STANDINS = "0Aat @-./#:()+_%\n\t,"
 
 
 @lru_cache(maxsize=1024)

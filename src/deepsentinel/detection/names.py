@@ -118,9 +118,12 @@ class StatisticalNameDetector(NameDetector):
                 spans.append(NameSpan(start, _word_start(text, m.start(), words, hi - 1) + len(words[hi - 1])))
         return spans
 
-    def stable_prefix(self, text: str) -> int:
-        """Before the trailing run of capitalised words (or titles), which more words could turn into a name."""
-        tail = text[-256:]  # bounded: no name runs longer, and a long run of capitals stays linear
+    def stable_prefix(self, text: str, start: int = 0) -> int:
+        """Before the trailing run of capitalised words (or titles), which more words could turn into a name.
+
+        ``text[:start]`` is already final: a run still open cannot start there.
+        """
+        tail = text[max(start, len(text) - 256):]  # bounded: no name runs longer, and a long run of capitals stays linear
         m = _TAIL.search(tail)
         return len(text) - len(tail) + (m.start() if m else len(tail))
 

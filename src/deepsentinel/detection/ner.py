@@ -51,8 +51,9 @@ class NameDetector:
     def __init__(self, nlp: Callable[[str], Any]) -> None:
         self._nlp = nlp
 
-    def stable_prefix(self, text: str) -> int:
-        """Index up to which more text cannot change the names found (used when ``needs_sentence`` is False)."""
+    def stable_prefix(self, text: str, start: int = 0) -> int:
+        """Index up to which more text cannot change the names found (used when ``needs_sentence`` is False);
+        ``text[:start]`` is already final."""
         return len(text)
 
     def find(self, text: str) -> list[NameSpan]:

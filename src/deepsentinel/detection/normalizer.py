@@ -160,6 +160,15 @@ class Normalized:
             return self._orig_end[u]
         return self._orig_end[u] + (end - self._norm_end[u])
 
+    def normalized_index(self, i: int) -> int:
+        """Normalised position of the original index ``i`` (inside a unit: the unit's start)."""
+        u = bisect.bisect_right(self._orig, i) - 1
+        if u < 0:
+            return min(i, len(self.text))
+        if i < self._orig_end[u]:
+            return self._norm[u]
+        return min(self._norm_end[u] + (i - self._orig_end[u]), len(self.text))
+
     def original_start(self, start: int) -> int:
         """Original start of a span of the normalised text starting at ``start``."""
         return self.original_index(start)

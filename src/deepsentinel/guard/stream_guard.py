@@ -18,6 +18,7 @@ each evaluation (up to ``MAX_PRIOR_FINDINGS``) so the outcome never depends on h
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -44,12 +45,24 @@ AnonymizerFactory = Callable[[Sequence[Violation]], Anonymizer]
 
 
 class Engine(Protocol):
-    """What the guard needs from a detection engine."""
+    """What the guard needs from a detection engine.
+
+    An engine whose ``scan`` also takes ``cached=`` and whose ``safe_boundary`` takes ``start=`` and
+    ``findings=`` (as ``DetectionEngine``'s do) costs one scan per delta instead of two.
+    """
 
     max_entity_length: int
 
     def scan(self, text: str) -> ScanResult: ...
     def safe_boundary(self, text: str) -> int: ...
+
+
+def _takes(method: Callable[..., object], *names: str) -> bool:
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return False
+    return all(name in params for name in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +104,7 @@ class StreamGuard:
         if not policies:
             raise ValueError("StreamGuard needs at least one policy")
         self.engine = engine
+        self._one_scan = _takes(engine.scan, "cached") and _takes(engine.safe_boundary, "start", "findings")
         # Only the policies that check this direction; with none left, text only passes the vault restorer.
         self.policies = policies_for(direction, policies)
         self.anonymizer = anonymizer
@@ -107,6 +121,9 @@ class StreamGuard:
         self._buffer = ""  # unreleased text
         self._next_check = 0  # with a long held tail: the length at which to check it again
         self._context = ""  # tail of released text, original (not anonymized)
+        # Whether the released text ends at a boundary (nothing still open starts in it). A flush or a forced cut
+        # releases whatever is held, so the next boundary must look back into the context for an open value.
+        self._settled = True
         self._offset = 0  # stream offset of _buffer[0]
         self._prior: list[Finding] = []  # earlier findings, stream offsets
         self.blocked = False
@@ -138,21 +155,32 @@ class StreamGuard:
             # A long held tail (a base64 blob, a digit run) is re-checked only after it grew by a quarter: the
             # cost per delta stays flat instead of growing with the tail. Holding longer never releases more.
             return _EMPTY
-        # The boundary is computed on exactly the text the release scans next (released context + buffer), so
-        # the release's scan is the engine cache's answer: one scan per delta, not two. Released text is final,
-        # so no candidate that could still change starts in it.
+        # One scan per delta, of released context + buffer: the boundary and the release both read it. Released
+        # text is final, so no candidate that could still change starts in it (``start``). Each probe is seen
+        # once, so it stays out of the engine's cache.
         probe = self._context
-        cut = self.engine.safe_boundary(probe + buffer) - len(probe)
-        if len(buffer) > self.hold_limit:
-            cut = max(cut, len(buffer) - self.engine.max_entity_length)
+        text = probe + buffer
+        scan: ScanResult | None = None
+        if self._one_scan:
+            scan = self.engine.scan(text, cached=False)  # type: ignore[call-arg]
+            start = len(probe) if self._settled else 0
+            cut = self.engine.safe_boundary(text, start=start, findings=scan.findings) - len(probe)  # type: ignore[call-arg]
+        else:
+            cut = self.engine.safe_boundary(text) - len(probe)
+        forced = len(buffer) > self.hold_limit and len(buffer) - self.engine.max_entity_length > cut
+        if forced:
+            cut = len(buffer) - self.engine.max_entity_length
         if self.restore is not None and cut > 0:
             cut = min(cut, partial_token_start(buffer[:cut]))
         if cut <= 0:
             self._next_check = len(buffer) + len(buffer) // 4
             return _EMPTY
         self._next_check = 0
-        ctx = self._context
-        return self._release(ctx + buffer, len(ctx), cut, final=False)
+        offset = self._offset
+        released = self._release(text, len(probe), cut, final=False, scan=scan)
+        if self._offset != offset:
+            self._settled = not forced
+        return released
 
     def flush(self) -> GuardResult:
         """End of stream: check and release everything still held."""
@@ -166,6 +194,7 @@ class StreamGuard:
             self._offset += len(buffer)
             return GuardResult(self.restore.deanonymize(buffer) if self.restore is not None else buffer)
         ctx = self._context
+        self._settled = False  # all of it goes, final or not: see ``resume()``
         return self._release(ctx + self._buffer, len(ctx), len(self._buffer), final=True)
 
     def resume(self) -> None:
@@ -188,10 +217,13 @@ class StreamGuard:
         self._offset += cut
         return GuardResult(self.restore.deanonymize(buffer[:cut]))
 
-    def _release(self, text: str, base: int, cut: int, *, final: bool) -> GuardResult:
-        """Scan ``text`` (context + buffer), then release ``buffer[:cut]`` anonymized, or block."""
+    def _release(self, text: str, base: int, cut: int, *, final: bool, scan: ScanResult | None = None) -> GuardResult:
+        """Scan ``text`` (context + buffer) unless ``scan`` is its scan, then release ``buffer[:cut]`` anonymized,
+        or block."""
         findings: list[Finding] = []
-        for f in self.engine.scan(text).findings:
+        if scan is None:
+            scan = self.engine.scan(text, cached=False) if self._one_scan else self.engine.scan(text)  # type: ignore[call-arg]
+        for f in scan.findings:
             if f.end <= base:
                 continue  # in already-released context
             start = max(f.start, base) - base  # a match reaching back into the context is clipped, not dropped

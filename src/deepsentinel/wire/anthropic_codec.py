@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import Codec, Delta, Key, dumps
+from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS
 
@@ -24,7 +25,7 @@ class AnthropicCodec(Codec):
     api = "anthropic"
     operation = "messages"
     known = True
-    response_skip = STRUCTURAL_KEYS | {"stop_sequence", "name"}
+    response_skip = STRUCTURAL_KEYS | {"stop_sequence"}
 
     def is_end(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "message_stop"

@@ -7,7 +7,6 @@ end, cut, closed early by the caller, or broken by the network.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import TYPE_CHECKING
 
@@ -15,9 +14,9 @@ import httpx2
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ProviderError
-from deepsentinel.wire.codec import dumps
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import RequestCheck, WireGuard
+from deepsentinel.wire.json_io import dumps, loads
 from deepsentinel.wire.sse import Event, SSEDecoder
 
 if TYPE_CHECKING:
@@ -93,13 +92,13 @@ class JsonBody(_Buffered):
             completion = self.attempt.adapter.parse_chat_response(body, self.attempt.chat.model)
             body = completion.model_dump_json(exclude_unset=True).encode()
         try:
-            payload = json.loads(body)
-            usage = self.check.codec.usage(payload)
-        except ValueError:
-            usage = None
+            payload = loads(body)
+        except (ValueError, RecursionError):
+            payload = None
+        usage = self.check.codec.usage(payload) if payload is not None else None
         if self.call is not None and usage is not None:
             self.call.usage = usage
-        body, decision = self.guard.check_response(self.check, body)
+        body, decision = self.guard.check_response(self.check, body, payload)
         if self.call is not None:
             self.call.response_violations.extend(decision.violations)
             self.call.own_seconds += _clock() - started

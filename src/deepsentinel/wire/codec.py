@@ -14,6 +14,7 @@ import json
 from collections.abc import Hashable, Iterable
 from typing import Any, Literal
 
+from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, string_refs
 
@@ -29,7 +30,7 @@ class Codec:
     api: Api = "openai"
     operation = "generic"
     known = False
-    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created", "name"}
+    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created"}
 
     def request_refs(self, body: Any) -> list[TextRef]:
         """The texts of a request the model will read, in reading order."""
@@ -103,9 +104,6 @@ class Codec:
         return Event("", self.error_body(message, error_type, code, **extra).decode())
 
 
-def dumps(payload: Any) -> str:
-    """Compact JSON, as providers send it; non-ASCII kept as is."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
 

@@ -10,15 +10,15 @@ it to the caller; the gateway sends an error event in the provider's format).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
 from deepsentinel.policy.decision import Violation
-from deepsentinel.wire.codec import Codec, Key, dumps
+from deepsentinel.wire.codec import Codec, Key
 from deepsentinel.wire.guard import RequestCheck, WireGuard
+from deepsentinel.wire.json_io import dumps, loads
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import string_refs
 
@@ -45,7 +45,7 @@ class EventGuard:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
         self.events += 1
         try:
-            payload = json.loads(event.data) if event.data and event.data[0] in "{[" else None
+            payload = loads(event.data) if event.data and event.data[0] in "{[" else None
         except (ValueError, RecursionError):
             payload = None
         if payload is None:

@@ -12,7 +12,6 @@ The transports (sync, async) and the gateway only move bytes; everything they de
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
 from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.guard import RequestCheck
+from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.scope import CallScope, current_scope
 
 #: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
@@ -66,8 +66,9 @@ class Exchange:
     """A call's request side and its targets; one per request the caller sends."""
 
     def __init__(self, sentinel: Sentinel, check: RequestCheck | None, call: CallRecord | None,
-                 attempts: list[Attempt], scope: CallScope | None) -> None:
+                 attempts: list[Attempt], scope: CallScope | None, url: str = "") -> None:
         self.sentinel = sentinel
+        self.url = url  # as the caller's SDK built it
         self.check = check
         self.call = call
         self.attempts = attempts
@@ -89,7 +90,7 @@ class Exchange:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope)
+            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
         else:
@@ -107,7 +108,7 @@ class Exchange:
             raise
         call.provider = attempts[0].provider or call.provider
         call.sent_at = time.perf_counter()
-        return cls(sentinel, check, call, attempts, scope)
+        return cls(sentinel, check, call, attempts, scope, url)
 
     @property
     def attempt(self) -> Attempt:
@@ -196,7 +197,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
         if target.model == same.model:
             return same
         payload["model"] = target.model
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = dumps_bytes(payload)
         return Attempt(target.provider, target.model, Outgoing(same.request.method, same.request.url, same.request.headers, body), secrets=same.secrets)
     adapter = sentinel.router.adapter(target.provider)
     params = {k: v for k, v in payload.items() if k not in ("model", "messages", "stream")}
@@ -204,7 +205,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
     http = adapter.build_chat_request(chat)
     headers = {k.lower(): v for k, v in http.headers.items()}
     headers["accept-encoding"] = "identity"
-    body = json.dumps(http.json, ensure_ascii=False).encode()
+    body = dumps_bytes(http.json)
     key = getattr(adapter, "api_key", None)
     translated = sentinel.router.providers[target.provider].kind != "openai"
     return Attempt(target.provider, target.model, Outgoing(http.method, http.url, headers, body, http.timeout),
@@ -215,7 +216,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
 def _model_of(body: bytes) -> str:
     """The model a body names, for the record of a call refused before its body was understood."""
     try:
-        model = json.loads(body).get("model")
+        model = loads(body).get("model")
     except (ValueError, AttributeError, RecursionError):
         return ""
     return model if isinstance(model, str) else ""
@@ -225,7 +226,7 @@ def _fallbacks(raw: str | None) -> list[str] | None:
     if raw is None:
         return None
     try:
-        value = json.loads(raw)
+        value = loads(raw)
     except ValueError:
         raise ValidationError("fallbacks must be a list of 'provider/model' strings") from None
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

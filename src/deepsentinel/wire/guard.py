@@ -12,7 +12,6 @@ exactly the tokens this request's anonymization issued, never tokens that merely
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -30,6 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
+from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
 _REDACTOR = Anonymizer(strategy="redact")
@@ -90,7 +90,7 @@ class WireGuard:
         """Check one outgoing body; raise ``ComplianceViolationError`` on a block (nothing may be sent)."""
         codec = codec_for(path)
         try:
-            payload = json.loads(body) if body else None
+            payload = loads(body) if body else None
         except (ValueError, RecursionError):
             payload = None
         if payload is None:
@@ -134,7 +134,7 @@ class WireGuard:
                 rewritten = _NAME_UNSAFE.sub("", rewritten)[:64] or "user"
             ref.set(payload, rewritten)
         if pending:
-            body = json.dumps(payload, ensure_ascii=False).encode()
+            body = dumps_bytes(payload)
         restore = self.vault.scoped(tokens) if self.vault is not None and tokens else None
         return RequestCheck(codec, body, payload, decision, tuple(texts), tuple(redacted), restore)
 
@@ -169,10 +169,14 @@ class WireGuard:
         return out
 
     # Responses --------------------------------------------------------------------------------------------
-    def check_response(self, request: RequestCheck, body: bytes) -> tuple[bytes, Decision]:
-        """Check a whole response body; raise on a block, else return it (rewritten where needed)."""
+    def check_response(self, request: RequestCheck, body: bytes, payload: Any = None) -> tuple[bytes, Decision]:
+        """Check a whole response body; raise on a block, else return it (rewritten where needed).
+
+        ``payload``: the body already parsed, when the caller had to parse it anyway.
+        """
         try:
-            payload = json.loads(body)
+            if payload is None:
+                payload = loads(body)
         except (ValueError, RecursionError):  # not JSON after all: checked as text, so nothing parses a value out
             text, decision = self.check_text(_as_text(body), "body", request.restore)
             if decision.blocked:
@@ -193,7 +197,7 @@ class WireGuard:
         if not rewritten:
             return body, decision
         request.codec.after_rewrite(payload, rewritten)
-        return json.dumps(payload, ensure_ascii=False).encode(), decision
+        return dumps_bytes(payload), decision
 
     def _check_keys(self, payload: Any, direction: Direction) -> None:
         """Object keys that are not plain names may hold values (``{"customer 536-22-...": ...}``). A key cannot
@@ -236,7 +240,7 @@ class WireGuard:
     def redact_error(self, body: bytes, secrets_: Sequence[str] = ()) -> bytes:
         """A provider's error body with every string redacted; JSON stays JSON."""
         try:
-            payload = json.loads(body)
+            payload = loads(body)
         except (ValueError, RecursionError):
             return self.redact(body.decode("utf-8", errors="replace"), secrets_).encode()
         changed = False
@@ -246,7 +250,7 @@ class WireGuard:
             if clean != text:
                 ref.set(payload, clean)
                 changed = True
-        return json.dumps(payload, ensure_ascii=False).encode() if changed else body
+        return dumps_bytes(payload) if changed else body
 
     # Shared -----------------------------------------------------------------------------------------------
     def anonymizer_for(self, violations: Sequence[Violation]) -> Anonymizer:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from deepsentinel.errors import ValidationError
-from deepsentinel.wire.codec import Codec, Delta, Key, dumps
+from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path, TextRef, string_refs
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,38 +62,63 @@ class TextRef:
         node[self.path[-1]] = value
 
 
-def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL_KEYS, depth: int = 0) -> Iterator[TextRef]:
+def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL_KEYS, depth: int = 0) -> list[TextRef]:
     """Every string in ``node`` (depth first, document order), except values of ``skip`` keys.
 
     Raises ``ValidationError`` past ``MAX_DEPTH`` levels of nesting.
     """
+    out: list[TextRef] = []
+    _collect(node, path, skip, depth, out)
+    return out
+
+
+def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef]) -> None:
+    # A list filled by plain recursion: this runs on every streamed event, where nested generators cost more
+    # than the rest of the event's bookkeeping.
     if depth > MAX_DEPTH:
         raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
     if isinstance(node, str):
-        yield TextRef(path)
+        out.append(TextRef(path))
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key in skip and not isinstance(value, (dict, list)) and not _read_as_text(node, key):
-                continue
-            inner = frozenset() if key in FREE_FORM_KEYS else skip
-            yield from string_refs(value, (*path, key), skip=inner, depth=depth + 1)
+            if isinstance(value, str):
+                if key in skip and not _read_as_text(node, key):
+                    continue
+                if depth >= MAX_DEPTH:
+                    _collect(value, (*path, key), skip, depth + 1, out)  # raises, naming the place
+                out.append(TextRef((*path, key)))
+            elif isinstance(value, (dict, list)):
+                _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out)
+            elif depth >= MAX_DEPTH and (key not in skip or _read_as_text(node, key)):
+                _collect(value, (*path, key), skip, depth + 1, out)  # raises, as for any value read there
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from string_refs(value, (*path, i), skip=skip, depth=depth + 1)
+            if isinstance(value, str) and depth < MAX_DEPTH:
+                out.append(TextRef((*path, i)))
+            elif isinstance(value, (dict, list, str)) or depth >= MAX_DEPTH:
+                _collect(value, (*path, i), skip, depth + 1, out)
 
 
-def odd_keys(node: Any, depth: int = 0) -> Iterator[str]:
+def odd_keys(node: Any, depth: int = 0) -> list[str]:
     """Object keys in ``node`` that are not plain names (a plain name holds no value worth a scan)."""
+    out: list[str] = []
+    _odd_keys(node, depth, out)
+    return out
+
+
+def _odd_keys(node: Any, depth: int, out: list[str]) -> None:
     if depth > MAX_DEPTH:
         return
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(key, str) and not _PLAIN_KEY.fullmatch(key):
-                yield key
-            yield from odd_keys(value, depth + 1)
+                out.append(key)
+            if isinstance(value, (dict, list)):
+                _odd_keys(value, depth + 1, out)
     elif isinstance(node, list):
         for value in node:
-            yield from odd_keys(value, depth + 1)
+            if isinstance(value, (dict, list)):
+                _odd_keys(value, depth + 1, out)
 
 
 def check_depth(node: Any, depth: int = 0) -> None:
