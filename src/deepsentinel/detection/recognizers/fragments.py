@@ -30,6 +30,23 @@ WORD_AFTER = r"(?![0-9A-Za-z_])"
 TOKEN_BEFORE = r"(?<![0-9A-Za-z_\-])"
 TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
 
+# Confidence of a value with no label before it whose only mark is a strong check: a checksum that a random
+# number of its length passes at most about one time in a hundred (an ABN's mod 89, an Italian VAT number's
+# office code plus Luhn, a Korean registration number's birth date), or a distinctive shape plus a check digit
+# (a German passport number). Reported by default, at a risk (severity x confidence) of at most 0.5: below the
+# default policy's blocking threshold (0.8), and below any labelled finding (0.85+ x MEDIUM 0.6), so
+# "BRN 1048656659" stays a business number even though its digits also pass the NHS check.
+BARE_SCORE = 0.5
+# Confidence of a plain run of digits whose only mark is a weak checksum (mod 10 or mod 11 on 9-12 digits:
+# TFN, ACN, SIN, ABA, ITIN, NHS, Medicare, NPI, BRN, orgnr, Aadhaar, Thai ID). Below the engine's default
+# ``min_confidence`` (0.5), so off by default: `benchmarks/peers/bare_numbers.py` measures that about a third of
+# all random 9- and 10-digit numbers and of Unix timestamps pass one of these checks, and three such findings
+# in one text would push its risk past the blocking threshold. ``DetectionEngine(min_confidence=0.4)`` turns
+# them on, for text known to hold identifiers (a column of an export, a form).
+WEAK_BARE_SCORE = 0.4
+# After such a guess: not the first groups of a longer spaced number ("4657 5732 0271" of a 16-digit card).
+BARE_AFTER = NUM_AFTER + r"(?![ \t][0-9])"
+
 MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
+    BARE_AFTER,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
+    WEAK_BARE_SCORE,
     WORD_AFTER,
     WORD_BEFORE,
 )
@@ -48,6 +50,7 @@ US_SSN = _id(
 US_ITIN = _id(
     "US_ITIN",
     Pattern("9xx-7x-xxxx", rf"9[0-9]{{2}}{_GROUP_SEP}[5-9][0-9]{_GROUP_SEP}[0-9]{{4}}", 0.85, NUM_BEFORE, NUM_AFTER),
+    Pattern("9 digits", r"9[0-9]{2}[5-9][0-9]{5}", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     Pattern("9 digits after an ITIN word", r"9[0-9]{2}[5-9][0-9]{5}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
     validator=valid_itin,
@@ -63,6 +66,7 @@ US_PASSPORT = _id(
 US_BANK_ROUTING = _id(
     "US_BANK_ROUTING",
     Pattern("9 digits after a routing word", r"[0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
+    Pattern("9 digits or 4-4-1", r"[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9]", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     validator=valid_aba,
     context=("routing", "routing number", "routing no", "aba", "rtn", "transit number"),
     severity=Severity.MEDIUM,
@@ -87,7 +91,7 @@ IBAN_CODE = _id(
 )
 UK_NINO = _id(
     "UK_NINO",
-    Pattern("NINO", r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[A-D]",
+    Pattern("NINO", r"(?i:[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[A-D])",
             0.85, WORD_BEFORE, WORD_AFTER),
     validator=valid_nino,
     context=("national insurance", "nino", "ni number", "ni no"),
@@ -97,6 +101,9 @@ IN_AADHAAR = _id(
     "IN_AADHAAR",
     Pattern("12 digits", r"[2-9][0-9]{3}[ \t\-]?[0-9]{4}[ \t\-]?[0-9]{4}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
+    Pattern("12 digits, Verhoeff", r"[2-9][0-9]{3}(?:[0-9]{8}|[ \t][0-9]{4}[ \t][0-9]{4}|-[0-9]{4}-[0-9]{4}|:[0-9]{4}:[0-9]{4})",
+            # not a run of groups inside an IPv6 address or a time ("684D:1111:222:3333:4444:5555")
+            WEAK_BARE_SCORE, NUM_BEFORE + r"(?<![0-9A-Fa-f]:)", BARE_AFTER + r"(?!:[0-9A-Fa-f])"),
     validator=valid_aadhaar,
     context=("aadhaar", "aadhar", "uidai", "uid"),
     max_length=14,
@@ -113,13 +120,14 @@ CA_SIN = _id(
     "CA_SIN",
     Pattern("3-3-3 after a SIN word", r"[0-9]{3}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
+    Pattern("3-3-3, Luhn", r"[1-79][0-9]{2}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     validator=valid_ca_sin,
     context=("sin", "social insurance", "social insurance number", "numero d'assurance sociale", "nas"),
     max_length=11,
 )
 ES_NIF = _id(
     "ES_NIF",
-    Pattern("DNI", r"[0-9]{8}[ \t\-]?[A-Z]", 0.85, NUM_BEFORE, WORD_AFTER),
+    Pattern("DNI", r"[0-9]{7,8}[ \t\-]?[A-Za-z]", 0.85, NUM_BEFORE, WORD_AFTER),
     validator=valid_es_nif,
     context=("dni", "nif", "documento nacional", "nie"),
     max_length=10,
