@@ -48,7 +48,7 @@ def luhn_valid(number: str) -> bool:
 
 
 def _consistent_separators(value: str) -> bool:
-    """Grouped numbers use one separator style throughout (``123-45-6789``, not ``123-45 6789``)."""
+    """Grouped numbers use one separator style throughout (``ddd-dd-dddd``, not ``ddd-dd dddd``)."""
     seps = {s.strip() or " " for s in _SEPARATORS.findall(value)}
     return len(seps) <= 1
 

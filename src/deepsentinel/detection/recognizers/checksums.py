@@ -90,13 +90,16 @@ def valid_kr_frn(value: str) -> bool:
     return valid_kr_registration_date(d) and (13 - _kr_sum(d) % 11) % 10 == int(d[12])
 
 
+_BRN_WEIGHTS = (1, 3, 7) * 2 + (1, 3, 5)
+
+
 def valid_kr_brn(value: str) -> bool:
-    """Korean business registration number: weights 1,3,7,1,3,7,1,3,5 plus (d9 * 5) // 10, mod 10 check digit.
+    """Korean business registration number: weights ``_BRN_WEIGHTS`` plus (d9 * 5) // 10, a mod-10 check digit.
     (``stdnum.kr.brn`` checks the length and the office code only.)"""
     d = _digits(value)
     if len(d) != 10 or d[:3] < "101" or d[3:5] == "00" or d[5:9] == "0000":
         return False
-    total = sum(int(c) * w for c, w in zip(d[:9], (1, 3, 7, 1, 3, 7, 1, 3, 5), strict=True))
+    total = sum(int(c) * w for c, w in zip(d[:9], _BRN_WEIGHTS, strict=True))
     total += int(d[8]) * 5 // 10
     return (10 - total % 10) % 10 == int(d[9])
 

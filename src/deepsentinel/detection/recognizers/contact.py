@@ -65,6 +65,7 @@ EMAIL_ADDRESS = PatternRecognizer(
 PHONE_NUMBER = PatternRecognizer(
     "PHONE_NUMBER", Category.PII, Severity.LOW,
     (
+        # deepsentinel: allow-next-line
         # Phones are often listed after other numbers ("account 123456 +44 20 7946 0958"), so unlike cards they
         # may follow a digit and a space.
         Pattern("international", r"(?:\+|00)[1-9][0-9]{0,3}(?:[ \t.\-]?\(?[0-9]{1,5}\)?){2,6}", 0.8,

@@ -22,7 +22,7 @@ SEP = r"(?:[ \t]?[\-./][ \t]?|[ \t]{1,2}|\r?\n)"
 SEP_OPT = SEP + "?"
 
 # Python look-arounds: a number must not be the middle of a longer token or of a longer grouped number (so no
-# card number is found inside "DE32 4458 6114 9097 7934 85" or "+49 1512 7745805").
+# card number is found inside "DE32 4458 6114 9097 7934 85" or "+49 1512 7745805"). deepsentinel: allow
 NUM_BEFORE = r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])(?<![0-9][ \t\n])"
 NUM_AFTER = r"(?![0-9A-Za-z_])(?![\-./][0-9])"
 WORD_BEFORE = r"(?<![0-9A-Za-z_])"
@@ -35,7 +35,7 @@ TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
 # office code plus Luhn, a Korean registration number's birth date), or a distinctive shape plus a check digit
 # (a German passport number). Reported by default, at a risk (severity x confidence) of at most 0.5: below the
 # default policy's blocking threshold (0.8), and below any labelled finding (0.85+ x MEDIUM 0.6), so
-# "BRN 1048656659" stays a business number even though its digits also pass the NHS check.
+# "BRN 1048656659" stays a business number even though its digits also pass the NHS check. deepsentinel: allow
 BARE_SCORE = 0.5
 # Confidence of a plain run of digits whose only mark is a weak checksum (mod 10 or mod 11 on 9-12 digits:
 # TFN, ACN, SIN, ABA, ITIN, NHS, Medicare, NPI, BRN, orgnr, Aadhaar, Thai ID). Below the engine's default

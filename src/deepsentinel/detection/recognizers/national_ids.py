@@ -165,7 +165,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("ES_PASSPORT", (_labelled("3 letters 6 digits", r"[A-Za-z]{3}[0-9]{6}[A-Za-z]?", WORD_BEFORE,
                                    WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}", WORD_BEFORE, WORD_AFTER, strong=True),
+    _rec("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}", strong=True),
                          _labelled("11 digits", r"(?:IT)?[0-9]{11}", WORD_BEFORE, WORD_AFTER)),
          _v(iva), ("partita iva", "p.iva", "piva", "vat", "iva"), severity=Severity.MEDIUM),
     _rec("IT_PASSPORT", (_labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
