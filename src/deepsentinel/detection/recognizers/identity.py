@@ -60,7 +60,7 @@ US_PASSPORT = _id(
     "US_PASSPORT",
     Pattern("9 characters after a passport word", r"[0-9]{9}|[A-Z][0-9]{8}", 0.9, WORD_BEFORE, WORD_AFTER,
             requires_context=True),
-    context=("passport", "passport number", "passport no", "passport #"),
+    context=("passport", "passports", "passport number", "passport no", "passport #", "travel document"),
     window=32,
 )
 US_BANK_ROUTING = _id(

@@ -52,8 +52,8 @@ from deepsentinel.detection.validators import stdnum_validator, valid_phone
 
 __all__ = ["NATIONAL_ID_RECOGNIZERS"]
 
-_PASSPORT_WORDS = ("passport", "passport number", "passport no", "pasaporte", "passaporto", "reisepass",
-                   "pass nr", "passeport")
+_PASSPORT_WORDS = ("passport", "passports", "passport number", "passport no", "pasaporte", "passaporto",
+                   "reisepass", "pass nr", "passeport", "travel document")
 
 
 def _rec(entity: str, patterns: tuple[Pattern, ...], validator: Callable[[str], bool] | None,
@@ -190,7 +190,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("IN_PASSPORT", (_labelled("letter and 7 digits", r"[A-Za-z][0-9]{7}", WORD_BEFORE, WORD_AFTER),),
          None, _PASSPORT_WORDS),
     _rec("IN_VOTER", (_labelled("EPIC", r"[A-Za-z]{3}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
-         None, ("voter", "epic", "voter id", "election")),
+         None, ("voter", "epic", "voter id", "election", "vote")),
     _rec("IN_GSTIN", (_bare("GSTIN", r"[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]", WORD_BEFORE, WORD_AFTER),),
          # The shape (state code, an embedded PAN, "Z") is specific; published examples often fail the check.
          lambda v: 1 <= int(v[:2]) <= 37 or v[:2] == "97", ("gstin", "gst"), severity=Severity.MEDIUM),
