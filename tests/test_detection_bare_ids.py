@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 
 from deepsentinel.detection import DetectionEngine
+from deepsentinel.detection.recognizers import BARE_NUMBER_RECOGNIZERS, BUILTIN_RECOGNIZERS
 
 ENGINE = DetectionEngine(names=None)
-OPT_IN = DetectionEngine(names=None, min_confidence=0.4)
+OPT_IN = DetectionEngine(BUILTIN_RECOGNIZERS + BARE_NUMBER_RECOGNIZERS, names=None)
 
 
 def _types(engine: DetectionEngine, text: str) -> set[str]:
@@ -67,10 +68,10 @@ def test_not_found(text: str, entity: str) -> None:
     ("1234567890121", "TH_TNIN"), ("9601211234567", "KR_RRN"),
 ])
 def test_weak_checksum_alone_is_opt_in(text: str, entity: str) -> None:
-    """A plain number whose only mark is a mod-10/11 check is not reported by default, only below 0.5."""
+    """A plain number whose only mark is a mod-10/11 check is reported only with BARE_NUMBER_RECOGNIZERS, at 0.5."""
     assert entity not in _types(ENGINE, text)
     found = [f for f in OPT_IN.scan(text).findings if f.type == entity]
-    assert found and found[0].confidence == pytest.approx(0.4)
+    assert found and found[0].confidence == pytest.approx(0.5)
 
 
 def test_a_label_beats_a_bare_guess() -> None:
@@ -81,5 +82,10 @@ def test_a_label_beats_a_bare_guess() -> None:
 
 def test_bare_guesses_are_never_blocking_alone() -> None:
     """A value found by its checksum alone has a risk of at most 0.5 (the default policy blocks at 0.8)."""
-    for text in ("51824753556", "C01X00T41", "960121-1234567", "876 543 210"):
-        assert all(f.risk <= 0.5 for f in ENGINE.scan(text).findings), text
+    for text in ("51824753556", "C01X00T41", "960121-1234567", "876 543 210", "0032698674", "130692544"):
+        assert all(f.risk <= 0.5 for f in OPT_IN.scan(text).findings), text
+
+
+def test_bare_number_recognizers_are_not_in_the_catalog() -> None:
+    """The weak-checksum recognizers cost nothing by default: none of them is part of the built-in catalog."""
+    assert not set(map(id, BARE_NUMBER_RECOGNIZERS)) & set(map(id, BUILTIN_RECOGNIZERS))

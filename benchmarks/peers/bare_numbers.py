@@ -2,10 +2,11 @@
 
     python benchmarks/peers/bare_numbers.py                 # 2,000 numbers per row, seed 1
     python benchmarks/peers/bare_numbers.py --seed 7 --n 5000
+    python benchmarks/peers/bare_numbers.py --bare-numbers  # with the opt-in BARE_NUMBER_RECOGNIZERS
 
 A plain 9- to 13-digit number passes one national checksum or another surprisingly often (a mod-10 check one
-time in ten, a mod-11 one in eleven), so the engine reports such a number without a label at confidence 0.5
-(``BARE_SCORE``): logged, never blocked by the default policy. This prints, per kind of number, how many were
+time in ten, a mod-11 one in eleven), so the catalog reports a number without a label only when its check is
+strong; the weak ones are the opt-in ``BARE_NUMBER_RECOGNIZERS``. This prints, per kind of number, how many were
 reported at all and how many would be blocked (risk >= 0.8), with the entity types that took them. Numbers
 are drawn fresh from the seed; the sentences around them carry no label and no negative word.
 """
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from deepsentinel.detection import DetectionEngine
+from deepsentinel.detection.recognizers import BARE_NUMBER_RECOGNIZERS, BUILTIN_RECOGNIZERS
 
 SENTENCES = ("The value was {n}.", "{n}", "Please check {n} again", "see {n} for details", "x = {n}")
 
@@ -44,9 +46,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--n", type=int, default=2000, help="numbers per kind")
-    parser.add_argument("--min-confidence", type=float, default=0.5, help="the engine's (default 0.5)")
+    parser.add_argument("--bare-numbers", action="store_true",
+                        help="add the opt-in BARE_NUMBER_RECOGNIZERS (weak checksums alone) to the catalog")
     args = parser.parse_args()
-    engine = DetectionEngine(names=None, cache_size=0, min_confidence=args.min_confidence)
+    recognizers = BUILTIN_RECOGNIZERS + (BARE_NUMBER_RECOGNIZERS if args.bare_numbers else ())
+    engine = DetectionEngine(recognizers, names=None, cache_size=0)
     rng = random.Random(args.seed)
     print("| kind | numbers | reported | blocked (risk >= 0.8) | types |\n|---|---:|---:|---:|---|")
     for kind, make in KINDS.items():

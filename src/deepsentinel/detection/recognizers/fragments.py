@@ -37,13 +37,6 @@ TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
 # default policy's blocking threshold (0.8), and below any labelled finding (0.85+ x MEDIUM 0.6), so
 # "BRN 1048656659" stays a business number even though its digits also pass the NHS check. deepsentinel: allow
 BARE_SCORE = 0.5
-# Confidence of a plain run of digits whose only mark is a weak checksum (mod 10 or mod 11 on 9-12 digits:
-# TFN, ACN, SIN, ABA, ITIN, NHS, Medicare, NPI, BRN, orgnr, Aadhaar, Thai ID). Below the engine's default
-# ``min_confidence`` (0.5), so off by default: `benchmarks/peers/bare_numbers.py` measures that about a third of
-# all random 9- and 10-digit numbers and of Unix timestamps pass one of these checks, and three such findings
-# in one text would push its risk past the blocking threshold. ``DetectionEngine(min_confidence=0.4)`` turns
-# them on, for text known to hold identifiers (a column of an export, a form).
-WEAK_BARE_SCORE = 0.4
 # After such a guess: not the first groups of a longer spaced number ("4657 5732 0271" of a 16-digit card).
 BARE_AFTER = NUM_AFTER + r"(?![ \t][0-9])"
 

@@ -6,10 +6,10 @@ from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
+    BARE_SCORE,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
-    WEAK_BARE_SCORE,
     WORD_AFTER,
     WORD_BEFORE,
 )
@@ -50,7 +50,6 @@ US_SSN = _id(
 US_ITIN = _id(
     "US_ITIN",
     Pattern("9xx-7x-xxxx", rf"9[0-9]{{2}}{_GROUP_SEP}[5-9][0-9]{_GROUP_SEP}[0-9]{{4}}", 0.85, NUM_BEFORE, NUM_AFTER),
-    Pattern("9 digits", r"9[0-9]{2}[5-9][0-9]{5}", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     Pattern("9 digits after an ITIN word", r"9[0-9]{2}[5-9][0-9]{5}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
     validator=valid_itin,
@@ -66,7 +65,6 @@ US_PASSPORT = _id(
 US_BANK_ROUTING = _id(
     "US_BANK_ROUTING",
     Pattern("9 digits after a routing word", r"[0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
-    Pattern("9 digits or 4-4-1", r"[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9]", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     validator=valid_aba,
     context=("routing", "routing number", "routing no", "aba", "rtn", "transit number"),
     severity=Severity.MEDIUM,
@@ -101,9 +99,6 @@ IN_AADHAAR = _id(
     "IN_AADHAAR",
     Pattern("12 digits", r"[2-9][0-9]{3}[ \t\-]?[0-9]{4}[ \t\-]?[0-9]{4}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
-    Pattern("12 digits, Verhoeff", r"[2-9][0-9]{3}(?:[0-9]{8}|[ \t][0-9]{4}[ \t][0-9]{4}|-[0-9]{4}-[0-9]{4}|:[0-9]{4}:[0-9]{4})",
-            # not a run of groups inside an IPv6 address or a time ("684D:1111:222:3333:4444:5555")
-            WEAK_BARE_SCORE, NUM_BEFORE + r"(?<![0-9A-Fa-f]:)", BARE_AFTER + r"(?!:[0-9A-Fa-f])"),
     validator=valid_aadhaar,
     context=("aadhaar", "aadhar", "uidai", "uid"),
     max_length=14,
@@ -120,7 +115,6 @@ CA_SIN = _id(
     "CA_SIN",
     Pattern("3-3-3 after a SIN word", r"[0-9]{3}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
-    Pattern("3-3-3, Luhn", r"[1-79][0-9]{2}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", WEAK_BARE_SCORE, NUM_BEFORE, BARE_AFTER),
     validator=valid_ca_sin,
     context=("sin", "social insurance", "social insurance number", "numero d'assurance sociale", "nas"),
     max_length=11,
@@ -165,6 +159,27 @@ NL_BSN = _id(
     validator=valid_nl_bsn,
     context=("bsn", "burgerservicenummer", "sofinummer"),
     max_length=11,
+)
+
+
+
+def _weak(entity: str, validator: object, body: str, severity: Severity = Severity.CRITICAL,
+          before: str = NUM_BEFORE, after: str = BARE_AFTER) -> PatternRecognizer:
+    """A plain number whose only mark is a weak check (opt-in, see ``BARE_NUMBER_RECOGNIZERS``)."""
+    return PatternRecognizer(entity, Category.PII, severity, (Pattern("plain digits", body, BARE_SCORE, before, after),),
+                             validator=validator,  # type: ignore[arg-type]
+                             negative_context=NOT_PERSONAL, max_length=14, detector="pii")
+
+
+# Opt-in: plain numbers whose only mark is a mod-10 check (Luhn, ABA, Verhoeff) or the ITIN group ranges.
+WEAK_IDENTITY_RECOGNIZERS = (
+    _weak("US_ITIN", valid_itin, r"9[0-9]{2}[5-9][0-9]{5}"),
+    _weak("US_BANK_ROUTING", valid_aba, r"[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9]", Severity.MEDIUM),
+    # not a run of groups inside an IPv6 address or a time ("684D:1111:222:3333:4444:5555")
+    _weak("IN_AADHAAR", valid_aadhaar,
+          r"[2-9][0-9]{3}(?:[0-9]{8}|[ \t][0-9]{4}[ \t][0-9]{4}|-[0-9]{4}-[0-9]{4}|:[0-9]{4}:[0-9]{4})",
+          before=NUM_BEFORE + r"(?<![0-9A-Fa-f]:)", after=BARE_AFTER + r"(?!:[0-9A-Fa-f])"),
+    _weak("CA_SIN", valid_ca_sin, r"[1-79][0-9]{2}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}"),
 )
 
 IDENTITY_RECOGNIZERS = (

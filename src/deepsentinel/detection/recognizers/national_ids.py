@@ -5,7 +5,7 @@ a century sign) and that passes its checksum is found on its own; so is a plain 
 check (an embedded birth date plus a checksum: PESEL, personnummer, ZA ID, Korean RRN; mod 89 for an ABN; an
 office code plus Luhn for an Italian VAT number), at ``BARE_SCORE`` where the check is all there is. A plain
 run of digits with only a mod-10 or mod-11 check (``0032698674`` for an NHS number) is reported after its
-label; alone it scores ``WEAK_BARE_SCORE``, below the default ``min_confidence`` (see ``fragments.py``).
+label; alone only by the opt-in ``WEAK_NATIONAL_ID_RECOGNIZERS`` (``recognizers.BARE_NUMBER_RECOGNIZERS``).
 A shape many other codes share and no check digit (``AB1234567``: passports) needs a word before it.
 """
 
@@ -44,13 +44,12 @@ from deepsentinel.detection.recognizers.fragments import (
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
-    WEAK_BARE_SCORE,
     WORD_AFTER,
     WORD_BEFORE,
 )
 from deepsentinel.detection.validators import stdnum_validator, valid_phone
 
-__all__ = ["NATIONAL_ID_RECOGNIZERS"]
+__all__ = ["NATIONAL_ID_RECOGNIZERS", "WEAK_NATIONAL_ID_RECOGNIZERS"]
 
 _PASSPORT_WORDS = ("passport", "passports", "passport number", "passport no", "pasaporte", "passaporto",
                    "reisepass", "pass nr", "passeport", "travel document")
@@ -72,11 +71,17 @@ def _bare(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER
     return Pattern(name, body, 0.85, before, after)
 
 
-def _checksummed(name: str, body: str, before: str = NUM_BEFORE, after: str = BARE_AFTER, *,
-                 strong: bool = False) -> Pattern:
-    """A plain run of digits whose only mark is its checksum: ``BARE_SCORE`` when the check is strong, else
-    ``WEAK_BARE_SCORE`` (not reported unless the engine's ``min_confidence`` is lowered)."""
-    return Pattern(name, body, BARE_SCORE if strong else WEAK_BARE_SCORE, before, after)
+def _checksummed(name: str, body: str, before: str = NUM_BEFORE, after: str = BARE_AFTER) -> Pattern:
+    """A value whose only mark is its checksum, found alone at ``BARE_SCORE``."""
+    return Pattern(name, body, BARE_SCORE, before, after)
+
+
+def _weak(entity: str, body: str, validator: Callable[[str], bool], *,
+          severity: Severity = Severity.CRITICAL) -> PatternRecognizer:
+    """A plain run of digits with only a weak check, for ``BARE_NUMBER_RECOGNIZERS``: at ``BARE_SCORE``, no
+    context boost (the labelled patterns of the catalog score 0.9), dropped after a negative word."""
+    return PatternRecognizer(entity, Category.PII, severity, (_checksummed("plain digits", body),),
+                             validator=validator, negative_context=NOT_PERSONAL, max_length=20, detector="pii")
 
 
 def _labelled(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER) -> Pattern:
@@ -99,13 +104,13 @@ _KR_FRN = r"[0-9]{2}[01][0-9][0-3][0-9]-?[5-8][0-9]{6}"
 _RRN_WORDS = ("rrn", "resident registration", "주민등록번호")
 _FRN_WORDS = ("frn", "foreigner registration", "외국인등록번호")
 _DE_DOCUMENT = r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}"
+_TH_PROVINCE = r"[1-8](?:[134][0-9]|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])"
 _NHS_WORDS = ("nhs", "nhs number", "nhs no", "national health service")
 _S = r"[ \t]?"  # an optional space inside a grouped number
 _SEP = r"[ \t\-]"
 
 NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    _rec("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),
-                    _checksummed("10 digits", r"[0-9]{10}")), _valid_nhs, _NHS_WORDS),
+    _rec("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),), _valid_nhs, _NHS_WORDS),
     # After an NHS word, the number is an NHS number even when it would also be a valid phone number.
     _rec("UK_NHS", (_labelled("10 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{4}}"),), _v(nhs), _NHS_WORDS),
     _rec("UK_DRIVING_LICENCE", (_bare("DVLA", r"[A-Za-z9]{5}[0-9][0156][0-9][0-3][0-9]{2}[A-Za-z9]{2}[0-9][A-Za-z]{2}",
@@ -121,16 +126,14 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
          None, ("postcode", "post code", "address"), severity=Severity.LOW, max_length=8),
     # 3-3-3 is also how amounts and many codes are grouped, and mod 11 passes one in eleven: reported, not blocked.
     _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE, NUM_BEFORE, NUM_AFTER),
-                    _checksummed("9 digits", r"[0-9]{9}"), _labelled("8-9 digits", r"[0-9]{8,9}")),
+                    _labelled("8-9 digits", r"[0-9]{8,9}")),
          _v(tfn), ("tfn", "tax file number", "tax file")),
     _rec("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
-                    _checksummed("11 digits", r"[0-9]{11}", strong=True), _labelled("11 digits", r"[0-9]{11}")),
+                    _checksummed("11 digits", r"[0-9]{11}"), _labelled("11 digits", r"[0-9]{11}")),
          _v(abn), ("abn", "australian business number"), severity=Severity.HIGH),
-    _rec("AU_ACN", (_checksummed("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}"),
-                    _labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
+    _rec("AU_ACN", (_labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}"),),
          _v(acn), ("acn", "australian company number"), severity=Severity.HIGH),
     _rec("AU_MEDICARE", (_bare("4-5-1", rf"[2-6][0-9]{{3}}{_SEP}[0-9]{{5}}{_SEP}[0-9](?:[ \t/\-]?[1-9])?"),
-                         _checksummed("10 digits", r"[2-6][0-9]{9}"),
                          _labelled("10-11 digits", r"[2-6][0-9]{9,10}")),
          valid_au_medicare, ("medicare", "medicare number", "medicare card")),
     _rec("SG_NRIC_FIN", (_bare("NRIC/FIN", r"[STFGMstfgm][0-9]{7}[A-Za-z]", WORD_BEFORE, WORD_AFTER),),
@@ -139,22 +142,18 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
          _v(uen), ("uen", "unique entity number"), severity=Severity.MEDIUM),
     _rec("KR_RRN", (_bare("6-7", _KR_RRN),), valid_kr_rrn, _RRN_WORDS),
     # Issued since October 2020: the last six digits are random, so the birth date is the only check.
-    _rec("KR_RRN", (_checksummed("6-7 since 2020", _KR_RRN.replace("-?", "-"), strong=True),
-                    _checksummed("13 digits since 2020", _KR_RRN.replace("-?", ""))),
-         valid_kr_registration_date, _RRN_WORDS),
+    _rec("KR_RRN", (_checksummed("6-7 since 2020", _KR_RRN.replace("-?", "-")),), valid_kr_registration_date,
+         _RRN_WORDS),
     _rec("KR_FRN", (_bare("6-7", _KR_FRN),), valid_kr_frn, _FRN_WORDS),
-    _rec("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-"), strong=True),
-                    _checksummed("13 digits since 2020", _KR_FRN.replace("-?", ""))),
-         valid_kr_registration_date, _FRN_WORDS),
-    _rec("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), _checksummed("10 digits", r"[0-9]{10}"),
-                    _labelled("10 digits", r"[0-9]{10}")),
+    _rec("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-")),), valid_kr_registration_date,
+         _FRN_WORDS),
+    _rec("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), _labelled("10 digits", r"[0-9]{10}")),
          valid_kr_brn, ("brn", "business registration", "사업자등록번호"), severity=Severity.MEDIUM),
     _rec("PL_PESEL", (_bare("11 digits", r"[0-9]{2}[0-3][0-9][0-3][0-9]{6}"),),
          _v(pesel), ("pesel",)),
     _rec("SE_PERSONNUMMER", (_bare("(YY)YYMMDD-NNNN", r"(?:18|19|20)?[0-9]{2}[01][0-9][0-3][0-9][\-+]?[0-9]{4}"),),
          _v(personnummer), ("personnummer", "personal identity number", "personal identity code")),
     _rec("SE_ORGANISATIONSNUMMER", (_bare("NNNNNN-NNNN", r"[0-9]{6}-[0-9]{4}"),
-                                    _checksummed("10 digits", r"[0-9]{10}"),
                                     _labelled("10 digits", r"[0-9]{10}")),
          _v(orgnr), ("organisationsnummer", "orgnr", "org.nr"), severity=Severity.MEDIUM),
     _rec("FI_PERSONAL_IDENTITY_CODE", (_bare("hetu", r"[0-3][0-9][01][0-9]{3}[\-+A-FU-Y][0-9]{3}[0-9A-Ya-y]",
@@ -165,7 +164,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("ES_PASSPORT", (_labelled("3 letters 6 digits", r"[A-Za-z]{3}[0-9]{6}[A-Za-z]?", WORD_BEFORE,
                                    WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}", strong=True),
+    _rec("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}"),
                          _labelled("11 digits", r"(?:IT)?[0-9]{11}", WORD_BEFORE, WORD_AFTER)),
          _v(iva), ("partita iva", "p.iva", "piva", "vat", "iva"), severity=Severity.MEDIUM),
     _rec("IT_PASSPORT", (_labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
@@ -198,7 +197,19 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
          _v(tckimlik), ("tc kimlik", "kimlik", "t.c.", "tckn")),
     _rec("ZA_ID_NUMBER", (_bare("13 digits", r"[0-9]{2}[01][0-9][0-3][0-9]{8}"),),
          valid_za_id, ("id number", "identity number", "rsa id")),
-    _rec("TH_TNIN", (_checksummed("13 digits", r"[1-8](?:[134][0-9]|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])[0-9]{10}"),
-                     _labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}")),
+    _rec("TH_TNIN", (_labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}"),),
          _v(pin), ("เลขประจำตัวประชาชน", "thai id", "national id", "tnin")),
+)
+
+# Opt-in (``recognizers.BARE_NUMBER_RECOGNIZERS``): plain runs of digits whose only mark is a mod-10/11 check.
+WEAK_NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
+    _weak("UK_NHS", r"[0-9]{10}", _valid_nhs),
+    _weak("AU_TFN", r"[0-9]{9}", _v(tfn)),
+    _weak("AU_ACN", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}", _v(acn), severity=Severity.HIGH),
+    _weak("AU_MEDICARE", r"[2-6][0-9]{9}", valid_au_medicare),
+    _weak("KR_RRN", _KR_RRN.replace("-?", ""), valid_kr_registration_date),
+    _weak("KR_FRN", _KR_FRN.replace("-?", ""), valid_kr_registration_date),
+    _weak("KR_BRN", r"[0-9]{10}", valid_kr_brn, severity=Severity.MEDIUM),
+    _weak("SE_ORGANISATIONSNUMMER", r"[0-9]{10}", _v(orgnr), severity=Severity.MEDIUM),
+    _weak("TH_TNIN", _TH_PROVINCE + "[0-9]{10}", _v(pin)),
 )

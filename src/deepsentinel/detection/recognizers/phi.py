@@ -6,9 +6,9 @@ from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
+    BARE_SCORE,
     NUM_AFTER,
     NUM_BEFORE,
-    WEAK_BARE_SCORE,
     WORD_AFTER,
     WORD_BEFORE,
 )
@@ -48,9 +48,7 @@ HEALTH_PLAN_ID = PatternRecognizer(
 
 NPI = PatternRecognizer(
     "NPI", Category.PHI, Severity.MEDIUM,
-    (Pattern("10 digits after NPI", r"[12][0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
-     Pattern("10 digits or 4-3-3, Luhn", r"[12][0-9]{3}(?:[0-9]{6}|-[0-9]{3}-[0-9]{3}| [0-9]{3} [0-9]{3})", WEAK_BARE_SCORE,
-             NUM_BEFORE, BARE_AFTER)),
+    (Pattern("10 digits after NPI", r"[12][0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),),
     validator=valid_npi,
     context=("npi", "national provider", "national provider identifier", "provider id", "provider identifier",
              "provider number", "prescriber"),
@@ -67,6 +65,14 @@ DEA_NUMBER = PatternRecognizer(
     context_boost=0.2,
     max_length=9,
     detector="phi",
+)
+
+# Opt-in (``recognizers.BARE_NUMBER_RECOGNIZERS``): an NPI alone, whose only mark is Luhn over "80840".
+WEAK_NPI = PatternRecognizer(
+    "NPI", Category.PHI, Severity.MEDIUM,
+    (Pattern("10 digits or 4-3-3", r"[12][0-9]{3}(?:[0-9]{6}|-[0-9]{3}-[0-9]{3}| [0-9]{3} [0-9]{3})", BARE_SCORE,
+             NUM_BEFORE, BARE_AFTER),),
+    validator=valid_npi, max_length=12, detector="phi",
 )
 
 PHI_RECOGNIZERS = (MEDICAL_RECORD_NUMBER, HEALTH_PLAN_ID, NPI, DEA_NUMBER)
