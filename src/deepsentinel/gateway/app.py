@@ -23,7 +23,8 @@ import httpx2
 
 from deepsentinel.gateway.auth import Authenticator, presented_key
 from deepsentinel.gateway.keys import ClientKey
-from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter
+from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from deepsentinel.gateway.readiness import Probe, Readiness, audit_probe
 from deepsentinel.gateway.relay import refuse, relay
 from deepsentinel.gateway.replies import Receive, Scope, Send, codec_of, send_error, send_json
 from deepsentinel.gateway.upstream import Upstream
@@ -44,12 +45,14 @@ _NO_AUTH = ClientKey("anonymous", "")
 @dataclass
 class GatewaySettings:
     """What the gateway adds to the SDK's configuration. ``rate_limit``: default requests per minute per key
-    (0: none); ``max_body``: the largest request body accepted, in bytes."""
+    (0: none); ``max_body``: the largest request body accepted, in bytes; ``probe_timeout``: seconds each
+    ``/readyz`` probe may take."""
 
     auth: Authenticator | None = None  # None: no authentication (--no-auth, loopback only)
     limiter: Limiter = field(default_factory=MemoryLimiter)
     rate_limit: int = 0
     max_body: int = 32 * 1024 * 1024
+    probe_timeout: float = 2.0
 
 
 class Gateway:
@@ -59,6 +62,11 @@ class Gateway:
         self.sentinel = sentinel
         self.settings = settings
         self.upstream = Upstream(sentinel, self._twin)
+        url = sentinel.config.audit_url.get_secret_value() if sentinel.config.audit_url else None
+        probes: dict[str, Probe] = audit_probe(url, sentinel.store is not None, settings.probe_timeout)
+        if isinstance(settings.limiter, RedisLimiter):
+            probes["redis"] = settings.limiter.ping
+        self.readiness = Readiness(probes, settings.probe_timeout)
 
     def _twin(self, names: tuple[str, ...]) -> Sentinel:
         own = {p.name: p for p in self.sentinel.policies}
@@ -72,8 +80,11 @@ class Gateway:
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
-        if method == "GET" and path in ("/healthz", "/readyz"):
+        if method == "GET" and path == "/healthz":
             await send_json(send, 200, b'{"status":"ok"}')
+            return
+        if method == "GET" and path == "/readyz":
+            await send_json(send, *await self.readiness.answer())
             return
         if method == "GET" and path == "/metrics":
             await self._metrics(send)
