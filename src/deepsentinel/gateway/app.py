@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 
 import httpx2
@@ -67,6 +68,8 @@ class Gateway:
         if isinstance(settings.limiter, RedisLimiter):
             probes["redis"] = settings.limiter.ping
         self.readiness = Readiness(probes, settings.probe_timeout)
+        # Several workers (serve() sets it): /metrics sums every worker's files, not just this process.
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     def _twin(self, names: tuple[str, ...]) -> Sentinel:
         own = {p.name: p for p in self.sentinel.policies}
@@ -166,7 +169,7 @@ class Gateway:
             await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
-        body = self.sentinel.metrics.to_prometheus()
+        body = multiprocess_metrics() if self.multiprocess else self.sentinel.metrics.to_prometheus()
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -191,6 +194,15 @@ class Gateway:
 async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def multiprocess_metrics() -> bytes:
+    """The Prometheus text summed over every process writing to ``PROMETHEUS_MULTIPROC_DIR``."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
+    return generate_latest(registry)
 
 
 def _model_of(body: bytes) -> str | None:
