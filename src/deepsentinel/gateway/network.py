@@ -1,8 +1,7 @@
 """The gateway's sockets to the upstreams: an httpcore network backend on asyncio's own transports.
 
-httpcore's default backend goes through anyio, which opens a cancel scope for every read and write and polls
-the socket before reusing a pooled connection; on the gateway's hot path that was about a fifth of its CPU
-time. The gateway always runs on an asyncio loop (uvicorn's, uvloop when installed), so this backend talks
+httpcore's default backend goes through anyio, which opens a cancel scope (and asks sniffio which library
+runs) for every read and write; on the gateway's hot path that was about a fifth of its CPU time. The gateway always runs on an asyncio loop (uvicorn's, uvloop when installed), so this backend talks
 to the loop directly:
 
 - **reads** come from a protocol buffer; reading pauses while more than ``READ_LIMIT`` bytes wait unread, so a
@@ -19,6 +18,7 @@ TLS (``start_tls``) is the loop's. The backend is what httpcore documents as its
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 from collections.abc import Iterable
@@ -177,7 +177,7 @@ class AsyncioStream(AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # a pooled connection the server closed (or wrote to) must not be reused
-            return bool(self._protocol.buffer) or self._protocol.eof
+            return bool(self._protocol.buffer) or self._protocol.eof or self._socket_readable()
         if info == "client_addr":
             return self._transport.get_extra_info("sockname")
         if info == "server_addr":
@@ -185,6 +185,16 @@ class AsyncioStream(AsyncNetworkStream):
         if info in ("socket", "ssl_object"):
             return self._transport.get_extra_info(info)
         return None
+
+
+    def _socket_readable(self) -> bool:
+        # The loop may not have run since the server's FIN arrived: ask the socket itself, as httpcore does.
+        sock = self._transport.get_extra_info("socket")
+        if sock is None or sock.fileno() < 0:
+            return True
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
 
 
 class AsyncioBackend(AsyncNetworkBackend):
@@ -220,9 +230,9 @@ class AsyncioBackend(AsyncNetworkBackend):
         await asyncio.sleep(seconds)
 
 
-def asyncio_transport(limits: httpx2.Limits) -> httpx2.AsyncHTTPTransport:
+def asyncio_transport(limits: httpx2.Limits, verify: ssl.SSLContext | bool = True) -> httpx2.AsyncHTTPTransport:
     """An ``httpx2.AsyncHTTPTransport`` (HTTP/1.1, TLS verified as httpx2 does) whose pool uses ``AsyncioBackend``."""
-    transport = httpx2.AsyncHTTPTransport(limits=limits)
+    transport = httpx2.AsyncHTTPTransport(limits=limits, verify=verify)
     # httpx2 builds its pool without a way to pass a backend: rebuild it with the same settings and ours.
     # tests/gateway/test_gateway_network.py checks that this pool is the one in use.
     old = transport._pool
