@@ -71,6 +71,7 @@ class Upstream:
         self.anthropic_base = (config.anthropic_base_url or ANTHROPIC_DEFAULT).rstrip("/")
         self.openai_auth = _bearer(config)
         self.anthropic_key = config.anthropic_api_key.get_secret_value() if config.anthropic_api_key else None
+        self._urls: dict[str, httpx2.URL] = {}  # parsed once per upstream URL (the gateway's routes are few)
 
     def build(self, method: str, path: str, query: bytes, headers: Mapping[str, str], body: bytes,
               policies: tuple[str, ...]) -> httpx2.Request:
@@ -85,12 +86,16 @@ class Upstream:
             url = self.openai_base + path.removeprefix("/v1")
             if self.openai_auth:
                 out["authorization"] = self.openai_auth
-        if query:
-            url += "?" + query.decode("latin-1")
         extensions: dict[str, object] = {"timeout": self.timeout}
         if policies:
             extensions[POLICIES_EXTENSION] = policies
-        return httpx2.Request(method, url, headers=out, content=body, extensions=extensions)
+        if query:
+            return httpx2.Request(method, url + "?" + query.decode("latin-1"), headers=out, content=body,
+                                  extensions=extensions)
+        parsed = self._urls.get(url)
+        if parsed is None:
+            parsed = self._urls[url] = httpx2.URL(url)
+        return httpx2.Request(method, parsed, headers=out, content=body, extensions=extensions)
 
     async def send(self, request: httpx2.Request) -> httpx2.Response:
         """The guarded answer, its body not read yet (``aread()``/``aiter_raw()``, then ``aclose()``)."""
