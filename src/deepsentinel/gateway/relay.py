@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 
 import httpx2
 
@@ -41,6 +42,8 @@ log = logging.getLogger("deepsentinel.gateway")
 
 #: Released bytes not yet sent to the client, at most (then the upstream is not read until they are).
 WINDOW = 64 * 1024
+#: Seconds released bytes may wait for more to join them before the pump lets the relay send them.
+HOLD = 0.002
 _DROPPED = frozenset({"connection", "keep-alive", "date", "server", "transfer-encoding", "content-length"})
 
 
@@ -52,17 +55,23 @@ class _Window:
         self.size = 0
         self.ended = False
         self.error: Exception | None = None
+        self.since = 0.0  # when the oldest chunk in the window arrived
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
 
     async def put(self, chunk: bytes) -> None:
+        now = time.monotonic()
+        if not self.chunks:
+            self.since = now
         self.chunks.append(chunk)
         self.size += len(chunk)
         self._ready.set()
         if self.size >= WINDOW:
             self._room.clear()
             await self._room.wait()
+        elif now - self.since >= HOLD:
+            await asyncio.sleep(0)  # one turn of the loop: the relay (already woken) sends what is here
 
     def end(self, error: Exception | None) -> None:
         self.ended = True
@@ -170,4 +179,4 @@ def _only_models(body: bytes, allowed: tuple[str, ...]) -> bytes:
     return json.dumps(listing).encode()
 
 
-__all__ = ["WINDOW", "refuse", "relay"]
+__all__ = ["HOLD", "WINDOW", "refuse", "relay"]
