@@ -9,7 +9,9 @@ One gateway worker (a cold process, audit on, SQLite), a mock OpenAI upstream in
   (direct vs direct) showing the noise floor and an "sdk" row (direct, through the SDK's own guard in this
   process, auditing to SQLite like the gateway: the guard's cost without the extra hop); added p50/p99 =
   target minus direct, per round; "hop" = gateway minus sdk, per round (what the gateway adds to the guard);
-- requests/s through the gateway at concurrency 16 for ``--seconds`` (and direct, as the ceiling);
+- requests/s at concurrency 16, ``--seconds`` per target split into 5 rounds in a rotating order (median of
+  the rounds, and the gateway/LiteLLM ratio per round: a single window moved with the other agents' load);
+  direct is the ceiling;
 - a 200-chunk stream, read to the end: total time direct vs through the gateway, added p50;
 - LiteLLM's proxy the same way when ``--litellm`` names a ``litellm`` executable (one worker, no guardrail).
 
@@ -243,10 +245,17 @@ def main() -> None:
             added = [(v - d) * 1000 for v, d in zip(values, streams["direct"], strict=True)]
             print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  added p50 {statistics.median(added):6.2f}")
         _hop(streams)
-        print(f"requests/s at concurrency 16 for {args.seconds:.0f} s")
-        for name, url in targets.items():
-            rate = asyncio.run(_throughput(url, args.seconds, 16, counter))
-            print(f"  {name:14s} {rate:8.0f}")
+        print(f"requests/s at concurrency 16, {args.seconds:.0f} s per target in 5 rounds (median, min-max)")
+        rates: dict[str, list[float]] = {name: [] for name in targets}
+        names = list(targets)
+        for i in range(5):
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                rates[name].append(asyncio.run(_throughput(targets[name], args.seconds / 5, 16, counter)))
+        for name, values in rates.items():
+            print(f"  {name:14s} {statistics.median(values):8.0f}  ({min(values):.0f}-{max(values):.0f})")
+        if "litellm" in rates:
+            ratios = [g / lt for g, lt in zip(rates["gateway"], rates["litellm"], strict=True)]
+            print(f"  {'gateway/litellm':14s} {statistics.median(ratios):8.1f}x ({min(ratios):.1f}-{max(ratios):.1f})")
         print(f"gateway peak RSS {_rss_kb(gateway.pid) / 1024:.0f} MiB; client peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {os.cpu_count()} cores, shared")
     finally:
