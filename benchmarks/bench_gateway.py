@@ -7,8 +7,11 @@ One gateway worker (a cold process, audit on, SQLite), a mock OpenAI upstream in
 
 - non-streamed latency at concurrency 1, direct and through the gateway interleaved, with an A/A row
   (direct vs direct) showing the noise floor and an "sdk" row (direct, through the SDK's own guard in this
-  process: the guard's cost without the extra hop); added p50/p99 = target minus direct, per round;
-- requests/s through the gateway at concurrency 16 for ``--seconds`` (and direct, as the ceiling);
+  process, auditing to SQLite like the gateway: the guard's cost without the extra hop); added p50/p99 =
+  target minus direct, per round; "hop" = gateway minus sdk, per round (what the gateway adds to the guard);
+- requests/s at concurrency 16, ``--seconds`` per target split into 5 rounds in a rotating order (median of
+  the rounds, and the gateway/LiteLLM ratio per round: a single window moved with the other agents' load);
+  direct is the ceiling;
 - a 200-chunk stream, read to the end: total time direct vs through the gateway, added p50;
 - LiteLLM's proxy the same way when ``--litellm`` names a ``litellm`` executable (one worker, no guardrail).
 
@@ -101,7 +104,7 @@ def _free_port() -> int:
 
 
 def _wait(url: str) -> None:
-    deadline = time.monotonic() + 180  # LiteLLM takes a while to import
+    deadline = time.monotonic() + 600  # LiteLLM takes a while to import
     while time.monotonic() < deadline:
         try:
             httpx2.get(url, timeout=1)
@@ -139,12 +142,13 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int]) -> dict[str, list[float]]:
+def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int], audit: str | bool) -> dict[str, list[float]]:
     """Per target, one call each round, in a rotating order; every call a fresh prompt. The target "sdk" is
-    the direct URL through the SDK's own guard (``SentinelTransport``): the guard's cost without the hop."""
+    the direct URL through the SDK's own guard (``SentinelTransport``, auditing to ``audit`` as the gateway
+    does): the guard's cost without the hop."""
     times: dict[str, list[float]] = {name: [] for name in targets}
     names = list(targets)
-    sentinel = Sentinel(audit=False, openai_api_key="sk-bench")
+    sentinel = Sentinel(audit=audit, openai_api_key="sk-bench")
     with httpx2.Client(timeout=60) as client, httpx2.Client(
             timeout=60, transport=SentinelTransport(sentinel, httpx2.HTTPTransport())) as guarded:
         def one(name: str) -> float:
@@ -157,6 +161,7 @@ def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int
             order = names[i % len(names):] + names[:i % len(names)]
             for name in order:
                 times[name].append(one(name))
+    sentinel.close()
     return times
 
 
@@ -176,6 +181,12 @@ async def _throughput(url: str, seconds: float, concurrency: int, counter: list[
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return done / (time.perf_counter() - started)
+
+
+def _hop(times: dict[str, list[float]]) -> None:
+    """What the gateway adds on top of the same guard in the client: gateway minus sdk, per round."""
+    hop = [(g - s) * 1000 for g, s in zip(times["gateway"], times["sdk"], strict=True)]
+    print(f"  {'hop (gw - sdk)':14s} p50 {statistics.median(hop):6.2f}  p99 {_pct(hop, 0.99):6.2f}")
 
 
 def main() -> None:
@@ -216,7 +227,8 @@ def main() -> None:
             _wait(url.removesuffix("/v1") + health[name])
         counter = [0]
         extra = {"direct (A/A)": targets["direct"], "sdk": targets["direct"]}
-        plain = latency({**targets, **extra}, args.calls, False, counter)
+        sdk_audit: str | bool = False if args.no_audit else f"{tmp}/sdk-audit.sqlite3"
+        plain = latency({**targets, **extra}, args.calls, False, counter, sdk_audit)
         print(f"non-streamed, concurrency 1, {args.calls} calls per target (ms)")
         base = plain["direct"]
         for name, values in plain.items():
@@ -226,15 +238,24 @@ def main() -> None:
             print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  p99 {_pct(values, 0.99) * 1000:6.2f}"
                   f"  added p50 {statistics.median(added):6.2f}  added p99 {_pct(added, 0.99):6.2f}")
         print(f"  {'direct':14s} p50 {statistics.median(base) * 1000:6.2f}  p99 {_pct(base, 0.99) * 1000:6.2f}")
-        streams = latency({**targets, "sdk": targets["direct"]}, args.streams, True, counter)
+        _hop(plain)
+        streams = latency({**targets, "sdk": targets["direct"]}, args.streams, True, counter, sdk_audit)
         print(f"200-chunk stream read to the end, {args.streams} per target (ms)")
         for name, values in streams.items():
             added = [(v - d) * 1000 for v, d in zip(values, streams["direct"], strict=True)]
             print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  added p50 {statistics.median(added):6.2f}")
-        print(f"requests/s at concurrency 16 for {args.seconds:.0f} s")
-        for name, url in targets.items():
-            rate = asyncio.run(_throughput(url, args.seconds, 16, counter))
-            print(f"  {name:14s} {rate:8.0f}")
+        _hop(streams)
+        print(f"requests/s at concurrency 16, {args.seconds:.0f} s per target in 5 rounds (median, min-max)")
+        rates: dict[str, list[float]] = {name: [] for name in targets}
+        names = list(targets)
+        for i in range(5):
+            for name in names[i % len(names):] + names[:i % len(names)]:
+                rates[name].append(asyncio.run(_throughput(targets[name], args.seconds / 5, 16, counter)))
+        for name, values in rates.items():
+            print(f"  {name:14s} {statistics.median(values):8.0f}  ({min(values):.0f}-{max(values):.0f})")
+        if "litellm" in rates:
+            ratios = [g / lt for g, lt in zip(rates["gateway"], rates["litellm"], strict=True)]
+            print(f"  {'gateway/litellm':14s} {statistics.median(ratios):8.1f}x ({min(ratios):.1f}-{max(ratios):.1f})")
         print(f"gateway peak RSS {_rss_kb(gateway.pid) / 1024:.0f} MiB; client peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {os.cpu_count()} cores, shared")
     finally:

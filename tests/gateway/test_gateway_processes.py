@@ -153,3 +153,28 @@ def test_two_gateway_processes_share_one_verifying_postgresql_trail(
     monkeypatch.setenv("DEEPSENTINEL_AUDIT_KEY", AUDIT_KEY)
     verify = run_cli(["audit", "verify", "--db", pg_url])
     assert verify.code == 0 and "40 row(s)" in verify.out, verify
+
+
+def _requests_total(text: str) -> float:
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("deepsentinel_requests_total{"))
+
+
+def test_metrics_of_several_workers_add_up(fake_server: FakeLLMServer, processes: list[GatewayProcess]) -> None:
+    """With --workers 2, whichever worker answers a scrape reports every worker's calls (multiprocess mode)."""
+    gw = GatewayProcess(gateway_env(fake_server), "--workers", "2")
+    processes.append(gw)
+
+    def call(i: int) -> int:
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Question {i} about rivers"}]}
+        with httpx2.Client(timeout=30) as http:  # a new connection each: the workers share them out
+            return http.post(gw.url + "/v1/chat/completions", json=body,
+                             headers={"authorization": f"Bearer {CLIENT_KEY}"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(call, range(24))) == [200] * 24
+    scrapes = []
+    for _ in range(8):
+        with httpx2.Client(timeout=30) as http:
+            scrapes.append(_requests_total(http.get(gw.url + "/metrics").text))
+    assert scrapes == [24.0] * 8

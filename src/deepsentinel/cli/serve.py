@@ -30,6 +30,7 @@ def serve_command(
     rate_limit: Annotated[int | None, typer.Option(help="Default requests per minute per key (0: none).")] = None,
     drain_seconds: Annotated[int, typer.Option(min=0, help="On SIGTERM, how long in-flight calls may finish.")] = 30,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request (uvicorn's access log).")] = False,
 ) -> None:
     """Run the compliance gateway: OpenAI and Anthropic APIs, every call through the wire guard."""
     from deepsentinel.gateway.server import ENV_NO_AUTH, ENV_RATE_LIMIT, serve
@@ -43,7 +44,7 @@ def serve_command(
         os.environ[ENV_NO_AUTH] = "1"
     if rate_limit is not None:
         os.environ[ENV_RATE_LIMIT] = str(rate_limit)
-    serve(host, port, workers=workers, drain_seconds=drain_seconds, log_level=log_level)
+    serve(host, port, workers=workers, drain_seconds=drain_seconds, log_level=log_level, access_log=access_log)
 
 
 keys_app = typer.Typer(help="Manage the gateway's client keys (stored hashed; SQLite or PostgreSQL).",

@@ -7,8 +7,8 @@ the guard's exceptions into answers in the client's wire format:
 - an answer cut before its first byte left: the same 400; cut mid-stream: the API's error event, then the end;
 - any other failure of the guard: refused (fail closed), 5xx or an error event.
 
-Relaying waits on each ``send`` (the server pauses it while the client's socket is full), so a slow client
-slows the upstream read instead of filling a buffer; a client that disconnects cancels the upstream call.
+Relaying (``relay.py``) reads the upstream only as fast as the client takes the answer, within a small window;
+a client that disconnects cancels the upstream call.
 """
 
 from __future__ import annotations
@@ -17,31 +17,17 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 
 import httpx2
 
-from deepsentinel.errors import (
-    ComplianceViolationError,
-    ConfigurationError,
-    ProviderConnectionError,
-    ProviderTimeoutError,
-    ValidationError,
-)
 from deepsentinel.gateway.auth import Authenticator, presented_key
 from deepsentinel.gateway.keys import ClientKey
-from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter
-from deepsentinel.gateway.replies import (
-    Receive,
-    Scope,
-    Send,
-    codec_of,
-    compliance_message,
-    error_type,
-    send_compliance,
-    send_error,
-    send_json,
-)
+from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from deepsentinel.gateway.readiness import Probe, Readiness, audit_probe
+from deepsentinel.gateway.relay import refuse, relay
+from deepsentinel.gateway.replies import Receive, Scope, Send, codec_of, send_error, send_json
 from deepsentinel.gateway.upstream import Upstream
 from deepsentinel.policy.policy import CompliancePolicy
 from deepsentinel.policy.presets import preset
@@ -54,19 +40,20 @@ ROUTES = {
     ("POST", "/v1/chat/completions"), ("POST", "/v1/responses"), ("POST", "/v1/embeddings"), ("GET", "/v1/models"),
     ("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"),
 }
-_DROPPED = frozenset({"connection", "keep-alive", "date", "server", "transfer-encoding", "content-length"})
 _NO_AUTH = ClientKey("anonymous", "")
 
 
 @dataclass
 class GatewaySettings:
     """What the gateway adds to the SDK's configuration. ``rate_limit``: default requests per minute per key
-    (0: none); ``max_body``: the largest request body accepted, in bytes."""
+    (0: none); ``max_body``: the largest request body accepted, in bytes; ``probe_timeout``: seconds each
+    ``/readyz`` probe may take."""
 
     auth: Authenticator | None = None  # None: no authentication (--no-auth, loopback only)
     limiter: Limiter = field(default_factory=MemoryLimiter)
     rate_limit: int = 0
     max_body: int = 32 * 1024 * 1024
+    probe_timeout: float = 2.0
 
 
 class Gateway:
@@ -76,6 +63,13 @@ class Gateway:
         self.sentinel = sentinel
         self.settings = settings
         self.upstream = Upstream(sentinel, self._twin)
+        url = sentinel.config.audit_url.get_secret_value() if sentinel.config.audit_url else None
+        probes: dict[str, Probe] = audit_probe(url, sentinel.store is not None, settings.probe_timeout)
+        if isinstance(settings.limiter, RedisLimiter):
+            probes["redis"] = settings.limiter.ping
+        self.readiness = Readiness(probes, settings.probe_timeout)
+        # Several workers (serve() sets it): /metrics sums every worker's files, not just this process.
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
     def _twin(self, names: tuple[str, ...]) -> Sentinel:
         own = {p.name: p for p in self.sentinel.policies}
@@ -89,8 +83,11 @@ class Gateway:
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
-        if method == "GET" and path in ("/healthz", "/readyz"):
+        if method == "GET" and path == "/healthz":
             await send_json(send, 200, b'{"status":"ok"}')
+            return
+        if method == "GET" and path == "/readyz":
+            await send_json(send, *await self.readiness.answer())
             return
         if method == "GET" and path == "/metrics":
             await self._metrics(send)
@@ -152,27 +149,27 @@ class Gateway:
     async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send,
                         only: tuple[str, ...] = ()) -> None:
         try:
-            response = await self.upstream.client.send(request, stream=True)
+            response = await self.upstream.send(request)
         except BaseException as exc:
             if not isinstance(exc, Exception):
                 raise
-            await _refuse(send, codec, exc)
+            await refuse(send, codec, exc)
             return
-        relay = asyncio.ensure_future(_relay(response, codec, send, only))
+        relaying = asyncio.ensure_future(relay(response, codec, send, only))
         watch = asyncio.ensure_future(_disconnected(receive))
         try:
-            await asyncio.wait({relay, watch}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({relaying, watch}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (relay, watch):
+            for task in (relaying, watch):
                 if not task.done():
                     task.cancel()  # a client that left cancels the upstream call (its body closes in finally)
-            for task in (relay, watch):
+            for task in (relaying, watch):
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
-        body = self.sentinel.metrics.to_prometheus()
+        body = multiprocess_metrics() if self.multiprocess else self.sentinel.metrics.to_prometheus()
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
@@ -194,80 +191,18 @@ class Gateway:
         await asyncio.to_thread(self.sentinel.close)
 
 
-async def _relay(response: httpx2.Response, codec: Codec, send: Send, only: tuple[str, ...] = ()) -> None:
-    """Send the guarded answer. The status line waits for the first byte, so a block found before it becomes
-    a proper error response; after it, the API's error event ends the stream. ``only``: a model list is cut
-    down to these models (a key's allow-list)."""
-    started = False
-    streamed = "text/event-stream" in response.headers.get("content-type", "")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() not in _DROPPED]
-    try:
-        if not streamed:  # one JSON body (released whole by the guard): sent with its length
-            body = await response.aread()
-            if only and response.status_code == 200:
-                body = _only_models(body, only)
-            started = True
-            await send_json(send, response.status_code, body, [h for h in headers if h[0] != b"content-type"])
-            return
-        async for chunk in response.aiter_raw():
-            if not started:
-                await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-                started = True
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        if not started:
-            await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-    except Exception as exc:
-        if not started:
-            await _refuse(send, codec, exc)
-            return
-        await send({"type": "http.response.body", "body": _error_event(codec, exc), "more_body": False})
-
-
-async def _refuse(send: Send, codec: Codec, exc: Exception) -> None:
-    """An error answer for a call that failed before any byte of its answer was sent."""
-    if isinstance(exc, ComplianceViolationError):
-        await send_compliance(send, codec, exc)
-        return
-    status, message = _failure(exc)
-    await send_error(send, codec, status, message)
-
-
-def _failure(exc: Exception) -> tuple[int, str]:
-    """Status and message for a failure other than a block. Messages are ours: never the exception's text."""
-    if isinstance(exc, ValidationError):
-        return 400, str(exc)  # our own validation messages name fields, not values
-    if isinstance(exc, (ProviderTimeoutError, httpx2.TimeoutException)):
-        return 504, "The provider did not answer in time."
-    if isinstance(exc, (ProviderConnectionError, httpx2.TransportError)):
-        return 502, "The provider could not be reached."
-    if isinstance(exc, ConfigurationError):
-        log.error("gateway configuration error: %s", exc)
-        return 500, "The gateway cannot route this request (configuration)."
-    log.error("compliance check failed (%s); request refused", type(exc).__name__, exc_info=exc)
-    return 500, "The compliance check failed; the request was refused."
-
-
-def _error_event(codec: Codec, exc: Exception) -> bytes:
-    if isinstance(exc, ComplianceViolationError):
-        message, types = compliance_message(exc)
-        return codec.error_event(message, "compliance_violation", "compliance_violation", violations=types).encode()
-    status, message = _failure(exc)
-    return codec.error_event(message, error_type(status, codec)).encode()
-
-
 async def _disconnected(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
 
 
-def _only_models(body: bytes, allowed: tuple[str, ...]) -> bytes:
-    try:
-        listing = json.loads(body)
-        listing["data"] = [m for m in listing["data"] if isinstance(m, dict) and m.get("id") in allowed]
-    except (ValueError, KeyError, TypeError):
-        return body
-    return json.dumps(listing).encode()
+def multiprocess_metrics() -> bytes:
+    """The Prometheus text summed over every process writing to ``PROMETHEUS_MULTIPROC_DIR``."""
+    from prometheus_client import CollectorRegistry, generate_latest, multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it untyped
+    return generate_latest(registry)
 
 
 def _model_of(body: bytes) -> str | None:

@@ -64,6 +64,10 @@ class RedisLimiter:
             return await self._fallback.hit(name, limit)
         return _verdict(int(count), limit, now)
 
+    async def ping(self) -> None:
+        """Raises unless Redis answers (the readiness probe: no fallback here)."""
+        await self._redis.ping()
+
     async def close(self) -> None:
         await self._redis.aclose()
 

@@ -4,12 +4,23 @@
 ``DEEPSENTINEL_GATEWAY_*``), so each uvicorn worker process builds the same gateway. ``serve()`` checks the
 settings once, then runs uvicorn: SIGTERM stops accepting connections, lets in-flight calls (streams
 included) finish for up to ``drain_seconds``, then cancels what is left and exits.
+
+uvicorn runs with uvloop and httptools when installed (the ``gateway`` extra), without its access log (every
+call is in the audit trail and the metrics; ``access_log=True`` brings it back) and without proxy-header
+rewriting (the gateway does not use the client's address).
+
+With several workers, each is its own process behind one port, so a scrape of ``/metrics`` reaches one of
+them at random. ``serve()`` then puts prometheus_client in multiprocess mode: each worker writes its counters
+to files in ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary directory, removed at exit, unless one is set) and
+every worker's ``/metrics`` answers with the sum over all of them.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,6 +36,7 @@ ENV_NO_AUTH = "DEEPSENTINEL_GATEWAY_NO_AUTH"
 ENV_RATE_LIMIT = "DEEPSENTINEL_GATEWAY_RATE_LIMIT"
 ENV_REDIS_URL = "DEEPSENTINEL_REDIS_URL"
 ENV_KEY_CACHE = "DEEPSENTINEL_GATEWAY_KEY_CACHE_SECONDS"
+ENV_MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own name for it
 
 
 def key_store(environ: Mapping[str, str]) -> KeyStore | None:
@@ -69,7 +81,8 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(host: str, port: int, *, workers: int = 1, drain_seconds: int = 30, log_level: str = "info") -> None:
+def serve(host: str, port: int, *, workers: int = 1, drain_seconds: int = 30, log_level: str = "info",
+          access_log: bool = False) -> None:
     """Run the gateway (blocking). Configuration comes from the environment, checked before any worker starts."""
     import uvicorn  # the server is needed only here
 
@@ -77,10 +90,20 @@ def serve(host: str, port: int, *, workers: int = 1, drain_seconds: int = 30, lo
         raise ConfigurationError("--no-auth is allowed only on a loopback address (127.0.0.1, ::1, localhost)")
     authenticator(os.environ, no_auth=os.environ.get(ENV_NO_AUTH) == "1")  # refuse to start without keys
     Sentinel()  # a configuration error shows here, once, not in every worker
-    uvicorn.run(
-        "deepsentinel.gateway.server:create_app", factory=True, host=host, port=port, workers=workers,
-        timeout_graceful_shutdown=drain_seconds, server_header=False, log_level=log_level, lifespan="on",
-    )
+    metrics_dir = None
+    if workers > 1 and not os.environ.get(ENV_MULTIPROC):
+        # Workers are spawned interpreters: they import prometheus_client with this set, so write to files.
+        metrics_dir = os.environ[ENV_MULTIPROC] = tempfile.mkdtemp(prefix="deepsentinel-metrics-")
+    try:
+        uvicorn.run(
+            "deepsentinel.gateway.server:create_app", factory=True, host=host, port=port, workers=workers,
+            timeout_graceful_shutdown=drain_seconds, server_header=False, log_level=log_level, lifespan="on",
+            access_log=access_log, proxy_headers=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            del os.environ[ENV_MULTIPROC]
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def _int(raw: str | None, name: str, unit: str, default: int = 0) -> int:
@@ -92,4 +115,4 @@ def _int(raw: str | None, name: str, unit: str, default: int = 0) -> int:
         raise ConfigurationError(f"{name} must be a whole number of {unit}") from None
 
 
-__all__ = ["create_app", "is_loopback", "serve"]
+__all__ = ["ENV_MULTIPROC", "create_app", "is_loopback", "serve"]

@@ -1,0 +1,154 @@
+"""The gateway's asyncio network backend under httpx2: TLS, keep-alive reuse, a server that closed an idle
+connection, and read timeouts, against real sockets on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from deepsentinel.gateway.network import AsyncioBackend, asyncio_transport
+from deepsentinel.gateway.upstream import Upstream
+from deepsentinel.sentinel import Sentinel
+
+LIMITS = httpx2.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=30)
+
+
+class TinyServer:
+    """Answers each request on a connection with ``OK <n>``; counts connections. ``close_after``: requests a
+    connection serves before the server closes it (without saying so); ``silent``: never answers."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, close_after: int = 0, silent: bool = False) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.port = int(self.listener.getsockname()[1])
+        self.tls, self.close_after, self.silent = tls, close_after, silent
+        self.connections = 0
+        self.closed = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, raw: socket.socket) -> None:
+        try:
+            conn = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
+            with conn:
+                served, data = 0, b""
+                while True:
+                    while b"\r\n\r\n" not in data:
+                        more = conn.recv(65536)
+                        if not more:
+                            return
+                        data += more
+                    data = data.split(b"\r\n\r\n", 1)[1]
+                    if self.silent:
+                        conn.recv(65536)  # hold the connection open, answer nothing
+                        return
+                    served += 1
+                    body = b"OK %d" % served
+                    conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+                    if self.close_after and served >= self.close_after:
+                        return
+        except (OSError, ssl.SSLError):
+            return
+        finally:
+            self.closed += 1
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def servers() -> Iterator[list[TinyServer]]:
+    started: list[TinyServer] = []
+    yield started
+    for s in started:
+        s.close()
+
+
+def test_the_gateway_pool_uses_the_asyncio_backend() -> None:
+    """Upstream's pool is built with AsyncioBackend (httpx2 has no public way to pass one: this catches a rename)."""
+    upstream = Upstream(Sentinel(audit=False, openai_api_key="sk-x"), lambda names: Sentinel(audit=False))
+    pool = upstream.transport.inner._pool  # type: ignore[attr-defined]
+    assert isinstance(pool._network_backend, AsyncioBackend)
+
+
+async def test_tls_and_keep_alive(certificate: tuple[Path, Path], servers: list[TinyServer]) -> None:
+    """HTTPS through loop.start_tls, verified against the server's certificate; the connection is reused."""
+    cert, key = certificate
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    server = TinyServer(tls=server_side)
+    servers.append(server)
+    async with httpx2.AsyncClient(transport=asyncio_transport(LIMITS, verify=ssl.create_default_context(cafile=str(cert)))) as http:
+        first = await http.get(f"https://localhost:{server.port}/a")
+        second = await http.get(f"https://localhost:{server.port}/b")
+    assert (first.text, second.text) == ("OK 1", "OK 2")
+    assert server.connections == 1
+
+
+async def test_an_untrusted_certificate_is_refused(certificate: tuple[Path, Path], servers: list[TinyServer]) -> None:
+    """Verification is on: a self-signed server is a connection error, not a silent success."""
+    cert, key = certificate
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    server = TinyServer(tls=server_side)
+    servers.append(server)
+    async with httpx2.AsyncClient(transport=asyncio_transport(LIMITS)) as http:
+        with pytest.raises(httpx2.ConnectError):
+            await http.get(f"https://localhost:{server.port}/")
+
+
+async def test_a_connection_the_server_closed_is_not_reused(servers: list[TinyServer]) -> None:
+    """The server closes each connection after one answer: the next request opens a new one, no error."""
+    server = TinyServer(close_after=1)
+    servers.append(server)
+    async with httpx2.AsyncClient(transport=asyncio_transport(LIMITS)) as http:
+        texts = []
+        for _ in range(3):
+            texts.append((await http.get(f"http://127.0.0.1:{server.port}/")).text)
+            await _until(lambda: server.closed >= len(texts))  # its FIN is sent; our loop may not have seen it
+    assert texts == ["OK 1"] * 3
+    assert server.connections == 3
+
+
+async def test_a_read_timeout_is_httpx2s(servers: list[TinyServer]) -> None:
+    """A server that never answers: httpx2.ReadTimeout after the read timeout."""
+    server = TinyServer(silent=True)
+    servers.append(server)
+    async with httpx2.AsyncClient(transport=asyncio_transport(LIMITS), timeout=httpx2.Timeout(5, read=0.3)) as http:
+        with pytest.raises(httpx2.ReadTimeout):
+            await http.get(f"http://127.0.0.1:{server.port}/")
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 5
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)  # blocking on purpose: the loop must not run and read the FIN before the next request
