@@ -256,3 +256,22 @@ def test_no_format_ever_prints_a_raw_value(before: str, after: str, fmt: str) ->
     assert result.code == 0
     assert SSN not in result.out + result.err and CARD not in result.out + result.err
     assert "6789" in result.out  # masked values keep the last four digits, so the finding is visible
+
+
+@pytest.mark.parametrize(("text", "left"), [
+    (f'card = "{CARD}"  # deepsentinel: allow\nssn {SSN}\n', ["US_SSN"]),
+    (f"// DeepSentinel: allow-next-line\nssn {SSN}\ncard {CARD}\n", ["CREDIT_CARD"]),
+    (f"<!-- deepsentinel: allow -->\nssn {SSN}\n", ["US_SSN"]),  # the marker covers its own line only
+    (f'card = "{CARD[:9]}\n{CARD[10:]}"  # deepsentinel: allow\n', []),  # any line of a value split over two
+])
+def test_an_allow_marker_keeps_its_line_out_of_the_report(text: str, left: list[str]) -> None:
+    """`deepsentinel: allow` on a line (or `allow-next-line` above it), in any comment syntax, drops its findings."""
+    result = run_cli(["scan", "-", "-f", "jsonl"], stdin=text)
+    assert sorted(json.loads(line)["type"] for line in result.out.splitlines()) == left
+    assert result.code == (1 if left else 0)
+
+
+def test_an_allowed_line_is_left_as_is_by_anonymize() -> None:
+    """With --anonymize, a value on an allowed line is kept: the marker says it is meant to be there."""
+    result = run_cli(["scan", "-", "--anonymize"], stdin=f"{SSN}  # deepsentinel: allow\n{SSN}\n")
+    assert result.out.splitlines()[0].startswith(SSN) and SSN not in result.out.splitlines()[1]

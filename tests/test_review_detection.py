@@ -44,13 +44,14 @@ def test_an_earlier_unterminated_private_key_is_held_until_an_end_line_arrives()
 
 @pytest.mark.parametrize(
     "doc",
-    ["password: abc\u2028defghi ok", "see https://admin:pa\u2028ssword@db.example.com ok", "password: abc\x1fdefghi ok"],
+    # (not "abc...defghi": a value typed along the alphabet is a dummy, not a password)
+    ["password: k7q\u2028x9zmrt ok", "see https://admin:pa\u2028ssword@db.example.com ok", "password: k7q\x1fx9zmrt ok"],
 )
 def test_a_unicode_line_separator_inside_a_secret_does_not_end_the_held_token(doc: str) -> None:
     """A secret's value may hold any non-ASCII-space character; the guard holds all of it, not just the start."""
     guard = StreamGuard(ENGINE, [REDACT])
     out = "".join(guard.feed(ch).text for ch in doc) + guard.flush().text
-    assert out.endswith("] ok") and "abc" not in out and "admin" not in out
+    assert out.endswith("] ok") and "k7q" not in out and "admin" not in out
 
 
 @pytest.mark.parametrize("header", ["-----BEGIN PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\n"])
@@ -69,7 +70,7 @@ def test_repeated_private_key_headers_scan_in_linear_time(header: str) -> None:
         runs = []
         for _ in range(3):
             started = time.perf_counter()
-            assert engine.scan(text).types() == ["PRIVATE_KEY"]
+            assert engine.scan(text).types() == []  # headers alone hold no key material (64 base64 characters at least)
             engine.safe_boundary(text)
             runs.append(time.perf_counter() - started)
         return min(runs)

@@ -3,6 +3,7 @@
     python benchmarks/peers/evaluate.py                # summary per source
     python benchmarks/peers/evaluate.py --per-rule     # every rule / entity, worst first
     python benchmarks/peers/evaluate.py --misses gcp   # the texts a rule or entity missed
+    python benchmarks/peers/evaluate.py --bare-numbers      # plus the opt-in weak-checksum recognizers
 
 Data (``data/*.jsonl``, texts base64-encoded) is made by ``extract_gitleaks.py`` and ``extract_presidio.py``
 from the peers' own repositories. A positive case counts as found when the engine reports a finding of the
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from deepsentinel.detection import DetectionEngine
 from deepsentinel.detection.findings import Category
+from deepsentinel.detection.recognizers import BARE_NUMBER_RECOGNIZERS, BUILTIN_RECOGNIZERS
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -118,8 +120,10 @@ def main() -> None:
     parser.add_argument("--per-rule", action="store_true")
     parser.add_argument("--misses", default=None)
     parser.add_argument("--sources", default="gitleaks,presidio")
+    parser.add_argument("--bare-numbers", action="store_true",
+                        help="add the opt-in BARE_NUMBER_RECOGNIZERS (weak checksums alone) to the catalog")
     args = parser.parse_args()
-    engine = DetectionEngine(names=None)
+    engine = DetectionEngine(BUILTIN_RECOGNIZERS + (BARE_NUMBER_RECOGNIZERS if args.bare_numbers else ()), names=None)
     print("| source | scope | positives | recall | negatives | false positives |\n|---|---|---|---|---|---|")
     for source in args.sources.split(","):
         per_key, misses = evaluate(source, engine)

@@ -32,6 +32,7 @@ from deepsentinel.cli.scan_inputs import (
 )
 from deepsentinel.cli.scan_report import (
     FileFinding,
+    allowed,
     locate_findings,
     render_json,
     render_jsonl,
@@ -89,7 +90,8 @@ def scan_command(
 
     Values are always shown masked. The exit code is 1 when a finding reaches --fail-on (default: high),
     so the command works as a pre-commit hook or a CI step. It is 1 too when a file named on the command line
-    (or stdin) could not be scanned: binary, or larger than --max-size.
+    (or stdin) could not be scanned: binary, or larger than --max-size. A line holding the marker
+    `deepsentinel: allow` (or below `deepsentinel: allow-next-line`) is left out of the report.
     """
     if (output is not None or in_place) and not anonymize:
         raise UsageError("--output and --in-place only apply with --anonymize")
@@ -129,11 +131,11 @@ def scan_command(
                 continue
             scanned += 1
             result = engine.scan(text)
-            decision = evaluate_policies(policies, result)
-            found = locate_findings(source.display, text, result, decision.violations)
+            violations = allowed(text, evaluate_policies(policies, result).violations)
+            found = locate_findings(source.display, text, result, violations)
             findings.extend(found)
             if anonymizer is not None:
-                _write_anonymized(source, text, anonymizer.anonymize(text, decision.violations).text,
+                _write_anonymized(source, text, anonymizer.anonymize(text, violations).text,
                                   bool(found), output, in_place)
 
     threshold = fail_on.threshold()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -75,6 +76,24 @@ def masked(value: str, entity_type: str) -> str:
     """The masked form of a value, shortened for display; never the value itself."""
     shown = _MASK.replace(value, entity_type).replace("\r", " ").replace("\n", " ")
     return shown if len(shown) <= _MAX_SHOWN else shown[: _MAX_SHOWN - 1] + "…"
+
+
+# An inline marker in any comment syntax, like gitleaks' "gitleaks:allow": "# deepsentinel: allow" on a line
+# keeps that line's findings out of the report; "deepsentinel: allow-next-line" does it for the line below.
+_ALLOW = re.compile(r"(?i)deepsentinel:[ \t]*allow(-next-line)?\b")
+
+
+def allowed(text: str, violations: Sequence[Violation]) -> list[Violation]:
+    """``violations`` minus those on a line that an allow marker covers (any line of a multi-line value)."""
+    if "deepsentinel:" not in text.lower():
+        return list(violations)
+    index = LineIndex(text)
+    lines: set[int] = set()
+    for m in _ALLOW.finditer(text):
+        line = index.locate(m.start())[0]
+        lines.add(line + 1 if m.group(1) else line)
+    return [v for v in violations
+            if not any(n in lines for n in range(index.locate(v.start)[0], index.locate(max(v.start, v.end - 1))[0] + 1))]
 
 
 def locate_findings(path: str, text: str, result: ScanResult, violations: Sequence[Violation]) -> list[FileFinding]:

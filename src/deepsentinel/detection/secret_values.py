@@ -66,7 +66,16 @@ def is_placeholder(value: str) -> bool:
     # One character repeated for most of the value: "ghp_xxxxxxxx...", "sk_live_0000000000".
     if body and Counter(body).most_common(1)[0][1] >= max(6, len(body) * 0.6):
         return True
-    return _DUMMY_WORDS.search(raw) is not None
+    return _DUMMY_WORDS.search(raw) is not None or _sequential(value)
+
+
+def _sequential(value: str) -> bool:
+    """Mostly runs of consecutive letters or digits, case ignored: "AbCeFG123" is typed, not generated."""
+    v = value.lower()
+    if len(v) < 6:
+        return False
+    steps = sum(ord(b) - ord(a) == 1 for a, b in zip(v, v[1:], strict=False))
+    return steps >= 0.6 * (len(v) - 1)
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

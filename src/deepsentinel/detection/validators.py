@@ -45,7 +45,7 @@ _DOUBLED = {str(d): 2 * d - 9 if d > 4 else 2 * d for d in range(10)}
 
 
 def _consistent_separators(value: str) -> bool:
-    """Grouped numbers use one separator style throughout (``123-45-6789``, not ``123-45 6789``)."""
+    """Grouped numbers use one separator style throughout (``ddd-dd-dddd``, not ``ddd-dd dddd``)."""
     seps = {s.strip() or " " for s in _SEPARATORS.findall(value)}
     return len(seps) <= 1
 
@@ -61,6 +61,7 @@ _CARD_RANGES = (
     (("62", "81"), (16, 17, 18, 19)),  # UnionPay
     (("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763"), tuple(range(12, 20))),  # Maestro
     (("1",), (15,)),  # UATP
+    (("5019",), (16,)),  # Dankort
 )
 
 
@@ -104,7 +105,8 @@ def valid_aba(value: str) -> bool:
 def valid_npi(value: str) -> bool:
     """NPI: 10 digits, Luhn over the ``80840`` prefix plus the number."""
     d = digits(value)
-    return len(d) == 10 and d[0] in "12" and luhn_valid("80840" + d)
+    # "1111111112" passes the Luhn check; no real NPI repeats one digit nine times.
+    return len(d) == 10 and d[0] in "12" and len(set(d[:-1])) > 1 and luhn_valid("80840" + d)
 
 
 def valid_dea(value: str) -> bool:
@@ -142,7 +144,13 @@ def stdnum_validator(module: ModuleType) -> Callable[[str], bool]:
 valid_aadhaar = stdnum_validator(_aadhaar)
 valid_in_pan = stdnum_validator(_pan)
 valid_ca_sin = stdnum_validator(_ca_sin)
-valid_es_nif = stdnum_validator(_es_dni)
+
+
+def valid_es_nif(value: str) -> bool:
+    """Spanish DNI/NIF: eight digits (older ones are written with seven) and the mod-23 check letter."""
+    return bool(_es_dni.is_valid(_NON_ALNUM.sub("", value).upper().zfill(9)))
+
+
 valid_it_fiscal = stdnum_validator(_it_cf)
 valid_fr_nir = stdnum_validator(_fr_nir)
 valid_de_tax_id = stdnum_validator(_de_idnr)

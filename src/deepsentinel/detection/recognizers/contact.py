@@ -65,6 +65,7 @@ EMAIL_ADDRESS = PatternRecognizer(
 PHONE_NUMBER = PatternRecognizer(
     "PHONE_NUMBER", Category.PII, Severity.LOW,
     (
+        # deepsentinel: allow-next-line
         # Phones are often listed after other numbers ("account 123456 +44 20 7946 0958"), so unlike cards they
         # may follow a digit and a space.
         Pattern("international", r"(?:\+|00)[1-9][0-9]{0,3}(?:[ \t.\-]?\(?[0-9]{1,5}\)?){2,6}", 0.8,
@@ -92,7 +93,8 @@ IP_ADDRESS = PatternRecognizer(
         # Eight groups, or a "::" somewhere: so "09:26:53" in a timestamp never even becomes a candidate.
         Pattern("IPv6", r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|"
                         r"(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4}",
-                0.85, r"(?<![0-9A-Za-z:])", r"(?![0-9A-Za-z:])"),
+                # "::ffff:256.0.0.1" is no address: a dotted tail must be a whole IPv4 address (found as one).
+                0.85, r"(?<![0-9A-Za-z:])", r"(?![0-9A-Za-z:]|\.[0-9])"),
     ),
     validator=_valid_ip,
     context=("ip", "ip address", "host", "server", "client", "src", "dst", "source", "remote", "addr"),

@@ -22,13 +22,23 @@ SEP = r"(?:[ \t]?[\-./][ \t]?|[ \t]{1,2}|\r?\n)"
 SEP_OPT = SEP + "?"
 
 # Python look-arounds: a number must not be the middle of a longer token or of a longer grouped number (so no
-# card number is found inside "DE32 4458 6114 9097 7934 85" or "+49 1512 7745805").
+# card number is found inside "DE32 4458 6114 9097 7934 85" or "+49 1512 7745805"). deepsentinel: allow
 NUM_BEFORE = r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])(?<![0-9][ \t\n])"
 NUM_AFTER = r"(?![0-9A-Za-z_])(?![\-./][0-9])"
 WORD_BEFORE = r"(?<![0-9A-Za-z_])"
 WORD_AFTER = r"(?![0-9A-Za-z_])"
 TOKEN_BEFORE = r"(?<![0-9A-Za-z_\-])"
 TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
+
+# Confidence of a value with no label before it whose only mark is a strong check: a checksum that a random
+# number of its length passes at most about one time in a hundred (an ABN's mod 89, an Italian VAT number's
+# office code plus Luhn, a Korean registration number's birth date), or a distinctive shape plus a check digit
+# (a German passport number). Reported by default, at a risk (severity x confidence) of at most 0.5: below the
+# default policy's blocking threshold (0.8), and below any labelled finding (0.85+ x MEDIUM 0.6), so
+# "BRN 1048656659" stays a business number even though its digits also pass the NHS check. deepsentinel: allow
+BARE_SCORE = 0.5
+# After such a guess: not the first groups of a longer spaced number ("4657 5732 0271" of a 16-digit card).
+BARE_AFTER = NUM_AFTER + r"(?![ \t][0-9])"
 
 MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")

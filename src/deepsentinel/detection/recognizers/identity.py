@@ -5,6 +5,8 @@ from __future__ import annotations
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
+    BARE_AFTER,
+    BARE_SCORE,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
@@ -57,7 +59,7 @@ US_PASSPORT = _id(
     "US_PASSPORT",
     Pattern("9 characters after a passport word", r"[0-9]{9}|[A-Z][0-9]{8}", 0.9, WORD_BEFORE, WORD_AFTER,
             requires_context=True),
-    context=("passport", "passport number", "passport no", "passport #"),
+    context=("passport", "passports", "passport number", "passport no", "passport #", "travel document"),
     window=32,
 )
 US_BANK_ROUTING = _id(
@@ -87,7 +89,7 @@ IBAN_CODE = _id(
 )
 UK_NINO = _id(
     "UK_NINO",
-    Pattern("NINO", r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[A-D]",
+    Pattern("NINO", r"(?i:[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[0-9]{2}[ \t]?[A-D])",
             0.85, WORD_BEFORE, WORD_AFTER),
     validator=valid_nino,
     context=("national insurance", "nino", "ni number", "ni no"),
@@ -119,7 +121,7 @@ CA_SIN = _id(
 )
 ES_NIF = _id(
     "ES_NIF",
-    Pattern("DNI", r"[0-9]{8}[ \t\-]?[A-Z]", 0.85, NUM_BEFORE, WORD_AFTER),
+    Pattern("DNI", r"[0-9]{7,8}[ \t\-]?[A-Za-z]", 0.85, NUM_BEFORE, WORD_AFTER),
     validator=valid_es_nif,
     context=("dni", "nif", "documento nacional", "nie"),
     max_length=10,
@@ -157,6 +159,27 @@ NL_BSN = _id(
     validator=valid_nl_bsn,
     context=("bsn", "burgerservicenummer", "sofinummer"),
     max_length=11,
+)
+
+
+
+def _weak(entity: str, validator: object, body: str, severity: Severity = Severity.CRITICAL,
+          before: str = NUM_BEFORE, after: str = BARE_AFTER) -> PatternRecognizer:
+    """A plain number whose only mark is a weak check (opt-in, see ``BARE_NUMBER_RECOGNIZERS``)."""
+    return PatternRecognizer(entity, Category.PII, severity, (Pattern("plain digits", body, BARE_SCORE, before, after),),
+                             validator=validator,  # type: ignore[arg-type]
+                             negative_context=NOT_PERSONAL, max_length=14, detector="pii")
+
+
+# Opt-in: plain numbers whose only mark is a mod-10 check (Luhn, ABA, Verhoeff) or the ITIN group ranges.
+WEAK_IDENTITY_RECOGNIZERS = (
+    _weak("US_ITIN", valid_itin, r"9[0-9]{2}[5-9][0-9]{5}"),
+    _weak("US_BANK_ROUTING", valid_aba, r"[0-9]{9}|[0-9]{4}-[0-9]{4}-[0-9]", Severity.MEDIUM),
+    # not a run of groups inside an IPv6 address or a time ("684D:1111:222:3333:4444:5555")
+    _weak("IN_AADHAAR", valid_aadhaar,
+          r"[2-9][0-9]{3}(?:[0-9]{8}|[ \t][0-9]{4}[ \t][0-9]{4}|-[0-9]{4}-[0-9]{4}|:[0-9]{4}:[0-9]{4})",
+          before=NUM_BEFORE + r"(?<![0-9A-Fa-f]:)", after=BARE_AFTER + r"(?!:[0-9A-Fa-f])"),
+    _weak("CA_SIN", valid_ca_sin, r"[1-79][0-9]{2}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}"),
 )
 
 IDENTITY_RECOGNIZERS = (

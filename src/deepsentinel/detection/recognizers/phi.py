@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
-from deepsentinel.detection.recognizers.fragments import NUM_AFTER, NUM_BEFORE, WORD_AFTER, WORD_BEFORE
+from deepsentinel.detection.recognizers.fragments import (
+    BARE_AFTER,
+    BARE_SCORE,
+    NUM_AFTER,
+    NUM_BEFORE,
+    WORD_AFTER,
+    WORD_BEFORE,
+)
 from deepsentinel.detection.validators import valid_dea, valid_npi
 
 MEDICAL_RECORD_NUMBER = PatternRecognizer(
@@ -27,7 +34,7 @@ _MBI = rf"[1-9]{_MBI_L}[AC-HJKMNP-RT-Y0-9][0-9]-?{_MBI_L}[AC-HJKMNP-RT-Y0-9][0-9
 HEALTH_PLAN_ID = PatternRecognizer(
     "HEALTH_PLAN_ID", Category.PHI, Severity.HIGH,
     (
-        Pattern("Medicare MBI", _MBI, 0.8, WORD_BEFORE, WORD_AFTER),
+        Pattern("Medicare MBI", f"(?i:{_MBI})", 0.8, WORD_BEFORE, WORD_AFTER),
         Pattern("member id after a plan word", r"[A-Z]{1,4}-?[0-9]{6,12}|[0-9]{8,12}", 0.9, WORD_BEFORE, WORD_AFTER,
                 requires_context=True),
     ),
@@ -43,7 +50,8 @@ NPI = PatternRecognizer(
     "NPI", Category.PHI, Severity.MEDIUM,
     (Pattern("10 digits after NPI", r"[12][0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),),
     validator=valid_npi,
-    context=("npi", "national provider", "national provider identifier", "provider id", "prescriber"),
+    context=("npi", "national provider", "national provider identifier", "provider id", "provider identifier",
+             "provider number", "prescriber"),
     context_window=32,
     max_length=10,
     detector="phi",
@@ -57,6 +65,14 @@ DEA_NUMBER = PatternRecognizer(
     context_boost=0.2,
     max_length=9,
     detector="phi",
+)
+
+# Opt-in (``recognizers.BARE_NUMBER_RECOGNIZERS``): an NPI alone, whose only mark is Luhn over "80840".
+WEAK_NPI = PatternRecognizer(
+    "NPI", Category.PHI, Severity.MEDIUM,
+    (Pattern("10 digits or 4-3-3", r"[12][0-9]{3}(?:[0-9]{6}|-[0-9]{3}-[0-9]{3}| [0-9]{3} [0-9]{3})", BARE_SCORE,
+             NUM_BEFORE, BARE_AFTER),),
+    validator=valid_npi, max_length=12, detector="phi",
 )
 
 PHI_RECOGNIZERS = (MEDICAL_RECORD_NUMBER, HEALTH_PLAN_ID, NPI, DEA_NUMBER)

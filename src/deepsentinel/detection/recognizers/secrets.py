@@ -63,6 +63,17 @@ OPENAI_API_KEY = _token("OPENAI_API_KEY", Pattern(
     validator=lambda v: not_anthropic(v) and valid_vendor_token(v))
 
 _PEM_HEAD = r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----"
+_PEM_ARMOR = re.compile(r"-----(?:BEGIN|END)[A-Z0-9 ]{0,40}PRIVATE KEY-----")
+_BASE64_CHAR = re.compile(r"[A-Za-z0-9+/]")
+
+
+def _pem_key(value: str) -> bool:
+    """Key material between the armor lines: at least 64 base64 characters, as gitleaks requires (a header
+    around "anything", or an empty block in documentation, holds no key)."""
+    body = _PEM_ARMOR.sub("", value)
+    return valid_vendor_token(value) and len(_BASE64_CHAR.findall(body)) >= 64
+
+
 PRIVATE_KEY = _token(
     "PRIVATE_KEY",
     # A block never holds another BEGIN line: stopping there keeps a text of repeated headers linear (each
@@ -72,6 +83,7 @@ PRIVATE_KEY = _token(
     # A pasted half of a key (or a stream that stopped) is still a leak: header plus the base64 lines.
     Pattern("unterminated PEM block", _PEM_HEAD + r"(?:[ \t]{0,4}\r?\n?[A-Za-z0-9+/=:,\-]{1,100}){0,160}", 0.95,
             gate=_PEM_HEAD),
+    validator=_pem_key,
     max_length=12100,
 )
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.assignments import ASSIGN
-from deepsentinel.detection.recognizers.fragments import TOKEN_AFTER, loose
+from deepsentinel.detection.recognizers.fragments import loose
 from deepsentinel.detection.secret_values import valid_bare_secret, valid_vendor_token
 
 __all__ = ["VENDOR_RECOGNIZERS"]
 
 _BEFORE = r"(?<![0-9A-Za-z_\-./])"  # not the tail of a file name or path ("video_box.ico-7a38...")
+# Nor the head of a longer one: "~" continues Azure's alphabet ("...OdNg~yk0" is 37 characters, not 33).
+_AFTER = r"(?![0-9A-Za-z_\-~])"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 
 _FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -104,7 +106,7 @@ _FAMILIES: dict[str, tuple[tuple[str, str], ...]] = {
 def _recognizer(entity: str, patterns: tuple[tuple[str, str], ...]) -> PatternRecognizer:
     return PatternRecognizer(
         entity, Category.SECRET, Severity.CRITICAL,
-        tuple(Pattern(name, body, 0.95, _BEFORE, TOKEN_AFTER, gate=loose(body)) for name, body in patterns),
+        tuple(Pattern(name, body, 0.95, _BEFORE, _AFTER, gate=loose(body)) for name, body in patterns),
         validator=valid_vendor_token, max_length=1100, detector="secrets")
 
 
