@@ -56,3 +56,30 @@ def test_an_empty_cache_setting_stores_nothing(tmp_path: Path, monkeypatch: pyte
     """DEEPSENTINEL_CACHE_DIR='' turns the database cache off."""
     monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", "")
     assert prefilter.cache_dir() is None
+
+
+def _peer_texts() -> list[str]:
+    import base64
+    import json
+
+    data = Path(__file__).resolve().parent.parent / "benchmarks" / "peers" / "data"
+    return [base64.b64decode(json.loads(line)["text_b64"]).decode()
+            for source in ("gitleaks", "presidio") for line in (data / f"{source}.jsonl").read_text().splitlines()]
+
+
+def test_every_gate_fires_wherever_its_pattern_matches() -> None:
+    """A pattern's prefilter ``gate`` is a superset of its pattern (else the pattern would never run there),
+    checked on the peers' cases: written by hand, a gate must follow every change to its pattern."""
+    import re
+
+    from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
+
+    gated = [(p, rx) for r in BUILTIN_RECOGNIZERS for p, rx in zip(r.patterns, r.compiled, strict=True)
+             if p.gate is not None]
+    assert gated
+    texts = _peer_texts()
+    for pattern, regex in gated:
+        gate = re.compile(pattern.gate or "", regex.flags)
+        for text in texts:
+            if regex.search(text):
+                assert gate.search(text), f"{pattern.name}: the gate misses a text the pattern matches"
