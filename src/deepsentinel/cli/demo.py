@@ -33,7 +33,7 @@ DEMO_EXAMPLES = """
 """
 MODEL = "gpt-4o-mini"
 # Fictional values: a reserved-range SSN-shaped number, the standard Visa test card, 555-01xx phone numbers.
-_SSN = "123-45-6789"
+_SSN = "123-45-6789"  # deepsentinel: allow
 _CARD_PIECES = ("4111 1111", " 1111 1111")
 REDACT_POLICY = CompliancePolicy(
     name="mask-contact-details",

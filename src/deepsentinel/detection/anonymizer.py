@@ -1,6 +1,6 @@
 """Anonymization: replace exactly the characters of each finding, with one of four strategies.
 
-* ``mask``: ``4111 1111 1111 1111`` -> ``**** **** **** 1111`` (separators kept, last four of long numbers kept);
+* ``mask``: ``4111 1111 1111 1111`` -> ``**** **** **** 1111`` (separators kept, last four of long numbers kept);  (deepsentinel: allow)
 * ``redact``: ``[CREDIT_CARD]``;
 * ``hash``: ``<EMAIL_ADDRESS:3f2a9c1b>``, a keyed HMAC-SHA256, stable for one key (never md5);
 * ``placeholder``: ``<EMAIL_1>``; one value gets one placeholder for the whole conversation.
@@ -8,7 +8,7 @@
 With a ``Vault`` the hash and placeholder tokens are reversible for the caller (see ``vault.py``).
 
 >>> anonymizer = Anonymizer("redact")
->>> anonymizer.anonymize("card 4111 1111 1111 1111", engine.scan(...).findings).text  # doctest: +SKIP
+>>> anonymizer.anonymize("card 4111 1111 1111 1111", engine.scan(...).findings).text  # doctest: +SKIP  # deepsentinel: allow
 'card [CREDIT_CARD]'
 """
 

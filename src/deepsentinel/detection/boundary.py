@@ -121,7 +121,7 @@ def _token_run_start(text: str, limit: int) -> int:
         start = max(p, j - _GROUP_MAX)
         mid_token = start > p or (p > limit and text[p - 1] not in _SPACES)
         if _GROUP.fullmatch(text, start, j) is None:
-            # "#AB 12 34": the token is no group, but its alphanumeric tail may start one ("AB 12 34 56 C").
+            # "#AB 12 34": the token is no group, but its alphanumeric tail may start one ("AB 12 34 56 C").  deepsentinel: allow
             q = j
             while q > start and text[q - 1] in _ALNUM_UPPER:
                 q -= 1

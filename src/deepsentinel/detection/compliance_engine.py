@@ -2,7 +2,7 @@
 
 >>> from deepsentinel.policy.presets import hipaa
 >>> engine = ComplianceEngine([hipaa()])
->>> engine.check("MRN: 12345678").action
+>>> engine.check("MRN: 12345678").action  # deepsentinel: allow
 <Action.ANONYMIZE: 'anonymize'>
 
 It builds one :class:`DetectionEngine` from the union of the policies' ``custom_patterns`` (the shared default

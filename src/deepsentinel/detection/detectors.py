@@ -3,7 +3,7 @@
 ``PIIDetector``, ``PHIDetector`` and ``PCIDetector`` are :class:`DetectionEngine` s over part of the catalog, for
 callers who only care about one family (and want the speed of a smaller prefilter set).
 
->>> PCIDetector().scan("card 4111 1111 1111 1111").types()
+>>> PCIDetector().scan("card 4111 1111 1111 1111").types()  # deepsentinel: allow
 ['CREDIT_CARD']
 """
 

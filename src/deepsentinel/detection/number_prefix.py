@@ -1,13 +1,13 @@
-"""A value right after another number: "Ticket 7 536-22-1234", "paid 2024 4111111111111111".
+"""A value right after another number: "Ticket 7 536-22-1234", "paid 2024 4111111111111111".  (deepsentinel: allow)
 
 Number patterns refuse to start right after a digit and a space (``NUM_BEFORE``), so that no card number is
-found inside a longer grouped number ("DE89 3704 0044 0532 0130 00", "1234 4111 1111 1111 1111"). Taken alone
+found inside a longer grouped number ("DE89 3704 0044 0532 0130 00", "1234 4111 1111 1111 1111"). Taken alone  (deepsentinel: allow)
 that rule hides any value written after a number, and the second of two values written in a row.
 
 So the engine also runs such patterns without that one look-behind, and keeps a candidate found only that way
 when the number before it is a *separate* number:
 
-* it ends a value the engine already found ("536-22-1234 536-22-1234"); or
+* it ends a value the engine already found ("536-22-1234 536-22-1234"); or  (deepsentinel: allow)
 * it is a free-standing run of digits (after a space, the start or an opening punctuation mark, not inside a
   token such as ``DE89``) whose length differs from the candidate's first group: ``7`` before ``536``, ``2024``
   before a 16-digit card. Equal lengths read as one grouped number and stay rejected.

@@ -7,7 +7,7 @@ Confidence of a candidate:
 2. rejected if the recognizer's ``validator`` says no (checksums, issuer ranges, area rules...);
 3. a pattern with ``requires_context`` is kept only if a context word occurs in the ``context_window``
    characters *before* the candidate, with no digit in between (a label names the next value only: in
-   ``MRN 1234567 DEA AB1234563`` "MRN" does not label the DEA number); the nearer the word, the higher the
+   ``MRN 1234567 DEA AB1234563`` "MRN" does not label the DEA number); the nearer the word, the higher the  (deepsentinel: allow)
    confidence. Other patterns get ``context_boost`` added when a context word is there;
 4. a ``negative_context`` word in the ``negative_window`` characters before the candidate (``order``,
    ``ISBN``, ``version``...) of the same sentence drops it unless a positive context word is nearer to it, or
@@ -112,7 +112,7 @@ class PatternRecognizer:
             for m in self.negative_rx.finditer(text, max(0, start - self.negative_window), start):
                 negative = m.end()
             # "charged ... order #4532015112830366": the nearer word wins. But a negative word labels the next
-            # number only, like a positive one: in "Ticket 7 536-22-1234" it names the 7, not the SSN.
+            # number only, like a positive one: in "Ticket 7 536-22-1234" it names the 7, not the SSN.  deepsentinel: allow
             if negative > nearest and not _SENTENCE_BREAK.search(text, negative, start) \
                     and not _DIGIT.search(text, negative, start):
                 return 0.0
@@ -120,9 +120,9 @@ class PatternRecognizer:
             return 0.0 if pattern.requires_context else pattern.score
         if pattern.requires_context:
             if _DIGIT.search(text, nearest, start):
-                return 0.0  # "MRN 1234567 DEA AB1234563": a context word labels the next value only
+                return 0.0  # "MRN 1234567 DEA AB1234563": a context word labels the next value only  deepsentinel: allow
             # The nearer the context word, the surer: when two entities claim the same digits
-            # ("MRN ... member ID 12345678"), the one named right before them wins the overlap.
+            # ("MRN ... member ID 12345678"), the one named right before them wins the overlap.  deepsentinel: allow
             return pattern.score - 0.05 * (start - nearest) / self.context_window
         return min(1.0, pattern.score + self.context_boost)
 

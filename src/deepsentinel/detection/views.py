@@ -7,8 +7,8 @@ the view with the same patterns and keeps the findings that touch a replaced spa
 
 * **Digits behind any separator, or spelled out.** A run of 9 to 19 digits written as digit groups or digit
   words (``zero`` ... ``nine``), joined by any mix of up to three separators (space, line break, slash,
-  underscore, comma, dot, dash): ``536/22/1234``, ``536_22_1234``, ``4111,1111,1111,1111``, ``5 3 6 2 2 1 2 3
-  4``, ``five three six two two one two three four``. Groups keep their shape and get ``-`` between them;
+  underscore, comma, dot, dash): ``536/22/1234``, ``536_22_1234``, ``4111,1111,1111,1111``, ``5 3 6 2 2 1 2 3  (deepsentinel: allow)
+  4``, ``five three six two two one two three four``. Groups keep their shape and get ``-`` between them;  (deepsentinel: allow)
   single digits (every digit spaced, or words) are regrouped by count the way the number would be written
   (9: ``3-2-4``, 10: ``3-3-4``, 11 starting with 1: ``1-3-3-4``, 12: ``4-4-4``, else together). Runs the patterns
   already read (one kind of plain separator: a space, a dash or a dot) are left alone.
@@ -147,7 +147,7 @@ def _rewrite(m: re.Match[str]) -> list[tuple[str, int, int]] | None:
     singles = all(len(d) == 1 for d, _, _ in tokens)
     spelled = any(not m.string[s].isdigit() for _, s, _ in tokens)
     if not singles and not spelled and len(set(separators)) == 1 and separators[0] in _PLAIN_SEPARATORS:
-        return None  # "4111 1111 1111 1111", "536-22-1234": the patterns read these as written
+        return None  # "4111 1111 1111 1111", "536-22-1234": the patterns read these as written  deepsentinel: allow
     pieces: list[tuple[str, int, int]] = []
     if singles or spelled:
         all_digits = "".join(d for d, _, _ in tokens)

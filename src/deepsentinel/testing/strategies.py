@@ -5,7 +5,7 @@ server speaks: chat ``delta.content``, Responses ``response.output_text.delta``,
 ``text_delta`` and legacy completions for text; chat ``tool_calls[].function.arguments``, Responses
 ``response.function_call_arguments.delta`` and Anthropic ``input_json_delta`` for tool arguments::
 
-    @given(reply=chunked_text_reply("Card 4111 1111 1111 1111 ok"))
+    @given(reply=chunked_text_reply("Card 4111 1111 1111 1111 ok"))  # deepsentinel: allow
     def test_any_chunking(reply):
         server.enqueue(reply)
         seen = read_text_deltas("responses", client)     # the deltas, as the SDK parsed them

@@ -179,7 +179,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
                              WORD_BEFORE, WORD_AFTER),),
          _v(de_vat), ("ust-idnr", "ust-id", "umsatzsteuer", "vat"), severity=Severity.MEDIUM),
     _rec("DE_PASSPORT", (_labelled("passport", _DE_DOCUMENT, WORD_BEFORE, WORD_AFTER),),
-         # The shape overlaps US passports ("C12345678"): only a German word names it.
+         # The shape overlaps US passports ("C12345678"): only a German word names it.  deepsentinel: allow
          None, ("reisepass", "reisepassnummer", "passnummer", "pass-nr", "german passport")),
     # Alone, only with its ICAO check digit (one code in ten of this alphabet passes it).
     _rec("DE_PASSPORT", (Pattern("passport, check digit", _DE_DOCUMENT, BARE_SCORE, WORD_BEFORE, WORD_AFTER),),
