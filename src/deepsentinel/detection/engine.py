@@ -369,9 +369,10 @@ class DetectionEngine:
 
 # An escape still arriving (JSON, URL or HTML): what it decodes to is not known yet.
 _PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0-9a-fA-F]{0,6}|[A-Za-z][A-Za-z0-9]{0,31})?\Z")
-# One character of each class the boundary rules tell apart, standing in for an escape not decoded yet. "t" is
-# its own class: after a lone "a" it makes the spelled-out "at" of an e-mail ("bob a&#116; example dot org").
-_ESCAPE_STANDINS = "0Aat @-./#:()+_%\n\t,"
+# One character of each class the boundary rules tell apart, standing in for an escape not decoded yet. Some
+# letters are their own class: after a lone "a", "t" makes the spelled-out "at" of an e-mail ("bob a&#116;
+# example dot org"), and the letters of the digit words continue a spelled-out number ("five three s&#105;x").
+_ESCAPE_STANDINS = "0Aat @-./#:()+_%\n\t,eghinorsuvwxz"
 
 
 @lru_cache(maxsize=1024)
