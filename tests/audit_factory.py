@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from deepsentinel.audit.events import AuditEvent, FindingRecord, Outcome, content_hash
+from deepsentinel.audit.sqlite_store import SQLiteAuditStore
 
 AUDIT_KEY = b"test-audit-key-" + b"k" * 17
 
@@ -31,3 +35,14 @@ def make_event(outcome: Outcome = Outcome.ALLOWED, *, text: str | None = None, p
         kwargs["timestamp"] = timestamp
     kwargs.update(extra)
     return AuditEvent(**kwargs)  # type: ignore[arg-type]
+
+
+def refuse_rows(path: Path, model: str, key: bytes | None = None) -> None:
+    """A trail at ``path`` whose database refuses every row naming ``model``: a real failure in the writer, not a
+    mocked one. It holds one ordinary event first (its schema, its key)."""
+    with SQLiteAuditStore(path, key=key) as store:
+        store.record(make_event())
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON audit_events WHEN NEW.model = '{model}' "
+                 "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    conn.close()

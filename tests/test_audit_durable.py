@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from deepsentinel.audit import AuditLog, SQLiteAuditStore
-from tests.audit_factory import AUDIT_KEY, make_event
+from tests.audit_factory import AUDIT_KEY, make_event, refuse_rows
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -92,12 +92,7 @@ def test_a_composite_sink_passes_on_a_durable_failure_after_every_sink_had_the_e
     from deepsentinel.audit import AuditWriteError, CompositeSink, MemorySink
 
     path = tmp_path / "c.sqlite3"
-    with SQLiteAuditStore(path) as store:
-        store.record(make_event())
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_events WHEN NEW.model = 'x' "
-                 "BEGIN SELECT RAISE(ABORT, 'no'); END")
-    conn.close()
+    refuse_rows(path, "x")
     memory = MemorySink()
     composite = CompositeSink(SQLiteAuditStore(path, durable=True), memory)
     with pytest.raises(AuditWriteError):

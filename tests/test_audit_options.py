@@ -9,7 +9,7 @@ from deepsentinel.audit.pg_store import PostgresAuditStore
 from deepsentinel.config import SentinelConfig
 from deepsentinel.metrics.collector import MetricsCollector
 from tests import audit_pg
-from tests.audit_factory import AUDIT_KEY, make_event
+from tests.audit_factory import AUDIT_KEY, make_event, refuse_rows
 
 pg_db, pg_url = audit_pg.pg_db, audit_pg.pg_url  # fixtures: a fresh database per test
 
@@ -46,15 +46,8 @@ def test_a_path_opens_a_durable_sqlite_store(tmp_path: Path) -> None:
 
 def test_lost_events_reach_the_metrics_collector(tmp_path: Path) -> None:
     """on_lost=collector.audit_lost: a refused row shows as deepsentinel_audit_events_lost_total 1."""
-    import sqlite3
-
     path = tmp_path / "m.sqlite3"
-    with SQLiteAuditStore(path) as store:
-        store.record(make_event())
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_events WHEN NEW.model = 'x' "
-                 "BEGIN SELECT RAISE(ABORT, 'no'); END")
-    conn.close()
+    refuse_rows(path, "x")
     metrics = MetricsCollector()
     with resolve_audit_sink(path, on_lost=metrics.audit_lost) as store:  # type: ignore[union-attr]
         store.record(make_event(model="x"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 from deepsentinel.audit import AuditFilter, AuditLog, Outcome, SQLiteAuditStore
 from deepsentinel.audit import sanitize as clean
 from deepsentinel.audit.chain import GAP
-from tests.audit_factory import AUDIT_KEY, finding, make_event
+from tests.audit_factory import AUDIT_KEY, finding, make_event, refuse_rows
 
 # Every code point, lone surrogates and NUL included (the default alphabet leaves surrogates out).
 ANY_TEXT = st.text(st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=()), max_size=50)
@@ -109,22 +108,12 @@ def test_fuzz_any_strings_numbers_and_findings_are_stored_and_verify(
     assert result.ok and result.checked == len(events), result
 
 
-def _poison_trigger(path: Path) -> None:
-    """A database that refuses one kind of row: a real failure in the writer, not a mocked one."""
-    with SQLiteAuditStore(path, key=AUDIT_KEY) as store:
-        store.record(make_event())
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("CREATE TRIGGER poison BEFORE INSERT ON audit_events WHEN NEW.model = 'poison' "
-                 "BEGIN SELECT RAISE(ABORT, 'refused'); END")
-    conn.close()
-
-
 def test_a_row_the_database_refuses_costs_only_itself_and_is_reported_as_a_gap(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """One refused event among 20: the other 19 are stored, the loss is counted, logged, and verify reports it."""
     path = tmp_path / "p.sqlite3"
-    _poison_trigger(path)
+    refuse_rows(path, "poison", key=AUDIT_KEY)
     lost: list[int] = []
     caplog.set_level(logging.ERROR, "deepsentinel.audit")
     with SQLiteAuditStore(path, key=AUDIT_KEY, on_lost=lost.append) as store:
@@ -145,7 +134,7 @@ def test_verify_cli_reports_the_gap_and_fails(tmp_path: Path, monkeypatch: pytes
     from tests.cli_runner import run_cli
 
     path = tmp_path / "g.sqlite3"
-    _poison_trigger(path)
+    refuse_rows(path, "poison", key=AUDIT_KEY)
     with SQLiteAuditStore(path, key=AUDIT_KEY) as store:
         store.record(make_event(model="poison"))
     monkeypatch.setenv("DEEPSENTINEL_AUDIT_KEY", AUDIT_KEY.decode())
@@ -158,7 +147,7 @@ def test_a_durable_store_raises_when_its_event_could_not_be_committed(tmp_path: 
     from deepsentinel.audit.errors import AuditWriteError
 
     path = tmp_path / "d.sqlite3"
-    _poison_trigger(path)
+    refuse_rows(path, "poison", key=AUDIT_KEY)
     with SQLiteAuditStore(path, key=AUDIT_KEY, durable=True) as store:
         with pytest.raises(AuditWriteError):
             store.record(make_event(model="poison"))
