@@ -74,28 +74,25 @@ def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL
 
 def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef]) -> None:
     # A list filled by plain recursion: this runs on every streamed event, where nested generators cost more
-    # than the rest of the event's bookkeeping.
+    # than the rest of the event's bookkeeping. A string child is appended in place; past MAX_DEPTH every child
+    # read is visited, so the error names where the nesting went too deep.
     if depth > MAX_DEPTH:
         raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
     if isinstance(node, str):
         out.append(TextRef(path))
     elif isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, str):
-                if key in skip and not _read_as_text(node, key):
-                    continue
-                if depth >= MAX_DEPTH:
-                    _collect(value, (*path, key), skip, depth + 1, out)  # raises, naming the place
+            if key in skip and not isinstance(value, (dict, list)) and not _read_as_text(node, key):
+                continue
+            if isinstance(value, str) and depth < MAX_DEPTH:
                 out.append(TextRef((*path, key)))
-            elif isinstance(value, (dict, list)):
+            elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
                 _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out)
-            elif depth >= MAX_DEPTH and (key not in skip or _read_as_text(node, key)):
-                _collect(value, (*path, key), skip, depth + 1, out)  # raises, as for any value read there
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str) and depth < MAX_DEPTH:
                 out.append(TextRef((*path, i)))
-            elif isinstance(value, (dict, list, str)) or depth >= MAX_DEPTH:
+            elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
                 _collect(value, (*path, i), skip, depth + 1, out)
 
 
