@@ -21,6 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 from deepsentinel.detection.anonymizer import Anonymizer, StrategyName
@@ -57,7 +58,17 @@ class Engine(Protocol):
     def safe_boundary(self, text: str) -> int: ...
 
 
-def _takes(method: Callable[..., object], *names: str) -> bool:
+@cache
+def _one_scan(engine_type: type) -> bool:
+    """Whether engines of this type take ``cached=`` and ``start=``/``findings=`` (decided once per type: a stream
+    builds a guard per text it carries)."""
+    return (_takes(getattr(engine_type, "scan", None), "cached")
+            and _takes(getattr(engine_type, "safe_boundary", None), "start", "findings"))
+
+
+def _takes(method: Callable[..., object] | None, *names: str) -> bool:
+    if method is None:
+        return False
     try:
         params = inspect.signature(method).parameters
     except (TypeError, ValueError):
@@ -104,7 +115,7 @@ class StreamGuard:
         if not policies:
             raise ValueError("StreamGuard needs at least one policy")
         self.engine = engine
-        self._one_scan = _takes(engine.scan, "cached") and _takes(engine.safe_boundary, "start", "findings")
+        self._one_scan = _one_scan(type(engine))
         # Only the policies that check this direction; with none left, text only passes the vault restorer.
         self.policies = policies_for(direction, policies)
         self.anonymizer = anonymizer
