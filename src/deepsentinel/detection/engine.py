@@ -156,6 +156,8 @@ class DetectionEngine:
             if step.gate >= 0:
                 self._by_gate.setdefault(step.gate, []).append(i)
         self._ungated = [i for i, step in enumerate(self._steps) if step.gate < 0]
+        # Every pattern and pass waits for its prefilter: a text on which none fired can have no finding of theirs.
+        self._always_gated = not self._ungated and self._view_gate >= 0 and self._encoded_gate >= 0
         single_token = [r.max_length for r in self.recognizers if r.entity != "PRIVATE_KEY"]
         self.max_entity_length: int = max((r.max_length for r in self.recognizers), default=0)
         self._max_token = max(single_token, default=0)
@@ -257,7 +259,7 @@ class DetectionEngine:
         data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
         active = self._prefilter.match(t, data)
         detector = self._name_detector()
-        if since and not active and not self._ungated and (
+        if since and not active and self._always_gated and (
                 detector is None or not detector.may_find_from(t, norm.normalized_index(since))):
             # No pattern, view or decoding pass can fire anywhere, and no name can start after the final text.
             return ScanResult((), len(text), (time.perf_counter_ns() - started) / 1000)
