@@ -73,10 +73,15 @@ def test_credentials_in_a_url_inside_chinese_prose_never_show(step: int) -> None
 
 @pytest.mark.parametrize("step", [1, 2, 4])
 def test_a_custom_pattern_on_chinese_text_is_never_split(step: int) -> None:
-    """Custom patterns may start with any character: then the boundary holds such runs as before."""
+    """Custom patterns may start with any character: the boundary then holds the longest value that can hold
+    one (512 characters here, a built-in keyword secret), not the whole run."""
     policy = CompliancePolicy(name="codes", custom_patterns={"project_code": "机密[0-9]{4}"},
                               entity_actions={"PROJECT_CODE": "block"})
     engine = ENGINE.with_custom_patterns(policy.custom_patterns)
     text = f"{PROSE}项目机密4821已批准。{PROSE}"
     shown, blocked = _stream(engine, text, step, [policy])
     assert blocked and "机密" not in "".join(shown)
+    long = PROSE * 30  # 1,170 characters, no value in it
+    shown, blocked = _stream(engine, long, 5, [policy])
+    assert not blocked and "".join(shown) == long
+    assert len("".join(shown[:-1])) >= len(long) - 5 - engine._wide > 0

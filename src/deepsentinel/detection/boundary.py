@@ -78,7 +78,7 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
     ``text[:start]`` is already final (an earlier boundary released it), so no open tail starts there.
     ``wide``: the longest value that may hold a non-ASCII character (-1: not known, so such characters are held
     like any other); ``wide_lettered``: each of those values is matched with an ASCII letter before it (a key
-    word, a URL scheme), as in the built-in catalog.
+    word, a URL scheme), as in the built-in catalog but not custom patterns.
     """
     n = len(text)
     k = _token_run_start(text, max(0, n - max_token))

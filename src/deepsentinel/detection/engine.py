@@ -184,12 +184,12 @@ class DetectionEngine:
         self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
         self._free_form = max((r.max_length for r in custom
                                if any(_free_form(p.body) for p in r.patterns)), default=0)
-        # Values that may hold a non-ASCII character, for the boundary of text without spaces. Custom or Unicode
+        # Values that may hold a non-ASCII character, for the boundary of text without spaces. Custom (Unicode)
         # patterns may start anywhere; the built-in ones start with an ASCII letter (tests/test_detection_wide.py).
-        wide = [r for r in self.recognizers if r.entity != "PRIVATE_KEY" and any(_wide(p.body) for p in r.patterns)]
-        known = not any(r.unicode for r in self.recognizers)
-        self._wide = max((r.max_length for r in wide), default=0) if known else -1
-        self._wide_lettered = known and all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
+        wide = [r for r in self.recognizers
+                if r.entity != "PRIVATE_KEY" and (r.unicode or any(_wide(p.body) for p in r.patterns))]
+        self._wide = max((r.max_length for r in wide), default=0)
+        self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
 
     def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
