@@ -57,6 +57,25 @@ def _responses(pieces: list[str]) -> list[Event]:
     ]
 
 
+def _responses_tool(delta_type: str, done_field: str | None, item: dict[str, Any] | None, **ids: Any) -> Callable[[list[str]], list[Event]]:
+    """A Responses stream of one of the other streamed texts: MCP arguments, interpreter code, a transcript."""
+    def build(pieces: list[str]) -> list[Event]:
+        text = "".join(pieces)
+
+        def ev(kind: str, **fields: Any) -> Event:
+            return Event(kind, json.dumps({"type": kind, **ids, **fields}))
+
+        done = delta_type.removesuffix(".delta") + ".done"
+        output = [{**item, done_field: text}] if item is not None and done_field else []
+        return [
+            Event("response.created", json.dumps({"type": "response.created", "response": {"id": "r", "output": []}})),
+            *(ev(delta_type, delta=p, obfuscation="x9") for p in pieces),
+            ev(done, **({done_field: text} if done_field else {})),
+            Event("response.completed", json.dumps({"type": "response.completed", "response": {"id": "r", "output": output}})),
+        ]
+    return build
+
+
 def _anthropic(pieces: list[str], delta_type: str = "text_delta") -> list[Event]:
     field = "text" if delta_type == "text_delta" else "partial_json"
     block = {"type": "text", "text": ""} if delta_type == "text_delta" else {"type": "tool_use", "id": "t", "name": "f", "input": {}}
@@ -81,6 +100,15 @@ def _tool_json(pieces: list[str]) -> list[Event]:
 APIS: dict[str, tuple[str, Callable[[list[str]], list[Event]]]] = {
     "chat": ("/v1/chat/completions", _chat),
     "responses": ("/v1/responses", _responses),
+    "responses-mcp-arguments": ("/v1/responses", _responses_tool(
+        "response.mcp_call_arguments.delta", "arguments", {"id": "mcp_1", "type": "mcp_call", "name": "f"},
+        item_id="mcp_1", output_index=0)),
+    "responses-interpreter-code": ("/v1/responses", _responses_tool(
+        "response.code_interpreter_call_code.delta", "code", {"id": "ci_1", "type": "code_interpreter_call"},
+        item_id="ci_1", output_index=0)),
+    "responses-transcript": ("/v1/responses", _responses_tool("response.audio.transcript.delta", None, None)),
+    "responses-shell-command": ("/v1/responses", _responses_tool(
+        "response.shell_call_command.delta", "command", None, output_index=0, command_index=0)),
     "anthropic-text": ("/v1/messages", _anthropic),
     "anthropic-input-json": ("/v1/messages", _tool_json),
 }
