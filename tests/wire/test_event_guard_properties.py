@@ -38,6 +38,17 @@ def _chat(pieces: list[str]) -> list[Event]:
             chunk({}, "stop"), Event("", "[DONE]")]
 
 
+def _chat_audio(pieces: list[str]) -> list[Event]:
+    """Audio output: each chunk has base64 audio and a piece of its transcript."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
+        payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return Event("", json.dumps(payload))
+
+    return [chunk({"role": "assistant"}), *(chunk({"audio": {"id": "au_1", "data": "UklGRg==", "transcript": p}})
+                                            for p in pieces), chunk({}, "stop"), Event("", "[DONE]")]
+
+
 def _responses(pieces: list[str]) -> list[Event]:
     text = "".join(pieces)
     item = {"id": "msg_1", "type": "message", "role": "assistant",
@@ -99,6 +110,7 @@ def _tool_json(pieces: list[str]) -> list[Event]:
 
 APIS: dict[str, tuple[str, Callable[[list[str]], list[Event]]]] = {
     "chat": ("/v1/chat/completions", _chat),
+    "chat-audio-transcript": ("/v1/chat/completions", _chat_audio),
     "responses": ("/v1/responses", _responses),
     "responses-mcp-arguments": ("/v1/responses", _responses_tool(
         "response.mcp_call_arguments.delta", "arguments", {"id": "mcp_1", "type": "mcp_call", "name": "f"},

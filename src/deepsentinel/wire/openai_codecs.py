@@ -60,6 +60,9 @@ class ChatCodec(Codec):
             fn = delta.get("function_call")
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                 out.append(((i, "function_call"), ("choices", n, "delta", "function_call", "arguments")))
+            audio = delta.get("audio")  # audio output: base64 "data" (not text) and the "transcript" text, streamed
+            if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
+                out.append(((i, "audio"), ("choices", n, "delta", "audio", "transcript")))
         return out
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
@@ -85,6 +88,8 @@ class ChatCodec(Codec):
             delta: dict[str, Any] = {"tool_calls": [{"index": key[2], "function": {"arguments": text}}]}
         elif key[1] == "function_call":
             delta = {"function_call": {"arguments": text}}
+        elif key[1] == "audio":
+            delta = {"audio": {"transcript": text}}
         else:
             delta = {key[1]: text}
         base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
