@@ -29,6 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
+from deepsentinel.wire.inline_files import file_refs
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
@@ -110,7 +111,7 @@ class WireGuard:
             raise ValidationError("the body is nested too deeply to check") from None
         codec.validate_request(payload)
         self._check_keys(payload, "request")
-        refs = codec.request_refs(payload)
+        refs = file_refs(codec.request_refs(payload), payload)
         texts = [ref.get(payload) for ref in refs]
         decision = Decision(policies=self._names())
         redacted: list[str] = []
