@@ -99,6 +99,16 @@ class _Guarded:
 
     with_options = copy
 
+    # WebSocket APIs (Realtime, Responses over WebSocket, Live) do not go through httpx, so not through the guard.
+    # Each asks the client for its query parameters before it connects: refused there, nothing is sent.
+    def _websocket_query_params(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._flavor(ConfigurationError(
+            "this API runs over a WebSocket, which DeepSentinel does not guard: nothing was sent. Use its HTTP "
+            "form (streamed or not), or a plain client if the traffic may go unchecked."))
+
+    _websocket_query_params_fallback = _websocket_query_params
+    _configure_realtime = _websocket_query_params  # AzureOpenAI's Realtime builds its URL here instead
+
     @property
     def config(self) -> SentinelConfig:
         """The DeepSentinel settings this client runs with."""
