@@ -81,6 +81,7 @@ class FakeLLMHandler(Responder):
             ("POST", "/v1/completions"): self._completions,
             ("POST", "/v1/responses"): self._responses,
             ("POST", "/v1/embeddings"): self._embeddings,
+            ("POST", "/v1/audio/speech"): self._speech,
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
             ("GET", "/v1/models"): self._models,
@@ -217,6 +218,13 @@ class FakeLLMHandler(Responder):
     def _count_tokens(self, body: dict[str, Any], anthropic: bool) -> None:
         if self._check_model(body, True) is not None:
             self._send_json(200, {"input_tokens": estimate_tokens(all_text(body.get("messages"), body.get("system")))})
+
+    def _speech(self, body: dict[str, Any], anthropic: bool) -> None:
+        text = body.get("input")
+        if not isinstance(text, str) or not text:
+            self._send_error(400, False, "'input' is a required property", param="input")
+            return
+        self._send_bytes(200, openai_wire.speech_audio(text), "audio/mpeg", {})
 
     def _embeddings(self, body: dict[str, Any], anthropic: bool) -> None:
         raw = body.get("input")

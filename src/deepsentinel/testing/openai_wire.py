@@ -198,6 +198,14 @@ def embeddings(body: dict[str, Any], model: str) -> dict[str, Any]:
     return {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
 
 
+def speech_audio(text: str) -> bytes:
+    """``/v1/audio/speech``: bytes shaped like an MP3 (an ID3 header, frame syncs), a kilobyte per word and
+    the same for the same text: binary, as a real answer is, so nothing may read it as text and rewrite it."""
+    rng = random.Random(hashlib.sha256(text.encode()).digest())
+    frames = [b"\xff\xfb\x90\x64" + rng.randbytes(1020) for _ in range(max(1, len(text.split())))]
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"".join(frames)
+
+
 def model_object(model_id: str) -> dict[str, Any]:
     """One ``model`` object."""
     owner = "anthropic" if model_id.startswith("claude") else "openai" if "-" in model_id else "system"

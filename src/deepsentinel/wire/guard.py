@@ -179,10 +179,16 @@ class WireGuard:
             if payload is None:
                 payload = loads(body)
         except (ValueError, RecursionError):  # not JSON after all: checked as text, so nothing parses a value out
-            text, decision = self.check_text(_as_text(body), "body", request.restore)
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                # Audio, an image, a file's bytes: no text to read, and decoding them "with replacement" and
+                # encoding them back would corrupt them (text-to-speech answers did).
+                return body, Decision(policies=self._names())
+            new, decision = self.check_text(text, "body", request.restore)
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
-            return text.encode(), decision
+            return (body if new == text else new.encode()), decision
         self._check_keys(payload, "response")
         decision = Decision(policies=self._names())
         rewritten = []
