@@ -71,3 +71,29 @@ async def test_a_data_url_typed_into_a_message_is_text_like_any_other(make_clien
         await create(make_client(), model="gpt-4o",
                      messages=[{"role": "user", "content": f"data:image/png;base64, my SSN is {SSN}"}])
     assert fake_server.requests == []
+
+
+def _upload(client: Any, content: bytes, name: str = "report.pdf") -> None:
+    import openai
+
+    with pytest.raises(openai.APIStatusError):  # the fake server takes no uploads: reaching it is the point
+        client.files.create(file=(name, content, "application/pdf"), purpose="assistants")
+
+
+def test_a_binary_upload_is_sent_and_its_printable_text_still_checked(fake_server: FakeLLMServer) -> None:
+    """Uploads go out as they are. A PDF's compressed bytes once went through UTF-8 "with replacement" (seconds
+    for a large file); now only its printable runs are read, so text it carries is still found."""
+    from deepsentinel import SentinelClient
+
+    client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False, max_retries=0)
+    pdf = b"%PDF-1.7\n" + random.Random(5).randbytes(200_000)
+    _upload(client, pdf)
+    [sent] = fake_server.requests
+    assert pdf in sent.body
+    with pytest.raises(ComplianceViolationError):
+        client.files.create(file=("r.pdf", pdf + f"BT (SSN {SSN}) Tj ET".encode() + pdf[:50], "application/pdf"),
+                            purpose="assistants")
+    with pytest.raises(ComplianceViolationError):
+        client.files.create(file=("notes.txt", f"call {SSN}".encode(), "text/plain"), purpose="assistants")
+    assert len(fake_server.requests) == 1
+    client.close()

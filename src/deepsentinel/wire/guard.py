@@ -29,7 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
-from deepsentinel.wire.inline_files import file_refs
+from deepsentinel.wire.inline_files import file_refs, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
@@ -99,7 +99,8 @@ class WireGuard:
                 raise block_error((), "request", reason="a body that is not JSON cannot be checked")
             decision = Decision(policies=self._names())
             if body and self.request_policies:  # a file upload, a form: checked as text, blocked or sent as is
-                decision = evaluate_policies(self.request_policies, self.engine.scan(_as_text(body)), "body")
+                for text in upload_texts(body):
+                    decision = decision.merged(evaluate_policies(self.request_policies, self.engine.scan(text), "body"))
                 if decision.blocked:
                     raise block_error(decision.violations, "request")
             return RequestCheck(codec, body, None, decision)
@@ -278,10 +279,6 @@ class WireGuard:
 
     def _names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.policies)
-
-
-def _as_text(body: bytes) -> str:
-    return body.decode("utf-8", errors="replace")
 
 
 def _moved(f: Finding, start: int, end: int) -> Finding:

@@ -25,7 +25,7 @@ from typing import Any
 
 from deepsentinel.wire.texts import TextRef
 
-__all__ = ["EncodedTextRef", "file_refs"]
+__all__ = ["EncodedTextRef", "file_refs", "upload_texts"]
 
 _DATA_URL = re.compile(r"data:[\w.+\-]*/?[\w.+\-]*((?:;[\w.+\-]+=[^;,]*)*)(;base64)?,", re.ASCII)
 # Keys holding a whole file inline (chat ``file`` parts, Responses ``input_file``).
@@ -74,3 +74,34 @@ def file_refs(refs: list[TextRef], doc: Any) -> list[TextRef]:
         if "\x00" not in text:
             out.append(EncodedTextRef(ref.path, prefix))
     return out
+
+
+def upload_texts(body: bytes) -> list[str]:
+    """The texts of a body that is not JSON (a file upload, a form), to check before it is sent as it is.
+
+    Each ``multipart/form-data`` part (its headers too: a file name may be a value) is read as UTF-8 text when it
+    is; a binary one (a PDF, an image) gives only its runs of printable ASCII, as ``strings`` would: the text a
+    PDF may carry is still read, while decoding megabytes of compressed bytes "with replacement" cost seconds
+    and read random runs as values.
+    """
+    line_end = body.find(b"\r\n")
+    delimiter = body[:line_end] if body.startswith(b"--") and line_end > 2 else b""
+    if not delimiter:
+        return [_text_of(body)]
+    pieces: list[bytes] = []
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        pieces += [head, content.removesuffix(b"\r\n")]
+    return [_text_of(piece) for piece in pieces]
+
+
+_PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
+
+
+def _text_of(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\n".join(run.decode("ascii") for run in _PRINTABLE_RUN.findall(data))
