@@ -101,9 +101,10 @@ def _valid_dvla(value: str) -> bool:
 
 _KR_RRN = r"[0-9]{2}[01][0-9][0-3][0-9]-?[1-4][0-9]{6}"
 _KR_FRN = r"[0-9]{2}[01][0-9][0-3][0-9]-?[5-8][0-9]{6}"
-_RRN_WORDS = ("rrn", "resident registration", "주민등록번호")
+_RRN_WORDS = ("rrn", "resident registration", "주민등록번호", "주민번호")
 _FRN_WORDS = ("frn", "foreigner registration", "외국인등록번호")
-_DE_DOCUMENT = r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}"
+# Printed in capitals from a restricted alphabet; typed in lower case as often (the check digit still holds).
+_DE_DOCUMENT = r"(?i:[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})"
 _TH_PROVINCE = r"[1-8](?:[134][0-9]|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])"
 _NHS_WORDS = ("nhs", "nhs number", "nhs no", "national health service")
 _S = r"[ \t]?"  # an optional space inside a grouped number
@@ -148,7 +149,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-")),), valid_kr_registration_date,
          _FRN_WORDS),
     _rec("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), _labelled("10 digits", r"[0-9]{10}")),
-         valid_kr_brn, ("brn", "business registration", "사업자등록번호"), severity=Severity.MEDIUM),
+         valid_kr_brn, ("brn", "business registration", "사업자등록번호", "사업자번호"), severity=Severity.MEDIUM),
     _rec("PL_PESEL", (_bare("11 digits", r"[0-9]{2}[0-3][0-9][0-3][0-9]{6}"),),
          _v(pesel), ("pesel",)),
     _rec("SE_PERSONNUMMER", (_bare("(YY)YYMMDD-NNNN", r"(?:18|19|20)?[0-9]{2}[01][0-9][0-3][0-9][\-+]?[0-9]{4}"),),
@@ -198,7 +199,9 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("ZA_ID_NUMBER", (_bare("13 digits", r"[0-9]{2}[01][0-9][0-3][0-9]{8}"),),
          valid_za_id, ("id number", "identity number", "rsa id")),
     _rec("TH_TNIN", (_labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}"),),
-         _v(pin), ("เลขประจำตัวประชาชน", "thai id", "national id", "tnin")),
+         # Thai labels: "(เลข)ประจำตัวประชาชน" (citizen identification number), "(เลข)บัตรประชาชน" (ID card
+         # number); Thai writes no space between words, so they are matched inside longer runs.
+         _v(pin), ("ประจำตัวประชาชน", "บัตรประชาชน", "thai id", "national id", "tnin")),
 )
 
 # Opt-in (``recognizers.BARE_NUMBER_RECOGNIZERS``): plain runs of digits whose only mark is a mod-10/11 check.
