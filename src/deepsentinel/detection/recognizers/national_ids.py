@@ -41,6 +41,8 @@ from deepsentinel.detection.recognizers.checksums import (
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
     BARE_SCORE,
+    NOT_AMOUNT_AFTER,
+    NOT_AMOUNT_BEFORE,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
@@ -126,13 +128,17 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
                                  WORD_BEFORE, WORD_AFTER)),
          None, ("postcode", "post code", "address"), severity=Severity.LOW, max_length=8),
     # 3-3-3 is also how amounts and many codes are grouped, and mod 11 passes one in eleven: reported, not blocked.
-    _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE, NUM_BEFORE, NUM_AFTER),
+    _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE,
+                            NUM_BEFORE + NOT_AMOUNT_BEFORE, NUM_AFTER + NOT_AMOUNT_AFTER),
                     _labelled("8-9 digits", r"[0-9]{8,9}")),
          _v(tfn), ("tfn", "tax file number", "tax file")),
     _rec("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
                     _checksummed("11 digits", r"[0-9]{11}"), _labelled("11 digits", r"[0-9]{11}")),
          _v(abn), ("abn", "australian business number"), severity=Severity.HIGH),
-    _rec("AU_ACN", (_labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}"),),
+    # As ASIC prints it ("005 499 981"): like a TFN, reported alone, never blocking alone.
+    _rec("AU_ACN", (_checksummed("3-3-3", r"[0-9]{3}(?:[ \t][0-9]{3}[ \t]|-[0-9]{3}-)[0-9]{3}",
+                                 NUM_BEFORE + NOT_AMOUNT_BEFORE, BARE_AFTER + NOT_AMOUNT_AFTER),
+                    _labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
          _v(acn), ("acn", "australian company number"), severity=Severity.HIGH),
     _rec("AU_MEDICARE", (_bare("4-5-1", rf"[2-6][0-9]{{3}}{_SEP}[0-9]{{5}}{_SEP}[0-9](?:[ \t/\-]?[1-9])?"),
                          _labelled("10-11 digits", r"[2-6][0-9]{9,10}")),
