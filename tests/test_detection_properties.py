@@ -72,6 +72,33 @@ def test_safe_boundary_from_a_released_start_is_still_safe(doc: str, data: st.Da
     assert all(end <= k for _, _, end in before)
 
 
+NAMES = ["Maria Gonzalez", "Dr. Okafor", "Dear John Smith", "Regards,\nMaria", "Patient: Gonzalez", "mr. smith"]
+
+
+@st.composite
+def prose(draw: st.DrawFn) -> str:
+    """Documents with names and lower-case stretches: what lets a stream's scan take its quiet path."""
+    words = st.sampled_from(["the", "quick", "report", "at", "dot", "five", "and", " ", ", ", ".\n", "Then "])
+    parts: list[str] = []
+    for _ in range(draw(st.integers(1, 4))):
+        parts += draw(st.lists(words, max_size=8))
+        parts.append(draw(st.sampled_from(NAMES + ENTITIES)))
+    parts += draw(st.lists(words, max_size=8))
+    return " ".join(parts)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(documents(), prose()), st.data())
+def test_scan_since_a_released_start_finds_what_a_whole_scan_finds_after_it(doc: str, data: st.DataObject) -> None:
+    """``scan(text, since=k)`` (``text[:k]`` released by a boundary) may leave out only findings ending by ``k``."""
+    first = data.draw(st.integers(0, len(doc)))
+    start = ENGINE.safe_boundary(doc[:first])
+    text = doc[: data.draw(st.integers(first, len(doc)))]
+    since = [(f.type, f.start, f.end) for f in ENGINE.scan(text, since=start).findings if f.end > start]
+    whole = [(f.type, f.start, f.end) for f in ENGINE.scan(text, cached=False).findings if f.end > start]
+    assert since == whole, (text, start)
+
+
 @settings(max_examples=150, deadline=None)
 @given(documents())
 def test_offsets_map_into_the_original_and_redaction_removes_the_value(doc: str) -> None:

@@ -221,3 +221,22 @@ def test_a_rewritten_completion_drops_the_logprobs_that_spell_the_value() -> Non
     out, _ = guard.check_response(check, json.dumps(body).encode())
     choice = json.loads(out)["choices"][0]
     assert email not in out.decode() and choice["logprobs"] is None
+
+
+def test_openais_obfuscation_padding_is_neither_scanned_nor_changed() -> None:
+    """OpenAI pads every streamed delta with random characters (``obfuscation``). Padding holds no model text:
+    scanning it cost more than the delta itself, and a random run that looks like a postcode ("M11AE") would be
+    rewritten and audited as a violation."""
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+
+    guard = WireGuard([CompliancePolicy(name="mask", entity_actions={"UK_POSTCODE": Action.ANONYMIZE})], default_engine())
+    check = guard.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    events = EventGuard(guard, check)
+    payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "obfuscation": "M11AE",
+               "choices": [{"index": 0, "delta": {"content": "Post to M11AE please. "}, "finish_reason": None}]}
+    [out] = events.feed(Event("", json.dumps(payload)))
+    sent = json.loads(out.data)
+    assert sent["obfuscation"] == "M11AE"
+    assert "M11AE" not in sent["choices"][0]["delta"]["content"]  # the same text as content is still masked
+    assert [v.location for v in events.violations] == ["choices[0].delta.content"]

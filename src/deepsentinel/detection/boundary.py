@@ -61,6 +61,8 @@ _OPEN_TAILS = (
                r"[ \t]?[\]\)\}>]?)[ \t]{0,2}[A-Za-z0-9\-]{0,63}){0,9}"
                r"(?:[ \t]{1,2}[\[\(\{<]?[ \t]?(?i:do?))?)?[ \t\[\(\{<\]\)\}>]*\Z"),
 )
+# All four in one search: the leftmost match of an alternation is the earliest start of any of them.
+_OPEN_TAIL = re.compile("|".join(f"(?:{tail.pattern})" for tail in _OPEN_TAILS))
 _TAIL_WINDOW = 400
 _SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
 
@@ -78,11 +80,9 @@ def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool
         k = min(k, pem)
     # The tails are searched from the first position that can still matter: ``re`` tries every position up
     # to the end, so a stream guard probing 64 released characters each delta would pay for all of them.
-    lo = max(start, n - _TAIL_WINDOW)
-    for tail in _OPEN_TAILS:
-        m = tail.search(text, lo)
-        if m is not None:
-            k = min(k, m.start())
+    m = _OPEN_TAIL.search(text, max(start, n - _TAIL_WINDOW))
+    if m is not None:
+        k = min(k, m.start())
     run_lo = max(0, n - RUN_MAX - 8)
     m = DIGIT_RUN_TAIL.search(text, max(run_lo, start))
     if m is not None and (m.start() > run_lo or run_lo == 0):
@@ -142,6 +142,8 @@ def _open_pem(text: str, lo: int) -> int:
     Not just the last ``-----BEGIN``: an earlier unterminated block reaches up to the first END line that
     arrives, so it is still open too. Blocks before the last END line are closed; one pass, linear.
     """
+    if text.find("-----", lo) < 0:  # neither a BEGIN nor an END line: the common case, in one C call
+        return -1
     closed = lo
     for m in _PEM_END.finditer(text, lo):
         closed = m.end()

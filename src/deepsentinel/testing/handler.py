@@ -21,6 +21,7 @@ from deepsentinel.testing.wire import (
     responses_input_text,
     responses_prompt,
     unmatched_call_output,
+    wants_obfuscation,
 )
 
 
@@ -149,7 +150,9 @@ class FakeLLMHandler(Responder):
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            self._send_sse(reply, openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage), "openai")
+            events = openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage,
+                                               obfuscate=wants_obfuscation(body))
+            self._send_sse(reply, events, "openai")
         else:
             self._send_json(200, openai_wire.chat_completion(reply, facts, n), reply)
 

@@ -12,7 +12,7 @@ from itertools import zip_longest
 from typing import Any
 
 from deepsentinel.testing.replies import Reply, ToolCall, Usage, split_text
-from deepsentinel.testing.wire import CallFacts, SseEvent, json_event, usage_for
+from deepsentinel.testing.wire import CallFacts, SseEvent, json_event, obfuscation, usage_for
 
 SYSTEM_FINGERPRINT = "fp_deepsentinel_fake"
 _EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072}
@@ -96,8 +96,11 @@ def _choice_deltas(reply: Reply, facts: CallFacts) -> list[tuple[dict[str, Any],
     return deltas
 
 
-def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: bool = False) -> Iterator[SseEvent]:
-    """The ``chat.completion.chunk`` events for ``reply``, ending with ``[DONE]``."""
+def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: bool = False,
+                  obfuscate: bool = False) -> Iterator[SseEvent]:
+    """The ``chat.completion.chunk`` events for ``reply``, ending with ``[DONE]``; with ``obfuscate``, each chunk
+    that has choices carries OpenAI's random ``obfuscation`` padding."""
+    pad = random.Random(facts.request_number) if obfuscate else None
     base: dict[str, Any] = {
         "id": completion_id(facts),
         "object": "chat.completion.chunk",
@@ -111,7 +114,9 @@ def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: 
 
     def chunk(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        return {**base, "choices": [choice]}
+        if pad is None:
+            return {**base, "choices": [choice]}
+        return {**base, "choices": [choice], "obfuscation": obfuscation(pad)}
 
     per_choice = [_choice_deltas(reply, facts) for _ in range(n)]
     for step in zip_longest(*per_choice):
