@@ -25,7 +25,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from evaluate import UNSUPPORTED, Tally, load  # noqa: E402
+from evaluate import UNSUPPORTED, Tally, load  # noqa: E402  (before bench_detection puts corpus/evaluate.py first)
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench_detection import presidio_recognizers  # noqa: E402
 
 
 def _default_en() -> list[Any]:
@@ -34,22 +38,6 @@ def _default_en() -> list[Any]:
     registry = RecognizerRegistry()
     registry.load_predefined_recognizers(languages=["en"])
     return [r for r in registry.recognizers if isinstance(r, PatternRecognizer) and "Url" not in type(r).__name__]
-
-
-def _all_enabled() -> list[Any]:
-    import presidio_analyzer.predefined_recognizers as predefined
-    from presidio_analyzer import PatternRecognizer
-
-    recognizers = []
-    for attr in dir(predefined):
-        cls = getattr(predefined, attr)
-        if isinstance(cls, type) and issubclass(cls, PatternRecognizer) and cls is not PatternRecognizer \
-                and "Url" not in attr:
-            try:
-                recognizers.append(cls())
-            except Exception:  # noqa: BLE001 - a recognizer needing configuration is left out
-                continue
-    return recognizers
 
 
 def measure(recognizers: Sequence[Any], threshold: float) -> Tally:
@@ -77,7 +65,7 @@ def measure(recognizers: Sequence[Any], threshold: float) -> Tally:
 def main() -> None:
     print("| Presidio configuration | score | positives | recall | negatives | false positives |\n"
           "|---|---|---|---|---|---|")
-    for name, recognizers in (("default (en)", _default_en()), ("all enabled", _all_enabled())):
+    for name, recognizers in (("default (en)", _default_en()), ("all enabled", presidio_recognizers())):
         for threshold, label in ((0.0, "> 0"), (0.5, ">= 0.5")):
             t = measure(recognizers, threshold)
             print(f"| {name} ({len(recognizers)} recognizers) | {label} | {t.tp + t.fn} | {t.recall:.1%} "

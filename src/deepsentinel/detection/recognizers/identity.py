@@ -115,7 +115,8 @@ IN_AADHAAR = _id(
     "IN_AADHAAR",
     Pattern("12 digits", r"[2-9][0-9]{3}[ \t\-]?[0-9]{4}[ \t\-]?[0-9]{4}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
-    # As UIDAI prints it ("3123 4567 8909"), Verhoeff-checked; not the first 12 digits of a spaced card number.
+    # As UIDAI prints it ("3123 4567 8909"), Verhoeff-checked. deepsentinel: allow
+    # Not the first 12 digits of a spaced card number.
     _printed("4-4-4", _grouped("[2-9][0-9]{3}", "[0-9]{4}", "[0-9]{4}")),
     validator=valid_aadhaar,
     context=("aadhaar", "aadhar", "uidai", "uid"),
@@ -133,7 +134,8 @@ CA_SIN = _id(
     "CA_SIN",
     Pattern("3-3-3 after a SIN word", r"[0-9]{3}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
-    # As Service Canada prints it ("130 692 544"), Luhn-checked; 0 and 8 start no personal SIN.
+    # As Service Canada prints it ("130 692 544"), Luhn-checked. deepsentinel: allow
+    # 0 and 8 start no personal SIN.
     _printed("3-3-3", _grouped("[1-79][0-9]{2}", "[0-9]{3}", "[0-9]{3}")),
     validator=valid_ca_sin,
     context=("sin", "social insurance", "social insurance number", "numero d'assurance sociale", "nas"),

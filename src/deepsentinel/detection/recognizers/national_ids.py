@@ -135,7 +135,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
                     _checksummed("11 digits", r"[0-9]{11}"), _labelled("11 digits", r"[0-9]{11}")),
          _v(abn), ("abn", "australian business number"), severity=Severity.HIGH),
-    # As ASIC prints it ("005 499 981"): like a TFN, reported alone, never blocking alone.
+    # As ASIC prints it ("005 499 981"), like a TFN: reported alone, never blocking alone. deepsentinel: allow
     _rec("AU_ACN", (_checksummed("3-3-3", r"[0-9]{3}(?:[ \t][0-9]{3}[ \t]|-[0-9]{3}-)[0-9]{3}",
                                  NUM_BEFORE + NOT_AMOUNT_BEFORE, BARE_AFTER + NOT_AMOUNT_AFTER),
                     _labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
