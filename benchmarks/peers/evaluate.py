@@ -37,7 +37,7 @@ UNSUPPORTED = frozenset({
     "sourcegraph-access-token", "hashicorp-tf-password", "sidekiq-secret", "sidekiq-sensitive-url",
     "aws-amazon-bedrock-api-key-short-lived", "nuget-config-password", "freemius-secret-key",
     # Presidio entity types without a recognizer here.
-    "CRYPTO", "URL", "DATE_TIME", "NRP", "LOCATION", "MEDICAL_LICENSE", "US_DRIVER_LICENSE",
+    "URL", "DATE_TIME", "NRP", "LOCATION", "MEDICAL_LICENSE", "US_DRIVER_LICENSE",
 })
 
 UNSUPPORTED_SEEN: set[str] = set()  # Presidio entity types the data marks as having no recognizer here

@@ -23,7 +23,7 @@ OUT = Path(__file__).resolve().parent / "data" / "presidio.jsonl"
 
 OURS = {
     "ABA_ROUTING_NUMBER": "US_BANK_ROUTING", "US_BANK_NUMBER": "US_BANK_ACCOUNT", "US_MBI": "HEALTH_PLAN_ID",
-    "US_NPI": "NPI", "MEDICAL_LICENSE": "DEA_NUMBER", "PERSON": "PERSON",
+    "US_NPI": "NPI", "MEDICAL_LICENSE": "DEA_NUMBER", "PERSON": "PERSON", "CRYPTO": "CRYPTO",
     **{name: name for name in (
         "CREDIT_CARD", "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MAC_ADDRESS", "IBAN_CODE", "US_SSN",
         "US_ITIN", "US_PASSPORT", "UK_NINO", "UK_NHS", "UK_PASSPORT", "UK_DRIVING_LICENCE", "UK_POSTCODE",
