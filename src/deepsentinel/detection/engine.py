@@ -73,6 +73,26 @@ def _free_form(body: str) -> bool:
     return _FREE_FORM.search(_SAFE_ESCAPE.sub("", body)) is not None
 
 
+def _wide(body: str) -> bool:
+    """Whether an ASCII-mode pattern may match a non-ASCII character: a negated class or escape, an unescaped "."
+    outside a class, or a non-ASCII literal. Erring towards "may" only holds a stream back longer."""
+    if not body.isascii() or re.search(r"\\[SWDuxUN]|\[\^", body):
+        return True
+    in_class = escaped = False
+    for ch in body:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == ".":
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Step:
     """One pattern of one recognizer, with its ids in the prefilter set (-1: not in the set, always run)."""
@@ -164,6 +184,12 @@ class DetectionEngine:
         self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
         self._free_form = max((r.max_length for r in custom
                                if any(_free_form(p.body) for p in r.patterns)), default=0)
+        # Values that may hold a non-ASCII character, for the boundary of text without spaces. Custom (Unicode)
+        # patterns may start anywhere; the built-in ones start with an ASCII letter (tests/test_detection_wide.py).
+        wide = [r for r in self.recognizers
+                if r.entity != "PRIVATE_KEY" and (r.unicode or any(_wide(p.body) for p in r.patterns))]
+        self._wide = max((r.max_length for r in wide), default=0)
+        self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
 
     def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
@@ -356,7 +382,8 @@ class DetectionEngine:
         begin = norm.normalized_index(start) if start else 0
         if partial is None:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
-                                    free_form=self._free_form, start=begin)
+                                    free_form=self._free_form, start=begin, wide=self._wide,
+                                    wide_lettered=self._wide_lettered)
         else:
             # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
@@ -364,7 +391,8 @@ class DetectionEngine:
             cut = min(
                 [partial.start()]
                 + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
-                                     free_form=self._free_form, start=min(begin, len(head))) for c in _ESCAPE_STANDINS]
+                                     free_form=self._free_form, start=min(begin, len(head)), wide=self._wide,
+                                     wide_lettered=self._wide_lettered) for c in _ESCAPE_STANDINS]
             )
         if names is not None and not sentence:
             cut = min(cut, names.stable_prefix(norm.text, begin))
