@@ -14,7 +14,7 @@ from stdnum import bitcoin
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
-from deepsentinel.detection.recognizers.fragments import WORD_AFTER, loose
+from deepsentinel.detection.recognizers.fragments import WORD_AFTER, WORD_BEFORE, loose
 
 __all__ = ["CRYPTO", "CRYPTO_RECOGNIZERS", "valid_bitcoin_address"]
 
@@ -62,15 +62,15 @@ def valid_bitcoin_address(value: str) -> bool:
 _BASE58 = r"[13][1-9A-HJ-NP-Za-km-z]{25,34}"
 _SEGWIT = r"(?:bc1|BC1)[02-9ac-hj-np-zAC-HJ-NP-Z]{8,87}"
 
-# A whole token, as the look-arounds want it: the body itself starts at a token boundary (group 1 is the
-# address), so neither the prefilter nor the RE2 finder stops inside every long base64 or hex token, which
-# holds runs that look like an address (or a "bc1") everywhere.
+# The gates ask for a whole token, as the look-arounds do: without that, every long base64 or hex token holds
+# runs that look like an address (or a "bc1"), and the pattern would run over it for nothing. (The body keeps
+# the look-arounds rather than consuming the boundary: a consumed character could be a non-ASCII one, which
+# the stream boundary's rule for values holding such characters would then have to wait for.)
 _TOKEN_START, _TOKEN_END = r"(?:^|[^0-9A-Za-z_])", r"(?:[^0-9A-Za-z_]|$)"
 
 
 def _address(name: str, body: str, gate: str) -> Pattern:
-    return Pattern(name, f"{_TOKEN_START}({body})", 0.85, after=WORD_AFTER, group=1,
-                   gate=_TOKEN_START + gate + _TOKEN_END)
+    return Pattern(name, body, 0.85, WORD_BEFORE, WORD_AFTER, gate=_TOKEN_START + gate + _TOKEN_END)
 
 
 CRYPTO = PatternRecognizer(
