@@ -39,6 +39,7 @@ import sysconfig
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "corpus"))
@@ -159,20 +160,26 @@ def make_scanner(name: str) -> Callable[[str], object]:
         default_settings().__enter__()  # for the life of this child process
         return lambda text: sum(len(list(scan_line(line))) for line in text.splitlines())
     if name == "presidio":
-        import presidio_analyzer.predefined_recognizers as predefined
-        from presidio_analyzer import PatternRecognizer
-
-        recognizers = []
-        for attr in dir(predefined):
-            cls = getattr(predefined, attr)
-            if isinstance(cls, type) and issubclass(cls, PatternRecognizer) and cls is not PatternRecognizer \
-                    and "Url" not in attr:
-                try:
-                    recognizers.append(cls())
-                except Exception:  # noqa: BLE001 - a recognizer needing configuration is left out
-                    continue
+        recognizers = presidio_recognizers()
         return lambda text: sum(len(r.analyze(text, r.supported_entities, None)) for r in recognizers)
     raise SystemExit(f"unknown scanner {name}")
+
+
+def presidio_recognizers() -> list[Any]:
+    """Every predefined Presidio pattern recognizer but the URL one (it fetches the public-suffix list)."""
+    import presidio_analyzer.predefined_recognizers as predefined
+    from presidio_analyzer import PatternRecognizer
+
+    recognizers = []
+    for attr in dir(predefined):
+        cls = getattr(predefined, attr)
+        if isinstance(cls, type) and issubclass(cls, PatternRecognizer) and cls is not PatternRecognizer \
+                and "Url" not in attr:
+            try:
+                recognizers.append(cls())
+            except Exception:  # noqa: BLE001 - a recognizer needing configuration is left out
+                continue
+    return recognizers
 
 
 def _rss_mb() -> float:
