@@ -46,3 +46,18 @@ def test_a_text_body_that_is_not_json_is_still_checked() -> None:
         guard.check_response(check, "\n".join(lines).encode())
     safe = b"just some words\nand more words\n"
     assert guard.check_response(check, safe)[0] is safe
+
+
+def test_a_generated_image_is_the_raw_clients_image_under_an_anonymizing_policy(fake_server: FakeLLMServer) -> None:
+    """Its base64 once read as UK postcodes here and there, and a policy anonymizing them rewrote the image."""
+    from deepsentinel import CompliancePolicy
+
+    kwargs = {"model": "gpt-image-1", "prompt": "a lighthouse at dusk", "n": 2}
+    raw = openai.OpenAI(api_key="k", base_url=fake_server.openai_base_url).images.generate(**kwargs)
+    policy = CompliancePolicy(name="mask", entity_actions={"UK_POSTCODE": "anonymize"})
+    client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False,
+                            compliance_policies=[policy])
+    guarded = client.images.generate(**kwargs)
+    assert [d.b64_json for d in guarded.data] == [d.b64_json for d in raw.data]
+    assert all(d.b64_json and len(d.b64_json) > 60_000 for d in raw.data)
+    client.close()

@@ -82,6 +82,7 @@ class FakeLLMHandler(Responder):
             ("POST", "/v1/responses"): self._responses,
             ("POST", "/v1/embeddings"): self._embeddings,
             ("POST", "/v1/audio/speech"): self._speech,
+            ("POST", "/v1/images/generations"): self._images,
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
             ("GET", "/v1/models"): self._models,
@@ -225,6 +226,13 @@ class FakeLLMHandler(Responder):
             self._send_error(400, False, "'input' is a required property", param="input")
             return
         self._send_bytes(200, openai_wire.speech_audio(text), "audio/mpeg", {})
+
+    def _images(self, body: dict[str, Any], anthropic: bool) -> None:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt:
+            self._send_error(400, False, "'prompt' is a required property", param="prompt")
+            return
+        self._send_json(200, openai_wire.generated_images(prompt, body.get("n")))
 
     def _embeddings(self, body: dict[str, Any], anthropic: bool) -> None:
         raw = body.get("input")

@@ -206,6 +206,15 @@ def speech_audio(text: str) -> bytes:
     return b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"".join(frames)
 
 
+def generated_images(prompt: str, n: Any = 1) -> dict[str, Any]:
+    """``/v1/images/generations`` with ``b64_json``: PNG-shaped bytes (a signature, then 48 KB of noise), the
+    same for the same prompt."""
+    rng = random.Random(hashlib.sha256(prompt.encode()).digest())
+    count = n if isinstance(n, int) and 0 < n <= 10 else 1
+    images = [b"\x89PNG\r\n\x1a\n" + rng.randbytes(48 * 1024) for _ in range(count)]
+    return {"created": 1_700_000_000, "data": [{"b64_json": base64.b64encode(img).decode()} for img in images]}
+
+
 def model_object(model_id: str) -> dict[str, Any]:
     """One ``model`` object."""
     owner = "anthropic" if model_id.startswith("claude") else "openai" if "-" in model_id else "system"

@@ -29,7 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
-from deepsentinel.wire.inline_files import file_refs, upload_texts
+from deepsentinel.wire.inline_files import encoded_binary, file_refs, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
@@ -224,6 +224,8 @@ class WireGuard:
             return text, Decision()
         if not self.response_policies:
             return (restore.deanonymize(text) if restore is not None else text), Decision()
+        if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
+            return text, Decision(policies=self._names())
         d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from deepsentinel.wire.texts import TextRef
 
-__all__ = ["EncodedTextRef", "file_refs", "upload_texts"]
+__all__ = ["EncodedTextRef", "encoded_binary", "file_refs", "upload_texts"]
 
 _DATA_URL = re.compile(r"data:[\w.+\-]*/?[\w.+\-]*((?:;[\w.+\-]+=[^;,]*)*)(;base64)?,", re.ASCII)
 # Keys holding a whole file inline (chat ``file`` parts, Responses ``input_file``).
@@ -105,3 +105,24 @@ def _text_of(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return "\n".join(run.decode("ascii") for run in _PRINTABLE_RUN.findall(data))
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}|[A-Za-z0-9_\-]+={0,2}", re.ASCII)
+ENCODED_BINARY_MIN = 1024  # shorter strings are cheap to scan and may be a token or a key: always scanned
+
+
+def encoded_binary(text: str) -> bool:
+    """Whether ``text`` is a long base64 string of bytes that are not text: an image the model drew
+    (``b64_json``, an image generation call's ``result``), audio, a file. Scanning it read random runs as
+    values, and rewriting one would have corrupted the bytes."""
+    if len(text) < ENCODED_BINARY_MIN or _BASE64.fullmatch(text) is None:
+        return False
+    try:
+        data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
+    except (binascii.Error, ValueError):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return False
