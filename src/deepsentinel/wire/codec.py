@@ -119,7 +119,7 @@ def codec_for(path: str) -> Codec:
     path = path.rstrip("/")
     if path.endswith("/chat/completions"):
         return ChatCodec()
-    if path.endswith("/messages") and not path.endswith("/threads/messages"):
+    if path.endswith("/messages") and "/threads/" not in path:  # OpenAI Assistants: /threads/{id}/messages
         return AnthropicCodec()
     if path.endswith("/responses"):
         return ResponsesCodec()
