@@ -25,6 +25,9 @@ def test_a_card_glued_to_a_word_is_found(text: str) -> None:
     f"x{CARD}",  # one letter: an id such as "S1570866704000190X" more often than a card
     "https://www.sciencedirect.com/science/article/pii/S157086670400019X",
     f"lookup_{CARD[:-1]}2",  # Luhn fails
+    f"ptr 0x{CARD}",  # a hex literal (the "x" of "0x" is no word), found since ae74cdc
+    f"mask 0X{CARD} set",
+    f"id 0xab{CARD}",
 ])
 def test_digits_inside_hex_or_a_document_id_are_not_a_card(text: str) -> None:
     assert ENGINE.scan(text).types() == []
