@@ -25,6 +25,18 @@ def test_a_card_glued_to_a_word_is_found(text: str) -> None:
     f"x{CARD}",  # one letter: an id such as "S1570866704000190X" more often than a card
     "https://www.sciencedirect.com/science/article/pii/S157086670400019X",
     f"lookup_{CARD[:-1]}2",  # Luhn fails
+    f"ptr 0x{CARD}",  # a hex literal (the "x" of "0x" is no word), found since ae74cdc
+    f"mask 0X{CARD} set",
+    f"id 0xab{CARD}",
 ])
 def test_digits_inside_hex_or_a_document_id_are_not_a_card(text: str) -> None:
     assert ENGINE.scan(text).types() == []
+
+
+@pytest.mark.parametrize("address", [f"john{CARD}@example.com", f"john_{CARD}x@example.com"])
+def test_a_card_glued_into_an_email_leaves_the_whole_address_found(address: str) -> None:
+    """The e-mail finding covers the address; a card taken from its local part would win on risk and leave the
+    rest of the address (name, domain) to be shown under an anonymizing policy, as it was not before ae74cdc."""
+    text = f"mail {address} now"
+    [finding] = ENGINE.scan(text).findings
+    assert text[finding.start:finding.end] == address

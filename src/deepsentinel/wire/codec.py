@@ -30,9 +30,10 @@ class Codec:
     api: Api = "openai"
     operation = "generic"
     known = False
-    # ``obfuscation``: the random padding OpenAI adds to every streamed delta by default, so that payload sizes
-    # do not give the text away. No model text is in it, and scanning it cost more than the delta it pads.
-    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created", "obfuscation"}
+    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created"}
+    # Top-level keys of a streamed event that hold padding, not text (OpenAI's ``obfuscation``). Only there: the
+    # same key deeper down (a shell call's ``env``, ``metadata``) or in an unknown endpoint's body may be text.
+    event_padding: frozenset[str] = frozenset()
 
     def request_refs(self, body: Any) -> list[TextRef]:
         """The texts of a request the model will read, in reading order."""

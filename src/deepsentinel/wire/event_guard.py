@@ -99,7 +99,7 @@ class EventGuard:
         # event kinds newer than this codec) is checked as a whole: nothing reaches the caller unread.
         handled = {path for _, path in deltas} | {path for _, path in snapshots}
         for ref in string_refs(payload, skip=self.codec.response_skip):
-            if ref.path in handled:
+            if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
                 continue
             text = ref.get(payload)
             new = self._whole(text, ref.location)

@@ -16,10 +16,16 @@ from deepsentinel.wire.texts import Path, TextRef, string_refs
 _DELTA_META = frozenset({"role", "tool_calls", "function_call", "audio"})
 
 
+# The random padding OpenAI adds to every streamed event with a delta by default, so that payload sizes do not give
+# the text away: no model text is in it, and scanning it cost more than the delta it pads.
+_PADDING = frozenset({"obfuscation"})
+
+
 class ChatCodec(Codec):
     """``POST /chat/completions``."""
 
     name = "chat"
+    event_padding = _PADDING
     operation = "chat.completions"
     known = True
 
@@ -100,6 +106,7 @@ class CompletionsCodec(Codec):
     """Legacy ``POST /completions``: ``prompt`` in, ``choices[].text`` out."""
 
     name = "completions"
+    event_padding = _PADDING
     operation = "completions"
     known = True
 
@@ -182,6 +189,7 @@ class ResponsesCodec(Codec):
     """
 
     name = "responses"
+    event_padding = _PADDING
     operation = "responses"
     known = True
 

@@ -12,6 +12,10 @@ CARD_CONTEXT = (
     "american express", "discover", "pan", "payment", "cardholder", "charge", "charged", "billing",
 )
 
+# A glued card must not be the middle of an e-mail's local part ("john4111...@example.com"): the address is found
+# whole, and the card, weighing more, would leave the rest of it to be shown.
+_NOT_LOCAL_PART = r"(?![A-Za-z0-9._%+\-]{0,64}@)"
+
 CREDIT_CARD = PatternRecognizer(
     "CREDIT_CARD", Category.PCI, Severity.CRITICAL,
     (
@@ -22,10 +26,11 @@ CREDIT_CARD = PatternRecognizer(
         # Glued into an identifier ("cust_4111...", "card4111...", "4111..._v2"): the digits are the value. A
         # letter outside a-f (or "_") must touch them, give or take a few hex letters, so a hex digest's
         # all-digit stretch is never read as a card; before them, it must not be a lone letter either
-        # ("/pii/S1570866704000190X", a document id).
-        Pattern("glued after a word", r"(?:[0-9A-Za-z_][G-Zg-z_]|[G-Zg-z_][A-Fa-f]{1,8})([0-9]{13,19})", 0.8, "",
-                r"(?![0-9])", group=1),
-        Pattern("glued before a word", r"([0-9]{13,19})[A-Fa-f]{0,8}[G-Zg-z_]", 0.8, r"(?<![0-9A-Za-z_+])", group=1),
+        # ("/pii/S1570866704000190X", a document id), nor the "x" of a hex literal ("0x4111...", "0xab4111...").
+        Pattern("glued after a word", r"(?:[0-9A-Za-z_][G-Zg-z_]|[G-Zg-z_][A-Fa-f]{1,8})([0-9]{13,19})", 0.8,
+                r"(?!0[xX])(?!(?<=0)[xX])", rf"(?![0-9]){_NOT_LOCAL_PART}", group=1),
+        Pattern("glued before a word", r"([0-9]{13,19})[A-Fa-f]{0,8}[G-Zg-z_]", 0.8, r"(?<![0-9A-Za-z_+])",
+                _NOT_LOCAL_PART, group=1),
         # Evasion: every digit separated ("4 1 1 1 ...", "4.1.1.1..."); still validated by Luhn and issuer.
         Pattern("spaced", rf"[0-9](?:{SEP_OPT}[0-9]){{12,18}}", 0.85, NUM_BEFORE, NUM_AFTER),
     ),
