@@ -85,3 +85,14 @@ def test_a_custom_pattern_on_chinese_text_is_never_split(step: int) -> None:
     shown, blocked = _stream(engine, long, 5, [policy])
     assert not blocked and "".join(shown) == long
     assert len("".join(shown[:-1])) >= len(long) - 5 - engine._wide > 0
+
+
+def test_a_custom_pattern_longer_than_its_declared_length_keeps_the_old_hold() -> None:
+    """A policy's custom pattern cannot declare its length (64 by default) and its match may be longer: its
+    start must not show before it ends, as before the boundary relied on that length."""
+    policy = CompliancePolicy(name="docs", custom_patterns={"doc": "内部机密[一-龥]{550,700}结束"},
+                              entity_actions={"DOC": "block"})
+    engine = ENGINE.with_custom_patterns(policy.custom_patterns)
+    text = "前言内部机密" + "河" * 700 + "结束"
+    shown, blocked = _stream(engine, text, 1, [policy])
+    assert blocked and "机密" not in "".join(shown)

@@ -97,3 +97,41 @@ def test_a_binary_upload_is_sent_and_its_printable_text_still_checked(fake_serve
         client.files.create(file=("notes.txt", f"call {SSN}".encode(), "text/plain"), purpose="assistants")
     assert len(fake_server.requests) == 1
     client.close()
+
+
+def _file_check(file_data: str) -> None:
+    from deepsentinel.detection import DetectionEngine
+    from deepsentinel.policy.policy import DEFAULT_POLICY
+    from deepsentinel.wire.guard import WireGuard
+
+    body = json.dumps({"model": "gpt-4o", "messages": chat_file(file_data)}).encode()
+    WireGuard([DEFAULT_POLICY], DetectionEngine()).check_request("/v1/chat/completions", body)
+
+
+CARD = "4111" + "1" * 12
+
+
+@pytest.mark.parametrize("file_data", [CARD, "data:application/pdf;base64," + CARD])
+def test_a_short_value_that_decodes_to_no_text_is_checked_as_it_stands(file_data: str) -> None:
+    """A card number is valid base64 too: read as a "binary file" it went out unscanned."""
+    with pytest.raises(ComplianceViolationError):
+        _file_check(file_data)
+
+
+@pytest.mark.parametrize("payload", [
+    f"Customer\x92s card {CARD}\n".encode("latin-1"),  # Windows-1252 text: not UTF-8
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n" + random.Random(7).randbytes(3000) + f"BT (SSN {SSN}) Tj ET".encode(),
+    f"card {CARD}\n".encode("utf-16"),
+])
+def test_a_file_that_is_not_utf8_still_has_its_text_checked(payload: bytes) -> None:
+    """As for an upload: a binary file's printable runs are read (a UTF-16 file as its text), so a PDF that
+    carries an SSN is not sent unscanned."""
+    with pytest.raises(ComplianceViolationError):
+        _file_check(data_url("application/pdf", payload))
+
+
+def test_base64_broken_into_lines_is_read_as_the_file() -> None:
+    """MIME base64 (a line break every 76 characters, as ``base64.encodebytes`` writes it) is still base64."""
+    text = "x" * 100 + f" card {CARD} " + "y" * 100
+    with pytest.raises(ComplianceViolationError):
+        _file_check("data:text/plain;base64," + base64.encodebytes(text.encode()).decode())

@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # the stdlib parser of re patterns (no stub)
 from typing import Any, Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
@@ -91,6 +93,14 @@ def _wide(body: str) -> bool:
         elif ch == ".":
             return True
     return False
+
+
+def _longest(body: str) -> int:
+    """The longest match of a pattern, in characters (huge when unbounded, as in ``.*``)."""
+    try:
+        return int(sre_parse.parse(body).getwidth()[1])
+    except (re.error, OverflowError, RecursionError):
+        return sys.maxsize
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,11 @@ class DetectionEngine:
         wide = [r for r in self.recognizers
                 if r.entity != "PRIVATE_KEY" and (r.unicode or any(_wide(p.body) for p in r.patterns))]
         self._wide = max((r.max_length for r in wide), default=0)
+        # A custom pattern's max_length is declared (64 unless set; a policy cannot set it), not measured: one that
+        # can match longer keeps the old hold (the whole run, up to the longest token), or its start would show.
+        if any(_longest(p.body) > r.max_length for r in wide if not any(r is b for b in BUILTIN_RECOGNIZERS)
+               for p in r.patterns):
+            self._wide = -1
         self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
 
     def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:

@@ -6,9 +6,14 @@ would have rewritten, corrupting the file. So:
 
 * a file whose bytes are UTF-8 text (notes, CSV, JSON, source code, whatever its declared type) is decoded and
   checked as that text; an anonymization is written back encoded the same way;
-* a file that is not (PDF, images, audio, archives) holds no text this guard can read and is left out (see
-  ``docs/architecture.md``, "Limits worth knowing"), provided it is the base64 it claims to be: anything else
-  is checked as it stands.
+* a file that is not (PDF, images, audio, archives, a Windows-1252 or UTF-16 text) is checked as an upload is:
+  its printable runs (a UTF-16 file as its text), read only, since rewriting its bytes would corrupt it; the
+  file goes out byte for byte unless a policy blocks it (see ``docs/architecture.md``, "Limits worth knowing");
+* a value that is not the base64 it claims to be is checked as it stands, and so is one shorter than
+  ``ENCODED_BINARY_MIN`` that decodes to no UTF-8 text (besides its printable runs): a card number is valid
+  base64 too.
+
+Base64 broken into lines (MIME, ``base64.encodebytes``) is read as the file it encodes.
 
 Only the keys that hold a file are read this way: a ``data:`` URL typed into a message is text like any other
 (else "data:image/png;base64," before a value would hide it). Image and audio keys (``image_url``, ``url``,
@@ -25,11 +30,16 @@ from typing import Any
 
 from deepsentinel.wire.texts import TextRef
 
-__all__ = ["EncodedTextRef", "encoded_binary", "file_refs", "upload_texts"]
+__all__ = ["BinaryFileRef", "EncodedTextRef", "encoded_binary", "file_refs", "upload_texts"]
 
 _DATA_URL = re.compile(r"data:[\w.+\-]*/?[\w.+\-]*((?:;[\w.+\-]+=[^;,]*)*)(;base64)?,", re.ASCII)
 # Keys holding a whole file inline (chat ``file`` parts, Responses ``input_file``).
 _FILE_KEYS = frozenset({"file_data"})
+_LINE_BREAKS = re.compile(r"[\r\n]+")
+
+
+def _decode(raw: str) -> bytes:
+    return base64.b64decode(_LINE_BREAKS.sub("", raw), validate=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +51,25 @@ class EncodedTextRef(TextRef):
 
     def get(self, doc: Any) -> str:
         raw = TextRef.get(self, doc)[len(self.prefix):]
-        return base64.b64decode(raw, validate=True).decode("utf-8") if self.encoded else raw
+        return _decode(raw).decode("utf-8") if self.encoded else raw
 
     def set(self, doc: Any, value: str) -> None:
         body = base64.b64encode(value.encode("utf-8")).decode("ascii") if self.encoded else value
         TextRef.set(self, doc, self.prefix + body)
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryFileRef(TextRef):
+    """A file that is no UTF-8 text: ``get`` gives the text it carries (as for an upload); ``set`` leaves the
+    file as it is (rewriting its bytes would corrupt it; a blocking policy still blocks it)."""
+
+    prefix: str = ""
+
+    def get(self, doc: Any) -> str:
+        return _text_of(_decode(TextRef.get(self, doc)[len(self.prefix):]))
+
+    def set(self, doc: Any, value: str) -> None:
+        return None
 
 
 def file_refs(refs: list[TextRef], doc: Any) -> list[TextRef]:
@@ -63,16 +87,20 @@ def file_refs(refs: list[TextRef], doc: Any) -> list[TextRef]:
             out.append(EncodedTextRef(ref.path, prefix, encoded=False))
             continue
         try:
-            data = base64.b64decode(value[len(prefix):], validate=True)
+            data = _decode(value[len(prefix):])
         except (binascii.Error, ValueError):
             out.append(ref)  # not the base64 it claims to be: checked as it stands
             continue
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            continue  # a PDF, an image, audio: no text this guard can read
+            text = "\x00"
         if "\x00" not in text:
             out.append(EncodedTextRef(ref.path, prefix))
+        else:
+            if len(value) - len(prefix) < ENCODED_BINARY_MIN:
+                out.append(ref)  # "4111...": short enough to scan as written too, and maybe no file at all
+            out.append(BinaryFileRef(ref.path, prefix))
     return out
 
 
@@ -101,6 +129,11 @@ _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
 
 
 def _text_of(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # a UTF-16 text (Windows editors write these)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
