@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import httpx2
 
 from deepsentinel.config import SentinelConfig
-from deepsentinel.gateway.network import asyncio_transport
+from deepsentinel.gateway.network import AiohttpTransport
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import AsyncSentinelTransport
 
@@ -60,7 +60,7 @@ class Upstream:
             max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
             keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
         )
-        inner = asyncio_transport(limits)
+        inner = AiohttpTransport(limits)
         # The transport's whole-call deadline is the longest of these: PerformanceConfig bounds every call.
         timeout = httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
                                  pool=perf.pool_timeout)
