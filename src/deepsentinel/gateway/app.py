@@ -185,8 +185,9 @@ class Gateway:
                 return
 
     async def aclose(self) -> None:
-        """Close the upstream pool, the limiter and the audit store (flushing what it holds)."""
+        """Close the upstream pool, the readiness probes, the limiter and the audit store (flushing what it holds)."""
         await self.upstream.aclose()
+        await self.readiness.aclose()
         await self.settings.limiter.close()
         await asyncio.to_thread(self.sentinel.close)
 
