@@ -40,7 +40,8 @@ def pg_url(pg_db: str) -> str:
 
 
 class TcpProxy:
-    """Forwards a local port to PostgreSQL; ``stop`` closes the port and cuts every connection."""
+    """Forwards a local port to PostgreSQL; ``stop`` closes the port and cuts every connection. ``accepted``
+    counts the connections it forwarded."""
 
     def __init__(self, target: tuple[str, int] = ("127.0.0.1", 5432)) -> None:
         self.target = target
@@ -51,6 +52,7 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self.accepted = 0
 
     def start(self) -> None:
         listener = socket.socket()
@@ -73,6 +75,7 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
+                self.accepted += 1
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 

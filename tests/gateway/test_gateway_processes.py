@@ -74,9 +74,11 @@ def processes() -> Iterator[list[GatewayProcess]]:
     started: list[GatewayProcess] = []
     yield started
     for p in started:
-        if p.proc.poll() is None:
+        try:
+            p.stop()  # SIGTERM: uvicorn's supervisor stops its workers (a SIGKILL left them running, orphaned)
+        except subprocess.TimeoutExpired:
             p.proc.kill()
-        p.stop()
+            p.proc.wait()
 
 
 def _stream(url: str, first: threading.Event, out: list[bytes]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx2
 
@@ -57,6 +58,24 @@ def test_not_ready_while_the_audit_database_is_down(start_gateway: StartGateway,
         assert str(proxy.port) not in down.text
         proxy.start()
         assert _readyz(gw).status_code == 200
+    finally:
+        proxy.stop()
+
+
+def test_probes_share_one_kept_database_connection(start_gateway: StartGateway, pg_db: str) -> None:
+    """Many /readyz calls, at once and one after another, each answered by the database, open one connection
+    to it, not one each (the endpoint needs no key)."""
+    proxy = TcpProxy()
+    proxy.start()
+    try:
+        gw = start_gateway(DEEPSENTINEL_AUDIT="true", DEEPSENTINEL_AUDIT_URL=url_for(pg_db, port=proxy.port))
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(pool.map(lambda _: _readyz(gw).status_code, range(32)))
+        statuses += [_readyz(gw).status_code for _ in range(8)]
+        assert statuses == [200] * 40
+        assert proxy.accepted <= 2, proxy.accepted  # the probes' one (the audit writer may hold one of its own)
+        proxy.stop()
+        assert _readyz(gw).status_code == 503  # the kept connection broke: asked, not remembered
     finally:
         proxy.stop()
 

@@ -14,11 +14,12 @@ a client that disconnects cancels the upstream call.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx2
 
@@ -155,17 +156,16 @@ class Gateway:
                 raise
             await refuse(send, codec, exc)
             return
-        relaying = asyncio.ensure_future(relay(response, codec, send, only))
-        watch = asyncio.ensure_future(_disconnected(receive))
+        # The relay runs in this task; a second one waits for the client to leave and then cancels it (the
+        # upstream body closes in the relay's finally). One task per call, not two and an asyncio.wait.
+        watch = _Watch(receive)
         try:
-            await asyncio.wait({relaying, watch}, return_when=asyncio.FIRST_COMPLETED)
+            await relay(response, codec, send, only)
+        except asyncio.CancelledError:
+            if not watch.cancelled_us():
+                raise
         finally:
-            for task in (relaying, watch):
-                if not task.done():
-                    task.cancel()  # a client that left cancels the upstream call (its body closes in finally)
-            for task in (relaying, watch):
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            watch.stop()
             await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
@@ -185,15 +185,39 @@ class Gateway:
                 return
 
     async def aclose(self) -> None:
-        """Close the upstream pool, the limiter and the audit store (flushing what it holds)."""
+        """Close the upstream pool, the readiness probes, the limiter and the audit store (flushing what it holds)."""
         await self.upstream.aclose()
+        await self.readiness.aclose()
         await self.settings.limiter.close()
         await asyncio.to_thread(self.sentinel.close)
 
 
-async def _disconnected(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+class _Watch:
+    """Cancels the task that made it when the client disconnects, until ``stop()``."""
+
+    def __init__(self, receive: Receive) -> None:
+        self.relaying: asyncio.Task[Any] | None = asyncio.current_task()
+        self.fired = False
+        self.task = asyncio.ensure_future(self._wait(receive))
+
+    async def _wait(self, receive: Receive) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        if self.relaying is not None:  # still relaying: stop() clears it, with no await between the two
+            self.fired = True
+            self.relaying.cancel()
+
+    def cancelled_us(self) -> bool:
+        """Whether the cancellation being handled is this watch's (then it is absorbed), not the server's."""
+        if not self.fired or self.relaying is None:
+            return False
+        if sys.version_info >= (3, 11):
+            self.relaying.uncancel()
+        return True
+
+    def stop(self) -> None:
+        self.relaying = None
+        self.task.cancel()  # not awaited: a cancelled task leaves nothing behind to collect
 
 
 def multiprocess_metrics() -> bytes:

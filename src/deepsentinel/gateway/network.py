@@ -1,249 +1,158 @@
-"""The gateway's sockets to the upstreams: an httpcore network backend on asyncio's own transports.
+"""The gateway's HTTP client to the upstreams: an httpx2 transport over aiohttp's connection pool.
 
-httpcore's default backend goes through anyio, which opens a cancel scope (and asks sniffio which library
-runs) for every read and write; on the gateway's hot path that was about a fifth of its CPU time. The gateway always runs on an asyncio loop (uvicorn's, uvloop when installed), so this backend talks
-to the loop directly:
+The wire guard speaks httpx2 (``httpx2.Request`` in, ``httpx2.Response`` out); under it, this transport sends
+each request with aiohttp, whose HTTP/1.1 parser is C (llhttp) and whose connections are asyncio protocols.
+Against httpx2's own transport (httpcore and h11, pure Python) it took the upstream side of a call from
+about 350 to about 150 us of CPU (see docs/performance.md). What the gateway relies on is kept:
 
-- **reads** come from a protocol buffer; reading pauses while more than ``READ_LIMIT`` bytes wait unread, so a
-  slow client, which slows how fast the relay reads, makes the upstream's sender wait (TCP backpressure)
-  instead of filling the gateway's memory;
-- **writes** are held until the next read (or ``WRITE_LIMIT`` bytes): HTTP/1.1 writes a request's head and
-  body and then reads, so a request leaves in one system call, and the upstream sees it in one packet;
-- **timeouts** are timers on the loop, raising httpcore's own exceptions (which httpx2 maps to its own).
-
-TLS (``start_tls``) is the loop's. The backend is what httpcore documents as its extension point
-(``network_backend=``); ``asyncio_transport`` puts it under an ``httpx2.AsyncHTTPTransport``.
+- **errors** are httpx2's: a connection that cannot be made is ``httpx2.ConnectError``, a timeout one of
+  ``httpx2.TimeoutException``'s, a connection cut mid-answer ``httpx2.RemoteProtocolError``/``ReadError``;
+- **timeouts** come from the request's ``timeout`` extension (connect, read, pool), per request;
+- **backpressure**: aiohttp stops reading the socket while ``READ_BUFFER`` bytes wait unread, so a slow
+  client, which slows how fast the relay reads, makes the upstream's sender wait instead of filling memory;
+- **keep-alive**: a pooled connection the server closed (or wrote to) while idle is not reused, even when
+  the loop has not seen its FIN yet (aiohttp alone retries only idempotent methods; the gateway sends POSTs);
+- **TLS** is verified as httpx2 verifies it (``httpx2.create_ssl_context``);
+- the body goes out raw: no decompression, no added ``User-Agent``/``Accept``/``Accept-Encoding`` headers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import select
-import socket
 import ssl
-from collections.abc import Iterable
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpcore2
+import aiohttp
 import httpx2
-from httpcore2 import AsyncNetworkBackend, AsyncNetworkStream
+from yarl import URL
 
-#: Unread bytes after which the socket is no longer read until the relay catches up.
-READ_LIMIT = 256 * 1024
-#: Written bytes held back at most before they are sent without waiting for a read.
-WRITE_LIMIT = 64 * 1024
-
-SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
+#: Unread bytes of an answer after which its socket is not read until the relay catches up (twice aiohttp's
+#: ``read_bufsize``, its high-water mark).
+READ_BUFFER = 256 * 1024
+_SKIPPED = ("User-Agent", "Accept", "Accept-Encoding")
 
 
-class _Protocol(asyncio.Protocol):
-    """Buffers what arrives; wakes the one reader waiting; tracks write flow control."""
+class _FreshConnector(aiohttp.TCPConnector):
+    """aiohttp's TCP pool, except that an idle connection the server closed or wrote to is dropped, not used."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.eof = False
-        self.error: BaseException | None = None
-        self.closed = False
-        self.paused_reading = False
-        self.waiter: asyncio.Future[None] | None = None
-        self.drain: asyncio.Future[None] | None = None
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._served: weakref.WeakSet[Any] = weakref.WeakSet()  # connections that were handed out before
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > READ_LIMIT and not self.paused_reading and self.transport is not None:
-            self.paused_reading = True
-            self.transport.pause_reading()
-        self._wake()
-
-    def eof_received(self) -> bool:
-        self.eof = True
-        self._wake()
-        return False  # close the transport: HTTP/1.1 has no use for a half-open connection
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self.eof = True
-        self.error = exc
-        self._wake()
-        if self.drain is not None and not self.drain.done():
-            self.drain.set_result(None)
-
-    def pause_writing(self) -> None:
-        if self.drain is None or self.drain.done():  # (a timed-out wait leaves it done, with its error)
-            self.drain = self.loop.create_future()
-
-    def resume_writing(self) -> None:
-        if self.drain is not None and not self.drain.done():
-            self.drain.set_result(None)
-
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
+    async def connect(self, req: Any, *args: Any, **kwargs: Any) -> aiohttp.connector.Connection:
+        while True:
+            conn = await super().connect(req, *args, **kwargs)
+            protocol = conn.protocol
+            if protocol not in self._served:  # a new connection: a TLS server may still be sending tickets
+                self._served.add(protocol)
+                return conn
+            if not _readable(conn.transport):
+                return conn
+            conn.close()  # the server closed it (or it holds stray bytes): never send a request on it
 
 
-async def _wait(future: asyncio.Future[None], timeout: float | None, error: type[Exception]) -> None:
-    """Wait for ``future``, raising ``error`` after ``timeout`` seconds (a loop timer: no task, no scope)."""
-    if timeout is None:
-        await future
-        return
-    handle = future.get_loop().call_later(timeout, _expire, future, error)
-    try:
-        await future
-    finally:
-        handle.cancel()
+def _readable(transport: asyncio.BaseTransport | None) -> bool:
+    # The loop may not have run since the server's FIN arrived: ask the socket itself, as httpcore does.
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None or sock.fileno() < 0:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
-def _expire(future: asyncio.Future[None], error: type[Exception]) -> None:
-    if not future.done():
-        future.set_exception(error("timed out"))
+class AiohttpTransport(httpx2.AsyncBaseTransport):
+    """``AiohttpTransport(limits, verify)``: HTTP/1.1 to any upstream, pooled by ``limits``. The aiohttp
+    session is opened on the first request (it belongs to the running loop) and closed by ``aclose()``."""
 
+    def __init__(self, limits: httpx2.Limits, verify: ssl.SSLContext | bool = True) -> None:
+        self.limits = limits
+        self.ssl = httpx2.create_ssl_context(verify)
+        self._session: aiohttp.ClientSession | None = None
+        self._urls: dict[str, URL] = {}  # yarl parses each upstream URL once (the gateway's routes are few)
 
-class AsyncioStream(AsyncNetworkStream):
-    """One connection: ``read``/``write``/``aclose`` as httpcore expects them."""
+    def _open(self) -> aiohttp.ClientSession:
+        limits = self.limits
+        keep_alive = limits.max_keepalive_connections != 0 and limits.keepalive_expiry != 0
+        pool: dict[str, Any] = {"keepalive_timeout": limits.keepalive_expiry} if keep_alive else {"force_close": True}
+        connector = _FreshConnector(limit=limits.max_connections or 0, ssl=self.ssl, **pool)
+        self._session = aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+            skip_auto_headers=_SKIPPED, timeout=aiohttp.ClientTimeout(total=None), read_bufsize=READ_BUFFER // 2,
+            trust_env=False, requote_redirect_url=False,
+        )
+        return self._session
 
-    def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
-        self._transport = transport
-        self._protocol = protocol
-        self._pending: list[bytes] = []
-        self._pending_size = 0
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        proto = self._protocol
-        if self._pending:
-            await self._flush(timeout)
-        while not proto.buffer:
-            if proto.error is not None:
-                raise httpcore2.ReadError(str(proto.error) or type(proto.error).__name__)
-            if proto.eof:
-                return b""
-            proto.waiter = proto.loop.create_future()
-            try:
-                await _wait(proto.waiter, timeout, httpcore2.ReadTimeout)
-            finally:
-                proto.waiter = None
-        data = bytes(proto.buffer[:max_bytes])
-        del proto.buffer[:max_bytes]
-        if proto.paused_reading and len(proto.buffer) <= READ_LIMIT // 2 and not proto.closed:
-            proto.paused_reading = False
-            self._transport.resume_reading()
-        return data
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        if self._protocol.closed:
-            raise httpcore2.WriteError("the connection is closed")
-        self._pending.append(buffer)
-        self._pending_size += len(buffer)
-        if self._pending_size >= WRITE_LIMIT:
-            await self._flush(timeout)
-
-    async def _flush(self, timeout: float | None) -> None:
-        data = b"".join(self._pending)
-        self._pending.clear()
-        self._pending_size = 0
-        if self._protocol.closed:
-            raise httpcore2.WriteError("the connection is closed")
-        self._transport.write(data)
-        drain = self._protocol.drain
-        if drain is not None and not drain.done():  # the socket is full: wait until it takes more
-            await _wait(drain, timeout, httpcore2.WriteTimeout)
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        session = self._session or self._open()
+        body = await request.aread()
+        timeouts = request.extensions.get("timeout") or {}
+        connect, pool = timeouts.get("connect"), timeouts.get("pool")
+        timeout = aiohttp.ClientTimeout(  # aiohttp's "connect" is the wait for a pooled connection plus connecting
+            total=None, connect=None if connect is None or pool is None else connect + pool,
+            sock_connect=connect, sock_read=timeouts.get("read"))
+        raw = str(request.url)
+        url = self._urls.get(raw)
+        if url is None:
+            url = URL(raw, encoded=True)
+            if len(self._urls) < 256:  # the routes, not every query string a client sends
+                self._urls[raw] = url
+        try:
+            answer = await session.request(request.method, url, headers=request.headers.multi_items(),
+                                           data=body or None, allow_redirects=False, timeout=timeout)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise _translate(exc, request) from exc
+        return httpx2.Response(answer.status, headers=answer.raw_headers, stream=_Body(answer, request),
+                               request=request, extensions={"http_version": b"HTTP/1.1"})
 
     async def aclose(self) -> None:
-        self._pending.clear()
-        self._transport.close()
-
-    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> AsyncNetworkStream:
-        loop = self._protocol.loop
-        try:
-            transport = await asyncio.wait_for(
-                loop.start_tls(self._transport, self._protocol, ssl_context, server_hostname=server_hostname),
-                timeout)
-        except asyncio.TimeoutError as exc:
-            self._transport.close()
-            raise httpcore2.ConnectTimeout("TLS handshake timed out") from exc
-        except (OSError, ssl.SSLError) as exc:
-            self._transport.close()
-            raise httpcore2.ConnectError(str(exc)) from exc
-        assert transport is not None  # start_tls returns None only for a closed transport, which raised above
-        self._protocol.transport = transport
-        return AsyncioStream(transport, self._protocol)
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":  # a pooled connection the server closed (or wrote to) must not be reused
-            return bool(self._protocol.buffer) or self._protocol.eof or self._socket_readable()
-        if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._transport.get_extra_info("peername")
-        if info in ("socket", "ssl_object"):
-            return self._transport.get_extra_info(info)
-        return None
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
 
-    def _socket_readable(self) -> bool:
-        # The loop may not have run since the server's FIN arrived: ask the socket itself, as httpcore does.
-        sock = self._transport.get_extra_info("socket")
-        if sock is None or sock.fileno() < 0:
-            return True
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN)
-        return bool(poller.poll(0))
+class _Body(httpx2.AsyncByteStream):
+    """An answer's body as it arrives; ``aclose()`` gives the connection back (or closes it, if unread)."""
+
+    def __init__(self, answer: aiohttp.ClientResponse, request: httpx2.Request) -> None:
+        self.answer = answer
+        self.request = request
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        # One HTTP chunk at a time, as httpcore gave them: a provider writes one event per chunk, and the guard
+        # releases (and the gateway relays) what precedes a cut even when the whole burst is already here.
+        while True:
+            try:
+                chunk, boundary = await self.answer.content.readchunk()
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise _translate(exc, self.request) from exc
+            if chunk:
+                return chunk
+            if not boundary:
+                raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        self.answer.release()  # aiohttp closes the connection instead when the body was not read to its end
 
 
-class AsyncioBackend(AsyncNetworkBackend):
-    """Opens ``AsyncioStream`` connections on the running loop."""
-
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[SocketOption] | None = None) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        local = (local_address, 0) if local_address else None
-        return await self._connect(
-            loop.create_connection(lambda: _Protocol(loop), host, port, local_addr=local), timeout, socket_options)
-
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[SocketOption] | None = None) -> AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        return await self._connect(loop.create_unix_connection(lambda: _Protocol(loop), path), timeout, socket_options)
-
-    async def _connect(self, opening: Any, timeout: float | None,
-                       socket_options: Iterable[SocketOption] | None) -> AsyncNetworkStream:
-        try:
-            transport, protocol = await asyncio.wait_for(opening, timeout)
-        except asyncio.TimeoutError as exc:
-            raise httpcore2.ConnectTimeout("connection timed out") from exc
-        except OSError as exc:
-            raise httpcore2.ConnectError(str(exc)) from exc
-        sock: socket.socket | None = transport.get_extra_info("socket")
-        if sock is not None:
-            for option in socket_options or ():
-                sock.setsockopt(*option)
-        return AsyncioStream(transport, protocol)
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+def _translate(exc: BaseException, request: httpx2.Request) -> httpx2.TransportError:
+    """aiohttp's failure as the httpx2 error httpcore would have raised (the guard and the gateway map those)."""
+    kind = type(exc).__name__  # never the message: it may quote the upstream's URL
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return httpx2.ConnectTimeout(f"connecting timed out ({kind})", request=request)
+    if isinstance(exc, (aiohttp.ServerTimeoutError, asyncio.TimeoutError)):
+        return httpx2.ReadTimeout(f"reading timed out ({kind})", request=request)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx2.ConnectError(f"connection failed ({kind})", request=request)
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError)):
+        return httpx2.RemoteProtocolError(f"the upstream broke the exchange ({kind})", request=request)
+    return httpx2.ReadError(f"the connection failed ({kind})", request=request)
 
 
-def asyncio_transport(limits: httpx2.Limits, verify: ssl.SSLContext | bool = True) -> httpx2.AsyncHTTPTransport:
-    """An ``httpx2.AsyncHTTPTransport`` (HTTP/1.1, TLS verified as httpx2 does) whose pool uses ``AsyncioBackend``."""
-    transport = httpx2.AsyncHTTPTransport(limits=limits, verify=verify)
-    # httpx2 builds its pool without a way to pass a backend: rebuild it with the same settings and ours.
-    # tests/gateway/test_gateway_network.py checks that this pool is the one in use.
-    old = transport._pool
-    transport._pool = httpcore2.AsyncConnectionPool(
-        ssl_context=old._ssl_context,
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend(),
-    )
-    return transport
-
-
-__all__ = ["READ_LIMIT", "WRITE_LIMIT", "AsyncioBackend", "AsyncioStream", "asyncio_transport"]
+__all__ = ["READ_BUFFER", "AiohttpTransport"]

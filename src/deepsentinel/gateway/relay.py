@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import AsyncIterable
 
 import httpx2
 
@@ -44,7 +45,7 @@ log = logging.getLogger("deepsentinel.gateway")
 WINDOW = 64 * 1024
 #: Seconds released bytes may wait for more to join them before the pump lets the relay send them.
 HOLD = 0.002
-_DROPPED = frozenset({"connection", "keep-alive", "date", "server", "transfer-encoding", "content-length"})
+_DROPPED = frozenset({b"connection", b"keep-alive", b"date", b"server", b"transfer-encoding", b"content-length"})
 
 
 class _Window:
@@ -88,10 +89,10 @@ class _Window:
         return chunks
 
 
-async def _pump(response: httpx2.Response, window: _Window) -> None:
+async def _pump(body: AsyncIterable[bytes], window: _Window) -> None:
     error: Exception | None = None
     try:
-        async for chunk in response.aiter_raw():
+        async for chunk in body:
             if chunk:
                 await window.put(chunk)
     except Exception as exc:  # the relay answers it, after what was released before it
@@ -104,18 +105,22 @@ async def relay(response: httpx2.Response, codec: Codec, send: Send, only: tuple
     """Send the guarded answer. ``only``: a model list is cut down to these models (a key's allow-list)."""
     started = False
     streamed = "text/event-stream" in response.headers.get("content-type", "")
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items() if k.lower() not in _DROPPED]
+    headers = [(k, v) for k, v in ((k.lower(), v) for k, v in response.headers.raw) if k not in _DROPPED]
+    # The guard's own body stream: httpx2's iterators over it would add a generator, a chunker and a
+    # decoder per chunk for nothing (the guard's answer is never content-encoded).
+    stream = response.stream
+    assert isinstance(stream, httpx2.AsyncByteStream)
     pump: asyncio.Future[None] | None = None
     try:
         if not streamed:  # one JSON body (released whole by the guard): sent with its length
-            body = await response.aread()
+            body = b"".join([chunk async for chunk in stream])
             if only and response.status_code == 200:
                 body = _only_models(body, only)
             started = True
             await send_json(send, response.status_code, body, [h for h in headers if h[0] != b"content-type"])
             return
         window = _Window()
-        pump = asyncio.ensure_future(_pump(response, window))
+        pump = asyncio.ensure_future(_pump(stream, window))
         while chunks := await window.take():
             if not started:
                 await send({"type": "http.response.start", "status": response.status_code, "headers": headers})

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import httpx2
 
 from deepsentinel.config import SentinelConfig
-from deepsentinel.gateway.network import asyncio_transport
+from deepsentinel.gateway.network import AiohttpTransport
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import AsyncSentinelTransport
 
@@ -26,6 +26,7 @@ from deepsentinel.transport import AsyncSentinelTransport
 POLICIES_EXTENSION = "deepsentinel_policies"
 _PASSED = ("content-type", "accept", "anthropic-version", "anthropic-beta", "openai-beta",
            "x-deepsentinel-provider", "x-deepsentinel-fallbacks")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a length even when empty, as httpx2 does
 OPENAI_DEFAULT = "https://api.openai.com/v1"
 ANTHROPIC_DEFAULT = "https://api.anthropic.com"
 
@@ -60,7 +61,7 @@ class Upstream:
             max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
             keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
         )
-        inner = asyncio_transport(limits)
+        inner = AiohttpTransport(limits)
         # The transport's whole-call deadline is the longest of these: PerformanceConfig bounds every call.
         timeout = httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
                                  pool=perf.pool_timeout)
@@ -90,12 +91,21 @@ class Upstream:
         if policies:
             extensions[POLICIES_EXTENSION] = policies
         if query:
-            return httpx2.Request(method, url + "?" + query.decode("latin-1"), headers=out, content=body,
-                                  extensions=extensions)
-        parsed = self._urls.get(url)
-        if parsed is None:
+            parsed = httpx2.URL(url + "?" + query.decode("latin-1"))
+        elif url in self._urls:
+            parsed = self._urls[url]
+        else:
             parsed = self._urls[url] = httpx2.URL(url)
-        return httpx2.Request(method, parsed, headers=out, content=body, extensions=extensions)
+        # The headers httpx2 adds for content=body, in its order, given ready-made with the body as a stream:
+        # Request(content=...) builds its header list three times over, a sizeable part of the hop.
+        raw = [(b"Host", parsed.netloc), *((k.encode("latin-1"), v.encode("latin-1")) for k, v in out.items())]
+        if body:
+            raw.append((b"Content-Length", str(len(body)).encode()))
+        elif method in _BODY_METHODS:
+            raw.insert(1, (b"Content-Length", b"0"))
+        request = httpx2.Request(method, parsed, headers=raw, stream=httpx2.ByteStream(body), extensions=extensions)
+        request.read()  # the body is in memory already: the request is "read", as with content=
+        return request
 
     async def send(self, request: httpx2.Request) -> httpx2.Response:
         """The guarded answer, its body not read yet (``aread()``/``aiter_raw()``, then ``aclose()``)."""
