@@ -39,7 +39,8 @@ try:
 except ImportError:  # pragma: no cover - google-re2 is a dependency
     re2 = None
 
-__all__ = ["Backend", "Prefilter", "build_prefilter", "cache_dir", "hyperscan_available", "one_byte_per_char"]
+__all__ = ["Backend", "Prefilter", "build_prefilter", "cache_dir", "compile_database", "hyperscan_available",
+           "one_byte_per_char"]
 
 Backend = Literal["auto", "hyperscan", "re2", "none"]
 
@@ -59,6 +60,10 @@ class Prefilter(Protocol):
 def hyperscan_available() -> bool:
     """Whether the Hyperscan backend can be used here."""
     return hyperscan is not None
+
+
+_PREFILTER_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+                    if hyperscan is not None else 0)
 
 
 class _Nothing:
@@ -109,7 +114,7 @@ class _Hyperscan:
         # Byte mode, not UTF-8 mode (which takes ten times longer to compile): the text is scanned with each
         # non-ASCII character as one 0x80 byte, which, like the character under ``re.ASCII``, matches only
         # negated classes and ".", once. Patterns with Unicode classes (custom ones) are kept out (always run).
-        flags = hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
+        flags = _PREFILTER_FLAGS
         self._db: Any = None
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
@@ -162,6 +167,13 @@ def cache_dir() -> Path | None:
         return Path(configured) if configured else None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "deepsentinel"
+
+
+def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool = False) -> Any:
+    """A Hyperscan block-mode database of ``expressions`` (numbered ``ids``), from the cache directory when it
+    was compiled before. ``exact``: report every end of every match (default: prefilter mode, each id once)."""
+    flags = 0 if exact else _PREFILTER_FLAGS
+    return _compile(expressions, ids, flags)
 
 
 def _compile(expressions: Sequence[str], ids: list[int], flags: int) -> Any:
