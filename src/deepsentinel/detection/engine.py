@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
+from deepsentinel.detection.names import StatisticalNameDetector
 from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import Normalized, normalize
 from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
@@ -263,7 +264,9 @@ class DetectionEngine:
                 found += self._find(_Chain(segment, norm))
         detector = self._name_detector()
         if detector is not None:
-            for span in detector.find(t):
+            # The built-in detector's native pass reads the prefilter's copy of the text (one copy, not two).
+            spans = detector.find(t, data) if isinstance(detector, StatisticalNameDetector) else detector.find(t)
+            for span in spans:
                 found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
                                      norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
         elapsed = (time.perf_counter_ns() - started) / 1000

@@ -84,18 +84,20 @@ class StatisticalNameDetector(NameDetector):
         super().__init__(lambda text: None)
         self._first, self._last = known_names()
 
-    def find(self, text: str) -> list[NameSpan]:
-        cues = name_cues(text)
+    def find(self, text: str, data: bytes | None = None) -> list[NameSpan]:
+        """PERSON spans in ``text`` (``data``: ``one_byte_per_char(text)``, when the caller has it)."""
+        cues = name_cues(text, data)
         if cues is None:  # no native pass here: read every run
             return self._read(text, 0, len(text), _ANY_TITLE.search(text) is not None)
         spans: list[NameSpan] = []
         # The same title search as _ANY_TITLE, done by the native pass.
-        titled = any(kind == TITLE for _, kind in cues)
+        titled = any(cue & 3 == TITLE for cue in cues)
         # Only the runs near a cue can be names (see name_gate.py); each is read exactly as a reading of every
         # run would read it. ``done``: runs starting before it are read (or cannot be names), and a search for
         # runs from there finds the same runs as one from the start of the text.
         done = 0
-        for end, kind in cues:
+        for cue in cues:
+            end, kind = cue >> 2, cue & 3
             # A MULTI cue ends at the first capital of a run's second (or later) word: read that run. The other
             # cues end before the run they name, which starts within the label window after them.
             first, last = (end - 1, end - 1) if kind == MULTI else (end, end + _LABEL_WINDOW)
