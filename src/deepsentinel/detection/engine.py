@@ -288,7 +288,7 @@ class DetectionEngine:
         chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
         ends: set[int] = set()  # normalised ends of the values found, for the second pass below
         after_number: list[tuple[_Step, re.Match[str]]] = []
-        gaps = _DIGIT_GAP.search(t) is not None
+        gaps: bool | None = None  # whether a digit follows a digit and a space: searched when first needed
         for i in chosen:
             step = steps[i]
             if step.context_gate >= 0 and step.context_gate not in active:
@@ -298,7 +298,7 @@ class DetectionEngine:
             finder = _finder(step.body) if encoded is not None and step.body is not None else None
             for m in _matches(finder, step.regex, slack, t, encoded):
                 self._add(step, m, norm, found, labelled, ends)
-            if gaps and step.lenient is not None:
+            if step.lenient is not None and (gaps if gaps is not None else (gaps := _DIGIT_GAP.search(t) is not None)):
                 after_number.extend((step, m) for m in _matches(finder, step.lenient, slack, t, encoded)
                                     if follows_number(t, m.start()))
         # Candidates right after another number, kept when that number is a separate one (number_prefix).

@@ -5,10 +5,13 @@ a sentence's first word, and a lone word is a name only after a title (``Dr. Oka
 (``Patient: Gonzalez``), a greeting (``Dear Maria``) or a sign-off line (``Regards,\\nMaria``). A run of two or
 more words always needs a look (``Maria Gonzalez``). So the detector only has to read the runs near:
 
-* ``MULTI``: a word ending in a lower-case letter, spaces, perhaps an initial, and a capital: every run of two
-  or more words holds one (its words all end in a lower-case letter);
-* ``TITLE``: a title and a space (the same expression as the detector's any-title search);
-* ``LABEL``: a field label and its colon or dash, a greeting and a space, a sign-off word and its line break.
+* ``MULTI``: a capital and lower-case letters, spaces, perhaps an initial, and a capital: every run of two or
+  more words holds one (each of its words ends in a capital and lower-case letters);
+* ``TITLE``: a title and the spaces after it (any of them fires where the detector's any-title search does);
+* ``LABEL``: a field label and its colon or dash, a greeting, a sign-off word and its line break.
+
+The last two end where the run they name starts: the detector accepts only spaces, tabs and one line break
+between a title or label and the name.
 
 A Hyperscan database of these expressions reports where each match ends. The expressions are supersets of what
 the detector's checks accept (no word boundaries, which Hyperscan's byte mode would read differently for
@@ -44,12 +47,21 @@ _CUES = _Cues()
 
 def _expressions(abbreviated: Sequence[str], titles: Sequence[str], labels: Sequence[str],
                  greetings: Sequence[str], sign_offs: Sequence[str]) -> list[tuple[int, str]]:
+    # A cue other than MULTI ends with the whitespace the detector's checks allow between it and the run it
+    # names (spaces and tabs, perhaps one line break): Hyperscan reports every end, one of them where the run
+    # starts.
     return [
-        (MULTI, r"[a-z][ \t]+(?:[A-Z]\.[ \t]+)?[A-Z]"),
-        (TITLE, rf"(?:{'|'.join(abbreviated)})\.?[ \t]|(?:{'|'.join(titles)})[ \t]"),
-        (LABEL, rf"(?i)(?:{'|'.join(labels)})[ \t]*[:\-]"),
-        (LABEL, rf"(?i)(?:{'|'.join(greetings)})[ \t]"),
-        (LABEL, rf"(?i)(?:{'|'.join(sign_offs)})[ \t]*[,.!]?[ \t]*\r?\n"),
+        (MULTI, r"[A-Z][a-z]+[ \t]+(?:[A-Z]\.[ \t]+)?[A-Z]"),
+        # One expression per title: Hyperscan then finds them with its literal matcher (2x faster than one
+        # alternation followed by the spaces). No word boundary before a title: _title_before takes a title
+        # preceded by a letter when it starts exactly 40 characters back.
+        *[(TITLE, rf"{title}\.?[ \t]+\n?") for title in abbreviated],
+        *[(TITLE, rf"{title}[ \t]+\n?") for title in titles],
+        # The detector's label regexes start with a word boundary too. In byte mode an accented letter reads as
+        # a non-word byte, so Hyperscan finds a boundary wherever ``re`` does (and a few more): still a superset.
+        (LABEL, rf"(?i)\b(?:{'|'.join(labels)})[ \t]*[:\-][ \t]*\n?"),
+        (LABEL, rf"(?i)\b(?:{'|'.join(greetings)})[ \t]+\n?"),
+        (LABEL, rf"(?i)\b(?:{'|'.join(sign_offs)})[ \t]*[,.!]?[ \t]*\r?\n[ \t]*\n?"),
     ]
 
 
@@ -62,7 +74,7 @@ def _database() -> Any:
 
                     rows = _expressions(sorted(names.ABBREVIATED_TITLES), sorted(names.TITLES - names.ABBREVIATED_TITLES),
                                         names.FIELD_WORDS, names.GREETINGS, names.SIGN_OFFS)
-                    _CUES.db = compile_database([e for _, e in rows], [k for k, _ in rows], exact=True)
+                    _CUES.db = compile_database([e for _, e in rows], [k for k, _ in rows], exact=True, store=True)
                 _CUES.built = True
     return _CUES.db
 

@@ -99,12 +99,15 @@ class StatisticalNameDetector(NameDetector):
         for cue in cues:
             end, kind = cue >> 2, cue & 3
             # A MULTI cue ends at the first capital of a run's second (or later) word: read that run. The other
-            # cues end before the run they name, which starts within the label window after them.
-            first, last = (end - 1, end - 1) if kind == MULTI else (end, end + _LABEL_WINDOW)
-            if last < done:
+            # cues end where the run they name starts, if one starts there (with a capital).
+            if kind == MULTI:
+                end -= 1
+            elif end >= len(text) or not text[end].isupper():
                 continue
-            lo = done if first <= done else _barrier_before(text, first, done)
-            done = self._read_runs(text, lo, last, titled, spans)
+            if end < done:
+                continue
+            lo = done if end <= done else _barrier_before(text, end, done)
+            done = self._read_runs(text, lo, end, titled, spans)
             if done > len(text):
                 break
         return spans
@@ -194,7 +197,6 @@ def _word_start(text: str, run_start: int, words: list[str], i: int) -> int:
 # spaces and tabs between words. A run cannot go past any other character.
 _RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'-. \t")
 _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
-_LABEL_WINDOW = 40  # the look-back of _is_name and _title_before: a cue further before a run cannot name it
 
 
 def _barrier_before(text: str, i: int, floor: int) -> int:

@@ -237,14 +237,15 @@ def cache_dir() -> Path | None:
     return Path(base) / "deepsentinel"
 
 
-def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool = False) -> Any:
+def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool = False, store: bool = False) -> Any:
     """A Hyperscan block-mode database of ``expressions`` (numbered ``ids``), from the cache directory when it
-    was compiled before. ``exact``: report every end of every match (default: prefilter mode, each id once)."""
+    was compiled before. ``exact``: report every end of every match (default: prefilter mode, each id once).
+    ``store``: keep it in the cache directory even when it has few expressions (long alternations compile slowly)."""
     flags = 0 if exact else _PREFILTER_FLAGS
-    return _compile(expressions, ids, flags)
+    return _compile(expressions, ids, flags, store=store)
 
 
-def _compile(expressions: Sequence[str], ids: list[int], flags: int) -> Any:
+def _compile(expressions: Sequence[str], ids: list[int], flags: int, *, store: bool = False) -> Any:
     key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), flags, list(expressions), ids)).encode()).hexdigest()[:32]
     folder = cache_dir()
     path = folder / f"prefilter-{key}.hsdb" if folder is not None else None
@@ -257,7 +258,7 @@ def _compile(expressions: Sequence[str], ids: list[int], flags: int) -> Any:
             pass  # compiled elsewhere or damaged: compile again below
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=[e.encode() for e in expressions], ids=ids, elements=len(ids), flags=[flags] * len(ids))
-    if path is not None and len(expressions) > 8:  # small databases compile faster than a file is read
+    if path is not None and (store or len(expressions) > 8):  # small ones compile faster than a file is read
         _store(path, hyperscan.dumpb(db))
     return db
 
