@@ -141,6 +141,8 @@ class Normalized:
         """Original index of the normalised position ``i`` (``len(text)`` maps to the original's length)."""
         if i >= len(self.text):
             return self.original_length
+        if not self._norm:  # nothing moved (ASCII text): the same index
+            return i
         u = bisect.bisect_right(self._norm, i) - 1
         if u < 0:
             return i
@@ -150,8 +152,8 @@ class Normalized:
 
     def original_end(self, end: int) -> int:
         """Original end (exclusive) of a span of the normalised text ending at ``end``."""
-        if end == 0:
-            return 0
+        if end == 0 or not self._norm:  # nothing moved (ASCII text): the same end
+            return end
         i = end - 1
         u = bisect.bisect_right(self._norm, i) - 1
         if u < 0:
