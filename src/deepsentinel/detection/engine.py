@@ -63,6 +63,7 @@ __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 _GUIDED_MIN = 512
 _ENCODED_MAX = 4096
 _WINDOW = 4096  # longer base64/hex tokens are not decoded (files, not values)
+_RETRIES = 16  # rejected candidates in a row before Python searches a window by itself (see _matches)
 _DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
@@ -424,10 +425,12 @@ def _matches(finder: _Search | None, regex: re.Pattern[str], slack: int, text: s
     No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
     would return. RE2 gets the text one byte per character, so its offsets are the string's.
 
-    A rejected candidate (inside a longer number, say) lets Python search on by itself, so a 100 KB run of digits
-    costs one scan rather than one RE2 call per position; but only within a window, so one rejection early in a
-    10 MB text does not make Python try every position of the rest. A match within ``slack`` (the pattern's
-    longest match) of the window's end may depend on what follows, so RE2 resumes before it instead.
+    A rejected candidate (inside a longer number, say) is followed by RE2's next candidate, a few times in a row
+    (a list of numbers has one rejection after another, and RE2 skips the gaps between them); after that, Python
+    searches on by itself, so a 100 KB run of digits costs one scan rather than one RE2 call per position; but
+    only within a window, so one rejection early in a 10 MB text does not make Python try every position of the
+    rest. A match within ``slack`` (the pattern's longest match) of the window's end may depend on what follows,
+    so RE2 resumes before it instead.
     """
     if finder is None or encoded is None:
         yield from regex.finditer(text)
@@ -435,11 +438,17 @@ def _matches(finder: _Search | None, regex: re.Pattern[str], slack: int, text: s
     pos, n = 0, len(text)
     window = max(_WINDOW, 4 * slack)
     search, match = finder, regex.match
+    rejected = 0  # candidates rejected in a row
     while pos <= n:
         start = search(encoded, pos)
         if start < 0:
             return
         m = match(text, start)
+        if m is None and rejected < _RETRIES:
+            rejected += 1
+            pos = start + 1  # no match starts in [pos, start]: RE2 found no body before start, re none at it
+            continue
+        rejected = 0
         if m is None:
             limit = start + window
             if limit >= n:
