@@ -172,24 +172,28 @@ def _digit_windows(data: bytes, reach: int) -> list[tuple[int, int]] | None:
     """
     if not any(d in data for d in _DIGIT_BYTES):
         return []
-    mask = data.translate(_DIGIT_MASK)
     windows: list[tuple[int, int]] = []
     covered, limit, n = 0, len(data) // 2, len(data)
-    pos = mask.find(1)
-    while pos >= 0:
-        end = mask.find(0, pos)
-        end = n if end < 0 else end
-        lo, hi = max(0, pos - reach), min(n, end + reach)
-        if windows and lo <= windows[-1][1]:
-            covered += hi - windows[-1][1]
-            windows[-1] = (windows[-1][0], hi)
-        else:
-            covered += hi - lo
-            windows.append((lo, hi))
-        if covered > limit:
-            return None
-        pos = mask.find(1, end) if end < n else -1
+    for base in range(0, n, _MASK_CHUNK):  # a mask per chunk: a 10 MB text gets no 10 MB copy
+        mask = data[base:base + _MASK_CHUNK].translate(_DIGIT_MASK)
+        pos = mask.find(1)
+        while pos >= 0:
+            end = mask.find(0, pos)
+            end = len(mask) if end < 0 else end
+            lo, hi = max(0, base + pos - reach), min(n, base + end + reach)
+            if windows and lo <= windows[-1][1]:  # also joins a run cut by a chunk's end
+                covered += max(0, hi - windows[-1][1])
+                windows[-1] = (windows[-1][0], max(hi, windows[-1][1]))
+            else:
+                covered += hi - lo
+                windows.append((lo, hi))
+            if covered > limit:
+                return None
+            pos = mask.find(1, end) if end < len(mask) else -1
     return windows
+
+
+_MASK_CHUNK = 1 << 16
 
 
 def _compile_group(group: list[tuple[int, str]]) -> tuple[Any, set[int]]:
