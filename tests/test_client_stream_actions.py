@@ -109,3 +109,13 @@ async def test_a_credential_hidden_in_json_escapes_of_tool_arguments_is_blocked(
                 for tc in chunk.choices[0].delta.tool_calls or []:
                     seen += (tc.function.arguments or "") if tc.function else ""
     assert "S3cr3tpass" not in seen and info.value.violations[0].type == "URL_WITH_CREDENTIALS"
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", CLAUDE])
+async def test_chinese_prose_streams_chunk_by_chunk(make_client, fake_server: FakeLLMServer, model: str) -> None:
+    """Text without spaces is released as it arrives (it once came out in one piece when the stream ended)."""
+    pieces = ["这是一个", "关于河流", "的简短说明", "它们从山上", "流向大海"]
+    fake_server.enqueue(Reply(chunks=pieces))
+    chunks = await collect(await create(make_client(), model=model, messages=user("河流?"), stream=True))
+    shown = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert shown == pieces

@@ -40,6 +40,12 @@ def _types(engine: DetectionEngine, text: str) -> set[str]:
     ("His Korean FRN is 911124-5678901", "KR_FRN"),
     ("Provider identifier 1245319599", "NPI"),
     ("license U1K711J11M here", "IT_DRIVER_LICENSE"),
+    ("c01234565", "DE_PASSPORT"),  # typed in lower case; the ICAO check digit holds
+    # In their own printed grouping, with their check (Presidio's cases): reported alone at BARE_SCORE.
+    ("130 692 544", "CA_SIN"), ("347-677-452", "CA_SIN"), ("The number is 948 584 792.", "CA_SIN"),
+    ("005 499 981", "AU_ACN"),
+    ("3123 4567 8909", "IN_AADHAAR"), ("3998-7654-3211", "IN_AADHAAR"),
+    ("0711-0130-7", "US_BANK_ROUTING"), ("3222-7162-7", "US_BANK_ROUTING"),
 ])
 def test_found_by_default(text: str, entity: str) -> None:
     """Each value is reported by the default engine."""
@@ -74,6 +80,27 @@ def test_weak_checksum_alone_is_opt_in(text: str, entity: str) -> None:
     assert found and found[0].confidence == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize(("text", "entity"), [
+    ("130 692 547", "CA_SIN"),  # fails Luhn (and the TFN and ACN checks)
+    ("830 692 547", "CA_SIN"),  # passes Luhn, but 8 starts no personal SIN
+    ("$130 692 544", "CA_SIN"), ("130 692 544 EUR", "CA_SIN"),  # amounts
+    ("$876 543 210", "AU_TFN"),
+    ("order 130 692 544", "CA_SIN"),  # a negative word
+    ("613 555 0142", "CA_SIN"),  # a phone number's 3-3-4 is not 3-3-3
+    ("130 692 5441", "CA_SIN"),
+    ("3123 4567 8908", "IN_AADHAAR"),  # fails Verhoeff
+    ("4111 3123 4567 8909", "IN_AADHAAR"),  # the last 12 digits of a longer spaced number
+    ("3123:4567:8909", "IN_AADHAAR"),  # colons: an IPv6 or time fragment as often as an Aadhaar
+    ("0711-0130-8", "US_BANK_ROUTING"),  # wrong check digit
+    ("121000358", "US_BANK_ROUTING"),  # plain digits: a label or the opt-in recognizers
+    ("c01234566", "DE_PASSPORT"),  # wrong check digit
+    ("a01234565", "DE_PASSPORT"),  # A is not in the passport alphabet
+])
+def test_near_misses_are_not_found_by_default(text: str, entity: str) -> None:
+    """Printed groupings with a wrong check, amounts, phone shapes and longer numbers stay unreported."""
+    assert entity not in _types(ENGINE, text)
+
+
 def test_a_label_beats_a_bare_guess() -> None:
     """Digits that pass two checks belong to the entity whose label precedes them."""
     assert _types(OPT_IN, "My BRN is 1048656659") == {"KR_BRN"}
@@ -84,6 +111,9 @@ def test_bare_guesses_are_never_blocking_alone() -> None:
     """A value found by its checksum alone has a risk of at most 0.5 (the default policy blocks at 0.8)."""
     for text in ("51824753556", "C01X00T41", "960121-1234567", "876 543 210", "0032698674", "130692544"):
         assert all(f.risk <= 0.5 for f in OPT_IN.scan(text).findings), text
+    for text in ("130 692 544", "005 499 981", "3123 4567 8909", "0711-0130-7", "c01234565"):
+        found = ENGINE.scan(text).findings
+        assert found and all(f.risk <= 0.5 for f in found), text
 
 
 def test_bare_number_recognizers_are_not_in_the_catalog() -> None:

@@ -6,6 +6,9 @@ Each ``presidio-analyzer/tests/test_*_recognizer.py`` has a parametrized table `
 expected_positions, ...)`` and an ``entities`` fixture naming the entity type. A row with ``expected_len > 0`` is
 a positive case with its spans, a row with 0 a negative one. ``OURS`` maps Presidio's entity names to ours;
 entity types we have no recognizer for are kept with ``entity: null`` (reported, not counted as supported).
+``presidio_score`` is the highest score Presidio's own test expects its recognizer to give the case (the top
+of ``expected_score_ranges``, or ``expected_score``), before any context word raises it; null where the table
+gives none. It tells the cases Presidio itself calls weak (0.05-0.4: a bare shape) from the ones it is sure of.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ OUT = Path(__file__).resolve().parent / "data" / "presidio.jsonl"
 
 OURS = {
     "ABA_ROUTING_NUMBER": "US_BANK_ROUTING", "US_BANK_NUMBER": "US_BANK_ACCOUNT", "US_MBI": "HEALTH_PLAN_ID",
-    "US_NPI": "NPI", "MEDICAL_LICENSE": "DEA_NUMBER",
+    "US_NPI": "NPI", "MEDICAL_LICENSE": "DEA_NUMBER", "PERSON": "PERSON", "CRYPTO": "CRYPTO",
     **{name: name for name in (
         "CREDIT_CARD", "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS", "MAC_ADDRESS", "IBAN_CODE", "US_SSN",
         "US_ITIN", "US_PASSPORT", "UK_NINO", "UK_NHS", "UK_PASSPORT", "UK_DRIVING_LICENCE", "UK_POSTCODE",
@@ -33,14 +36,14 @@ OURS = {
 }
 
 
-def _entity(tree: ast.Module) -> str | None:
+def _entities(tree: ast.Module) -> list[str]:
+    """The ``entities`` fixture's list (a row's ``entity_num``, where the table has one, indexes it)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name == "entities":
             for sub in ast.walk(node):
                 if isinstance(sub, ast.Return) and isinstance(sub.value, ast.List) and sub.value.elts:
-                    first = sub.value.elts[0]
-                    return first.value if isinstance(first, ast.Constant) else None
-    return None
+                    return [e.value if isinstance(e, ast.Constant) else "" for e in sub.value.elts]
+    return []
 
 
 def _tables(tree: ast.Module) -> list[tuple[list[str], list[object]]]:
@@ -60,12 +63,25 @@ def _tables(tree: ast.Module) -> list[tuple[list[str], list[object]]]:
     return tables
 
 
+def _score(values: dict[str, object]) -> float | None:
+    """The highest score the row expects of Presidio's recognizer ("max" is its maximum, 1.0)."""
+    tops: list[object] = []
+    for ranges in (values.get("expected_score_ranges"),):
+        if isinstance(ranges, (tuple, list)):
+            tops += [r[1] for r in ranges if isinstance(r, (tuple, list)) and len(r) == 2]
+    for name in ("expected_score", "expected_scores", "score"):
+        value = values.get(name)
+        tops += list(value) if isinstance(value, (tuple, list)) else [value]
+    numbers = [1.0 if t == "max" else float(t) for t in tops if t == "max" or isinstance(t, (int, float))]
+    return max(numbers) if numbers else None
+
+
 def extract(tests_dir: Path) -> list[dict[str, object]]:
     cases: list[dict[str, object]] = []
     for path in sorted(tests_dir.glob("test_*_recognizer.py")):
         tree = ast.parse(path.read_text())
-        entity = _entity(tree)
-        if entity is None:
+        entities = _entities(tree)
+        if not entities or not entities[0]:
             continue
         for names, rows in _tables(tree):
             if not {"text", "expected_len"} <= set(names):
@@ -76,8 +92,12 @@ def extract(tests_dir: Path) -> list[dict[str, object]]:
                 if not isinstance(text, str) or not isinstance(expected, int):
                     continue
                 spans = [list(p) for p in values.get("expected_positions") or () if len(p) == 2]
+                # The NER tests put PERSON and DATE_TIME rows in one table, told apart by entity_num.
+                num = values.get("entity_num", 0)
+                entity = entities[num] if isinstance(num, int) and 0 <= num < len(entities) else entities[0]
                 cases.append({"key": entity, "entity": OURS.get(entity), "label": "tp" if expected else "fp",
-                              "spans": spans, "text": text, "file": path.name})
+                              "spans": spans, "text": text, "file": path.name,
+                              "presidio_score": _score(values) if expected else None})
     return cases
 
 

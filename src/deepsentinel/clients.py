@@ -27,7 +27,7 @@ from openai.resources.chat import AsyncChat, AsyncCompletions, Chat, Completions
 from deepsentinel.audit.log import AuditLog
 from deepsentinel.audit.store import AuditStore
 from deepsentinel.calls import CallRecord
-from deepsentinel.config import PerformanceConfig, SentinelConfig
+from deepsentinel.config import SentinelConfig
 from deepsentinel.errors import (
     ConfigurationError,
     DeepSentinelError,
@@ -36,13 +36,14 @@ from deepsentinel.errors import (
     ValidationError,
     status_error_class,
 )
+from deepsentinel.http_clients import guard_http_client, new_http_client, sentinel_of, timeout_of
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
 from deepsentinel.policy.policy import CompliancePolicy
 from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
-from deepsentinel.transport import PROVIDER_EXTENSION, AsyncSentinelTransport, SentinelTransport
+from deepsentinel.transport import PROVIDER_EXTENSION
 from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
 from deepsentinel.wire.scope import call_scope
 
@@ -89,7 +90,7 @@ class _Guarded:
         """The official ``copy()``/``with_options()``, keeping this client's guard, policies and audit trail,
         whatever ``http_client`` the copy is given."""
         http_client = kwargs.get("http_client")
-        if http_client is not None and _sentinel_of(http_client) is None:
+        if http_client is not None and sentinel_of(http_client) is None:
             kwargs["http_client"] = guard_http_client(http_client, self._sentinel)
         elif http_client is None:
             kwargs["http_client"] = self._client  # type: ignore[attr-defined]
@@ -98,6 +99,16 @@ class _Guarded:
         return copied
 
     with_options = copy
+
+    # WebSocket APIs (Realtime, Responses over WebSocket, Live) do not go through httpx, so not through the guard.
+    # Each asks the client for its query parameters before it connects: refused there, nothing is sent.
+    def _websocket_query_params(self, *args: Any, **kwargs: Any) -> Any:
+        raise self._flavor(ConfigurationError(
+            "this API runs over a WebSocket, which DeepSentinel does not guard: nothing was sent. Use its HTTP "
+            "form (streamed or not), or a plain client if the traffic may go unchecked."))
+
+    _websocket_query_params_fallback = _websocket_query_params
+    _configure_realtime = _websocket_query_params  # AzureOpenAI's Realtime builds its URL here instead
 
     @property
     def config(self) -> SentinelConfig:
@@ -227,7 +238,7 @@ def _settings(positional: tuple[Any, ...], kwargs: dict[str, Any], family: Famil
         if name in kwargs:
             ours[name] = kwargs.pop(name)
     http_client = kwargs.get("http_client")
-    existing = _sentinel_of(http_client)
+    existing = sentinel_of(http_client)
     if existing is not None:  # copy()/with_options(): the same guard, the same audit trail
         return existing, kwargs
     # The official ``api_key``/``base_url`` are this client's provider's key and URL.
@@ -245,11 +256,11 @@ def _official(sentinel: Sentinel, kwargs: dict[str, Any], family: Family, sync: 
         kwargs["api_key"] = key.get_secret_value()
     if kwargs.get("base_url") is None and getattr(config, f"{family}_base_url"):
         kwargs["base_url"] = getattr(config, f"{family}_base_url")
-    kwargs.setdefault("timeout", _timeout(perf))
+    kwargs.setdefault("timeout", timeout_of(perf))
     kwargs.setdefault("max_retries", perf.max_retries)
     http_client = kwargs.get("http_client")
-    if _sentinel_of(http_client) is None:
-        kwargs["http_client"] = guard_http_client(http_client, sentinel) if http_client is not None else _new_http(sentinel, sync)
+    if sentinel_of(http_client) is None:
+        kwargs["http_client"] = guard_http_client(http_client, sentinel) if http_client is not None else new_http_client(sentinel, sync)
     return kwargs
 
 
@@ -316,7 +327,7 @@ def protect(obj: Any, **settings: Any) -> Any:
     family = _family_of(obj)
     if family is None:
         raise TypeError(f"protect() takes an openai or anthropic client or an httpx2 client, not {type(obj).__name__}")
-    if _sentinel_of(obj._client) is not None:
+    if sentinel_of(obj._client) is not None:
         return obj  # already guarded
     key = getattr(obj, "api_key", None)
     if isinstance(key, str) and key:
@@ -352,47 +363,6 @@ def _protected_class(cls: Any, family: Family) -> Any:
         bases = (_OpenAIRouting, _Guarded)
     name = f"Protected{cls.__name__}"
     return type(name, (*bases, cls), {"_family": family, "__module__": __name__})
-
-
-def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
-    """A new httpx2 client whose transport guards ``client``'s transport (its pool is shared)."""
-    if isinstance(client, httpx2.AsyncClient):
-        transport: Any = AsyncSentinelTransport(sentinel, client._transport)
-        cls: Any = httpx2.AsyncClient
-    elif isinstance(client, httpx2.Client):
-        transport = SentinelTransport(sentinel, client._transport)
-        cls = httpx2.Client
-    else:
-        raise ConfigurationError(f"cannot guard a {type(client).__name__}: pass an httpx2.Client or httpx2.AsyncClient")
-    guarded = cls(
-        transport=transport, timeout=client.timeout, headers=client.headers, base_url=client.base_url,
-        follow_redirects=client.follow_redirects, auth=client._auth, event_hooks=client.event_hooks, trust_env=False,
-    )
-    guarded._deepsentinel_origin = client  # keeps the original alive: its finalizer would close the shared pool
-    return guarded
-
-
-def _new_http(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.AsyncClient:
-    perf = sentinel.performance
-    limits = httpx2.Limits(
-        max_connections=perf.connection_pool_size,
-        max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
-        keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
-    )
-    options: dict[str, Any] = {"timeout": _timeout(perf), "follow_redirects": True, "trust_env": False}
-    if sync:
-        return httpx2.Client(transport=SentinelTransport(sentinel, httpx2.HTTPTransport(limits=limits)), **options)
-    return httpx2.AsyncClient(transport=AsyncSentinelTransport(sentinel, httpx2.AsyncHTTPTransport(limits=limits)), **options)
-
-
-def _timeout(perf: PerformanceConfig) -> httpx2.Timeout:
-    return httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
-                          pool=perf.pool_timeout)
-
-
-def _sentinel_of(client: Any) -> Sentinel | None:
-    transport = getattr(client, "_transport", None)
-    return transport.sentinel if isinstance(transport, (SentinelTransport, AsyncSentinelTransport)) else None
 
 
 __all__ = ["AsyncSentinelClient", "SentinelClient", "guard_http_client", "protect"]

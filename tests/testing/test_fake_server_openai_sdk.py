@@ -239,3 +239,14 @@ async def test_async_client_json_and_stream(fake_server: FakeLLMServer) -> None:
         async with stream:
             deltas = [c.choices[0].delta.content async for c in stream if c.choices and c.choices[0].delta.content]
         assert deltas == ["as", "ync"]
+
+
+def test_stream_chunks_carry_openais_obfuscation_padding_unless_turned_off(client: openai.OpenAI) -> None:
+    """Like OpenAI, every streamed chunk carries random ``obfuscation`` padding by default (so a guard in front
+    of a real stream meets it), and ``stream_options.include_obfuscation: false`` turns it off."""
+    with client.chat.completions.create(model=MODEL, messages=user("tell me about rivers"), stream=True) as stream:
+        padded = [c.obfuscation for c in stream]
+    assert all(p and p.isalnum() for p in padded) and len(set(padded)) > 1
+    with client.chat.completions.create(model=MODEL, messages=user("tell me about rivers"), stream=True,
+                                        stream_options={"include_obfuscation": False}) as stream:
+        assert all(c.obfuscation is None for c in stream)

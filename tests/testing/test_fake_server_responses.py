@@ -173,3 +173,15 @@ def test_legacy_completion_json_and_stream(client: openai.OpenAI, fake_server: F
     assert [c.choices[0].text for c in chunks if c.choices] == ["Once ", "upon", ""]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
     assert fake_server.last_request.path == "/v1/completions"
+
+
+def test_delta_events_carry_obfuscation_padding_unless_turned_off(client: openai.OpenAI, fake_server: FakeLLMServer) -> None:
+    """OpenAI pads every streamed delta event (``obfuscation``) by default; other events are not padded."""
+    fake_server.enqueue(Reply(chunks=["Hel", "lo"]), Reply(chunks=["Hel", "lo"]))
+    with client.responses.create(model=MODEL, input="hi", stream=True) as stream:
+        events = [e.model_dump() for e in stream]
+    assert all(e.get("obfuscation") for e in events if e["type"].endswith(".delta"))
+    assert not any("obfuscation" in e for e in events if not e["type"].endswith(".delta"))
+    with client.responses.create(model=MODEL, input="hi", stream=True,
+                                 stream_options={"include_obfuscation": False}) as stream:
+        assert not any("obfuscation" in e.model_dump() for e in stream)

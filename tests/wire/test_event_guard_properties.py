@@ -38,6 +38,17 @@ def _chat(pieces: list[str]) -> list[Event]:
             chunk({}, "stop"), Event("", "[DONE]")]
 
 
+def _chat_audio(pieces: list[str]) -> list[Event]:
+    """Audio output: each chunk has base64 audio and a piece of its transcript."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
+        payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return Event("", json.dumps(payload))
+
+    return [chunk({"role": "assistant"}), *(chunk({"audio": {"id": "au_1", "data": "UklGRg==", "transcript": p}})
+                                            for p in pieces), chunk({}, "stop"), Event("", "[DONE]")]
+
+
 def _responses(pieces: list[str]) -> list[Event]:
     text = "".join(pieces)
     item = {"id": "msg_1", "type": "message", "role": "assistant",
@@ -55,6 +66,25 @@ def _responses(pieces: list[str]) -> list[Event]:
         ev("response.output_item.done", output_index=0, item=item),
         ev("response.completed", response={"id": "r", "output": [item], "usage": {"input_tokens": 1, "output_tokens": 2}}),
     ]
+
+
+def _responses_tool(delta_type: str, done_field: str | None, item: dict[str, Any] | None, **ids: Any) -> Callable[[list[str]], list[Event]]:
+    """A Responses stream of one of the other streamed texts: MCP arguments, interpreter code, a transcript."""
+    def build(pieces: list[str]) -> list[Event]:
+        text = "".join(pieces)
+
+        def ev(kind: str, **fields: Any) -> Event:
+            return Event(kind, json.dumps({"type": kind, **ids, **fields}))
+
+        done = delta_type.removesuffix(".delta") + ".done"
+        output = [{**item, done_field: text}] if item is not None and done_field else []
+        return [
+            Event("response.created", json.dumps({"type": "response.created", "response": {"id": "r", "output": []}})),
+            *(ev(delta_type, delta=p, obfuscation="x9") for p in pieces),
+            ev(done, **({done_field: text} if done_field else {})),
+            Event("response.completed", json.dumps({"type": "response.completed", "response": {"id": "r", "output": output}})),
+        ]
+    return build
 
 
 def _anthropic(pieces: list[str], delta_type: str = "text_delta") -> list[Event]:
@@ -80,7 +110,17 @@ def _tool_json(pieces: list[str]) -> list[Event]:
 
 APIS: dict[str, tuple[str, Callable[[list[str]], list[Event]]]] = {
     "chat": ("/v1/chat/completions", _chat),
+    "chat-audio-transcript": ("/v1/chat/completions", _chat_audio),
     "responses": ("/v1/responses", _responses),
+    "responses-mcp-arguments": ("/v1/responses", _responses_tool(
+        "response.mcp_call_arguments.delta", "arguments", {"id": "mcp_1", "type": "mcp_call", "name": "f"},
+        item_id="mcp_1", output_index=0)),
+    "responses-interpreter-code": ("/v1/responses", _responses_tool(
+        "response.code_interpreter_call_code.delta", "code", {"id": "ci_1", "type": "code_interpreter_call"},
+        item_id="ci_1", output_index=0)),
+    "responses-transcript": ("/v1/responses", _responses_tool("response.audio.transcript.delta", None, None)),
+    "responses-shell-command": ("/v1/responses", _responses_tool(
+        "response.shell_call_command.delta", "command", None, output_index=0, command_index=0)),
     "anthropic-text": ("/v1/messages", _anthropic),
     "anthropic-input-json": ("/v1/messages", _tool_json),
 }
@@ -221,3 +261,22 @@ def test_a_rewritten_completion_drops_the_logprobs_that_spell_the_value() -> Non
     out, _ = guard.check_response(check, json.dumps(body).encode())
     choice = json.loads(out)["choices"][0]
     assert email not in out.decode() and choice["logprobs"] is None
+
+
+def test_openais_obfuscation_padding_is_neither_scanned_nor_changed() -> None:
+    """OpenAI pads every streamed delta with random characters (``obfuscation``). Padding holds no model text:
+    scanning it cost more than the delta itself, and a random run that looks like a postcode ("M11AE") would be
+    rewritten and audited as a violation."""
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+
+    guard = WireGuard([CompliancePolicy(name="mask", entity_actions={"UK_POSTCODE": Action.ANONYMIZE})], default_engine())
+    check = guard.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    events = EventGuard(guard, check)
+    payload = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "obfuscation": "M11AE",
+               "choices": [{"index": 0, "delta": {"content": "Post to M11AE please. "}, "finish_reason": None}]}
+    [out] = events.feed(Event("", json.dumps(payload)))
+    sent = json.loads(out.data)
+    assert sent["obfuscation"] == "M11AE"
+    assert "M11AE" not in sent["choices"][0]["delta"]["content"]  # the same text as content is still masked
+    assert [v.location for v in events.violations] == ["choices[0].delta.content"]

@@ -84,17 +84,21 @@ def test_streamed_logprobs_never_spell_held_back_text() -> None:
     assert "536-22" not in out.data
 
 
-@pytest.mark.parametrize(("path", "event"), [
-    ("/v1/messages", Event("content_block_start", json.dumps(
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": f"ssn {SSN}"}}))),
-    ("/v1/responses", Event("response.audio.transcript.delta", json.dumps(
-        {"type": "response.audio.transcript.delta", "delta": f"ssn {SSN}", "sequence_number": 1}))),
-    ("/v1/chat/completions", Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
-        "choices": [{"index": 0, "delta": {"audio": {"id": "a", "transcript": f"ssn {SSN}"}}, "finish_reason": None}]}))),
+@pytest.mark.parametrize(("path", "events"), [
+    ("/v1/messages", [Event("content_block_start", json.dumps(
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": f"ssn {SSN}"}}))]),
+    # Transcripts are guarded as streams of their own: the value is held, then blocked when the text ends.
+    ("/v1/responses", [Event("response.audio.transcript.delta", json.dumps(
+        {"type": "response.audio.transcript.delta", "delta": f"ssn {SSN}", "sequence_number": 1})),
+        Event("response.audio.transcript.done", json.dumps({"type": "response.audio.transcript.done", "sequence_number": 2}))]),
+    ("/v1/chat/completions", [Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+        "choices": [{"index": 0, "delta": {"audio": {"id": "a", "transcript": f"ssn {SSN}"}}, "finish_reason": None}]})),
+        Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                              "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))]),
 ], ids=["anthropic-block-start", "responses-transcript", "chat-audio-transcript"])
-def test_text_outside_the_known_delta_fields_is_checked(path: str, event: Event) -> None:
+def test_text_outside_the_known_delta_fields_is_checked(path: str, events: list[Event]) -> None:
     with pytest.raises(ComplianceViolationError):
-        _events(path, [event])
+        _events(path, events)
 
 
 def test_an_in_stream_error_never_echoes_the_key() -> None:

@@ -9,7 +9,9 @@ Why this holds: detection is local. Normalisation is per character; context word
 when more text arrives, and we hold back from the start of any such candidate:
 
 1. the trailing token (everything after the last whitespace: passwords in URLs may hold any punctuation),
-   bounded by the longest single-token entity;
+   bounded by the longest single-token entity; past its last non-ASCII character (prose without spaces:
+   Chinese, Japanese, Thai), only by the longest value that can hold one, and not at all when no ASCII letter
+   in reach could begin one;
 2. earlier short tokens joined to it by one or two spaces or a line break when both look like groups of a
    number (digits, or short upper-case groups as in IBANs): ``4111 1111 1111 11``, ``GB82 WEST 1234``;
 3. an opened ``-----BEGIN ...`` block that has no matching ``-----END`` line yet (bounded by its max length);
@@ -34,6 +36,8 @@ from deepsentinel.detection.views import DIGIT_RUN_TAIL, RUN_MAX
 __all__ = ["trailing_boundary"]
 
 _SPACES = frozenset(" \t\r\n\f\v")
+_ASCII = "".join(map(chr, range(128)))
+_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _GROUP = re.compile(r"[A-Z0-9()+\-./#:]{0,12}[0-9][A-Z0-9()+\-./#:]{0,12}|[A-Z]{1,4}|[\-./]")
 _GROUP_MAX = 13
 _GROUP_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789()+-./#:")
@@ -61,28 +65,33 @@ _OPEN_TAILS = (
                r"[ \t]?[\]\)\}>]?)[ \t]{0,2}[A-Za-z0-9\-]{0,63}){0,9}"
                r"(?:[ \t]{1,2}[\[\(\{<]?[ \t]?(?i:do?))?)?[ \t\[\(\{<\]\)\}>]*\Z"),
 )
+# All four in one search: the leftmost match of an alternation is the earliest start of any of them.
+_OPEN_TAIL = re.compile("|".join(f"(?:{tail.pattern})" for tail in _OPEN_TAILS))
 _TAIL_WINDOW = 400
 _SENTENCE_END = re.compile(r"[.!?\n][^.!?\n]*\Z")
 
 
 def trailing_boundary(text: str, max_token: int, pem_max: int, *, sentence: bool = False,
-                      free_form: int = 0, start: int = 0) -> int:
+                      free_form: int = 0, start: int = 0, wide: int = -1, wide_lettered: bool = False) -> int:
     """The boundary ``k`` for ``text`` (already normalised); see the module docstring for the rules.
 
     ``text[:start]`` is already final (an earlier boundary released it), so no open tail starts there.
+    ``wide``: the longest value that may hold a non-ASCII character (-1: not known, so such characters are held
+    like any other); ``wide_lettered``: each of those values is matched with an ASCII letter before it (a key
+    word, a URL scheme), as in the built-in catalog but not custom patterns.
     """
     n = len(text)
     k = _token_run_start(text, max(0, n - max_token))
+    if wide >= 0 and k < n:
+        k = _foreign_run_start(text, k, wide, wide_lettered)
     pem = _open_pem(text, max(0, n - pem_max))
     if pem != -1:
         k = min(k, pem)
     # The tails are searched from the first position that can still matter: ``re`` tries every position up
     # to the end, so a stream guard probing 64 released characters each delta would pay for all of them.
-    lo = max(start, n - _TAIL_WINDOW)
-    for tail in _OPEN_TAILS:
-        m = tail.search(text, lo)
-        if m is not None:
-            k = min(k, m.start())
+    m = _OPEN_TAIL.search(text, max(start, n - _TAIL_WINDOW))
+    if m is not None:
+        k = min(k, m.start())
     run_lo = max(0, n - RUN_MAX - 8)
     m = DIGIT_RUN_TAIL.search(text, max(run_lo, start))
     if m is not None and (m.start() > run_lo or run_lo == 0):
@@ -136,12 +145,28 @@ def _token_run_start(text: str, limit: int) -> int:
     return i
 
 
+def _foreign_run_start(text: str, i: int, wide: int, lettered: bool) -> int:
+    """Rule 1 for a trailing run holding non-ASCII characters (Chinese, Japanese or Thai prose has no spaces, so
+    its "token" is the whole paragraph): only a value that may hold such a character reaches back past the last
+    one, and only from ``wide`` characters before the end, or not at all when no ASCII letter could begin it."""
+    run = text[i:]
+    if run.isascii():
+        return i  # the run rule stands
+    after = i + len(run.rstrip(_ASCII))  # a value that holds no non-ASCII character starts after the last one
+    n = len(text)
+    if lettered and _ASCII_LETTER.search(text, max(0, n - 2 * wide), after) is None:
+        return after
+    return max(i, min(after, n - wide))
+
+
 def _open_pem(text: str, lo: int) -> int:
     """Start of the earliest private-key block in ``text[lo:]`` with no ``-----END`` line after it, or -1.
 
     Not just the last ``-----BEGIN``: an earlier unterminated block reaches up to the first END line that
     arrives, so it is still open too. Blocks before the last END line are closed; one pass, linear.
     """
+    if text.find("-----", lo) < 0:  # neither a BEGIN nor an END line: the common case, in one C call
+        return -1
     closed = lo
     for m in _PEM_END.finditer(text, lo):
         closed = m.end()

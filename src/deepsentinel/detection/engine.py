@@ -77,6 +77,26 @@ def _free_form(body: str) -> bool:
     return _FREE_FORM.search(_SAFE_ESCAPE.sub("", body)) is not None
 
 
+def _wide(body: str) -> bool:
+    """Whether an ASCII-mode pattern may match a non-ASCII character: a negated class or escape, an unescaped "."
+    outside a class, or a non-ASCII literal. Erring towards "may" only holds a stream back longer."""
+    if not body.isascii() or re.search(r"\\[SWDuxUN]|\[\^", body):
+        return True
+    in_class = escaped = False
+    for ch in body:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == ".":
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class _Step:
     """One pattern of one recognizer, with its ids in the prefilter set (-1: not in the set, always run)."""
@@ -160,12 +180,20 @@ class DetectionEngine:
             if step.gate >= 0:
                 self._by_gate.setdefault(step.gate, []).append(i)
         self._ungated = [i for i, step in enumerate(self._steps) if step.gate < 0]
+        # Every pattern and pass waits for its prefilter: a text on which none fired can have no finding of theirs.
+        self._always_gated = not self._ungated and self._view_gate >= 0 and self._encoded_gate >= 0
         single_token = [r.max_length for r in self.recognizers if r.entity != "PRIVATE_KEY"]
         self.max_entity_length: int = max((r.max_length for r in self.recognizers), default=0)
         self._max_token = max(single_token, default=0)
         self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
         self._free_form = max((r.max_length for r in custom
                                if any(_free_form(p.body) for p in r.patterns)), default=0)
+        # Values that may hold a non-ASCII character, for the boundary of text without spaces. Custom (Unicode)
+        # patterns may start anywhere; the built-in ones start with an ASCII letter (tests/test_detection_wide.py).
+        wide = [r for r in self.recognizers
+                if r.entity != "PRIVATE_KEY" and (r.unicode or any(_wide(p.body) for p in r.patterns))]
+        self._wide = max((r.max_length for r in wide), default=0)
+        self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
 
     def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
@@ -230,9 +258,16 @@ class DetectionEngine:
         names = {"PERSON"} if self._name_detector() is not None else set()
         return frozenset({r.entity for r in self.recognizers} | names)
 
-    def scan(self, text: str, *, cached: bool = True) -> ScanResult:
+    def scan(self, text: str, *, cached: bool = True, since: int = 0) -> ScanResult:
         """Find every sensitive value in ``text`` (cached per text content unless ``cached`` is False: texts
-        seen once, such as a stream's probes, would only push a conversation's messages out of the cache)."""
+        seen once, such as a stream's probes, would only push a conversation's messages out of the cache).
+
+        ``since``: ``text[:since]`` is final (``safe_boundary`` released it, as a stream guard's context is), so
+        no finding reaches from it into the rest. Findings that end within it may then be left out, which lets
+        a quiet delta skip most of the work.
+        """
+        if since:
+            return self._scan(text, since)
         if self._cache is None or not cached:
             return self._scan(text)
         key = self._cache.key(text)
@@ -247,12 +282,17 @@ class DetectionEngine:
         """Hit and miss counters of the per-text cache."""
         return self._cache.info() if self._cache else CacheInfo(0, 0, 0, 0)
 
-    def _scan(self, text: str) -> ScanResult:
+    def _scan(self, text: str, since: int = 0) -> ScanResult:
         started = time.perf_counter_ns()
         norm = normalize(text)
         t = norm.text
         data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
         active = self._prefilter.match(t, data)
+        detector = self._name_detector()
+        if since and not active and self._always_gated and (
+                detector is None or not detector.may_find_from(t, norm.normalized_index(since))):
+            # No pattern, view or decoding pass can fire anywhere, and no name can start after the final text.
+            return ScanResult((), len(text), (time.perf_counter_ns() - started) / 1000)
         found = self._find(norm, active, data)
         # Disguises a per-character normalisation cannot undo: a second pass over a rewritten view, or over the
         # decoded text of base64 and hex tokens (see views.py). Each runs only when its prefilter fired.
@@ -265,7 +305,6 @@ class DetectionEngine:
         if self._encoded_gate < 0 or self._encoded_gate in active:
             for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
                 found += self._find(_Chain(segment, norm))
-        detector = self._name_detector()
         if detector is not None:
             # The built-in detector's native pass reads the prefilter's copy of the text (one copy, not two).
             spans = detector.find(t, data) if isinstance(detector, StatisticalNameDetector) else detector.find(t)
@@ -345,11 +384,12 @@ class DetectionEngine:
         norm = normalize(text)
         names = self._name_detector()
         sentence = names is not None and names.needs_sentence
-        partial = _PARTIAL_ESCAPE.search(norm.text)
+        partial = _PARTIAL_ESCAPE.search(norm.text, max(0, len(norm.text) - _PARTIAL_ESCAPE_MAX))
         begin = norm.normalized_index(start) if start else 0
         if partial is None:
             cut = trailing_boundary(norm.text, self._max_token, self._pem_max, sentence=sentence,
-                                    free_form=self._free_form, start=begin)
+                                    free_form=self._free_form, start=begin, wide=self._wide,
+                                    wide_lettered=self._wide_lettered)
         else:
             # An escape still arriving ("\u00", "%4", "&#6") will become one character we cannot know yet: hold back as
             # far as any character it could be would make us hold.
@@ -357,7 +397,8 @@ class DetectionEngine:
             cut = min(
                 [partial.start()]
                 + [trailing_boundary(head + c, self._max_token, self._pem_max, sentence=sentence,
-                                     free_form=self._free_form, start=min(begin, len(head))) for c in _ESCAPE_STANDINS]
+                                     free_form=self._free_form, start=min(begin, len(head)), wide=self._wide,
+                                     wide_lettered=self._wide_lettered) for c in _ESCAPE_STANDINS]
             )
         if names is not None and not sentence:
             cut = min(cut, names.stable_prefix(norm.text, begin))
@@ -375,6 +416,7 @@ class DetectionEngine:
 
 # An escape still arriving (JSON, URL or HTML): what it decodes to is not known yet.
 _PARTIAL_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?\Z|%[0-7]?\Z|&(?:#[xX]?[0-9a-fA-F]{0,6}|[A-Za-z][A-Za-z0-9]{0,31})?\Z")
+_PARTIAL_ESCAPE_MAX = 33  # its longest match: "&" and a 32-character entity name
 # One character of each class the boundary rules tell apart, standing in for an escape not decoded yet. Some
 # letters are their own class: after a lone "a", "t" makes the spelled-out "at" of an e-mail ("bob a&#116;
 # example dot org"), and the letters of the digit words continue a spelled-out number ("five three s&#105;x").

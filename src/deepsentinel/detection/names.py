@@ -28,6 +28,7 @@ __all__ = ["StatisticalNameDetector", "known_names"]
 _WORD = r"[A-Z][a-z]+(?:[\-'][A-Z][a-z]+)?|[A-Z]'[A-Z][a-z]+|Mc[A-Z][a-z]+"
 # (The look-ahead changes nothing but lets ``re`` skip to the next capital letter: twice as fast.)
 _CANDIDATE = re.compile(rf"(?=[A-Z])\b(?:{_WORD})(?:[ \t]+(?:[A-Z]\.[ \t]+)?(?:{_WORD})){{0,2}}\b")
+_CAPITAL = re.compile(r"[A-Z]")
 # The end of a text that later words may still join: capitalised words, initials and titles (with the spaces
 # between them), then a word still arriving. Lower-case words, digits, punctuation and line breaks end a run.
 _TAIL = re.compile(r"(?:[A-Z][A-Za-z'\-]*\.?[ \t]+)*(?:[A-Za-z'\-]+\.?)?\Z")
@@ -155,6 +156,11 @@ class StatisticalNameDetector(NameDetector):
             if found:
                 spans.append(NameSpan(start, _word_start(text, m.start(), words, hi - 1) + len(words[hi - 1])))
         return len(text) + 1
+
+    def may_find_from(self, text: str, start: int) -> bool:
+        # Every candidate run starts with a capital letter, and none still open reaches back into final text
+        # (``stable_prefix`` holds it), so a name past ``start`` needs a capital there.
+        return _CAPITAL.search(text, start) is not None
 
     def stable_prefix(self, text: str, start: int = 0) -> int:
         """Before the trailing run of capitalised words (or titles), which more words could turn into a name.

@@ -56,6 +56,11 @@ class NameDetector:
         ``text[:start]`` is already final."""
         return len(text)
 
+    def may_find_from(self, text: str, start: int) -> bool:
+        """Whether ``find(text)`` could report a name that reaches past ``start`` when ``text[:start]`` is final.
+        ``False`` lets a stream skip its scan of a quiet delta; a model reads whole sentences, so: always."""
+        return True
+
     def find(self, text: str) -> list[NameSpan]:
         doc = self._nlp(text)
         return [NameSpan(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"]

@@ -20,10 +20,12 @@ has not arrived yet, which keeps the stream guard's ``safe_boundary`` contract s
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from deepsentinel.detection.findings import Category, Severity
+from deepsentinel.detection.normalizer import normalize
 
 __all__ = ["Pattern", "PatternRecognizer", "context_regex"]
 
@@ -128,10 +130,58 @@ class PatternRecognizer:
 
 
 def context_regex(words: tuple[str, ...]) -> str:
-    """A case-insensitive, word-bounded alternation of context words (RE2- and ``re``-compatible)."""
-    alternatives = "|".join(re.escape(w).replace(r"\ ", r"[\s_\-]?") for w in sorted(words, key=len, reverse=True))
-    return rf"(?i:\b(?:{alternatives})\b)"
+    r"""The prefilter's gate for context words: a case-insensitive alternation, RE2- and Hyperscan-compatible.
+
+    The prefilter sees each non-ASCII character as one byte 0x80 (``prefilter.one_byte_per_char``) or, with
+    RE2, as one code point: either way ``[^\x00-\x7f]`` matches it, so a word in another script ("carta
+    d'identità", a Thai or Korean label) gates its pattern by its length and its ASCII letters. A superset of
+    :func:`_exact_regex`, which decides.
+    """
+    alternatives = "|".join(_alternative(w, gate=True) for w in _variants(words))
+    return f"(?i:{alternatives})"
+
+
+def _variants(words: tuple[str, ...]) -> list[str]:
+    """The words as the engine sees text (normalised: Thai vowel signs are combining marks it drops), each
+    accented Latin word also without its accents ("identità" and "identita"), longest first so the alternation
+    prefers the longest label."""
+    out = {normalize(w).text for w in words}
+    for w in words:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", w) if not unicodedata.combining(c))
+        if folded != w and folded.isascii():
+            out.add(folded)
+    return sorted(out, key=lambda w: (-len(w), w))
+
+
+def _alternative(word: str, *, gate: bool) -> str:
+    r"""One word as a regex. An ASCII end gets ``\b``. A non-ASCII end gets none in the gate (a superset) and,
+    in the exact regex, a Unicode word boundary when it is a Latin letter ("identità" is not "identitàx");
+    Thai and CJK labels stand against the next word with no space ("ผู้ถือเลขประจำตัวประชาชน"), and Korean ones
+    take a particle ("주민등록번호는"), so theirs are left open."""
+    body = "".join(
+        r"[\s_\-]?" if c == " " else re.escape(c) if c.isascii() else r"[^\x00-\x7f]" if gate else re.escape(c)
+        for c in word)
+    return _bounded(word[0], before=True, gate=gate) + body + _bounded(word[-1], before=False, gate=gate)
+
+
+def _bounded(char: str, *, before: bool, gate: bool) -> str:
+    if char.isascii():
+        return r"\b"
+    if gate or not _latin_letter(char):
+        return ""
+    return r"(?<![^\W\d_])" if before else r"(?![^\W\d_])"
+
+
+def _latin_letter(char: str) -> bool:
+    return unicodedata.name(char, "").startswith("LATIN")
+
+
+def _exact_regex(words: tuple[str, ...]) -> str:
+    """The context words as the Python regex that decides (see :func:`_alternative`)."""
+    return "(?i:" + "|".join(_alternative(w, gate=False) for w in _variants(words)) + ")"
 
 
 def _compile_words(words: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile(context_regex(words), re.ASCII) if words else None
+    # Unicode semantics (``\b`` and ``\W`` see "à" as a letter); an ASCII word's ``\b`` then also sees one, so
+    # "idnr" in "idnrà" is not a word: never looser than RE2's ASCII ``\b`` in the gate.
+    return re.compile(_exact_regex(words)) if words else None

@@ -48,8 +48,8 @@ AnonymizerFactory = Callable[[Sequence[Violation]], Anonymizer]
 class Engine(Protocol):
     """What the guard needs from a detection engine.
 
-    An engine whose ``scan`` also takes ``cached=`` and whose ``safe_boundary`` takes ``start=`` and
-    ``findings=`` (as ``DetectionEngine``'s do) costs one scan per delta instead of two.
+    An engine whose ``scan`` also takes ``cached=`` and ``since=`` and whose ``safe_boundary`` takes ``start=``
+    and ``findings=`` (as ``DetectionEngine``'s do) costs one scan per delta instead of two.
     """
 
     max_entity_length: int
@@ -62,7 +62,7 @@ class Engine(Protocol):
 def _one_scan(engine_type: type) -> bool:
     """Whether engines of this type take ``cached=`` and ``start=``/``findings=`` (decided once per type: a stream
     builds a guard per text it carries)."""
-    return (_takes(getattr(engine_type, "scan", None), "cached")
+    return (_takes(getattr(engine_type, "scan", None), "cached", "since")
             and _takes(getattr(engine_type, "safe_boundary", None), "start", "findings"))
 
 
@@ -173,8 +173,8 @@ class StreamGuard:
         text = probe + buffer
         scan: ScanResult | None = None
         if self._one_scan:
-            scan = self.engine.scan(text, cached=False)  # type: ignore[call-arg]
             start = len(probe) if self._settled else 0
+            scan = self.engine.scan(text, cached=False, since=start)  # type: ignore[call-arg]
             cut = self.engine.safe_boundary(text, start=start, findings=scan.findings) - len(probe)  # type: ignore[call-arg]
         else:
             cut = self.engine.safe_boundary(text) - len(probe)

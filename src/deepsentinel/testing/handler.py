@@ -21,6 +21,7 @@ from deepsentinel.testing.wire import (
     responses_input_text,
     responses_prompt,
     unmatched_call_output,
+    wants_obfuscation,
 )
 
 
@@ -80,6 +81,8 @@ class FakeLLMHandler(Responder):
             ("POST", "/v1/completions"): self._completions,
             ("POST", "/v1/responses"): self._responses,
             ("POST", "/v1/embeddings"): self._embeddings,
+            ("POST", "/v1/audio/speech"): self._speech,
+            ("POST", "/v1/images/generations"): self._images,
             ("POST", "/v1/messages"): self._messages,
             ("POST", "/v1/messages/count_tokens"): self._count_tokens,
             ("GET", "/v1/models"): self._models,
@@ -149,7 +152,9 @@ class FakeLLMHandler(Responder):
         if body.get("stream") is True:
             options = body.get("stream_options") or {}
             include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            self._send_sse(reply, openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage), "openai")
+            events = openai_wire.stream_events(reply, facts, n=n, include_usage=include_usage,
+                                               obfuscate=wants_obfuscation(body))
+            self._send_sse(reply, events, "openai")
         else:
             self._send_json(200, openai_wire.chat_completion(reply, facts, n), reply)
 
@@ -214,6 +219,20 @@ class FakeLLMHandler(Responder):
     def _count_tokens(self, body: dict[str, Any], anthropic: bool) -> None:
         if self._check_model(body, True) is not None:
             self._send_json(200, {"input_tokens": estimate_tokens(all_text(body.get("messages"), body.get("system")))})
+
+    def _speech(self, body: dict[str, Any], anthropic: bool) -> None:
+        text = body.get("input")
+        if not isinstance(text, str) or not text:
+            self._send_error(400, False, "'input' is a required property", param="input")
+            return
+        self._send_bytes(200, openai_wire.speech_audio(text), "audio/mpeg", {})
+
+    def _images(self, body: dict[str, Any], anthropic: bool) -> None:
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str) or not prompt:
+            self._send_error(400, False, "'prompt' is a required property", param="prompt")
+            return
+        self._send_json(200, openai_wire.generated_images(prompt, body.get("n")))
 
     def _embeddings(self, body: dict[str, Any], anthropic: bool) -> None:
         raw = body.get("input")

@@ -12,7 +12,7 @@ from itertools import zip_longest
 from typing import Any
 
 from deepsentinel.testing.replies import Reply, ToolCall, Usage, split_text
-from deepsentinel.testing.wire import CallFacts, SseEvent, json_event, usage_for
+from deepsentinel.testing.wire import CallFacts, SseEvent, json_event, obfuscation, usage_for
 
 SYSTEM_FINGERPRINT = "fp_deepsentinel_fake"
 _EMBEDDING_DIMENSIONS = {"text-embedding-3-large": 3072}
@@ -96,8 +96,11 @@ def _choice_deltas(reply: Reply, facts: CallFacts) -> list[tuple[dict[str, Any],
     return deltas
 
 
-def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: bool = False) -> Iterator[SseEvent]:
-    """The ``chat.completion.chunk`` events for ``reply``, ending with ``[DONE]``."""
+def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: bool = False,
+                  obfuscate: bool = False) -> Iterator[SseEvent]:
+    """The ``chat.completion.chunk`` events for ``reply``, ending with ``[DONE]``; with ``obfuscate``, each chunk
+    that has choices carries OpenAI's random ``obfuscation`` padding."""
+    pad = random.Random(facts.request_number) if obfuscate else None
     base: dict[str, Any] = {
         "id": completion_id(facts),
         "object": "chat.completion.chunk",
@@ -111,7 +114,9 @@ def stream_events(reply: Reply, facts: CallFacts, *, n: int = 1, include_usage: 
 
     def chunk(index: int, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        return {**base, "choices": [choice]}
+        if pad is None:
+            return {**base, "choices": [choice]}
+        return {**base, "choices": [choice], "obfuscation": obfuscation(pad)}
 
     per_choice = [_choice_deltas(reply, facts) for _ in range(n)]
     for step in zip_longest(*per_choice):
@@ -191,6 +196,23 @@ def embeddings(body: dict[str, Any], model: str) -> dict[str, Any]:
         data.append({"object": "embedding", "index": i, "embedding": encoded})
     tokens = sum(max(1, len(text.split())) for text in inputs)
     return {"object": "list", "data": data, "model": model, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+def speech_audio(text: str) -> bytes:
+    """``/v1/audio/speech``: bytes shaped like an MP3 (an ID3 header, frame syncs), a kilobyte per word and
+    the same for the same text: binary, as a real answer is, so nothing may read it as text and rewrite it."""
+    rng = random.Random(hashlib.sha256(text.encode()).digest())
+    frames = [b"\xff\xfb\x90\x64" + rng.randbytes(1020) for _ in range(max(1, len(text.split())))]
+    return b"ID3\x04\x00\x00\x00\x00\x00\x00" + b"".join(frames)
+
+
+def generated_images(prompt: str, n: Any = 1) -> dict[str, Any]:
+    """``/v1/images/generations`` with ``b64_json``: PNG-shaped bytes (a signature, then 48 KB of noise), the
+    same for the same prompt."""
+    rng = random.Random(hashlib.sha256(prompt.encode()).digest())
+    count = n if isinstance(n, int) and 0 < n <= 10 else 1
+    images = [b"\x89PNG\r\n\x1a\n" + rng.randbytes(48 * 1024) for _ in range(count)]
+    return {"created": 1_700_000_000, "data": [{"b64_json": base64.b64encode(img).decode()} for img in images]}
 
 
 def model_object(model_id: str) -> dict[str, Any]:

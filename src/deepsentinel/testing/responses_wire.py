@@ -11,11 +11,19 @@ events, ``output_item.done``, then ``response.completed`` (or ``response.incompl
 from __future__ import annotations
 
 import copy
+import random
 from collections.abc import Iterator
 from typing import Any
 
 from deepsentinel.testing.replies import Reply, split_text
-from deepsentinel.testing.wire import CallFacts, SseEvent, json_event, usage_for
+from deepsentinel.testing.wire import (
+    CallFacts,
+    SseEvent,
+    json_event,
+    obfuscation,
+    usage_for,
+    wants_obfuscation,
+)
 
 
 def response_id(facts: CallFacts) -> str:
@@ -112,18 +120,21 @@ def response(reply: Reply, facts: CallFacts, request: dict[str, Any], *, final: 
 class _Sequencer:
     """Numbers the events of one stream and renders them as named SSE events."""
 
-    def __init__(self) -> None:
+    def __init__(self, pad: random.Random | None = None) -> None:
         self.number = 0
+        self._pad = pad  # OpenAI's ``obfuscation`` padding on delta events, unless the request turned it off
 
     def event(self, type_: str, *, is_delta: bool = False, **fields: Any) -> SseEvent:
         payload = {"type": type_, "sequence_number": self.number, **fields}
+        if is_delta and self._pad is not None:
+            payload["obfuscation"] = obfuscation(self._pad)
         self.number += 1
         return json_event(payload, event=type_, is_delta=is_delta)
 
 
 def stream_events(reply: Reply, facts: CallFacts, request: dict[str, Any]) -> Iterator[SseEvent]:
     """The SSE events of a streamed response, ending with the full snapshot."""
-    seq = _Sequencer()
+    seq = _Sequencer(random.Random(facts.request_number) if wants_obfuscation(request) else None)
     start = response(reply, facts, request, final=False)
     yield seq.event("response.created", response=start)
     yield seq.event("response.in_progress", response=start)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,21 @@ class SseEvent:
         """The event as bytes on the wire, blank line included."""
         head = f"event: {self.event}\n" if self.event else ""
         return f"{head}data: {self.data}\n\n".encode()
+
+
+_OBFUSCATION_ALPHABET = string.ascii_letters + string.digits
+
+
+def obfuscation(rng: random.Random) -> str:
+    """Random padding, as OpenAI adds to each streamed delta (``obfuscation``, unless the request's
+    ``stream_options.include_obfuscation`` is false) so that payload sizes do not give the text away."""
+    return "".join(rng.choices(_OBFUSCATION_ALPHABET, k=rng.randint(1, 24)))
+
+
+def wants_obfuscation(body: Mapping[str, Any]) -> bool:
+    """OpenAI pads streamed deltas by default; ``stream_options: {"include_obfuscation": false}`` turns it off."""
+    options = body.get("stream_options")
+    return not (isinstance(options, dict) and options.get("include_obfuscation") is False)
 
 
 def json_event(payload: Mapping[str, Any], *, event: str | None = None, is_delta: bool = False) -> SseEvent:

@@ -30,7 +30,9 @@ class Codec:
     api: Api = "openai"
     operation = "generic"
     known = False
-    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created"}
+    # ``obfuscation``: the random padding OpenAI adds to every streamed delta by default, so that payload sizes
+    # do not give the text away. No model text is in it, and scanning it cost more than the delta it pads.
+    response_skip: frozenset[str] = STRUCTURAL_KEYS | {"system_fingerprint", "created", "obfuscation"}
 
     def request_refs(self, body: Any) -> list[TextRef]:
         """The texts of a request the model will read, in reading order."""

@@ -74,7 +74,7 @@ class EventGuard:
             fed[key] = path
         if changed:  # logprobs spell the tokens as generated, the held or rewritten ones included
             self.codec.drop_logprobs(payload)
-        closing = self.codec.closes(event, payload, list(self._guards))
+        closing = self.codec.closes(event, payload, self._guards.keys())
         if deltas and not closing and all(not _get(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
         for key in closing:

@@ -141,8 +141,8 @@ class Exchange:
         if status >= 400:
             owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
             return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
-        if self.check is None or self.check.payload is None:
-            return PassBody(call)
+        if self.check is None or self.check.payload is None or content_type.lower().startswith(_MEDIA):
+            return PassBody(call)  # no JSON was sent, or audio/images come back: streamed through as they are
         if "text/event-stream" in content_type:
             return EventBody(guard, self.check, attempt, call)
         return JsonBody(guard, self.check, attempt, call)
@@ -151,6 +151,9 @@ class Exchange:
         """The call ended before any response (connection failure): record it unless the SDK may retry."""
         if self.call is not None and self.scope is None:
             self.call.finish_with_error(error)
+
+
+_MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (text-to-speech, image bytes)
 
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:

@@ -29,6 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
+from deepsentinel.wire.inline_files import encoded_binary, file_refs, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
 
@@ -98,7 +99,8 @@ class WireGuard:
                 raise block_error((), "request", reason="a body that is not JSON cannot be checked")
             decision = Decision(policies=self._names())
             if body and self.request_policies:  # a file upload, a form: checked as text, blocked or sent as is
-                decision = evaluate_policies(self.request_policies, self.engine.scan(_as_text(body)), "body")
+                for text in upload_texts(body):
+                    decision = decision.merged(evaluate_policies(self.request_policies, self.engine.scan(text), "body"))
                 if decision.blocked:
                     raise block_error(decision.violations, "request")
             return RequestCheck(codec, body, None, decision)
@@ -110,7 +112,7 @@ class WireGuard:
             raise ValidationError("the body is nested too deeply to check") from None
         codec.validate_request(payload)
         self._check_keys(payload, "request")
-        refs = codec.request_refs(payload)
+        refs = file_refs(codec.request_refs(payload), payload)
         texts = [ref.get(payload) for ref in refs]
         decision = Decision(policies=self._names())
         redacted: list[str] = []
@@ -178,10 +180,16 @@ class WireGuard:
             if payload is None:
                 payload = loads(body)
         except (ValueError, RecursionError):  # not JSON after all: checked as text, so nothing parses a value out
-            text, decision = self.check_text(_as_text(body), "body", request.restore)
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                # Audio, an image, a file's bytes: no text to read, and decoding them "with replacement" and
+                # encoding them back would corrupt them (text-to-speech answers did).
+                return body, Decision(policies=self._names())
+            new, decision = self.check_text(text, "body", request.restore)
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
-            return text.encode(), decision
+            return (body if new == text else new.encode()), decision
         self._check_keys(payload, "response")
         decision = Decision(policies=self._names())
         rewritten = []
@@ -216,6 +224,8 @@ class WireGuard:
             return text, Decision()
         if not self.response_policies:
             return (restore.deanonymize(text) if restore is not None else text), Decision()
+        if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
+            return text, Decision(policies=self._names())
         d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
@@ -271,10 +281,6 @@ class WireGuard:
 
     def _names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.policies)
-
-
-def _as_text(body: bytes) -> str:
-    return body.decode("utf-8", errors="replace")
 
 
 def _moved(f: Finding, start: int, end: int) -> Finding:

@@ -60,6 +60,9 @@ class ChatCodec(Codec):
             fn = delta.get("function_call")
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                 out.append(((i, "function_call"), ("choices", n, "delta", "function_call", "arguments")))
+            audio = delta.get("audio")  # audio output: base64 "data" (not text) and the "transcript" text, streamed
+            if isinstance(audio, dict) and isinstance(audio.get("transcript"), str):
+                out.append(((i, "audio"), ("choices", n, "delta", "audio", "transcript")))
         return out
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
@@ -85,6 +88,8 @@ class ChatCodec(Codec):
             delta: dict[str, Any] = {"tool_calls": [{"index": key[2], "function": {"arguments": text}}]}
         elif key[1] == "function_call":
             delta = {"function_call": {"arguments": text}}
+        elif key[1] == "audio":
+            delta = {"audio": {"transcript": text}}
         else:
             delta = {key[1]: text}
         base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
@@ -136,22 +141,34 @@ class EmbeddingsCodec(Codec):
         return []
 
 
+# Streamed texts (delta event -> kind of text). An MCP call's arguments share the function call's kind: its
+# output item holds them in the same "arguments" field.
 _RESPONSE_DELTAS = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "refusal",
     "response.reasoning_text.delta": "reasoning",
     "response.reasoning_summary_text.delta": "summary",
     "response.function_call_arguments.delta": "arguments",
+    "response.mcp_call_arguments.delta": "arguments",
     "response.custom_tool_call_input.delta": "input",
+    "response.code_interpreter_call_code.delta": "code",
+    "response.audio.transcript.delta": "transcript",
+    "response.shell_call_command.delta": "command",
 }
+# The events that end a streamed text: (kind, field holding the whole text; absent for the transcript).
 _RESPONSE_DONE = {
     "response.output_text.done": ("text", "text"),
     "response.refusal.done": ("refusal", "refusal"),
     "response.reasoning_text.done": ("reasoning", "text"),
     "response.reasoning_summary_text.done": ("summary", "text"),
     "response.function_call_arguments.done": ("arguments", "arguments"),
+    "response.mcp_call_arguments.done": ("arguments", "arguments"),
     "response.custom_tool_call_input.done": ("input", "input"),
+    "response.code_interpreter_call_code.done": ("code", "code"),
+    "response.audio.transcript.done": ("transcript", "transcript"),
+    "response.shell_call_command.done": ("command", "command"),
 }
+_WHOLE_ITEM_TEXTS = ("arguments", "input", "code", "transcript")  # one text per item: no part index
 _RESPONSE_ENDS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 _PART_FIELDS = {"output_text": "text", "refusal": "refusal", "reasoning_text": "reasoning", "summary_text": "summary"}
 
@@ -217,16 +234,12 @@ class ResponsesCodec(Codec):
         return []
 
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
-        assert isinstance(key, tuple)
-        kind = next(k for k, v in _RESPONSE_DELTAS.items() if v == key[0])
-        payload = {
-            "type": kind, "item_id": key[1], "output_index": template_payload.get("output_index", 0),
-            "content_index": key[2], "delta": text,
-            "sequence_number": template_payload.get("sequence_number", 0),
-        }
-        if key[0] == "arguments":
-            del payload["content_index"]
-        return Event(kind, dumps(payload))
+        # The last delta event of this text, carrying the tail instead: same type, item and indexes.
+        payload = {k: v for k, v in template_payload.items() if k not in ("obfuscation", "logprobs")}
+        payload["delta"] = text
+        if "logprobs" in template_payload:
+            payload["logprobs"] = []  # the tokens of the original text would spell what was held
+        return Event(template.event or str(payload.get("type", "")), dumps(payload))
 
     def usage(self, payload: Any) -> tuple[int | None, int | None] | None:
         response = payload.get("response") if isinstance(payload, dict) else None
@@ -237,8 +250,12 @@ class ResponsesCodec(Codec):
 
 
 def _key(kind: str, payload: dict[str, Any]) -> Key:
-    index = 0 if kind == "arguments" else payload.get("content_index", payload.get("summary_index", 0))
-    return (kind, payload.get("item_id"), index)
+    if kind in _WHOLE_ITEM_TEXTS:
+        index = 0
+    else:
+        index = payload.get("content_index", payload.get("summary_index", payload.get("command_index", 0)))
+    # A shell command's events name their output item by position only.
+    return (kind, payload.get("item_id", payload.get("output_index")), index)
 
 
 def _field_of(kind: str) -> str:
@@ -254,6 +271,8 @@ def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
         out.append((("arguments", item_id, 0), (*base, "arguments")))
     if isinstance(item.get("input"), str):
         out.append((("input", item_id, 0), (*base, "input")))
+    if isinstance(item.get("code"), str):
+        out.append((("code", item_id, 0), (*base, "code")))
     for j, part in enumerate(item.get("content") or ()):
         field = _PART_FIELDS.get(str(part.get("type"))) if isinstance(part, dict) else None
         if field is not None and isinstance(part.get(_field_of(field)), str):

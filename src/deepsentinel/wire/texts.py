@@ -29,11 +29,6 @@ STRUCTURAL_KEYS = frozenset({
 FREE_FORM_KEYS = frozenset({"input", "arguments", "partial_json"})
 
 
-def _read_as_text(node: dict[str, Any], key: str) -> bool:
-    """A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads."""
-    return key == "data" and node.get("type") == "text"
-
-
 @dataclass(frozen=True, slots=True)
 class TextRef:
     """One string inside a JSON document, with a readable location (``messages[1].content``)."""
@@ -82,7 +77,8 @@ def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[
         out.append(TextRef(path))
     elif isinstance(node, dict):
         for key, value in node.items():
-            if key in skip and not isinstance(value, (dict, list)) and not _read_as_text(node, key):
+            # A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads.
+            if key in skip and not isinstance(value, (dict, list)) and (key != "data" or node.get("type") != "text"):
                 continue
             if isinstance(value, str) and depth < MAX_DEPTH:
                 out.append(TextRef((*path, key)))

@@ -37,8 +37,12 @@ TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
 # default policy's blocking threshold (0.8), and below any labelled finding (0.85+ x MEDIUM 0.6), so
 # "BRN 1048656659" stays a business number even though its digits also pass the NHS check. deepsentinel: allow
 BARE_SCORE = 0.5
-# After such a guess: not the first groups of a longer spaced number ("4657 5732 0271" of a 16-digit card).
+# After such a guess: not the first groups of a longer spaced number (the first twelve digits of a spaced
+# card number: "4657 5732 0271 8386"). deepsentinel: allow
 BARE_AFTER = NUM_AFTER + r"(?![ \t][0-9])"
+# Nor an amount written with digit groups ("$130 692 544", "130 692 544 EUR"): Python look-arounds.
+NOT_AMOUNT_BEFORE = r"(?<![$€£¥])(?<![$€£¥][ \t])"
+NOT_AMOUNT_AFTER = r"(?![ \t]?(?:[$€£¥]|(?i:eur|usd|gbp|cad|aud|chf|inr|dollars?|euros?)\b))"
 
 MONTH = (r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")

@@ -7,6 +7,8 @@ from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
     BARE_SCORE,
+    NOT_AMOUNT_AFTER,
+    NOT_AMOUNT_BEFORE,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
@@ -30,6 +32,18 @@ from deepsentinel.detection.validators import (
 )
 
 _GROUP_SEP = r"(?:[ \t]?[\-.][ \t]?|[ \t])"
+
+
+def _grouped(first: str, middle: str, last: str) -> str:
+    """Three digit groups in an identifier's printed form: spaces or dashes, the same separator twice."""
+    return rf"{first}(?:[ \t]{middle}[ \t]|-{middle}-){last}"
+
+
+def _printed(name: str, body: str) -> Pattern:
+    """An identifier in its own printed grouping with no label: its shape plus its check is all there is, so it is
+    reported at ``BARE_SCORE`` (never blocking alone); the plain run of digits needs a label or the opt-in
+    ``BARE_NUMBER_RECOGNIZERS``."""
+    return Pattern(name, body, BARE_SCORE, NUM_BEFORE + NOT_AMOUNT_BEFORE, BARE_AFTER + NOT_AMOUNT_AFTER)
 
 
 def _id(entity: str, *patterns: Pattern, validator: object = None, context: tuple[str, ...] = (),
@@ -65,6 +79,8 @@ US_PASSPORT = _id(
 US_BANK_ROUTING = _id(
     "US_BANK_ROUTING",
     Pattern("9 digits after a routing word", r"[0-9]{9}", 0.95, NUM_BEFORE, NUM_AFTER, requires_context=True),
+    # The routing symbol, institution and check digit, dashed: "0711-0130-7".
+    _printed("4-4-1", r"[0-9]{4}-[0-9]{4}-[0-9]"),
     validator=valid_aba,
     context=("routing", "routing number", "routing no", "aba", "rtn", "transit number"),
     severity=Severity.MEDIUM,
@@ -99,6 +115,9 @@ IN_AADHAAR = _id(
     "IN_AADHAAR",
     Pattern("12 digits", r"[2-9][0-9]{3}[ \t\-]?[0-9]{4}[ \t\-]?[0-9]{4}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
+    # As UIDAI prints it ("3123 4567 8909"), Verhoeff-checked. deepsentinel: allow
+    # Not the first 12 digits of a spaced card number.
+    _printed("4-4-4", _grouped("[2-9][0-9]{3}", "[0-9]{4}", "[0-9]{4}")),
     validator=valid_aadhaar,
     context=("aadhaar", "aadhar", "uidai", "uid"),
     max_length=14,
@@ -115,6 +134,9 @@ CA_SIN = _id(
     "CA_SIN",
     Pattern("3-3-3 after a SIN word", r"[0-9]{3}[ \t\-]?[0-9]{3}[ \t\-]?[0-9]{3}", 0.9, NUM_BEFORE, NUM_AFTER,
             requires_context=True),
+    # As Service Canada prints it ("130 692 544"), Luhn-checked. deepsentinel: allow
+    # 0 and 8 start no personal SIN.
+    _printed("3-3-3", _grouped("[1-79][0-9]{2}", "[0-9]{3}", "[0-9]{3}")),
     validator=valid_ca_sin,
     context=("sin", "social insurance", "social insurance number", "numero d'assurance sociale", "nas"),
     max_length=11,

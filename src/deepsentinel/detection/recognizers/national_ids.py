@@ -41,6 +41,8 @@ from deepsentinel.detection.recognizers.checksums import (
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
     BARE_SCORE,
+    NOT_AMOUNT_AFTER,
+    NOT_AMOUNT_BEFORE,
     NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
@@ -101,9 +103,10 @@ def _valid_dvla(value: str) -> bool:
 
 _KR_RRN = r"[0-9]{2}[01][0-9][0-3][0-9]-?[1-4][0-9]{6}"
 _KR_FRN = r"[0-9]{2}[01][0-9][0-3][0-9]-?[5-8][0-9]{6}"
-_RRN_WORDS = ("rrn", "resident registration", "주민등록번호")
+_RRN_WORDS = ("rrn", "resident registration", "주민등록번호", "주민번호")
 _FRN_WORDS = ("frn", "foreigner registration", "외국인등록번호")
-_DE_DOCUMENT = r"[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}"
+# Printed in capitals from a restricted alphabet; typed in lower case as often (the check digit still holds).
+_DE_DOCUMENT = r"(?i:[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8})"
 _TH_PROVINCE = r"[1-8](?:[134][0-9]|2[0-7]|5[0-8]|[67][0-7]|[89][0-6])"
 _NHS_WORDS = ("nhs", "nhs number", "nhs no", "national health service")
 _S = r"[ \t]?"  # an optional space inside a grouped number
@@ -125,13 +128,17 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
                                  WORD_BEFORE, WORD_AFTER)),
          None, ("postcode", "post code", "address"), severity=Severity.LOW, max_length=8),
     # 3-3-3 is also how amounts and many codes are grouped, and mod 11 passes one in eleven: reported, not blocked.
-    _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE, NUM_BEFORE, NUM_AFTER),
+    _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE,
+                            NUM_BEFORE + NOT_AMOUNT_BEFORE, NUM_AFTER + NOT_AMOUNT_AFTER),
                     _labelled("8-9 digits", r"[0-9]{8,9}")),
          _v(tfn), ("tfn", "tax file number", "tax file")),
     _rec("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
                     _checksummed("11 digits", r"[0-9]{11}"), _labelled("11 digits", r"[0-9]{11}")),
          _v(abn), ("abn", "australian business number"), severity=Severity.HIGH),
-    _rec("AU_ACN", (_labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}"),),
+    # As ASIC prints it ("005 499 981"), like a TFN: reported alone, never blocking alone. deepsentinel: allow
+    _rec("AU_ACN", (_checksummed("3-3-3", r"[0-9]{3}(?:[ \t][0-9]{3}[ \t]|-[0-9]{3}-)[0-9]{3}",
+                                 NUM_BEFORE + NOT_AMOUNT_BEFORE, BARE_AFTER + NOT_AMOUNT_AFTER),
+                    _labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
          _v(acn), ("acn", "australian company number"), severity=Severity.HIGH),
     _rec("AU_MEDICARE", (_bare("4-5-1", rf"[2-6][0-9]{{3}}{_SEP}[0-9]{{5}}{_SEP}[0-9](?:[ \t/\-]?[1-9])?"),
                          _labelled("10-11 digits", r"[2-6][0-9]{9,10}")),
@@ -148,7 +155,7 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-")),), valid_kr_registration_date,
          _FRN_WORDS),
     _rec("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), _labelled("10 digits", r"[0-9]{10}")),
-         valid_kr_brn, ("brn", "business registration", "사업자등록번호"), severity=Severity.MEDIUM),
+         valid_kr_brn, ("brn", "business registration", "사업자등록번호", "사업자번호"), severity=Severity.MEDIUM),
     _rec("PL_PESEL", (_bare("11 digits", r"[0-9]{2}[0-3][0-9][0-3][0-9]{6}"),),
          _v(pesel), ("pesel",)),
     _rec("SE_PERSONNUMMER", (_bare("(YY)YYMMDD-NNNN", r"(?:18|19|20)?[0-9]{2}[01][0-9][0-3][0-9][\-+]?[0-9]{4}"),),
@@ -198,7 +205,9 @@ NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     _rec("ZA_ID_NUMBER", (_bare("13 digits", r"[0-9]{2}[01][0-9][0-3][0-9]{8}"),),
          valid_za_id, ("id number", "identity number", "rsa id")),
     _rec("TH_TNIN", (_labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}"),),
-         _v(pin), ("เลขประจำตัวประชาชน", "thai id", "national id", "tnin")),
+         # Thai labels: "(เลข)ประจำตัวประชาชน" (citizen identification number), "(เลข)บัตรประชาชน" (ID card
+         # number); Thai writes no space between words, so they are matched inside longer runs.
+         _v(pin), ("ประจำตัวประชาชน", "บัตรประชาชน", "thai id", "national id", "tnin")),
 )
 
 # Opt-in (``recognizers.BARE_NUMBER_RECOGNIZERS``): plain runs of digits whose only mark is a mod-10/11 check.

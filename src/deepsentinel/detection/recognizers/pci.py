@@ -19,6 +19,13 @@ CREDIT_CARD = PatternRecognizer(
         Pattern("amex 4-6-5 / diners 4-6-4", rf"3[0-9]{{3}}{SEP}[0-9]{{6}}{SEP}[0-9]{{4,5}}", 0.9,
                 NUM_BEFORE, NUM_AFTER),
         Pattern("contiguous", r"[0-9]{13,19}", 0.85, NUM_BEFORE, NUM_AFTER),
+        # Glued into an identifier ("cust_4111...", "card4111...", "4111..._v2"): the digits are the value. A
+        # letter outside a-f (or "_") must touch them, give or take a few hex letters, so a hex digest's
+        # all-digit stretch is never read as a card; before them, it must not be a lone letter either
+        # ("/pii/S1570866704000190X", a document id).
+        Pattern("glued after a word", r"(?:[0-9A-Za-z_][G-Zg-z_]|[G-Zg-z_][A-Fa-f]{1,8})([0-9]{13,19})", 0.8, "",
+                r"(?![0-9])", group=1),
+        Pattern("glued before a word", r"([0-9]{13,19})[A-Fa-f]{0,8}[G-Zg-z_]", 0.8, r"(?<![0-9A-Za-z_+])", group=1),
         # Evasion: every digit separated ("4 1 1 1 ...", "4.1.1.1..."); still validated by Luhn and issuer.
         Pattern("spaced", rf"[0-9](?:{SEP_OPT}[0-9]){{12,18}}", 0.85, NUM_BEFORE, NUM_AFTER),
     ),
