@@ -69,3 +69,19 @@ def test_offsets_cover_whole_escapes(doc: str) -> None:
         assert 0 <= f.start < f.end <= len(doc)
         for s, e in escapes:
             assert not s < f.start < e and not s < f.end < e, (doc, f)
+
+
+def test_escapes_in_ascii_text_are_found_where_a_full_scan_finds_them() -> None:
+    """ASCII text is searched for escapes only at backslashes, percent signs and ampersands: same escapes as a
+    regex scan of every position (random texts of escape fragments, and one full of backslashes)."""
+    import random
+
+    from deepsentinel.detection import normalizer
+
+    rng = random.Random(11)
+    pieces = ["\\", "u", "0", "4", "/", "%", "2F", "&", "#", "6", ";", "amp", "lt;", "x", " ", "\\u0041", "&#x41;"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    texts.append("\\" * 5000 + "\\u0040")
+    for text in texts:
+        expected = [m.span() for m in normalizer._SPECIAL.finditer(text)]
+        assert [m.span() for m in normalizer._specials(text)] == expected, text

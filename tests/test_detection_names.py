@@ -11,8 +11,8 @@ import pytest
 
 from deepsentinel.detection import DetectionEngine, default_engine, ner
 from deepsentinel.detection.names import (
-    _ABBREVIATED,
-    _TITLES,
+    ABBREVIATED_TITLES,
+    TITLES,
     StatisticalNameDetector,
     _title_before,
     known_names,
@@ -136,8 +136,8 @@ def test_off_disables_person_detection(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # The regular expression _title_before stands for (it looks at a few characters instead of trying 40 positions).
-_TITLE_RX = re.compile(rf"\b(?:{'|'.join(sorted(_ABBREVIATED))})\.?[ \t]+$|"
-                       rf"\b(?:{'|'.join(sorted(_TITLES - _ABBREVIATED))})[ \t]+$")
+_TITLE_RX = re.compile(rf"\b(?:{'|'.join(sorted(ABBREVIATED_TITLES))})\.?[ \t]+$|"
+                       rf"\b(?:{'|'.join(sorted(TITLES - ABBREVIATED_TITLES))})[ \t]+$")
 _HEADS = ["Dr. ", "Dr ", "Dr.. ", "Dr.\n", "Dr \n", "Dr. \n\n", "xDr. ", "_Mr ", "5Mr ", "(Mrs. ", "Sir. ", "Sir\t",
           "Professor  ", "Prof.\t ", "ÉDr. ", "as Lady ", "a" * 38 + "Dr ", "a" * 37 + "Dr. ", "a" * 40 + " ",
           "Mister\n ", "Miss", "Ms ", "the end. ", " ", "", "\n", "Lt. Col. ", "met Madam "]
@@ -150,3 +150,30 @@ def test_title_check_agrees_with_its_regex(head: str) -> None:
         text = prefix + head + "Okafor"
         start = len(prefix + head)
         assert _title_before(text, start) == bool(_TITLE_RX.search(text[max(0, start - 40):start])), text
+
+
+_TOKENS = ["Maria", "Gonzalez", "John", "Smith", "Dr.", "Dr", "Mr", "Mrs.", "Sir", "Lady", "Dear", "dear", "Hi", "hi",
+           "Thank you", "Regards,", "regards", "Name:", "name -", "Patient:", "from:", "To:", "O'Brien", "McDonald",
+           "Smith-Jones", "Ab-Cd-Ef", "A.", "J.", "the", "and", "Street", "May", "New", "York", "Okafor", "\n", "\t",
+           ",", ".", "-", ":", "cc", "Best", "best", "Doctor", "Li", "Wei", "Jane", "Doe", "x", "Caf\u00e9",
+           "\u00c9ric", "'", "Mc", "Mary-Ann", "Young", "Price", "WORD", "Prof.", "sincerely", "!", "\r\n", "Jr."]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reading_only_near_cues_finds_what_reading_every_run_finds(seed: int) -> None:
+    """The native cues (name_gate.py) skip runs that cannot be names: same spans as reading every run."""
+    import random
+
+    from deepsentinel.detection.names import _ANY_TITLE
+
+    pytest.importorskip("hyperscan")
+    detector = StatisticalNameDetector()
+    rng = random.Random(seed)
+    found = 0
+    for _ in range(3000):
+        words = [rng.choice(_TOKENS) for _ in range(rng.randint(1, 40 if seed < 3 else 400))]
+        text = "".join(w + rng.choice([" ", " ", "  ", "", "\n", "\t", ". ", ", "]) for w in words)
+        expected = detector._read(text, 0, len(text), _ANY_TITLE.search(text) is not None)
+        assert detector.find(text) == expected, text
+        found += len(expected)
+    assert found > 1000  # the texts do hold names

@@ -40,15 +40,16 @@ def test_a_compiled_database_is_reused_from_the_cache_directory(tmp_path: Path,
     """The second build loads the stored database instead of compiling, with the same answers."""
     pytest.importorskip("hyperscan")
     monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
-    expressions = [e + "z?" for e in EXPRESSIONS]  # not built earlier in this process
+    # Not built earlier in this process, and enough of them without digits to be worth a file.
+    expressions = [rf"(?i:\bssn{'z' * i}\b)" for i in range(12)]
     first = prefilter._Hyperscan(expressions)
     stored = list(tmp_path.glob("prefilter-*.hsdb"))
     assert len(stored) == 1
     second = prefilter._Hyperscan(expressions)
-    assert second.match("SSN 536-22-1234") == first.match("SSN 536-22-1234") == frozenset({0, 1, 3, 4, 6, 7, 9, 10})
+    assert second.match("SSN 536-22-1234 ssnzz") == first.match("SSN 536-22-1234 ssnzz") == frozenset({0, 2})
     stored[0].write_bytes(b"damaged")
     third = prefilter._Hyperscan(expressions)  # compiled again, file replaced
-    assert third.match("SSN 536-22-1234") == frozenset({0, 1, 3, 4, 6, 7, 9, 10})
+    assert third.match("SSN 536-22-1234 ssnzz") == frozenset({0, 2})
     assert stored[0].read_bytes() != b"damaged"
 
 
@@ -83,3 +84,50 @@ def test_every_gate_fires_wherever_its_pattern_matches() -> None:
         for text in texts:
             if regex.search(text):
                 assert gate.search(text), f"{pattern.name}: the gate misses a text the pattern matches"
+
+
+@pytest.mark.parametrize(("expression", "reach"), [
+    (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", 11),
+    (r"(?i:\bssn\b)", None),  # no digit
+    (r"[A-Z]{2}[0-9]{2}(?:[ \t]?[A-Z0-9]{4}){2,7}", 39),
+    (r"(?:[0-9]{4}|abcd)-x", None),  # one branch has no digit
+    (r"[0-9]+-[0-9]", None),  # no longest match
+    (r"^[0-9]{4}", None),  # an anchor a window would read differently
+    (r"[0-9a-f]{8}", None),  # may hold no digit at all
+    (r"(?i:x[0-9]{2}){2}", 6),
+])
+def test_digit_reach_reads_what_every_match_holds(expression: str, reach: int | None) -> None:
+    """An expression is scanned only around digits when each of its matches holds one, within a known length."""
+    from deepsentinel.detection.regex_facts import digit_reach
+
+    assert digit_reach(expression) == reach
+
+
+def test_scanning_around_digits_fires_as_scanning_everything() -> None:
+    """The digit-only database, scanned in windows around the digits, fires for the same expressions as a scan
+    of the whole text (peers' cases, digits at the edges, and one text with digits all over)."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+
+    pf = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(pf, prefilter._Hyperscan) and pf._near is not None
+    texts = _peer_texts() + ["536-22-1234", "x" * 500 + " 536-22-1234", "1 2 3 " * 400, "word " * 300 + "12"]
+    paths = {"whole": 0, "windows": 0}
+    for text in texts:
+        data = prefilter.one_byte_per_char(text)
+        whole: set[int] = set()
+        pf._db.scan(data, match_event_handler=prefilter._collect, context=whole)
+        pf._near.scan(data, match_event_handler=prefilter._collect, context=whole)
+        assert pf.match(text) == frozenset(whole), text
+        windows = prefilter._digit_windows(data, pf._reach)
+        if windows is None or windows:
+            paths["windows" if windows else "whole"] += 1
+    assert min(paths.values()) >= 3  # both paths taken
+
+
+def test_an_expression_given_twice_is_compiled_once() -> None:
+    """Two patterns with the same prefilter expression share one id (the context words of sister recognizers)."""
+    pytest.importorskip("hyperscan")
+    pf = prefilter._Hyperscan([r"[0-9]{3}-[0-9]{2}-[0-9]{4}", r"(?i:\bssn\b)", r"[0-9]{3}-[0-9]{2}-[0-9]{4}"])
+    assert pf.ids == [0, 1, 0]
+    assert pf.match("SSN 536-22-1234") == frozenset({0, 1})

@@ -27,15 +27,18 @@ import bisect
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
+from operator import attrgetter
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # the stdlib parser of re patterns (no stub)
-from typing import Any, Protocol
+from typing import Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
+from deepsentinel.detection.names import StatisticalNameDetector
 from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import Normalized, normalize
 from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
@@ -62,6 +65,7 @@ __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 _GUIDED_MIN = 512
 _ENCODED_MAX = 4096
 _WINDOW = 4096  # longer base64/hex tokens are not decoded (files, not values)
+_RETRIES = 16  # rejected candidates in a row before Python searches a window by itself (see _matches)
 _DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
 # What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
@@ -317,7 +321,9 @@ class DetectionEngine:
             for segment in encoded_segments(t, min(self._max_token, _ENCODED_MAX)):
                 found += self._find(_Chain(segment, norm))
         if detector is not None:
-            for span in detector.find(t):
+            # The built-in detector's native pass reads the prefilter's copy of the text (one copy, not two).
+            spans = detector.find(t, data) if isinstance(detector, StatisticalNameDetector) else detector.find(t)
+            for span in spans:
                 found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
                                      norm.original_end(span.end), detector.confidence, detector.severity, "ner"))
         elapsed = (time.perf_counter_ns() - started) / 1000
@@ -339,7 +345,7 @@ class DetectionEngine:
         chosen = sorted([i for g in active for i in by_gate.get(g, ())] + self._ungated) if active else self._ungated
         ends: set[int] = set()  # normalised ends of the values found, for the second pass below
         after_number: list[tuple[_Step, re.Match[str]]] = []
-        gaps = _DIGIT_GAP.search(t) is not None
+        gaps: bool | None = None  # whether a digit follows a digit and a space: searched when first needed
         for i in chosen:
             step = steps[i]
             if step.context_gate >= 0 and step.context_gate not in active:
@@ -349,7 +355,7 @@ class DetectionEngine:
             finder = _finder(step.body) if encoded is not None and step.body is not None else None
             for m in _matches(finder, step.regex, slack, t, encoded):
                 self._add(step, m, norm, found, labelled, ends)
-            if gaps and step.lenient is not None:
+            if step.lenient is not None and (gaps if gaps is not None else (gaps := _DIGIT_GAP.search(t) is not None)):
                 after_number.extend((step, m) for m in _matches(finder, step.lenient, slack, t, encoded)
                                     if follows_number(t, m.start()))
         # Candidates right after another number, kept when that number is a separate one (number_prefix).
@@ -432,22 +438,42 @@ _PARTIAL_ESCAPE_MAX = 33  # its longest match: "&" and a 32-character entity nam
 _ESCAPE_STANDINS = "0Aat @-./#:()+_%\n\t,eghinorsuvwxz"
 
 
+_Search = Callable[[bytes, int], int]  # (text, pos) -> where the leftmost match at or after pos starts, -1: none
+
+
 @lru_cache(maxsize=1024)
-def _finder(body: str) -> Any:
-    """``body`` compiled with RE2 (None when RE2 cannot take it). Also for a gated pattern: the gate is the
-    prefilter's business; a finder needs only an RE2 body."""
+def _finder(body: str) -> _Search | None:
+    """``body`` compiled with RE2, as a search for the start of its next match (None when RE2 cannot take it).
+    Also for a gated pattern: the gate is the prefilter's business; a finder needs only an RE2 body."""
     options = re2.Options()
     options.never_capture = True
     options.log_errors = False  # a body RE2 cannot take (look-arounds, repeats past 1000) just has no finder
     # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
     options.encoding = re2.Options.Encoding.LATIN1
     try:
-        return re2.compile(body.encode("latin-1"), options)
+        compiled = re2.compile(body.encode("latin-1"), options)
     except (re2.error, UnicodeEncodeError):
         return None
+    raw = getattr(compiled, "_regexp", None)
+    if raw is None or _UNANCHORED is None:  # pragma: no cover - another google-re2 layout: its public search
+        def public(data: bytes, pos: int) -> int:
+            m = compiled.search(data, pos)
+            return -1 if m is None else int(m.start())
+        return public
+    # The wrapper's search builds a match object through a generator (about 5 us a call, more than RE2's own
+    # search on a short text); on bytes it only forwards to this call, whose first span is the match.
+    match = raw.Match
+
+    def search(data: bytes, pos: int) -> int:
+        return int(match(_UNANCHORED, data, pos, len(data))[0][0])
+    return search
 
 
-def _matches(finder: Any, regex: re.Pattern[str], slack: int, text: str,
+# RE2's own "search anywhere" anchor (None if the wrapper is laid out otherwise: then its public search is used).
+_UNANCHORED = getattr(getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None), "UNANCHORED", None)
+
+
+def _matches(finder: _Search | None, regex: re.Pattern[str], slack: int, text: str,
              encoded: bytes | None) -> Iterator[re.Match[str]]:
     """``regex.finditer(text)``, with RE2 (``finder``, the pattern's body) finding the candidates.
 
@@ -456,23 +482,30 @@ def _matches(finder: Any, regex: re.Pattern[str], slack: int, text: str,
     No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
     would return. RE2 gets the text one byte per character, so its offsets are the string's.
 
-    A rejected candidate (inside a longer number, say) lets Python search on by itself, so a 100 KB run of digits
-    costs one scan rather than one RE2 call per position; but only within a window, so one rejection early in a
-    10 MB text does not make Python try every position of the rest. A match within ``slack`` (the pattern's
-    longest match) of the window's end may depend on what follows, so RE2 resumes before it instead.
+    A rejected candidate (inside a longer number, say) is followed by RE2's next candidate, a few times in a row
+    (a list of numbers has one rejection after another, and RE2 skips the gaps between them); after that, Python
+    searches on by itself, so a 100 KB run of digits costs one scan rather than one RE2 call per position; but
+    only within a window, so one rejection early in a 10 MB text does not make Python try every position of the
+    rest. A match within ``slack`` (the pattern's longest match) of the window's end may depend on what follows,
+    so RE2 resumes before it instead.
     """
     if finder is None or encoded is None:
         yield from regex.finditer(text)
         return
     pos, n = 0, len(text)
     window = max(_WINDOW, 4 * slack)
-    search, match = finder.search, regex.match
+    search, match = finder, regex.match
+    rejected = 0  # candidates rejected in a row
     while pos <= n:
-        candidate = search(encoded, pos)
-        if candidate is None:
+        start = search(encoded, pos)
+        if start < 0:
             return
-        start = candidate.start()
         m = match(text, start)
+        if m is None and rejected < _RETRIES:
+            rejected += 1
+            pos = start + 1  # no match starts in [pos, start]: RE2 found no body before start, re none at it
+            continue
+        rejected = 0
         if m is None:
             limit = start + window
             if limit >= n:
@@ -507,10 +540,17 @@ def _nearest_label_wins(found: list[Finding], labelled: dict[Finding, int]) -> l
     return [f for f in found if f not in labelled or labelled[f] == best[(f.start, f.end)]]
 
 
+_START = attrgetter("start")
+
+
 def resolve_overlaps(findings: list[Finding]) -> list[Finding]:
     """Keep the strongest of overlapping findings: higher risk, then longer span, then earlier start."""
     if len(findings) < 2:
         return list(findings)
+    # The common case (a list of addresses, a prompt with a few values): no two overlap, so all are kept, by start.
+    by_start = sorted(findings, key=_START)
+    if all(a.end <= b.start for a, b in pairwise(by_start)):
+        return by_start
     ranked = sorted(findings, key=lambda f: (-f.risk, -(f.end - f.start), f.start))
     starts: list[int] = []
     kept: list[Finding] = []  # sorted by start, pairwise disjoint

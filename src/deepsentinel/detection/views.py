@@ -40,7 +40,9 @@ _SEP = r"[ \t\r\n/_,.\-]{1,3}"
 # Next to a digit word only spaces, commas and dashes join: "one. two. three." is prose, not a number.
 _WSEP = r"[ \t,\-]{1,3}"
 _STEP = rf"(?:{_SEP}[0-9]{{1,6}}(?![0-9])|{_WSEP}(?i:{_WORD}))"
-_RUN = re.compile(rf"(?<![0-9A-Za-z]){_TOKEN}{_STEP}{{2,}}(?![0-9A-Za-z])")
+# (The look-ahead on the characters a token can start with changes nothing but lets ``re`` give up at most
+# positions before the alternation of digit words: twice as fast.)
+_RUN = re.compile(rf"(?=[0-9ZzOoTtFfSsEeNn])(?<![0-9A-Za-z]){_TOKEN}{_STEP}{{2,}}(?![0-9A-Za-z])")
 RUN_MAX = 152  # 19 digit words of 5 letters with 3-character separators: no run of at most 19 digits is longer
 _TOKENS = re.compile(rf"{_TOKEN}|{_SEP}")
 _DEFANGED_BODY = r"[\[\(\{<][ \t]?([@.])[ \t]?[\]\)\}>]"

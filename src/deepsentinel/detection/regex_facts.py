@@ -1,0 +1,103 @@
+"""What every match of a regular expression must hold, read from its parse tree (for the prefilter's plan).
+
+:func:`digit_reach` tells whether every match of an expression holds an ASCII digit, and how long a match can
+be. The prefilter scans such expressions only around the digits of a text (see ``prefilter.py``): prose
+without numbers then skips them all. The answers err towards "unknown" (None): an expression this module cannot
+read is simply scanned everywhere.
+"""
+
+from __future__ import annotations
+
+from re import _constants as sre  # type: ignore[attr-defined]  # CPython's own parser: stable since 3.11
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+from typing import Any
+
+__all__ = ["digit_reach"]
+
+_DIGITS = frozenset(range(ord("0"), ord("9") + 1))
+_ONE_CHAR = (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY)
+_REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
+
+
+def digit_reach(expression: str) -> int | None:
+    """The longest match of ``expression`` if every match holds an ASCII digit, else None.
+
+    None too when the expression has anchors other than ``\\b`` (a scan of part of a text would read them
+    differently), or cannot be parsed by Python's ``re``.
+    """
+    try:
+        tree = sre_parse.parse(expression)
+    except Exception:  # noqa: BLE001 - any parse failure means "unknown", never an error
+        return None
+    if not _plain(list(tree)):
+        return None
+    if _digits(list(tree), tree.state.flags) < 1:
+        return None
+    _, longest = tree.getwidth()
+    return None if longest >= sre.MAXREPEAT else int(longest)
+
+
+def _plain(items: list[tuple[Any, Any]]) -> bool:
+    """No anchors but word boundaries, no look-arounds, no back-references."""
+    for op, av in items:
+        if op is sre.AT and av is not sre.AT_BOUNDARY:
+            return False
+        if op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF, sre.GROUPREF_EXISTS):
+            return False
+        if not all(_plain(sub) for sub in _inner(op, av)):
+            return False
+    return True
+
+
+def _inner(op: Any, av: Any) -> list[list[tuple[Any, Any]]]:
+    """The sequences inside a repeat, group, alternation or atomic group (none for other items)."""
+    if op in _REPEATS:
+        return [list(av[2])]
+    if op is sre.SUBPATTERN:
+        return [list(av[3])]
+    if op is sre.BRANCH:
+        return [list(branch) for branch in av[1]]
+    if op is sre.ATOMIC_GROUP:
+        return [list(av)]
+    return []
+
+
+def _digits(items: list[tuple[Any, Any]], flags: int) -> int:
+    """The fewest ASCII digits any match of the sequence ``items`` holds."""
+    return sum(_item_digits(op, av, flags) for op, av in items)
+
+
+def _item_digits(op: Any, av: Any, flags: int) -> int:
+    if op in _ONE_CHAR:
+        chars = _chars(op, av)
+        return 1 if chars and chars <= _DIGITS else 0  # case-folding leaves digits alone
+    if op in _REPEATS:
+        least, _, sub = av
+        return int(least) * _digits(list(sub), flags)
+    if op is sre.SUBPATTERN:
+        _, add, remove, sub = av
+        return _digits(list(sub), (flags | add) & ~remove)
+    if op is sre.BRANCH:
+        return min(_digits(list(branch), flags) for branch in av[1])
+    if op is sre.ATOMIC_GROUP:
+        return _digits(list(av), flags)
+    return 0
+
+
+def _chars(op: Any, av: Any) -> frozenset[int] | None:
+    """The code points one character item can match (None: too many or unknown)."""
+    if op is sre.LITERAL:
+        return frozenset([av])
+    if op is not sre.IN:
+        return None
+    chars: set[int] = set()
+    for kind, value in av:
+        if kind is sre.LITERAL:
+            chars.add(value)
+        elif kind is sre.RANGE:
+            chars.update(range(value[0], value[1] + 1))
+        elif kind is sre.CATEGORY and value is sre.CATEGORY_DIGIT:
+            chars.update(_DIGITS)  # \d in Hyperscan's byte mode and under re.ASCII
+        else:
+            return None  # a negated class, \w, \s...
+    return frozenset(chars)
