@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deepsentinel.detection import DetectionEngine
-from deepsentinel.detection.engine import _wide
+from deepsentinel.detection.pattern_shapes import wide as _wide
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
 from deepsentinel.guard.stream_guard import StreamGuard
 from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy

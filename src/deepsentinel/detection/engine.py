@@ -25,24 +25,24 @@ from __future__ import annotations
 
 import bisect
 import re
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 from operator import attrgetter
-from re import _parser as sre_parse  # type: ignore[attr-defined]  # the stdlib parser of re patterns (no stub)
 from typing import Protocol
 
 from deepsentinel.detection.boundary import trailing_boundary
 from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
+from deepsentinel.detection.guided import finder as re2_finder
+from deepsentinel.detection.guided import guided_matches
 from deepsentinel.detection.names import StatisticalNameDetector
 from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import Normalized, normalize
 from deepsentinel.detection.number_prefix import follows_number, lenient_regex, separate_number
 from deepsentinel.detection.pattern_matcher import PatternMatcher
+from deepsentinel.detection.pattern_shapes import free_form, longest, wide
 from deepsentinel.detection.prefilter import Backend, Prefilter, build_prefilter, one_byte_per_char
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer, context_regex
 from deepsentinel.detection.recognizers import BUILTIN_RECOGNIZERS
@@ -64,49 +64,8 @@ __all__ = ["DetectionEngine", "default_engine", "resolve_overlaps", "scan"]
 
 _GUIDED_MIN = 512
 _ENCODED_MAX = 4096
-_WINDOW = 4096  # longer base64/hex tokens are not decoded (files, not values)
-_RETRIES = 16  # rejected candidates in a row before Python searches a window by itself (see _matches)
 _DIGIT_GAP = re.compile(r"[0-9][ \t\n][0-9]")
 _MAX_DERIVED = 32
-# What in a regex may let a custom pattern span whitespace (which safe_boundary must then respect): any escape
-# but \d, \w, anchors and escaped punctuation (so \s, \S, \D, \W, \x20, \t, \n...), ".", a negated class, or
-# whitespace itself. Erring towards "may" only holds a stream back longer.
-_SAFE_ESCAPE = re.compile(r"\\[dwbBAZ.\-+*?()\[\]{}|^$/#&~@:,'\"=<>!%_;]")
-_FREE_FORM = re.compile(r"\\|\.|\[\^|\s")
-
-
-def _free_form(body: str) -> bool:
-    return _FREE_FORM.search(_SAFE_ESCAPE.sub("", body)) is not None
-
-
-def _wide(body: str) -> bool:
-    """Whether an ASCII-mode pattern may match a non-ASCII character: a negated class or escape, an unescaped "."
-    outside a class, or a non-ASCII literal. Erring towards "may" only holds a stream back longer."""
-    if not body.isascii() or re.search(r"\\[SWDuxUN]|\[\^", body):
-        return True
-    in_class = escaped = False
-    for ch in body:
-        if escaped:
-            escaped = False
-        elif ch == "\\":
-            escaped = True
-        elif in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == ".":
-            return True
-    return False
-
-
-def _longest(body: str) -> int:
-    """The longest match of a pattern, in characters (huge when unbounded, as in ``.*``)."""
-    try:
-        return int(sre_parse.parse(body).getwidth()[1])
-    except (re.error, OverflowError, RecursionError):
-        return sys.maxsize
-
-
 @dataclass(frozen=True)
 class _Step:
     """One pattern of one recognizer, with its ids in the prefilter set (-1: not in the set, always run)."""
@@ -197,18 +156,18 @@ class DetectionEngine:
         self._max_token = max(single_token, default=0)
         self._pem_max = max((r.max_length for r in self.recognizers if r.entity == "PRIVATE_KEY"), default=0)
         self._free_form = max((r.max_length for r in custom
-                               if any(_free_form(p.body) for p in r.patterns)), default=0)
+                               if any(free_form(p.body) for p in r.patterns)), default=0)
         # Values that may hold a non-ASCII character, for the boundary of text without spaces. Custom (Unicode)
         # patterns may start anywhere; the built-in ones start with an ASCII letter (tests/test_detection_wide.py).
-        wide = [r for r in self.recognizers
-                if r.entity != "PRIVATE_KEY" and (r.unicode or any(_wide(p.body) for p in r.patterns))]
-        self._wide = max((r.max_length for r in wide), default=0)
+        spans_wide = [r for r in self.recognizers
+                      if r.entity != "PRIVATE_KEY" and (r.unicode or any(wide(p.body) for p in r.patterns))]
+        self._wide = max((r.max_length for r in spans_wide), default=0)
         # A custom pattern's max_length is declared (64 unless set; a policy cannot set it), not measured: one that
         # can match longer keeps the old hold (the whole run, up to the longest token), or its start would show.
-        if any(_longest(p.body) > r.max_length for r in wide if not any(r is b for b in BUILTIN_RECOGNIZERS)
+        if any(longest(p.body) > r.max_length for r in spans_wide if not any(r is b for b in BUILTIN_RECOGNIZERS)
                for p in r.patterns):
             self._wide = -1
-        self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in wide)
+        self._wide_lettered = all(any(r is b for b in BUILTIN_RECOGNIZERS) for r in spans_wide)
 
     def _plan(self) -> tuple[tuple[_Step, ...], Prefilter]:
         expressions: list[str] = []
@@ -352,11 +311,11 @@ class DetectionEngine:
                 continue
             slack = step.recognizer.max_length + 16
             # RE2 finders are compiled on first use (most patterns never fire on a long text in a process).
-            finder = _finder(step.body) if encoded is not None and step.body is not None else None
-            for m in _matches(finder, step.regex, slack, t, encoded):
+            finder = re2_finder(step.body) if encoded is not None and step.body is not None else None
+            for m in guided_matches(finder, step.regex, slack, t, encoded):
                 self._add(step, m, norm, found, labelled, ends)
             if step.lenient is not None and (gaps if gaps is not None else (gaps := _DIGIT_GAP.search(t) is not None)):
-                after_number.extend((step, m) for m in _matches(finder, step.lenient, slack, t, encoded)
+                after_number.extend((step, m) for m in guided_matches(finder, step.lenient, slack, t, encoded)
                                     if follows_number(t, m.start()))
         # Candidates right after another number, kept when that number is a separate one (number_prefix).
         for step, m in after_number:
@@ -436,89 +395,6 @@ _PARTIAL_ESCAPE_MAX = 33  # its longest match: "&" and a 32-character entity nam
 # letters are their own class: after a lone "a", "t" makes the spelled-out "at" of an e-mail ("bob a&#116;
 # example dot org"), and the letters of the digit words continue a spelled-out number ("five three s&#105;x").
 _ESCAPE_STANDINS = "0Aat @-./#:()+_%\n\t,eghinorsuvwxz"
-
-
-_Search = Callable[[bytes, int], int]  # (text, pos) -> where the leftmost match at or after pos starts, -1: none
-
-
-@lru_cache(maxsize=1024)
-def _finder(body: str) -> _Search | None:
-    """``body`` compiled with RE2, as a search for the start of its next match (None when RE2 cannot take it).
-    Also for a gated pattern: the gate is the prefilter's business; a finder needs only an RE2 body."""
-    options = re2.Options()
-    options.never_capture = True
-    options.log_errors = False  # a body RE2 cannot take (look-arounds, repeats past 1000) just has no finder
-    # Latin-1, on text encoded one byte per character (see prefilter.one_byte_per_char): offsets are the string's.
-    options.encoding = re2.Options.Encoding.LATIN1
-    try:
-        compiled = re2.compile(body.encode("latin-1"), options)
-    except (re2.error, UnicodeEncodeError):
-        return None
-    raw = getattr(compiled, "_regexp", None)
-    if raw is None or _UNANCHORED is None:  # pragma: no cover - another google-re2 layout: its public search
-        def public(data: bytes, pos: int) -> int:
-            m = compiled.search(data, pos)
-            return -1 if m is None else int(m.start())
-        return public
-    # The wrapper's search builds a match object through a generator (about 5 us a call, more than RE2's own
-    # search on a short text); on bytes it only forwards to this call, whose first span is the match.
-    match = raw.Match
-
-    def search(data: bytes, pos: int) -> int:
-        return int(match(_UNANCHORED, data, pos, len(data))[0][0])
-    return search
-
-
-# RE2's own "search anywhere" anchor (None if the wrapper is laid out otherwise: then its public search is used).
-_UNANCHORED = getattr(getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None), "UNANCHORED", None)
-
-
-def _matches(finder: _Search | None, regex: re.Pattern[str], slack: int, text: str,
-             encoded: bytes | None) -> Iterator[re.Match[str]]:
-    """``regex.finditer(text)``, with RE2 (``finder``, the pattern's body) finding the candidates.
-
-    Python's ``re`` cannot skip ahead when a pattern starts with a look-behind, so it tries every position.
-    RE2 finds the leftmost position where the body matches; the full Python pattern is then tried there only.
-    No body match starts earlier, so the first Python match at or after that position is the one ``finditer``
-    would return. RE2 gets the text one byte per character, so its offsets are the string's.
-
-    A rejected candidate (inside a longer number, say) is followed by RE2's next candidate, a few times in a row
-    (a list of numbers has one rejection after another, and RE2 skips the gaps between them); after that, Python
-    searches on by itself, so a 100 KB run of digits costs one scan rather than one RE2 call per position; but
-    only within a window, so one rejection early in a 10 MB text does not make Python try every position of the
-    rest. A match within ``slack`` (the pattern's longest match) of the window's end may depend on what follows,
-    so RE2 resumes before it instead.
-    """
-    if finder is None or encoded is None:
-        yield from regex.finditer(text)
-        return
-    pos, n = 0, len(text)
-    window = max(_WINDOW, 4 * slack)
-    search, match = finder, regex.match
-    rejected = 0  # candidates rejected in a row
-    while pos <= n:
-        start = search(encoded, pos)
-        if start < 0:
-            return
-        m = match(text, start)
-        if m is None and rejected < _RETRIES:
-            rejected += 1
-            pos = start + 1  # no match starts in [pos, start]: RE2 found no body before start, re none at it
-            continue
-        rejected = 0
-        if m is None:
-            limit = start + window
-            if limit >= n:
-                m = regex.search(text, start + 1)
-                if m is None:
-                    return
-            else:
-                m = regex.search(text, start + 1, limit)
-                if m is None or m.end() + slack > limit:
-                    pos = max(start + 1, limit - slack)
-                    continue
-        yield m
-        pos = m.end() if m.end() > m.start() else m.start() + 1
 
 
 def _touches(starts: list[int], ends: list[int], start: int, end: int) -> bool:
