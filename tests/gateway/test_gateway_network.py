@@ -99,13 +99,19 @@ def servers() -> Iterator[list[TinyServer]]:
         s.close()
 
 
-async def test_tls_and_keep_alive(certificate: tuple[Path, Path], servers: list[TinyServer]) -> None:
-    """HTTPS, verified against the server's certificate; the connection is reused."""
+def _tls_server(certificate: tuple[Path, Path], servers: list[TinyServer]) -> TinyServer:
     cert, key = certificate
     server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_side.load_cert_chain(cert, key)
     server = TinyServer(tls=server_side)
     servers.append(server)
+    return server
+
+
+async def test_tls_and_keep_alive(certificate: tuple[Path, Path], servers: list[TinyServer]) -> None:
+    """HTTPS, verified against the server's certificate; the connection is reused."""
+    cert, _ = certificate
+    server = _tls_server(certificate, servers)
     async with httpx2.AsyncClient(transport=AiohttpTransport(LIMITS, verify=ssl.create_default_context(cafile=str(cert)))) as http:
         first = await http.get(f"https://localhost:{server.port}/a")
         second = await http.get(f"https://localhost:{server.port}/b")
@@ -115,11 +121,7 @@ async def test_tls_and_keep_alive(certificate: tuple[Path, Path], servers: list[
 
 async def test_an_untrusted_certificate_is_refused(certificate: tuple[Path, Path], servers: list[TinyServer]) -> None:
     """Verification is on: a self-signed server is a connection error, not a silent success."""
-    cert, key = certificate
-    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    server_side.load_cert_chain(cert, key)
-    server = TinyServer(tls=server_side)
-    servers.append(server)
+    server = _tls_server(certificate, servers)
     async with httpx2.AsyncClient(transport=AiohttpTransport(LIMITS)) as http:
         with pytest.raises(httpx2.ConnectError):
             await http.get(f"https://localhost:{server.port}/")

@@ -13,7 +13,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.testing import FakeLLMServer, Reply
 from deepsentinel.wire.json_io import loads
 from deepsentinel.wire.texts import MAX_DEPTH, string_refs
-from tests.conftest import collect, create, user
+from tests.conftest import collect, create, drain_text, user
 
 CLAUDE = "claude-3-haiku-20240307"
 
@@ -45,12 +45,7 @@ async def test_an_escaped_at_in_a_blocked_stream_shows_nothing_of_it(make_client
     shown: list[str] = []
     stream = await create(make_client(compliance_policies=[policy]), model="gpt-4o", messages=user("mail?"), stream=True)
     with pytest.raises(ComplianceViolationError):
-        if hasattr(stream, "__aiter__"):
-            async for chunk in stream:
-                shown.append(chunk.choices[0].delta.content or "")
-        else:
-            for chunk in stream:
-                shown.append(chunk.choices[0].delta.content or "")
+        await drain_text(stream, shown)
     assert "".join(shown) == "Mail "
 
 

@@ -91,11 +91,8 @@ def file_refs(refs: list[TextRef], doc: Any) -> list[TextRef]:
         except (binascii.Error, ValueError):
             out.append(ref)  # not the base64 it claims to be: checked as it stands
             continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = "\x00"
-        if "\x00" not in text:
+        text = _utf8(data)
+        if text is not None and "\x00" not in text:
             out.append(EncodedTextRef(ref.path, prefix))
         else:
             if len(value) - len(prefix) < ENCODED_BINARY_MIN:
@@ -154,8 +151,12 @@ def encoded_binary(text: str) -> bool:
         data = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_" if "-" in text or "_" in text else None)
     except (binascii.Error, ValueError):
         return False
+    return _utf8(data) is None
+
+
+def _utf8(data: bytes) -> str | None:
+    """``data`` as UTF-8 text, or None when it is not."""
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return True
-    return False
+        return None
