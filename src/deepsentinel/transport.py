@@ -161,6 +161,11 @@ class _BodyBase:
         self._reopened = 0
         return self.exchange.move_on(None) and time.monotonic() < self.deadline
 
+    def check_cut(self) -> None:
+        """Raise the block that cut the answer right after the output just sent (what preceded it is shown)."""
+        if self.filter.error is not None:
+            raise self.filter.error
+
     def check_time(self) -> None:
         if time.monotonic() > self.deadline:
             raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
@@ -202,6 +207,7 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
                         out = self.filter.feed(chunk)
                         if out:
                             yield out
+                        self.check_cut()
                         self.check_time()
                     break
                 except httpx2.TransportError as exc:
@@ -215,6 +221,7 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
             tail = self.filter.end()
             if tail:
                 yield tail
+            self.check_cut()
             error = self.incomplete()
             if error is not None:
                 raise error
@@ -252,6 +259,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
                         out = self.filter.feed(chunk)
                         if out:
                             yield out
+                        self.check_cut()
                         self.check_time()
                     break
                 except httpx2.TransportError as exc:
@@ -265,6 +273,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
             tail = self.filter.end()
             if tail:
                 yield tail
+            self.check_cut()
             error = self.incomplete()
             if error is not None:
                 raise error

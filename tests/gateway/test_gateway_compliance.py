@@ -121,7 +121,8 @@ def test_guard_failure_on_the_request_refuses_it(start_gateway: StartGateway, fa
 def test_guard_failure_mid_stream_cuts_it(start_gateway: StartGateway, fake_server: FakeLLMServer) -> None:
     """A guard error while streaming ends the stream with an error event; nothing after it is relayed."""
     gw = start_gateway(sentinel=Sentinel(environ=gateway_env(fake_server), engine=_crashing_engine()))
-    fake_server.enqueue(Reply(chunks=["Safe words here. ", "then KABOOM-1234", " and the rest"]))
+    # Apart in time, so the safe words are guarded (and relayed) before the burst that crashes the guard.
+    fake_server.enqueue(Reply(chunks=["Safe words here. ", "then KABOOM-1234", " and the rest"], delay_between=0.2))
     response = _post(gw, "/v1/chat/completions", {"model": "gpt-4o-mini", "stream": True,
                                                    "messages": [{"role": "user", "content": "Say something"}]})
     assert b"Safe words" in response.content

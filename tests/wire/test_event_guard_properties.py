@@ -126,19 +126,36 @@ APIS: dict[str, tuple[str, Callable[[list[str]], list[Event]]]] = {
 }
 
 
-def _run(api: str, text: str, cuts: list[int]) -> tuple[str, list[Event], ComplianceViolationError | None]:
-    """Stream ``text`` cut at ``cuts`` through the guard, over real SSE bytes; return the text shown."""
+def _split(items: list[Any], cuts: list[int]) -> list[list[Any]]:
+    bounds = sorted({c % (len(items) + 1) for c in cuts} | {0, len(items)})
+    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _run(api: str, text: str, cuts: list[int], rows: list[int] | None = None,
+         wire: WireGuard = GUARD) -> tuple[str, list[Event], ComplianceViolationError | None]:
+    """Stream ``text`` cut at ``cuts`` through the guard, over real SSE bytes; return the text shown.
+
+    ``rows``: the events arrive in groups cut there (a burst read at once) and go through ``feed_many``.
+    """
     path, build = APIS[api]
-    bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
-    check = GUARD.check_request(path, json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode())
-    guard = EventGuard(GUARD, check)
+    pieces = ["".join(p) for p in _split(list(text), cuts)]
+    check = wire.check_request(path, json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi"}]}).encode())
+    guard = EventGuard(wire, check)
     decoder = SSEDecoder()
     out: list[Event] = []
+    events = build(pieces)
     try:
-        for event in build(pieces):
-            for sent in guard.feed(event):
-                out += decoder.feed(sent.encode())
+        if rows is None:
+            for event in events:
+                for sent in guard.feed(event):
+                    out += decoder.feed(sent.encode())
+        else:
+            for row in _split(events, rows):
+                sent_row, error = guard.feed_many(row)
+                for sent in sent_row:
+                    out += decoder.feed(sent.encode())
+                if error is not None:
+                    raise error
     except ComplianceViolationError as exc:
         return _shown(guard, out), out, exc
     return _shown(guard, out), out, None
@@ -180,6 +197,58 @@ def test_a_card_is_cut_before_it_shows_however_it_is_split(api: str, cuts: list[
     shown, _, error = _run(api, text, cuts)
     assert error is not None and error.direction == "response"
     assert _digits(CARD) not in _digits(shown)
+
+
+rows = st.lists(st.integers(min_value=0, max_value=60), max_size=8)
+
+
+@pytest.mark.parametrize("api", list(APIS))
+@settings(max_examples=40, deadline=None)
+@given(cuts=cuts, rows=rows)
+def test_events_read_together_come_out_as_when_read_one_by_one(api: str, cuts: list[int], rows: list[int]) -> None:
+    """Safe text: the same text, whatever the burst; a card: cut before it shows, and what preceded it in the
+    burst is sent, not dropped."""
+    safe = json.dumps({"note": SAFE}) if api == "anthropic-input-json" else SAFE
+    shown, _, error = _run(api, safe, cuts, rows)
+    assert error is None and shown == safe
+    risky = json.dumps({"note": f"pay with {CARD} today"}) if api == "anthropic-input-json" else f"Pay with {CARD} today."
+    shown, _, error = _run(api, risky, cuts, rows)
+    assert error is not None and error.direction == "response"
+    assert _digits(CARD) not in _digits(shown)
+    one_by_one, _, _ = _run(api, risky, cuts)
+    assert shown.startswith(one_by_one) or one_by_one.startswith(shown)  # the same text, up to where each was cut
+
+
+@settings(max_examples=40, deadline=None)
+@given(cuts=cuts, rows=rows)
+def test_anonymized_text_read_in_bursts_matches_its_snapshot(cuts: list[int], rows: list[int]) -> None:
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+
+    wire = WireGuard([CompliancePolicy(name="mask", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})], default_engine())
+    email = "jane.doe" + "@example.com"
+    shown, out, error = _run("responses", f"Write to {email} soon, or call.", cuts, rows, wire)
+    assert error is None and email not in shown and shown.startswith("Write to ") and shown.endswith(" soon, or call.")
+    done = next(json.loads(e.data) for e in out if e.event == "response.output_text.done")
+    completed = next(json.loads(e.data) for e in out if e.event == "response.completed")
+    assert done["text"] == shown == completed["response"]["output"][0]["content"][0]["text"]
+
+
+def test_a_burst_keeps_its_events_and_sends_what_precedes_a_cut() -> None:
+    """Ten word events read at once leave as ten events, each with its own word (the word still being written
+    waits); a card later in the burst cuts the stream after the words before it, which are sent."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    words = ["Plain", " words", " go", " out", " one", " event", " each", " as", " they", " came"]
+    events = _chat(words)
+    sent, error = guard.feed_many(events[:-2])  # the role chunk and the ten words
+    assert error is None
+    texts = [json.loads(e.data)["choices"][0]["delta"].get("content") for e in sent]
+    assert texts == ["", *words[:-1], " "]  # "came" may still grow: held
+    sent, error = guard.feed_many(_chat([" then", " card", " " + CARD, " end"])[1:-2])
+    assert isinstance(error, ComplianceViolationError)
+    shown = "".join(json.loads(e.data)["choices"][0]["delta"]["content"] for e in sent)
+    assert shown.startswith("came then card") and _digits(CARD) not in _digits(shown)
 
 
 @settings(max_examples=40, deadline=None)

@@ -125,17 +125,16 @@ class _Body(httpx2.AsyncByteStream):
         return self
 
     async def __anext__(self) -> bytes:
-        # One HTTP chunk at a time, as httpcore gave them: a provider writes one event per chunk, and the guard
-        # releases (and the gateway relays) what precedes a cut even when the whole burst is already here.
-        while True:
-            try:
-                chunk, boundary = await self.answer.content.readchunk()
-            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
-                raise _translate(exc, self.request) from exc
-            if chunk:
-                return chunk
-            if not boundary:
-                raise StopAsyncIteration
+        # Everything that has arrived, however many HTTP chunks: when the provider's events come faster than the
+        # gateway guards them, a burst is guarded in one pass (``EventGuard.feed_many``), which still sends what
+        # precedes a cut in it. Nothing waits for more: a lone event goes on as soon as it arrives.
+        try:
+            chunk = await self.answer.content.readany()
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise _translate(exc, self.request) from exc
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
 
     async def aclose(self) -> None:
         self.answer.release()  # aiohttp closes the connection instead when the body was not read to its end

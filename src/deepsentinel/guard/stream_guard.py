@@ -146,6 +146,11 @@ class StreamGuard:
         return len(self._buffer)
 
     @property
+    def held_text(self) -> str:
+        """The text held back, as it arrived."""
+        return self._buffer
+
+    @property
     def position(self) -> int:
         """Characters released (or blocked at) so far."""
         return self._offset

@@ -36,6 +36,8 @@ class BodyFilter:
     def __init__(self, call: CallRecord | None) -> None:
         self.call = call
         self.cut = False
+        # Set when a chunk's output ends where the answer is cut: the shell sends that output, then raises this.
+        self.error: Exception | None = None
 
     def feed(self, chunk: bytes) -> bytes:
         return chunk
@@ -137,11 +139,9 @@ class EventBody(BodyFilter):
         if not events:
             return b""
         started = _clock()
-        out: list[Event] = []
         try:
-            for event in events:
-                for upstream in self._translate(event):
-                    out += self.events.feed(upstream)
+            upstream = events if self.parser is None else [e for event in events for e in self._translate(event)]
+            out, self.error = self.events.feed_many(upstream)
         finally:
             if self.call is not None:
                 self.call.chunks += len(events)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
 from deepsentinel.policy.decision import Violation
@@ -44,10 +45,40 @@ class EventGuard:
     def feed(self, event: Event) -> list[Event]:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
         self.events += 1
+        return self._feed_event(event, _parse(event))
+
+    def feed_many(self, events: list[Event]) -> tuple[list[Event], Exception | None]:
+        """The events to send for upstream events that arrived together, and the error that cuts the stream
+        after them (``None``: not cut): a ``ComplianceViolationError``, or the guard's own failure (the stream
+        is cut at the row it was guarding). The events before a cut are returned, never dropped.
+
+        A row of events that carry nothing but text pieces goes through each key's guard once, not once per
+        event: one scan for the whole row (the guard's result does not depend on how its text was split). The
+        released text is given back to the events it came from, so the row keeps its events.
+        """
+        out: list[Event] = []
+        row: list[_Pieces] = []
+        keys: set[Key] = set()  # the keys the row's events carry
         try:
-            payload = loads(event.data) if event.data and event.data[0] in "{[" else None
-        except (ValueError, RecursionError):
-            payload = None
+            for event in events:
+                self.events += 1
+                payload = _parse(event)
+                pieces = self._pieces_only(event, payload, keys)
+                if pieces is not None:
+                    row.append(pieces)
+                    continue
+                if row:
+                    row, done = [], row
+                    keys = set()
+                    self._settle(done, out)
+                out += self._feed_event(event, payload)
+            if row:
+                self._settle(row, out)
+        except Exception as exc:  # noqa: BLE001 - handed to the shell, which raises it after ``out``
+            return out, exc
+        return out, None
+
+    def _feed_event(self, event: Event, payload: Any) -> list[Event]:
         if payload is None:
             if self.codec.is_end(event, None):
                 self.ended = True
@@ -95,9 +126,19 @@ class EventGuard:
             if new != text:
                 _set(payload, path, new)
                 changed = True
-        # Everything else that is text in the event (a block's opening text, audio transcripts, annotations,
-        # event kinds newer than this codec) is checked as a whole: nothing reaches the caller unread.
-        handled = {path for _, path in deltas} | {path for _, path in snapshots}
+        if self._check_rest(payload, {path for _, path in deltas} | {path for _, path in snapshots}):
+            changed = True
+        if self.codec.is_end(event, payload):
+            self.ended = True
+            out += self._close([k for k in self._guards if k not in closing])
+        out.append(event.with_data(dumps(payload)) if changed else event)
+        return out
+
+    def _check_rest(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
+        """Check everything else that is text in the event (a block's opening text, audio transcripts,
+        annotations, event kinds newer than this codec) as a whole: nothing reaches the caller unread. Whether
+        anything was rewritten."""
+        changed = False
         for ref in string_refs(payload, skip=self.codec.response_skip):
             if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
                 continue
@@ -106,11 +147,61 @@ class EventGuard:
             if new != text:
                 ref.set(payload, new)
                 changed = True
-        if self.codec.is_end(event, payload):
-            self.ended = True
-            out += self._close([k for k in self._guards if k not in closing])
-        out.append(event.with_data(dumps(payload)) if changed else event)
-        return out
+        return changed
+
+    def _pieces_only(self, event: Event, payload: Any, row_keys: set[Key]) -> _Pieces | None:
+        """The event's text pieces when it carries nothing else a guard must order (no end of a text, no
+        snapshot, no usage, no error), else ``None``. ``row_keys``: the keys of the row so far (this event's
+        are added when it joins)."""
+        codec = self.codec
+        if not isinstance(payload, dict) or not codec.only_deltas(payload):
+            return None
+        deltas = codec.deltas(event, payload)
+        if not deltas or codec.is_error(event, payload) or codec.is_end(event, payload):
+            return None
+        mine = {key for key, _ in deltas}
+        if (codec.closes(event, payload, mine | row_keys | self._guards.keys()) or codec.snapshots(event, payload)
+                or codec.usage(payload) is not None):
+            return None
+        row_keys |= mine
+        return _Pieces(event, payload, [(key, path, _get(payload, path)) for key, path in deltas])
+
+    def _settle(self, row: list[_Pieces], out: list[Event]) -> None:
+        """Guard a row of text-only events, appending the events to send to ``out``; raise after them to cut."""
+        error: ComplianceViolationError | None = None
+        for n, item in enumerate(row):
+            try:
+                item.changed = self._check_rest(item.payload, {path for _, path, _ in item.pieces})
+            except ComplianceViolationError as exc:  # the row is cut before this event
+                row, error = row[:n], exc
+                break
+        by_key: dict[Key, list[tuple[_Pieces, tuple[Any, ...], str]]] = {}
+        for item in row:
+            for key, path, text in item.pieces:
+                by_key.setdefault(key, []).append((item, path, text))
+                self._templates[key] = (item.event, item.payload)
+        for key, pieces in by_key.items():
+            guard = self._guard(key)
+            before = guard.held_text if guard is not None else ""
+            joined = "".join(text for _, _, text in pieces)
+            result = guard.feed(joined) if guard is not None else GuardResult(joined)
+            self._released.setdefault(key, []).append(result.text)
+            self.shown = self.shown or bool(result.text)
+            _share(result.text, before, pieces)
+            if result.violations:
+                self.violations.extend(result.violations)
+            if result.blocked and error is None:
+                error = block_error(result.violations or self.violations, "response")
+        for item in row:
+            if not any(_get(item.payload, path) for _, path, _ in item.pieces):
+                continue  # all of its text is held back for now: nothing to send yet
+            if item.changed:
+                self.codec.drop_logprobs(item.payload)
+                out.append(item.event.with_data(dumps(item.payload)))
+            else:
+                out.append(item.event)
+        if error is not None:
+            raise error
 
     def finish(self) -> list[Event]:
         """Upstream ended. Without the end marker the held tails are dropped, never released: a value the
@@ -163,6 +254,42 @@ class EventGuard:
             self.violations.extend(result.violations)
         if result.blocked:
             raise block_error(result.violations or self.violations, "response")
+
+
+class _Pieces:
+    """An event that carries nothing but text pieces, waiting in a row for its keys' guards."""
+
+    __slots__ = ("changed", "event", "payload", "pieces")
+
+    def __init__(self, event: Event, payload: dict[str, Any], pieces: list[tuple[Key, tuple[Any, ...], str]]) -> None:
+        self.event, self.payload, self.pieces = event, payload, pieces
+        self.changed = False
+
+
+def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ...], str]]) -> None:
+    """Give the text a guard released for a row back to the row's events: each event the part that arrived
+    with it (the text held from earlier rows goes with the first). Text the guard rewrote (anonymized, or a
+    restored vault token) no longer lines up with what arrived, so all of it goes with the first event."""
+    whole = before + "".join(text for _, _, text in pieces)
+    aligned = whole.startswith(released)
+    cut, start, end = len(released), 0, len(before)
+    for n, (item, path, text) in enumerate(pieces):
+        end += len(text)
+        if aligned:
+            stop = max(start, min(end, cut))
+            piece, start = released[start:stop], stop
+        else:
+            piece = released if n == 0 else ""
+        if piece != text:
+            _set(item.payload, path, piece)
+            item.changed = True
+
+
+def _parse(event: Event) -> Any:
+    try:
+        return loads(event.data) if event.data and event.data[0] in "{[" else None
+    except (ValueError, RecursionError):
+        return None
 
 
 def _get(doc: Any, path: tuple[Any, ...]) -> str:

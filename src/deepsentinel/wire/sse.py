@@ -36,18 +36,23 @@ class SSEDecoder:
         self._lines: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[Event]:
-        self._buffer += chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
         events: list[Event] = []
+        # Read by position, each line end searched for once: a burst of many events in one chunk stays linear.
+        pos, cr = 0, buffer.find(b"\r")
         while True:
-            cut, width = _line_end(self._buffer)
+            if 0 <= cr < pos:
+                cr = buffer.find(b"\r", pos)
+            cut, width = _line_end(buffer, pos, cr)
             if cut < 0:
                 break
-            line, self._buffer = self._buffer[:cut], self._buffer[cut + width :]
+            line, pos = buffer[pos:cut], cut + width
             if line:
                 self._lines.append(line)
             elif self._lines:
                 events.append(_parse(self._lines))
                 self._lines = []
+        self._buffer = buffer[pos:]
         return events
 
     def flush(self) -> list[Event]:
@@ -65,8 +70,10 @@ class SSEDecoder:
         return len(self._buffer) + sum(len(x) for x in self._lines)
 
 
-def _line_end(buffer: bytes) -> tuple[int, int]:
-    lf, cr = buffer.find(b"\n"), buffer.find(b"\r")
+def _line_end(buffer: bytes, pos: int, cr: int) -> tuple[int, int]:
+    """Where the line starting at ``pos`` ends, and the width of its end; ``cr``: the first CR at or after
+    ``pos`` (-1: none)."""
+    lf = buffer.find(b"\n", pos)
     if cr < 0:
         return lf, 1
     if cr == len(buffer) - 1:  # a CR at the end may be the first half of CRLF: wait for more
