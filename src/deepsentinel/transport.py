@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, readable_ahead
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
 from deepsentinel.wire.exchange import Exchange, forward_headers
@@ -198,12 +199,28 @@ class _BodyBase:
 
 
 class _SyncBody(_BodyBase, httpx2.SyncByteStream):
+    _ahead: ReadAhead | None = None
+
+    def _source(self) -> Iterable[bytes]:
+        """The upstream body: read ahead when it is a stream that can be (see ``read_ahead``), else as it is."""
+        sock = readable_ahead(self.upstream) if isinstance(self.filter, EventBody) else None
+        if sock is None:
+            return self.upstream.stream  # type: ignore[return-value]
+        self._ahead = ReadAhead(self.upstream.stream, sock, self.deadline)  # type: ignore[arg-type]
+        return self._ahead
+
+    def _let_go(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.stop()
+        self.upstream.close()
+
     def __iter__(self) -> Iterator[bytes]:
         error: BaseException | None = None
         try:
             while True:
                 try:
-                    for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                    for chunk in self._source():
                         out = self.filter.feed(chunk)
                         if out:
                             yield out
@@ -213,7 +230,7 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
                 except httpx2.TransportError as exc:
                     if not self.broke_unseen(exc):
                         raise
-                    self.upstream.close()
+                    self._let_go()
                     fresh = self.reopen()
                     if fresh is None:
                         raise
@@ -233,16 +250,29 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
                 raise
             raise error from exc
         finally:
-            self.upstream.close()
+            self._let_go()
             self.finish(error)
 
     def close(self) -> None:
-        self.upstream.close()
+        self._let_go()
         self.finish(None)
 
 
 class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
     _iteration: AsyncGenerator[bytes, None] | None = None
+    _ahead: AsyncReadAhead | None = None
+
+    def _source(self) -> AsyncIterable[bytes]:
+        if isinstance(self.filter, EventBody) and readable_ahead(self.upstream) is not None:
+            self._ahead = AsyncReadAhead(self.upstream.stream, self.deadline)  # type: ignore[arg-type]
+            return self._ahead
+        return self.upstream.stream  # type: ignore[return-value]
+
+    async def _let_go(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            await ahead.stop()
+        await self.upstream.aclose()
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         # Kept, so aclose() can close it on the caller's task: left to the garbage collector, it was finalized
@@ -255,7 +285,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
         try:
             while True:
                 try:
-                    async for chunk in self.upstream.stream:  # type: ignore[union-attr]
+                    async for chunk in self._source():
                         out = self.filter.feed(chunk)
                         if out:
                             yield out
@@ -265,7 +295,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
                 except httpx2.TransportError as exc:
                     if not self.broke_unseen(exc):
                         raise
-                    await self.upstream.aclose()
+                    await self._let_go()
                     fresh = await self.reopen()
                     if fresh is None:
                         raise
@@ -285,7 +315,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
                 raise
             raise error from exc
         finally:
-            await self.upstream.aclose()
+            await self._let_go()
             self.finish(error)
 
     async def aclose(self) -> None:
@@ -293,7 +323,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
         if iteration is not None:
             with contextlib.suppress(RuntimeError, ValueError):  # already running or closed elsewhere
                 await iteration.aclose()
-        await self.upstream.aclose()
+        await self._let_go()
         self.finish(None)
 
 

@@ -140,31 +140,36 @@ class EventBody(BodyFilter):
             return b""
         started = _clock()
         try:
-            upstream = events if self.parser is None else [e for event in events for e in self._translate(event)]
+            upstream, failure = self._translate(events)
             out, self.error = self.events.feed_many(upstream)
+            if failure is not None and self.error is None:
+                # A stream that failed (overloaded, rate limited) before any text was shown may be reopened.
+                retry = not self.events.shown and failure.status_code in _RETRYABLE
+                self.error = BrokeBeforeContent(failure.message) if retry else failure
         finally:
             if self.call is not None:
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
         return self._encode(out)
 
-    def _translate(self, event: Event) -> list[Event]:
+    def _translate(self, events: list[Event]) -> tuple[list[Event], ProviderError | None]:
+        """The events in the caller's format, and the provider's error event that ended them, if one did."""
         if self.parser is None:
-            return [event]
-        try:
-            chunks = self.parser.feed(event.event, event.data)
-        except ProviderError as exc:  # an error event: raised as ours, with its status and type
-            # The provider's text may echo the prompt or the key: redacted before anything is built from it.
-            exc.message = self.guard.redact(exc.message, self.secrets)
-            exc.args = (exc.message,)
-            exc.__cause__ = exc.__context__ = None
-            if not self.events.shown and exc.status_code in _RETRYABLE:
-                raise BrokeBeforeContent(exc.message) from None  # the transport reopens the stream
-            raise exc from None
-        out = [Event("", c.model_dump_json(exclude_unset=True)) for c in chunks]
-        if self.parser.done:
-            out.append(Event("", "[DONE]"))
-        return out
+            return events, None
+        out: list[Event] = []
+        for event in events:
+            try:
+                chunks = self.parser.feed(event.event, event.data)
+            except ProviderError as exc:  # an error event: raised as ours, with its status and type
+                # The provider's text may echo the prompt or the key: redacted before anything is built from it.
+                exc.message = self.guard.redact(exc.message, self.secrets)
+                exc.args = (exc.message,)
+                exc.__cause__ = exc.__context__ = None
+                return out, exc
+            out += [Event("", c.model_dump_json(exclude_unset=True)) for c in chunks]
+            if self.parser.done:
+                out.append(Event("", "[DONE]"))
+        return out, None
 
     @staticmethod
     def _encode(events: list[Event]) -> bytes:

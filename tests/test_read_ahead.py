@@ -1,0 +1,210 @@
+"""Streams read ahead of the caller: bursts guarded together, early stops let go of the provider at once,
+a slow caller never grows a buffer, and the upstream's failures still reach the caller as before."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from deepsentinel import AsyncSentinelClient, SentinelClient
+from deepsentinel.audit.events import MemorySink
+from deepsentinel.errors import ComplianceViolationError
+from deepsentinel.read_ahead import LIMIT, AsyncReadAhead, ReadAhead
+from deepsentinel.testing import FakeLLMServer, Reply
+from tests.conftest import close, user
+
+CARD = "4111 1111 1111 " + "1111"
+
+
+def _readers() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "deepsentinel-read-ahead"]
+
+
+def _wait(condition: Any, seconds: float = 5.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
+def _client(fake_server: FakeLLMServer, sync: bool, **kwargs: Any) -> Any:
+    kind = SentinelClient if sync else AsyncSentinelClient
+    return kind(openai_api_key="k", base_url=fake_server.openai_base_url, anthropic_api_key="k",
+                anthropic_base_url=fake_server.anthropic_base_url, audit=MemorySink(), **kwargs)
+
+
+async def _first_then_stop(client: Any) -> str:
+    """Take the first piece of text of a stream, then close it."""
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=user("Tell me"), stream=True)
+    if asyncio.iscoroutine(stream):
+        stream = await stream
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                await stream.close()
+                return str(chunk.choices[0].delta.content)
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            stream.close()
+            return str(chunk.choices[0].delta.content)
+    raise AssertionError("no text")
+
+
+async def test_a_stream_closed_early_lets_go_of_the_provider_at_once(fake_server: FakeLLMServer, sync: bool) -> None:
+    """The reader, blocked on a slow provider, is woken and gone as soon as the caller stops reading."""
+    fake_server.enqueue(Reply(chunks=[f"word{i} " for i in range(40)], delay_between=0.25))
+    client = _client(fake_server, sync)
+    started = time.monotonic()
+    assert (await _first_then_stop(client)).startswith("word0")
+    assert time.monotonic() - started < 3  # not the 10 s the whole answer takes
+    assert _wait(lambda: not _readers())
+    assert _wait(lambda: fake_server.streams_abandoned == 1)
+    await close(client)
+
+
+async def test_a_burst_is_cut_before_the_card_and_what_precedes_it_is_shown(fake_server: FakeLLMServer, sync: bool) -> None:
+    """Many events at once (the fake writes faster than the caller reads): the text before the card comes
+    through; the card never does."""
+    words = [f" w{i}" for i in range(150)]
+    fake_server.enqueue(Reply(chunks=["Start", *words, " card ", *CARD.split(" ", 1)[0:1], " " + CARD.split(" ", 1)[1], " end"]))
+    client = _client(fake_server, sync)
+    shown: list[str] = []
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=user("Tell me"), stream=True)
+    with pytest.raises(ComplianceViolationError):
+        if asyncio.iscoroutine(stream):
+            async for chunk in await stream:
+                shown.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+        else:
+            for chunk in stream:
+                shown.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+    text = "".join(shown)
+    assert text.startswith("Start" + "".join(words)) and "4111" not in text
+    assert len(shown) > 100  # the burst kept its events
+    assert _wait(lambda: not _readers())
+    await close(client)
+
+
+def test_a_slow_caller_holds_the_reader_back() -> None:
+    """Past ``LIMIT`` unread bytes the reader stops pulling from upstream until the caller takes them."""
+    produced = 0
+    piece = b"x" * 8192
+
+    def upstream() -> Iterator[bytes]:
+        nonlocal produced
+        for _ in range(4 * LIMIT // len(piece)):
+            produced += 1
+            yield piece
+
+    a, b = socket.socketpair()
+    try:
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        time.sleep(0.3)
+        assert produced * len(piece) <= LIMIT + len(piece)
+        total = sum(len(chunk) for chunk in ahead)
+        assert total == 4 * LIMIT and produced == 4 * LIMIT // len(piece)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_stop_wakes_a_reader_blocked_on_its_socket() -> None:
+    a, b = socket.socketpair()
+
+    def upstream() -> Iterator[bytes]:
+        while data := a.recv(1024):
+            yield data
+
+    try:
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        b.sendall(b"first")
+        assert next(ahead) == b"first"
+        started = time.monotonic()
+        ahead.stop()
+        assert time.monotonic() - started < 1 and not _readers()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_the_upstreams_error_comes_after_what_was_read_before_it() -> None:
+    a, b = socket.socketpair()
+
+    def upstream() -> Iterator[bytes]:
+        yield b"one"
+        yield b"two"
+        raise ConnectionResetError("gone")
+
+    try:
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        assert _wait(lambda: not _readers())
+        assert next(ahead) == b"onetwo"
+        with pytest.raises(ConnectionResetError):
+            next(ahead)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_nothing_by_the_deadline_gives_an_empty_step() -> None:
+    a, b = socket.socketpair()
+
+    def upstream() -> Iterator[bytes]:
+        while data := a.recv(1024):
+            yield data
+
+    try:
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 0.1)
+        started = time.monotonic()
+        assert next(ahead) == b""
+        assert 0.1 <= time.monotonic() - started < 2
+        ahead.stop()
+    finally:
+        a.close()
+        b.close()
+
+
+async def test_the_async_reader_hands_over_a_burst_and_stops_on_cancel() -> None:
+    gate = asyncio.Event()
+
+    async def upstream() -> Any:
+        for n in range(5):
+            yield b"%d" % n
+        await gate.wait()  # a provider that goes quiet
+        yield b"late"
+
+    ahead = AsyncReadAhead(upstream(), time.monotonic() + 30)
+    assert await ahead.__anext__() == b"01234"
+    await ahead.stop()
+    with pytest.raises(StopAsyncIteration):
+        await ahead.__anext__()
+
+
+async def test_a_provider_error_in_a_burst_comes_after_the_text_before_it(fake_server: FakeLLMServer, sync: bool) -> None:
+    """Text and an in-stream overload error read together (the caller was busy): the text is shown, then the
+    error is raised; nothing is sent again, since text was shown."""
+    from deepsentinel.errors import ProviderError
+
+    fake_server.enqueue(Reply(chunks=["one.", " two.", " three.", " four.", " five."], error_after=4),
+                        Reply(text="second try"))
+    client = _client(fake_server, sync)
+    shown: list[str] = []
+    stream = client.chat.completions.create(model="claude-3-opus-20240229", messages=user("hi"), stream=True)
+    with pytest.raises(ProviderError) as info:
+        if asyncio.iscoroutine(stream):
+            async for chunk in await stream:
+                shown.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+                await asyncio.sleep(0.3)  # busy: the rest of the answer piles up meanwhile
+        else:
+            for chunk in stream:
+                shown.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+                time.sleep(0.3)
+    assert info.value.status_code == 529 and fake_server.request_count() == 1
+    assert "".join(shown).startswith("one. two. three.")
+    await close(client)
