@@ -208,3 +208,32 @@ async def test_a_provider_error_in_a_burst_comes_after_the_text_before_it(fake_s
     assert info.value.status_code == 529 and fake_server.request_count() == 1
     assert "".join(shown).startswith("one. two. three.")
     await close(client)
+
+
+# trio warns about every async generator left to the garbage collector, and the openai SDK's own stream
+# generators are (a safe stream, without DeepSentinel, warns too).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_async_client_under_trio_streams_without_an_asyncio_reader(fake_server: FakeLLMServer) -> None:
+    """Under trio there is no asyncio loop for a reader task: the stream is read as it comes, and guarded."""
+    import trio
+
+    fake_server.enqueue(Reply(text="hello from a trio program"), Reply(text=f"the card {CARD} leaks"))
+
+    async def main() -> tuple[str, str]:
+        client = _client(fake_server, False)
+        texts = []
+        for _ in range(2):
+            shown: list[str] = []
+            try:
+                stream = await client.chat.completions.create(model="gpt-4o-mini", messages=user("hi"), stream=True)
+                async for chunk in stream:
+                    shown.append(chunk.choices[0].delta.content or "" if chunk.choices else "")
+            except ComplianceViolationError:
+                shown.append("<cut>")
+            texts.append("".join(shown))
+        await client.close()
+        return texts[0], texts[1]
+
+    safe, risky = trio.run(main)
+    assert safe == "hello from a trio program"
+    assert risky.endswith("<cut>") and "4111" not in risky

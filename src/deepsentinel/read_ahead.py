@@ -42,6 +42,15 @@ def readable_ahead(response: httpx2.Response) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
+def in_asyncio() -> bool:
+    """Whether an asyncio loop runs this code (the async client may also run under trio: read as before)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _shut(sock: socket.socket) -> None:
     # socket.socket's own shutdown, not SSLSocket's (which drops its TLS object under the reader's feet).
     with contextlib.suppress(OSError):
@@ -183,4 +192,4 @@ class AsyncReadAhead:
             await self._task
 
 
-__all__ = ["LIMIT", "AsyncReadAhead", "ReadAhead", "readable_ahead"]
+__all__ = ["LIMIT", "AsyncReadAhead", "ReadAhead", "in_asyncio", "readable_ahead"]

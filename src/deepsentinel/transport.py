@@ -20,7 +20,7 @@ from typing import Any
 import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
-from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, readable_ahead
+from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
 from deepsentinel.wire.exchange import Exchange, forward_headers
@@ -263,7 +263,7 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
     _ahead: AsyncReadAhead | None = None
 
     def _source(self) -> AsyncIterable[bytes]:
-        if isinstance(self.filter, EventBody) and readable_ahead(self.upstream) is not None:
+        if isinstance(self.filter, EventBody) and readable_ahead(self.upstream) is not None and in_asyncio():
             self._ahead = AsyncReadAhead(self.upstream.stream, self.deadline)  # type: ignore[arg-type]
             return self._ahead
         return self.upstream.stream  # type: ignore[return-value]
