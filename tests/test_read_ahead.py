@@ -15,15 +15,15 @@ import pytest
 from deepsentinel import AsyncSentinelClient, SentinelClient
 from deepsentinel.audit.events import MemorySink
 from deepsentinel.errors import ComplianceViolationError
-from deepsentinel.read_ahead import LIMIT, AsyncReadAhead, ReadAhead
+from deepsentinel.read_ahead import LIMIT, QUICK_READS, AsyncReadAhead, ReadAhead, live_readers
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.conftest import close, user
 
 CARD = "4111 1111 1111 " + "1111"
 
 
-def _readers() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "deepsentinel-read-ahead"]
+def _readers() -> int:
+    return live_readers()
 
 
 def _wait(condition: Any, seconds: float = 5.0) -> bool:
@@ -91,6 +91,42 @@ async def test_a_burst_is_cut_before_the_card_and_what_precedes_it_is_shown(fake
     await close(client)
 
 
+def _started(ahead: ReadAhead, sender: socket.socket | None = None) -> list[bytes]:
+    """Read chunks that are already waiting until the reader thread takes over (``QUICK_READS`` of them)."""
+    got = []
+    for n in range(QUICK_READS):
+        if sender is not None:
+            sender.sendall(b"q%d" % n)
+            time.sleep(0.05)  # there before it is asked for
+        got.append(next(ahead))
+    assert _readers(), "read ahead once chunks are found waiting"
+    return got
+
+
+def test_a_stream_that_comes_at_its_own_pace_gets_no_reader() -> None:
+    a, b = socket.socketpair()
+
+    def upstream() -> Iterator[bytes]:
+        while data := a.recv(1024):
+            yield data
+
+    def later(n: int) -> None:
+        for i in range(n):
+            time.sleep(0.02)
+            b.sendall(b"%d" % i)
+        b.close()
+
+    try:
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        threading.Thread(target=later, args=(6,)).start()
+        assert [next(ahead) for _ in range(6)] == [b"%d" % i for i in range(6)]
+        assert not _readers()
+        with pytest.raises(StopIteration):
+            next(ahead)
+    finally:
+        a.close()
+
+
 def test_a_slow_caller_holds_the_reader_back() -> None:
     """Past ``LIMIT`` unread bytes the reader stops pulling from upstream until the caller takes them."""
     produced = 0
@@ -105,9 +141,10 @@ def test_a_slow_caller_holds_the_reader_back() -> None:
     a, b = socket.socketpair()
     try:
         ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        _started(ahead)
         time.sleep(0.3)
-        assert produced * len(piece) <= LIMIT + len(piece)
-        total = sum(len(chunk) for chunk in ahead)
+        assert produced * len(piece) <= LIMIT + (QUICK_READS + 1) * len(piece)
+        total = sum(len(chunk) for chunk in ahead) + QUICK_READS * len(piece)
         assert total == 4 * LIMIT and produced == 4 * LIMIT // len(piece)
     finally:
         a.close()
@@ -123,6 +160,7 @@ def test_stop_wakes_a_reader_blocked_on_its_socket() -> None:
 
     try:
         ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
+        assert _started(ahead, b) == [b"q0", b"q1", b"q2"]
         b.sendall(b"first")
         assert next(ahead) == b"first"
         started = time.monotonic()
@@ -137,16 +175,18 @@ def test_the_upstreams_error_comes_after_what_was_read_before_it() -> None:
     a, b = socket.socketpair()
 
     def upstream() -> Iterator[bytes]:
-        yield b"one"
-        yield b"two"
+        yield from (b"one", b"two", b"three", b"four", b"five")
         raise ConnectionResetError("gone")
 
     try:
         ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
-        assert _wait(lambda: not _readers())
-        assert next(ahead) == b"onetwo"
+        assert _started(ahead) == [b"one", b"two", b"three"]
+        got = b""
         with pytest.raises(ConnectionResetError):
-            next(ahead)
+            while True:
+                got += next(ahead)
+        assert got == b"fourfive"
+        assert _wait(lambda: not _readers())
     finally:
         a.close()
         b.close()
@@ -160,7 +200,8 @@ def test_nothing_by_the_deadline_gives_an_empty_step() -> None:
             yield data
 
     try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 0.1)
+        ahead = ReadAhead(upstream(), a, time.monotonic() + 0.5)
+        _started(ahead, b)
         started = time.monotonic()
         assert next(ahead) == b""
         assert 0.1 <= time.monotonic() - started < 2
@@ -180,7 +221,8 @@ async def test_the_async_reader_hands_over_a_burst_and_stops_on_cancel() -> None
         yield b"late"
 
     ahead = AsyncReadAhead(upstream(), time.monotonic() + 30)
-    assert await ahead.__anext__() == b"01234"
+    assert [await ahead.__anext__() for _ in range(QUICK_READS)] == [b"0", b"1", b"2"]  # then the task reads on
+    assert await ahead.__anext__() == b"34"  # both arrived before it was asked: one step
     await ahead.stop()
     with pytest.raises(StopAsyncIteration):
         await ahead.__anext__()

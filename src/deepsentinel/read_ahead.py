@@ -2,10 +2,11 @@
 
 httpcore hands a body over one HTTP chunk at a time, and a provider writes one event per chunk. When events
 arrive faster than the caller's code takes them (a fast server, a burst after a pause, a busy caller), guarding
-them one by one costs a full check per event. A reader (a thread for the sync client, a task for the async
-one) pulls the upstream body as it arrives, and the caller's side takes everything that has arrived at once;
-``EventGuard.feed_many`` then checks the burst in one pass. Nothing waits for more: a lone chunk is handed
-over as soon as it arrives, so a slowly streamed answer is released exactly as before.
+them one by one costs a full check per event. So a stream is first read chunk by chunk, as it comes; once
+chunks are found already waiting when asked for (``QUICK_READS`` in a row), a reader (a thread for the sync
+client, a task for the async one) pulls the rest as it arrives, and each step of the caller takes all that has
+arrived; ``EventGuard.feed_many`` checks it in one pass. Nothing waits for more: a chunk is handed over as soon
+as it is asked for, and a model streaming at its own pace never gets a reader at all.
 
 At most ``LIMIT`` bytes wait unread; past that the reader stops reading, so a slow caller slows the provider
 instead of growing a buffer. Stopping early (the caller closed the stream, a deadline, a block) cancels the
@@ -18,11 +19,13 @@ and a transport without a socket (a test's mock, a user's own) has no safe way t
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import contextlib
 import socket
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterable, Iterable
 
@@ -30,6 +33,13 @@ import httpx2
 
 #: Bytes that may wait unread before the reader pauses.
 LIMIT = 256 * 1024
+#: Most chunks (events, as providers write them) handed over in one step: the first event of a step waits for
+#: the whole step to be guarded.
+STEP_CHUNKS = 64
+#: A chunk that came within this many seconds of being asked for was already waiting: after ``QUICK_READS`` of
+#: them in a row the stream is read ahead (a model streaming at its own pace never is: nothing to batch).
+QUICK_READ = 0.001
+QUICK_READS = 3
 
 
 def readable_ahead(response: httpx2.Response) -> socket.socket | None:
@@ -40,6 +50,14 @@ def readable_ahead(response: httpx2.Response) -> socket.socket | None:
     get = getattr(stream, "get_extra_info", None)
     sock = get("socket") if callable(get) else None
     return sock if isinstance(sock, socket.socket) else None
+
+
+_LIVE: weakref.WeakSet[ReadAhead] = weakref.WeakSet()
+
+
+def live_readers() -> int:
+    """How many reader threads hold a stream now (for tests and diagnostics)."""
+    return len(_LIVE)
 
 
 def in_asyncio() -> bool:
@@ -66,13 +84,18 @@ class _Pending:
         self.ended = False
         self.error: BaseException | None = None
         self.stopping = False
+        self.waiting = False  # the caller waits for a chunk
 
-    def take(self) -> bytes:
-        """Everything pending, joined; raises the reader's error once nothing is left before it."""
-        if self.chunks:
-            out = b"".join(self.chunks)
-            self.chunks.clear()
-            self.size = 0
+    def take(self, most: int) -> bytes:
+        """Up to ``most`` pending chunks, joined; raises the reader's error once nothing is left before it."""
+        chunks = self.chunks
+        if chunks:
+            if len(chunks) <= most:
+                out = b"".join(chunks)
+                chunks.clear()
+            else:
+                out = b"".join([chunks.popleft() for _ in range(most)])
+            self.size -= len(out)
             return out
         if self.error is not None:
             raise self.error
@@ -80,17 +103,17 @@ class _Pending:
 
 
 class ReadAhead:
-    """A thread reads ``stream``; each step of iterating this gives all that has arrived (sync client).
-
-    A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its own clock.
-    """
+    """Iterating this gives the body of ``stream``: chunk by chunk while each is awaited, then, once chunks are
+    found already waiting (``QUICK_READS`` in a row), a thread reads on and each step gives all that has
+    arrived (sync client). A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its
+    own clock."""
 
     def __init__(self, stream: Iterable[bytes], sock: socket.socket, deadline: float) -> None:
-        self._stream, self._sock, self._deadline = stream, sock, deadline
+        self._stream, self._sock, self._deadline = iter(stream), sock, deadline
         self._pending = _Pending()
         self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, name="deepsentinel-read-ahead", daemon=True)
-        self._thread.start()
+        self._done: threading.Event | None = None  # set when a started reader has let go of the stream
+        self._quick = 0
 
     def _read(self) -> None:
         pending, changed = self._pending, self._changed
@@ -100,7 +123,10 @@ class ReadAhead:
                     pending.chunks.append(chunk)
                     pending.size += len(chunk)
                     changed.notify_all()
-                    while pending.size >= LIMIT and not pending.stopping:
+                    # A caller waiting for this very chunk takes it before this thread reads on: reading on would
+                    # keep the GIL from it for up to a switch interval (5 ms). A busy caller is not waiting, so
+                    # what arrives meanwhile piles up for its next step.
+                    while ((pending.waiting and pending.chunks) or pending.size >= LIMIT) and not pending.stopping:
                         changed.wait()
                     if pending.stopping:
                         return
@@ -111,6 +137,9 @@ class ReadAhead:
             with changed:
                 pending.ended = True
                 changed.notify_all()
+            _LIVE.discard(self)
+            assert self._done is not None
+            self._done.set()
 
     def __iter__(self) -> ReadAhead:
         return self
@@ -118,37 +147,58 @@ class ReadAhead:
     def __next__(self) -> bytes:
         """What has arrived, waiting until the deadline for something (then ``b""``). Raises the upstream's
         error after the chunks read before it."""
+        if self._done is None:
+            asked = time.monotonic()
+            chunk = next(self._stream)
+            self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
+            if self._quick >= QUICK_READS:
+                self._done = threading.Event()
+                _LIVE.add(self)
+                # The low-level start: ``threading.Thread.start`` waits until the new thread runs, which on a busy
+                # machine holds this answer up for milliseconds. The reader only needs to run by the next step.
+                _thread.start_new_thread(self._read, ())
+            return chunk
         pending = self._pending
         with self._changed:
             if not pending.chunks and not pending.ended:
+                pending.waiting = True
                 self._changed.wait(max(0.0, self._deadline - time.monotonic()) + 0.05)
-            out = pending.take()
+            pending.waiting = False
+            out = pending.take(STEP_CHUNKS)
             if not out and pending.ended:
                 raise StopIteration
             self._changed.notify_all()  # room again
             return out
 
+    @property
+    def reading(self) -> bool:
+        """Whether a reader thread holds the stream now."""
+        return self._done is not None and not self._done.is_set()
+
     def stop(self) -> None:
         """Stop the reader (waking it if it waits on the socket) and wait for it to let go of the stream."""
+        if self._done is None:
+            return
         with self._changed:
             if self._pending.ended:
                 return
             self._pending.stopping = True
             self._changed.notify_all()
         _shut(self._sock)
-        self._thread.join(timeout=5)
+        self._done.wait(timeout=5)
 
 
 class AsyncReadAhead:
-    """A task reads ``stream``; each step of iterating this gives all that has arrived (async client)."""
+    """As ``ReadAhead``, with a task as the reader (async client)."""
 
     def __init__(self, stream: AsyncIterable[bytes], deadline: float) -> None:
-        self._stream, self._deadline = stream, deadline
+        self._stream, self._deadline = stream.__aiter__(), deadline
         self._pending = _Pending()
         self._arrived = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
-        self._task = asyncio.ensure_future(self._read())
+        self._task: asyncio.Future[None] | None = None
+        self._quick = 0
 
     async def _read(self) -> None:
         pending = self._pending
@@ -171,25 +221,32 @@ class AsyncReadAhead:
 
     async def __anext__(self) -> bytes:
         """As ``ReadAhead.__next__``."""
+        if self._task is None:
+            asked = time.monotonic()
+            chunk = await self._stream.__anext__()
+            self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
+            if self._quick >= QUICK_READS:
+                self._task = asyncio.ensure_future(self._read())
+            return chunk
         pending = self._pending
         if not pending.chunks and not pending.ended:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), max(0.0, self._deadline - time.monotonic()) + 0.05)
-        out = pending.take()
+        out = pending.take(STEP_CHUNKS)
         if not out and pending.ended:
             raise StopAsyncIteration
-        if not pending.ended:
+        if not pending.ended and not pending.chunks:
             self._arrived.clear()
         self._room.set()
         return out
 
     async def stop(self) -> None:
         """Cancel the reader and wait for it to let go of the stream."""
-        if self._task.done():
+        if self._task is None or self._task.done():
             return
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._task
 
 
-__all__ = ["LIMIT", "AsyncReadAhead", "ReadAhead", "in_asyncio", "readable_ahead"]
+__all__ = ["LIMIT", "AsyncReadAhead", "ReadAhead", "in_asyncio", "live_readers", "readable_ahead"]
