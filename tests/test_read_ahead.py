@@ -279,3 +279,37 @@ def test_the_async_client_under_trio_streams_without_an_asyncio_reader(fake_serv
     safe, risky = trio.run(main)
     assert safe == "hello from a trio program"
     assert risky.endswith("<cut>") and "4111" not in risky
+
+
+def test_a_stream_dropped_unread_lets_its_reader_go(fake_server: FakeLLMServer) -> None:
+    """A caller that drops a long stream without closing it: the reader stops once the stream is collected
+    (it would otherwise wait for room forever)."""
+    import gc
+
+    fake_server.enqueue(Reply(chunks=[f"w{i} " + "x" * 2000 for i in range(400)]))  # ~800 KB: past LIMIT
+    client = _client(fake_server, True)
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=user("Tell me"), stream=True)
+    iterator = iter(stream)
+    for _ in range(10):
+        next(iterator)
+    assert _wait(lambda: _readers() == 1)
+    del stream, iterator
+    gc.collect()
+    assert _wait(lambda: _readers() == 0)
+    client.close()
+
+
+def test_the_first_text_goes_out_before_any_reading_ahead(fake_server: FakeLLMServer) -> None:
+    """The answer's first text is released as its own chunks come (a reader started before would only delay
+    it); reading ahead starts after it, once chunks are found waiting."""
+    # Ten empty deltas first (as some models send while they think): chunks that are found waiting, no text.
+    fake_server.enqueue(Reply(chunks=[""] * 10 + [f" word{i}" for i in range(3000)]))
+    client = _client(fake_server, True)
+    readers_at: list[int] = []
+    with client.chat.completions.create(model="gpt-4o-mini", messages=user("Tell me"), stream=True) as stream:
+        for n, _ in enumerate(c for c in stream if c.choices and c.choices[0].delta.content):
+            if n in (0, 200):
+                readers_at.append(_readers())
+                time.sleep(0.05)  # busy: what arrives meanwhile waits
+    assert readers_at == [0, 1]
+    client.close()

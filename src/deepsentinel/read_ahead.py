@@ -27,7 +27,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 
 import httpx2
 
@@ -104,12 +104,13 @@ class _Pending:
 
 class ReadAhead:
     """Iterating this gives the body of ``stream``: chunk by chunk while each is awaited, then, once chunks are
-    found already waiting (``QUICK_READS`` in a row), a thread reads on and each step gives all that has
-    arrived (sync client). A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its
+    found already waiting (``QUICK_READS`` in a row) and ``ready()`` (the caller's first text is out: reading on
+    before it would only delay it), a thread reads on and each step gives all that has arrived (sync client). A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its
     own clock."""
 
-    def __init__(self, stream: Iterable[bytes], sock: socket.socket, deadline: float) -> None:
-        self._stream, self._sock, self._deadline = iter(stream), sock, deadline
+    def __init__(self, stream: Iterable[bytes], sock: socket.socket, deadline: float,
+                 ready: Callable[[], bool] = lambda: True) -> None:
+        self._stream, self._sock, self._deadline, self._ready = iter(stream), sock, deadline, ready
         self._pending = _Pending()
         self._changed = threading.Condition()
         self._done: threading.Event | None = None  # set when a started reader has let go of the stream
@@ -151,7 +152,7 @@ class ReadAhead:
             asked = time.monotonic()
             chunk = next(self._stream)
             self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
-            if self._quick >= QUICK_READS:
+            if self._quick >= QUICK_READS and self._ready():
                 self._done = threading.Event()
                 _LIVE.add(self)
                 # The low-level start: ``threading.Thread.start`` waits until the new thread runs, which on a busy
@@ -191,8 +192,8 @@ class ReadAhead:
 class AsyncReadAhead:
     """As ``ReadAhead``, with a task as the reader (async client)."""
 
-    def __init__(self, stream: AsyncIterable[bytes], deadline: float) -> None:
-        self._stream, self._deadline = stream.__aiter__(), deadline
+    def __init__(self, stream: AsyncIterable[bytes], deadline: float, ready: Callable[[], bool] = lambda: True) -> None:
+        self._stream, self._deadline, self._ready = stream.__aiter__(), deadline, ready
         self._pending = _Pending()
         self._arrived = asyncio.Event()
         self._room = asyncio.Event()
@@ -225,7 +226,7 @@ class AsyncReadAhead:
             asked = time.monotonic()
             chunk = await self._stream.__anext__()
             self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
-            if self._quick >= QUICK_READS:
+            if self._quick >= QUICK_READS and self._ready():
                 self._task = asyncio.ensure_future(self._read())
             return chunk
         pending = self._pending

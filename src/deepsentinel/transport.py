@@ -203,10 +203,10 @@ class _SyncBody(_BodyBase, httpx2.SyncByteStream):
 
     def _source(self) -> Iterable[bytes]:
         """The upstream body: read ahead when it is a stream that can be (see ``read_ahead``), else as it is."""
-        sock = readable_ahead(self.upstream) if isinstance(self.filter, EventBody) else None
-        if sock is None:
+        if not isinstance(self.filter, EventBody) or (sock := readable_ahead(self.upstream)) is None:
             return self.upstream.stream  # type: ignore[return-value]
-        self._ahead = ReadAhead(self.upstream.stream, sock, self.deadline)  # type: ignore[arg-type]
+        events = self.filter.events
+        self._ahead = ReadAhead(self.upstream.stream, sock, self.deadline, lambda: events.shown)  # type: ignore[arg-type]
         return self._ahead
 
     def _let_go(self) -> None:
@@ -264,7 +264,8 @@ class _AsyncBody(_BodyBase, httpx2.AsyncByteStream):
 
     def _source(self) -> AsyncIterable[bytes]:
         if isinstance(self.filter, EventBody) and readable_ahead(self.upstream) is not None and in_asyncio():
-            self._ahead = AsyncReadAhead(self.upstream.stream, self.deadline)  # type: ignore[arg-type]
+            events = self.filter.events
+            self._ahead = AsyncReadAhead(self.upstream.stream, self.deadline, lambda: events.shown)  # type: ignore[arg-type]
             return self._ahead
         return self.upstream.stream  # type: ignore[return-value]
 
