@@ -84,7 +84,6 @@ class _Pending:
         self.ended = False
         self.error: BaseException | None = None
         self.stopping = False
-        self.waiting = False  # the caller waits for a chunk
 
     def take(self, most: int) -> bytes:
         """Up to ``most`` pending chunks, joined; raises the reader's error once nothing is left before it."""
@@ -124,10 +123,11 @@ class ReadAhead:
                     pending.chunks.append(chunk)
                     pending.size += len(chunk)
                     changed.notify_all()
-                    # A caller waiting for this very chunk takes it before this thread reads on: reading on would
-                    # keep the GIL from it for up to a switch interval (5 ms). A busy caller is not waiting, so
-                    # what arrives meanwhile piles up for its next step.
-                    while ((pending.waiting and pending.chunks) or pending.size >= LIMIT) and not pending.stopping:
+                    # Reading on while chunks keep coming keeps the GIL from a waiting caller for up to a switch
+                    # interval (5 ms): that is what makes a burst one step. Handing each chunk over at once would
+                    # make caller and reader take turns, one chunk per step. (The first text is out before any
+                    # reader starts, so no answer's first text waits for this.)
+                    while pending.size >= LIMIT and not pending.stopping:
                         changed.wait()
                     if pending.stopping:
                         return
@@ -162,9 +162,7 @@ class ReadAhead:
         pending = self._pending
         with self._changed:
             if not pending.chunks and not pending.ended:
-                pending.waiting = True
                 self._changed.wait(max(0.0, self._deadline - time.monotonic()) + 0.05)
-            pending.waiting = False
             out = pending.take(STEP_CHUNKS)
             if not out and pending.ended:
                 raise StopIteration

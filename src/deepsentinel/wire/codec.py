@@ -74,7 +74,11 @@ class Codec:
                 choice["logprobs"] = None
 
     def only_deltas(self, payload: Any) -> bool:
-        """Whether ``payload`` carries nothing but its text pieces (so, held back whole, it need not be sent)."""
+        """Whether ``payload`` carries nothing but its text pieces (so, held back whole, it need not be sent).
+
+        True promises more, which ``EventGuard.feed_many`` relies on to guard a row of such events together: the
+        event ends no text (``closes`` is empty), repeats none (no ``snapshots``), reports no usage, is neither
+        an error nor the end marker."""
         return False
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:

@@ -58,18 +58,16 @@ class EventGuard:
         """
         out: list[Event] = []
         row: list[_Pieces] = []
-        keys: set[Key] = set()  # the keys the row's events carry
         try:
             for event in events:
                 self.events += 1
                 payload = _parse(event)
-                pieces = self._pieces_only(event, payload, keys)
+                pieces = self._pieces_only(event, payload)
                 if pieces is not None:
                     row.append(pieces)
                     continue
                 if row:
                     row, done = [], row
-                    keys = set()
                     self._settle(done, out)
                 out += self._feed_event(event, payload)
             if row:
@@ -149,21 +147,15 @@ class EventGuard:
                 changed = True
         return changed
 
-    def _pieces_only(self, event: Event, payload: Any, row_keys: set[Key]) -> _Pieces | None:
-        """The event's text pieces when it carries nothing else a guard must order (no end of a text, no
-        snapshot, no usage, no error), else ``None``. ``row_keys``: the keys of the row so far (this event's
-        are added when it joins)."""
+    def _pieces_only(self, event: Event, payload: Any) -> _Pieces | None:
+        """The event's text pieces when it carries nothing else a guard must order, else ``None``."""
+        # ``only_deltas`` promises no end of a text, no snapshot, no usage and no error (see ``Codec``).
         codec = self.codec
         if not isinstance(payload, dict) or not codec.only_deltas(payload):
             return None
         deltas = codec.deltas(event, payload)
-        if not deltas or codec.is_error(event, payload) or codec.is_end(event, payload):
+        if not deltas:
             return None
-        mine = {key for key, _ in deltas}
-        if (codec.closes(event, payload, mine | row_keys | self._guards.keys()) or codec.snapshots(event, payload)
-                or codec.usage(payload) is not None):
-            return None
-        row_keys |= mine
         return _Pieces(event, payload, [(key, path, _get(payload, path)) for key, path in deltas])
 
     def _settle(self, row: list[_Pieces], out: list[Event]) -> None:
