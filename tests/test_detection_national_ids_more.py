@@ -111,3 +111,29 @@ def test_checks() -> None:
     assert valid_de_lanr("123456601") and not valid_de_lanr("123456901") and not valid_de_lanr("000000000")
     assert valid_ph_tin("000-123-456-000") and not valid_ph_tin("000-123-457-000") and not valid_ph_tin("600000000")
     assert valid_kr_driver_license("28 22 123456 12") and not valid_kr_driver_license("27-22-123456-12")
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), [
+    ("Das Fahrzeug mit Kennzeichen M KL 4711 wurde gesehen", "DE_KFZ", "M KL 4711"),
+    ("Kennzeichen: HH-AB-123E.", "DE_KFZ", "HH-AB-123E"),
+    ("My car reg is LB07 SEO and it expires", "UK_VEHICLE_REGISTRATION", "LB07 SEO"),
+    ("registration number MH12DE1433", "IN_VEHICLE_REGISTRATION", "MH12DE1433"),
+    ("The plate number is LSD-321GH for this vehicle", "NG_VEHICLE_REGISTRATION", "LSD-321GH"),
+    ("Araç plakası 35 KLM 482 olarak kayıtlı", "TR_LICENSE_PLATE", "35 KLM 482"),
+])
+def test_plates_after_their_word(text: str, entity: str, value: str) -> None:
+    assert _found(text).get(entity) == value
+
+
+@pytest.mark.parametrize(("text", "entity"), [
+    ("M KL 4711", "DE_KFZ"),  # no plate word: "US ID 12" and "ms at 8054" have the same shape
+    ("latency was 493 ms at 8054 rps", "DE_KFZ"),
+    ("LB07 SEO", "UK_VEHICLE_REGISTRATION"),
+    ("car reg LB00 SEO", "UK_VEHICLE_REGISTRATION"),  # no age identifier 00
+    ("registration number XX12DE1433", "IN_VEHICLE_REGISTRATION"),  # no state XX
+    ("LSD-321GH", "NG_VEHICLE_REGISTRATION"),
+    ("plaka 82 ABC 123", "TR_LICENSE_PLATE"),  # no province 82
+    ("vehicle logged at 2023-06-03T07:25:51", "TR_LICENSE_PLATE"),  # "03T07" inside a timestamp
+])
+def test_plates_need_their_word(text: str, entity: str) -> None:
+    assert entity not in _found(text)

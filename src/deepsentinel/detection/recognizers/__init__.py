@@ -15,10 +15,11 @@ from deepsentinel.detection.recognizers.national_ids import (
 from deepsentinel.detection.recognizers.pci import PCI_RECOGNIZERS
 from deepsentinel.detection.recognizers.phi import PHI_RECOGNIZERS, WEAK_NPI
 from deepsentinel.detection.recognizers.secrets import SECRET_RECOGNIZERS
+from deepsentinel.detection.recognizers.vehicles import VEHICLE_RECOGNIZERS
 
 BUILTIN_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     SECRET_RECOGNIZERS + PCI_RECOGNIZERS + IDENTITY_RECOGNIZERS + NATIONAL_ID_RECOGNIZERS + GERMAN_ID_RECOGNIZERS
-    + LICENCE_AND_TIN_RECOGNIZERS + PHI_RECOGNIZERS + CONTACT_RECOGNIZERS + CRYPTO_RECOGNIZERS
+    + LICENCE_AND_TIN_RECOGNIZERS + PHI_RECOGNIZERS + CONTACT_RECOGNIZERS + CRYPTO_RECOGNIZERS + VEHICLE_RECOGNIZERS
 )
 
 # Not in the catalog: plain 9-13 digit runs whose only mark is a mod-10 or mod-11 check (TFN, ACN, SIN, ABA,
@@ -33,4 +34,4 @@ BARE_NUMBER_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
 
 __all__ = ["BARE_NUMBER_RECOGNIZERS", "BUILTIN_RECOGNIZERS", "CONTACT_RECOGNIZERS", "CRYPTO_RECOGNIZERS",
            "GERMAN_ID_RECOGNIZERS", "IDENTITY_RECOGNIZERS", "LICENCE_AND_TIN_RECOGNIZERS", "NATIONAL_ID_RECOGNIZERS", "PCI_RECOGNIZERS",
-           "PHI_RECOGNIZERS", "SECRET_RECOGNIZERS"]
+           "PHI_RECOGNIZERS", "SECRET_RECOGNIZERS", "VEHICLE_RECOGNIZERS"]
