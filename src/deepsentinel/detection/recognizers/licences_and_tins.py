@@ -22,6 +22,7 @@ from deepsentinel.detection.recognizers.fragments import (
     NUM_BEFORE,
     WORD_AFTER,
     WORD_BEFORE,
+    word_gate,
 )
 
 __all__ = ["LICENCE_AND_TIN_RECOGNIZERS", "valid_kr_driver_license", "valid_ph_tin"]
@@ -72,7 +73,7 @@ LICENCE_AND_TIN_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     # Since 2021: type letter, three digits, a letter, four digits (M123A4567): no check digit, but a shape that
     # occurs nowhere in 108 MB of source and documentation, so alone at BARE_SCORE (reported, never blocking).
     _rec("KR_PASSPORT", (Pattern("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, BARE_SCORE, WORD_BEFORE,
-                                 WORD_AFTER),
+                                 WORD_AFTER, gate=word_gate(_KR_PASSPORT_2021)),
                          _labelled("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, WORD_BEFORE, WORD_AFTER)),
          None, _PASSPORT_WORDS),
     # Before 2021: type letter and eight digits, as US passports since 2021: only a Korean word names it.

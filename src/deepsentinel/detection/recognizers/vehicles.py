@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
-from deepsentinel.detection.recognizers.fragments import NOT_PERSONAL, WORD_AFTER, WORD_BEFORE
+from deepsentinel.detection.recognizers.fragments import NOT_PERSONAL, WORD_AFTER, WORD_BEFORE, word_gate
 
 __all__ = ["VEHICLE_RECOGNIZERS", "valid_in_plate", "valid_tr_plate", "valid_uk_plate"]
 
@@ -54,7 +54,7 @@ _AFTER = WORD_AFTER + r"(?![:.\-][0-9])"
 
 def _rec(entity: str, body: str, validator: Callable[[str], bool] | None, context: tuple[str, ...],
          ) -> PatternRecognizer:
-    pattern = Pattern("plate", body, 0.85, _BEFORE, _AFTER, requires_context=True)
+    pattern = Pattern("plate", body, 0.85, _BEFORE, _AFTER, requires_context=True, gate=word_gate(body))
     return PatternRecognizer(entity, Category.PII, Severity.LOW, (pattern,), validator=validator,
                              context=context, negative_context=NOT_PERSONAL, context_window=40, max_length=16,
                              detector="pii")
