@@ -121,7 +121,7 @@ def by_presidio_score(engine: DetectionEngine) -> dict[str, Tally]:
     buckets: dict[str, Tally] = defaultdict(Tally)
     for case in load("presidio"):
         key = str(case["key"])
-        if case["label"] != "tp" or case["entity"] is None or key in UNSUPPORTED:
+        if case["label"] != "tp" or case["entity"] is None or key in UNSUPPORTED or key in LABEL_ONLY:
             continue
         score = case.get("presidio_score")
         bucket = "not given" if not isinstance(score, (int, float)) else ">= 0.5" if score >= 0.5 else "< 0.5"
