@@ -4,10 +4,12 @@ has recognizers for.
 Found alone: a pension insurance number (its shape carries a birth date, and it has a check digit) and a
 company's register number (``HRB 12345``: the register letters name it); at ``BARE_SCORE`` (reported, never
 blocking) a health insurance number with a valid check digit (a letter and nine digits is a common code shape,
-one in ten of which passes), a tax number in a regional slashed form (``123/456/78901``) that ``python-stdnum``
-accepts (it checks the regional layout, not a check digit) and a driving licence number (``MU12345678B``: a rare
-shape, no published check). After their label only: a LANR (nine digits, a mod-10 check), a tax number in its
-13-digit form, an HRA (partnership) register number and a postcode (five digits are any number).
+one in ten of which passes), a tax number in a regional slashed form that ``python-stdnum`` accepts (it checks
+the regional layout, not a check digit) and a driving licence number (a rare shape, no published check).
+After their label only: a LANR (nine digits, a mod-10 check), a tax number in its 13-digit form, an HRA
+(partnership) register number and a postcode (five digits are any number).
+
+Examples: a slashed tax number ``123/456/78901``, a licence ``MU12345678B``.  (deepsentinel: allow)
 """
 
 from __future__ import annotations

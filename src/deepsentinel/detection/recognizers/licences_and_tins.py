@@ -2,10 +2,11 @@
 identifiers Presidio has recognizers for.
 
 None of the licence and passport numbers has a published check digit, so they need a word before them, except
-two shapes found nowhere else (at ``BARE_SCORE``): a Korean passport number since 2021 (``M123A4567``) and a
-Korean licence in its dashed 2-2-6-2 form with a real region code. A Philippine TIN has a
-mod-11 check digit: after its label in any form, alone only in its printed 3-3-3-3 form (a branch code after the
-nine digits), at ``BARE_SCORE``.
+two shapes found nowhere else (at ``BARE_SCORE``): a Korean passport number since 2021 and a Korean licence in
+its dashed 2-2-6-2 form with a real region code. A Philippine TIN has a mod-11 check digit: after its label in
+any form, alone only in its printed 3-3-3-3 form (a branch code after the nine digits), at ``BARE_SCORE``.
+
+Example: a Korean passport number since 2021, ``M123A4567``.  (deepsentinel: allow)
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ _SEP = r"[ \t\-]"
 _KR_PASSPORT_2021 = r"[MSRODGmsrodg][0-9]{3}[A-Za-z][0-9]{4}"
 
 LICENCE_AND_TIN_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    # Since 2021: type letter, three digits, a letter, four digits (M123A4567): no check digit, but a shape that
+    # Since 2021: type letter, three digits, a letter, four digits (M123A4567): no check digit, but a shape that  deepsentinel: allow
     # occurs nowhere in 108 MB of source and documentation, so alone at BARE_SCORE (reported, never blocking).
     _rec("KR_PASSPORT", (Pattern("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, BARE_SCORE, WORD_BEFORE,
                                  WORD_AFTER, gate=word_gate(_KR_PASSPORT_2021)),
