@@ -14,7 +14,13 @@ from deepsentinel.detection.recognizers.fragments import (
     WORD_AFTER,
     WORD_BEFORE,
 )
-from deepsentinel.detection.validators import valid_ipv4, valid_ipv6, valid_mac, valid_phone
+from deepsentinel.detection.validators import (
+    valid_ipv4,
+    valid_ipv6,
+    valid_mac,
+    valid_national_phone,
+    valid_phone,
+)
 
 _TLDS = frozenset(
     ["com", "org", "net", "edu", "gov", "mil", "io", "co", "uk", "de", "fr", "us", "ca", "au", "info", "biz", "me", "ai", "dev", "app", "nl", "es", "it", "in", "jp", "ru", "ch", "se", "no", "eu", "xyz", "tech", "be", "at", "dk", "fi", "pl", "pt", "br", "mx", "ie", "nz", "za", "sg", "hk", "kr", "cn", "tv", "cc", "ly", "gg", "name", "pro", "online", "site", "email"]
@@ -80,6 +86,30 @@ PHONE_NUMBER = PatternRecognizer(
     max_length=24,
     detector="pii",
 )
+
+
+_PHONE_CONTEXT = ("phone", "tel", "telephone", "call", "mobile", "cell", "fax", "contact", "reach", "text", "sms",
+                  "whatsapp", "telefon", "telepono", "cep")
+_PHONE_BEFORE = r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])"
+_TRUNK_0 = r"0[ \t\-]?\(?[2-59][0-9]{2}\)?[ \t.\-]?[0-9]{3}[ \t.\-]?(?:[0-9]{4}|[0-9]{2}[ \t.\-]?[0-9]{2})"
+# National formats the patterns above miss: a trunk 0 and ten digits (Philippine mobiles "0917 123 4567",
+# Turkish numbers "0532 123 45 67") and Turkey's 3-3-2-2 grouping without the 0, checked by ``phonenumbers`` for
+# the Philippines and Turkey only. Not ten plain digits after a phone word: the words ("call", "text", "contact")
+# are in most prompts and ten digits in many, so that pattern ran on every 2 kB prompt for one Presidio case.
+NATIONAL_PHONE_NUMBER = PatternRecognizer(
+    "PHONE_NUMBER", Category.PII, Severity.LOW,
+    (
+        Pattern("trunk 0", _TRUNK_0, 0.75, _PHONE_BEFORE, NUM_AFTER, gate=r"(?:^|[^0-9A-Za-z_+])" + _TRUNK_0),
+        Pattern("3-3-2-2", r"\(?[2-5][0-9]{2}\)?[ \t.\-][0-9]{3}[ \t.\-][0-9]{2}[ \t.\-][0-9]{2}", 0.75, _PHONE_BEFORE,
+                NUM_AFTER),
+    ),
+    validator=valid_national_phone,
+    context=_PHONE_CONTEXT,
+    negative_context=NOT_PERSONAL,
+    max_length=24,
+    detector="pii",
+)
+
 
 def _valid_ip(value: str) -> bool:
     return valid_ipv4(value) if "." in value else valid_ipv6(value)
@@ -179,4 +209,4 @@ DATE_OF_BIRTH = PatternRecognizer(
     detector="pii",
 )
 
-CONTACT_RECOGNIZERS = (EMAIL_ADDRESS, PHONE_NUMBER, IP_ADDRESS, MAC_ADDRESS, STREET_ADDRESS, DATE_OF_BIRTH)
+CONTACT_RECOGNIZERS = (EMAIL_ADDRESS, PHONE_NUMBER, NATIONAL_PHONE_NUMBER, IP_ADDRESS, MAC_ADDRESS, STREET_ADDRESS, DATE_OF_BIRTH)

@@ -30,6 +30,13 @@ WORD_AFTER = r"(?![0-9A-Za-z_])"
 TOKEN_BEFORE = r"(?<![0-9A-Za-z_\-])"
 TOKEN_AFTER = r"(?![0-9A-Za-z_\-])"
 
+
+def word_gate(body: str) -> str:
+    """A prefilter gate for a ``body`` between ``WORD_BEFORE`` and ``WORD_AFTER``: a superset that, unlike the
+    bare body, does not fire inside longer tokens (IBANs, hashes, card numbers next to letters)."""
+    return r"(?:^|[^0-9A-Za-z_])(?:" + body + r")(?:[^0-9A-Za-z_]|$)"
+
+
 # Confidence of a value with no label before it whose only mark is a strong check: a checksum that a random
 # number of its length passes at most about one time in a hundred (an ABN's mod 89, an Italian VAT number's
 # office code plus Luhn, a Korean registration number's birth date), or a distinctive shape plus a check digit
