@@ -2,10 +2,10 @@
 
 httpcore hands a body over one HTTP chunk at a time, and a provider writes one event per chunk. When events
 arrive faster than the caller's code takes them (a fast server, a burst after a pause, a busy caller), guarding
-them one by one costs a full check per event. So a stream is first read chunk by chunk, as it comes; once
-chunks are found already waiting when asked for (``QUICK_READS`` in a row), a reader (a thread for the sync
-client, a task for the async one) pulls the rest as it arrives, and each step of the caller takes all that has
-arrived; ``EventGuard.feed_many`` checks it in one pass. Nothing waits for more: a chunk is handed over as soon
+them one by one costs a full check per event. So a stream is first read chunk by chunk, as it comes; once the
+answer's first text is out and chunks are found already waiting when asked for (``QUICK_READS`` in a row), a
+reader (a thread for the sync client, a task for the async one) pulls the rest as it arrives, and each step of
+the caller takes all that has arrived; ``EventGuard.feed_many`` checks it in one pass. Nothing waits for more: a chunk is handed over as soon
 as it is asked for, and a model streaming at its own pace never gets a reader at all.
 
 At most ``LIMIT`` bytes wait unread; past that the reader stops reading, so a slow caller slows the provider
@@ -103,9 +103,9 @@ class _Pending:
 
 class ReadAhead:
     """Iterating this gives the body of ``stream``: chunk by chunk while each is awaited, then, once chunks are
-    found already waiting (``QUICK_READS`` in a row) and ``ready()`` (the caller's first text is out: reading on
-    before it would only delay it), a thread reads on and each step gives all that has arrived (sync client). A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its
-    own clock."""
+    found already waiting (``QUICK_READS`` in a row) and ``ready()`` (the caller's first text is out: reading
+    on before it would only delay it), a thread reads on and each step gives all that has arrived (sync
+    client). A step that finds nothing by ``deadline`` gives ``b""``, so the caller can check its own clock."""
 
     def __init__(self, stream: Iterable[bytes], sock: socket.socket, deadline: float,
                  ready: Callable[[], bool] = lambda: True) -> None:
