@@ -132,6 +132,7 @@ def test_a_slow_client_holds_the_upstream_back(upstream: CountingUpstream) -> No
             second = upstream.settled()
             assert second > first + 1_000_000
             assert not upstream.finished
+            assert second - read < BOUND, f"after the client caught up, the gateway let {second - read} bytes past it"
         finally:
             client.close()
         upstream.thread.join(20)

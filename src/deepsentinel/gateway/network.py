@@ -19,7 +19,9 @@ about 350 to about 150 us of CPU (see docs/performance.md). What the gateway rel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import select
+import socket
 import ssl
 import weakref
 from collections.abc import AsyncIterator
@@ -48,10 +50,21 @@ class _FreshConnector(aiohttp.TCPConnector):
             protocol = conn.protocol
             if protocol not in self._served:  # a new connection: a TLS server may still be sending tickets
                 self._served.add(protocol)
+                _cap_receive_buffer(conn.transport)
                 return conn
             if not _readable(conn.transport):
                 return conn
             conn.close()  # the server closed it (or it holds stray bytes): never send a request on it
+
+
+def _cap_receive_buffer(transport: asyncio.BaseTransport | None) -> None:
+    # Linux grows a socket's receive buffer for a reader that keeps up (here up to tcp_rmem's maximum, 32 MB),
+    # and a gateway that drains what has arrived looks like one: a slow client's stream could then park most of an
+    # answer in the kernel, past READ_BUFFER. A set size stops the growing.
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, READ_BUFFER)
 
 
 def _readable(transport: asyncio.BaseTransport | None) -> bool:
