@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from deepsentinel import AsyncSentinelClient, SentinelClient
-from deepsentinel.audit.events import MemorySink
+from deepsentinel.audit.events import MemorySink, Outcome
 from deepsentinel.errors import ComplianceViolationError
 from deepsentinel.read_ahead import LIMIT, QUICK_READS, AsyncReadAhead, ReadAhead, live_readers
 from deepsentinel.testing import FakeLLMServer, Reply
@@ -313,3 +313,31 @@ def test_the_first_text_goes_out_before_any_reading_ahead(fake_server: FakeLLMSe
                 time.sleep(0.05)  # busy: what arrives meanwhile waits
     assert readers_at == [0, 1]
     client.close()
+
+
+async def test_a_stream_closed_right_after_the_text_before_a_cut_is_audited_as_cut(
+        fake_server: FakeLLMServer, sync: bool) -> None:
+    """The text before a card goes out first and the cut is raised on the next read: a caller that stops
+    reading in between still leaves a call recorded as cut, not as allowed."""
+    fake_server.enqueue(Reply(chunks=[f"Pay with {CARD} today."]))
+    sink = MemorySink()
+    kind: Any = SentinelClient if sync else AsyncSentinelClient
+    client = kind(openai_api_key="k", base_url=fake_server.openai_base_url, audit=sink)
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=user("Tell me"), stream=True)
+    shown = ""
+    if sync:
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                shown = chunk.choices[0].delta.content
+                break
+        stream.close()
+    else:
+        stream = await stream
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                shown = chunk.choices[0].delta.content
+                break
+        await stream.close()
+    assert shown == "Pay with "
+    assert [e.outcome for e in sink.events] == [Outcome.STREAM_TERMINATED]
+    await close(client)

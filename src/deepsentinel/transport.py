@@ -185,7 +185,9 @@ class _BodyBase:
     def finish(self, error: BaseException | None) -> None:
         if not self.ended:
             self.ended = True
-            self.filter.close(error)
+            # A caller that stops right after the output before a cut never pulls the cut itself: the call
+            # still ends as cut, not as allowed.
+            self.filter.close(error if error is not None else self.filter.error)
 
     def __del__(self) -> None:
         # A stream dropped unread still ends its call once in the audit trail (no I/O here).

@@ -349,3 +349,57 @@ def test_openais_obfuscation_padding_is_neither_scanned_nor_changed() -> None:
     assert sent["obfuscation"] == "M11AE"
     assert "M11AE" not in sent["choices"][0]["delta"]["content"]  # the same text as content is still masked
     assert [v.location for v in events.violations] == ["choices[0].delta.content"]
+
+
+def _two_choices(first: list[str], second: list[str]) -> list[Event]:
+    """A chat stream with n=2: the choices' deltas interleave, one event each."""
+    def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> Event:
+        return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                     "choices": [{"index": index, "delta": delta, "finish_reason": finish}]}))
+
+    events = [chunk(0, {"role": "assistant", "content": ""}), chunk(1, {"role": "assistant", "content": ""})]
+    for a, b in zip(first, second, strict=True):
+        events += [chunk(0, {"content": a}), chunk(1, {"content": b})]
+    return [*events, chunk(0, {}, "stop"), chunk(1, {}, "stop"), Event("", "[DONE]")]
+
+
+def _choices_shown(events: list[Event], rows: list[int] | None) -> tuple[dict[int, str], Exception | None]:
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","n":2,"messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+    sent: list[Event] = []
+    error: Exception | None = None
+    if rows is None:
+        try:
+            for event in events:
+                sent += guard.feed(event)
+        except ComplianceViolationError as exc:
+            error = exc
+    else:
+        for row in _split(events, rows):
+            out, error = guard.feed_many(row)
+            sent += out
+            if error is not None:
+                break
+    shown = {0: "", 1: ""}
+    for event in sent:
+        if event.data.startswith("{"):
+            for choice in json.loads(event.data)["choices"]:
+                shown[choice["index"]] += choice["delta"].get("content") or ""
+    return shown, error
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=rows)
+def test_a_cut_in_one_choice_sends_no_other_choices_text_that_came_after_it(rows: list[int]) -> None:
+    """n > 1 choices interleave in one burst: a card in choice 0 cuts the stream where it falls, and choice 1's
+    text that arrived after that point is withheld, as when the events are read one by one."""
+    first = ["Pay", " with", " " + CARD[:9], CARD[9:], " today", " ok", " more", " words"]
+    second = ["Safe", " text", " here", " and", " there", " again", " more", " end"]
+    events = _two_choices(first, second)
+    burst, error = _choices_shown(events, rows)
+    assert isinstance(error, ComplianceViolationError)
+    assert _digits(CARD) not in _digits(burst[0])
+    # Choice 1's text may come out further than one by one (its guard saw what follows), but only from
+    # events that arrived before the stream is cut one by one: at " today", which ends the card.
+    before_cut = "".join(second[:4])
+    assert before_cut.startswith(burst[1]), burst[1]

@@ -172,6 +172,9 @@ class EventGuard:
             for key, path, text in item.pieces:
                 by_key.setdefault(key, []).append((item, path, text))
                 self._templates[key] = (item.event, item.payload)
+        # A cut ends the row at the event it falls in: the other keys' events after it stay unsent, as when the
+        # events are guarded one by one (n > 1 choices interleave in one row).
+        last = len(row) - 1
         for key, pieces in by_key.items():
             guard = self._guard(key)
             before = guard.held_text if guard is not None else ""
@@ -179,12 +182,14 @@ class EventGuard:
             result = guard.feed(joined) if guard is not None else GuardResult(joined)
             self._released.setdefault(key, []).append(result.text)
             self.shown = self.shown or bool(result.text)
-            _share(result.text, before, pieces)
+            at = _share(result.text, before, pieces)
             if result.violations:
                 self.violations.extend(result.violations)
-            if result.blocked and error is None:
-                error = block_error(result.violations or self.violations, "response")
-        for item in row:
+            if result.blocked:
+                last = min(last, row.index(at))
+                if error is None:
+                    error = block_error(result.violations or self.violations, "response")
+        for item in row[: last + 1]:
             if not any(_get(item.payload, path) for _, path, _ in item.pieces):
                 continue  # all of its text is held back for now: nothing to send yet
             if item.changed:
@@ -258,23 +263,30 @@ class _Pieces:
         self.changed = False
 
 
-def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ...], str]]) -> None:
+def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ...], str]]) -> _Pieces:
     """Give the text a guard released for a row back to the row's events: each event the part that arrived
     with it (the text held from earlier rows goes with the first). Text the guard rewrote (anonymized, or a
-    restored vault token) no longer lines up with what arrived, so all of it goes with the first event."""
+    restored vault token) no longer lines up with what arrived, so all of it goes with the first event.
+    Returns the event where the released text stops (where a cut falls; the first event when not aligned)."""
     whole = before + "".join(text for _, _, text in pieces)
     aligned = whole.startswith(released)
     cut, start, end = len(released), 0, len(before)
+    stops_in: _Pieces | None = None
     for n, (item, path, text) in enumerate(pieces):
         end += len(text)
         if aligned:
             stop = max(start, min(end, cut))
             piece, start = released[start:stop], stop
+            if stops_in is None and end > cut:
+                stops_in = item
         else:
             piece = released if n == 0 else ""
         if piece != text:
             _set(item.payload, path, piece)
             item.changed = True
+    if not aligned:
+        return pieces[0][0]
+    return stops_in if stops_in is not None else pieces[-1][0]
 
 
 def _parse(event: Event) -> Any:
