@@ -14,21 +14,19 @@ Examples: a slashed tax number ``123/456/78901``, a licence ``MU12345678B``.  (d
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from stdnum.de import stnr
 
-from deepsentinel.detection.findings import Category, Severity
+from deepsentinel.detection.findings import Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
     BARE_SCORE,
-    NOT_PERSONAL,
     NUM_AFTER,
     NUM_BEFORE,
     WORD_AFTER,
     WORD_BEFORE,
     word_gate,
 )
+from deepsentinel.detection.recognizers.national_ids import id_recognizer
 from deepsentinel.detection.validators import stdnum_validator, valid_phone
 
 __all__ = ["GERMAN_ID_RECOGNIZERS", "valid_de_kvnr", "valid_de_lanr", "valid_de_rvnr"]
@@ -87,14 +85,6 @@ def _valid_bare_stnr(value: str) -> bool:
     return _valid_stnr(value) and not ([len(g) for g in value.split("/")] == [3, 3, 4] and valid_phone(value))
 
 
-def _rec(entity: str, patterns: tuple[Pattern, ...], validator: Callable[[str], bool] | None,
-         context: tuple[str, ...], *, severity: Severity = Severity.CRITICAL, max_length: int = 20,
-         ) -> PatternRecognizer:
-    return PatternRecognizer(entity, Category.PII, severity, patterns, validator=validator, context=context,
-                             negative_context=NOT_PERSONAL, context_window=40, max_length=max_length,
-                             detector="pii")
-
-
 def _labelled(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER) -> Pattern:
     return Pattern(name, body, 0.9, before, after, requires_context=True,
                    gate=word_gate(body) if before == WORD_BEFORE else None)
@@ -114,21 +104,21 @@ _NOT_PATH_BEFORE = NUM_BEFORE + r"(?<!/)"
 _NOT_PATH_AFTER = NUM_AFTER + r"(?!/)"
 
 GERMAN_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    _rec("DE_SOCIAL_SECURITY",
+    id_recognizer("DE_SOCIAL_SECURITY",
          (_word("Rentenversicherungsnummer", r"[0-9]{2}[0-8][0-9][01][0-9]{3}[A-Za-z][0-9]{3}", 0.85),),
          valid_de_rvnr, ("rentenversicherungsnummer", "sozialversicherungsnummer", "versicherungsnummer", "rvnr",
                          "svnr", "sv-nummer", "sozialversicherungsausweis", "social security")),
-    _rec("DE_HEALTH_INSURANCE",
+    id_recognizer("DE_HEALTH_INSURANCE",
          (_word("KVNR, check digit", r"[A-Za-z][0-9]{9}", BARE_SCORE),
           _labelled("KVNR", r"[A-Za-z][0-9]{9}", WORD_BEFORE, WORD_AFTER)),
          valid_de_kvnr, ("krankenversichertennummer", "krankenversicherungsnummer", "versichertennummer", "kvnr",
                          "krankenkasse", "krankenversicherung", "gesundheitskarte", "egk", "versichertenkarte")),
-    _rec("DE_LANR", (_labelled("9 digits", r"[0-9]{9}"),),
+    id_recognizer("DE_LANR", (_labelled("9 digits", r"[0-9]{9}"),),
          valid_de_lanr, ("lanr", "lebenslange arztnummer", "arztnummer", "arzt-nr", "arzt-nummer"),
          severity=Severity.MEDIUM),
     # The register (B: companies, A: partnerships and sole traders) and its number; the court is optional. "HRA"
     # is also India's house rent allowance on every payslip ("HRA 12000"): that register needs a word before it.
-    _rec("DE_HANDELSREGISTER", (Pattern("HRB", r"(?i:HRB)[ \t]?[1-9][0-9]{0,5}", 0.85, WORD_BEFORE, NUM_AFTER),
+    id_recognizer("DE_HANDELSREGISTER", (Pattern("HRB", r"(?i:HRB)[ \t]?[1-9][0-9]{0,5}", 0.85, WORD_BEFORE, NUM_AFTER),
                                 _labelled("HRA", r"(?i:HRA)[ \t]?[1-9][0-9]{0,5}", WORD_BEFORE, NUM_AFTER)),
          None, ("handelsregister", "handelsregisternummer", "amtsgericht", "registergericht", "eingetragen",
                 "registernummer"),
@@ -137,17 +127,17 @@ GERMAN_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     # outside licences (0.06 per MB of source and documentation, all of them VAT numbers): alone at BARE_SCORE.
     # Its gate is the bare body: with a word-boundary gate (a non-word character, then two letters) Hyperscan
     # tracks every word start of prose, and scanning prose got 15% slower.
-    _rec("DE_FUEHRERSCHEIN", (Pattern("11 characters", _FUEHRERSCHEIN, BARE_SCORE, WORD_BEFORE, WORD_AFTER),
+    id_recognizer("DE_FUEHRERSCHEIN", (Pattern("11 characters", _FUEHRERSCHEIN, BARE_SCORE, WORD_BEFORE, WORD_AFTER),
                               Pattern("11 characters", _FUEHRERSCHEIN, 0.9, WORD_BEFORE, WORD_AFTER,
                                       requires_context=True)),
          None, ("führerscheinnummer", "führerschein", "fuehrerschein", "fahrerlaubnis", "fahrerlaubnisnummer",
                 "führerscheininhaber")),
-    _rec("DE_TAX_NUMBER", (Pattern("regional, slashed", _TAX_NUMBER_SLASHED, BARE_SCORE, _NOT_PATH_BEFORE,
+    id_recognizer("DE_TAX_NUMBER", (Pattern("regional, slashed", _TAX_NUMBER_SLASHED, BARE_SCORE, _NOT_PATH_BEFORE,
                                    _NOT_PATH_AFTER),),
          _valid_bare_stnr, _TAX_NUMBER_WORDS),
-    _rec("DE_TAX_NUMBER", (_labelled("regional or 13 digits", rf"{_TAX_NUMBER_SLASHED}|[0-9]{{10,13}}",
+    id_recognizer("DE_TAX_NUMBER", (_labelled("regional or 13 digits", rf"{_TAX_NUMBER_SLASHED}|[0-9]{{10,13}}",
                                      _NOT_PATH_BEFORE, _NOT_PATH_AFTER),),
          _valid_stnr, _TAX_NUMBER_WORDS),
-    _rec("DE_PLZ", (_labelled("5 digits", r"[0-9]{5}"),), _valid_plz, ("plz", "postleitzahl"),
+    id_recognizer("DE_PLZ", (_labelled("5 digits", r"[0-9]{5}"),), _valid_plz, ("plz", "postleitzahl"),
          severity=Severity.LOW, max_length=5),
 )

@@ -11,20 +11,16 @@ Example: a Korean passport number since 2021, ``M123A4567``.  (deepsentinel: all
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
 from deepsentinel.detection.recognizers.fragments import (
     BARE_AFTER,
     BARE_SCORE,
-    NOT_PERSONAL,
-    NUM_AFTER,
     NUM_BEFORE,
     WORD_AFTER,
     WORD_BEFORE,
     word_gate,
 )
+from deepsentinel.detection.recognizers.national_ids import id_recognizer, labelled
 
 __all__ = ["LICENCE_AND_TIN_RECOGNIZERS", "valid_kr_driver_license", "valid_ph_tin"]
 
@@ -51,16 +47,6 @@ def valid_ph_tin(value: str) -> bool:
     return sum(int(c) * w for c, w in zip(d[:8], range(9, 1, -1), strict=True)) % 11 == int(d[8])
 
 
-def _rec(entity: str, patterns: tuple[Pattern, ...], validator: Callable[[str], bool] | None,
-         context: tuple[str, ...], *, severity: Severity = Severity.CRITICAL) -> PatternRecognizer:
-    return PatternRecognizer(entity, Category.PII, severity, patterns, validator=validator, context=context,
-                             negative_context=NOT_PERSONAL, context_window=40, max_length=20, detector="pii")
-
-
-def _labelled(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER) -> Pattern:
-    return Pattern(name, body, 0.9, before, after, requires_context=True)
-
-
 _PASSPORT_WORDS = ("passport", "passport number", "passport no", "여권", "여권번호")
 _KR_PASSPORT_WORDS = ("korean passport", "여권", "여권번호")
 _KR_LICENCE_WORDS = ("운전면허", "운전면허번호", "면허번호", "driver license", "driver's license", "driving licence",
@@ -73,23 +59,23 @@ _KR_PASSPORT_2021 = r"[MSRODGmsrodg][0-9]{3}[A-Za-z][0-9]{4}"
 LICENCE_AND_TIN_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
     # Since 2021: type letter, three digits, a letter, four digits (M123A4567): no check digit, but a shape that  deepsentinel: allow
     # occurs nowhere in 108 MB of source and documentation, so alone at BARE_SCORE (reported, never blocking).
-    _rec("KR_PASSPORT", (Pattern("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, BARE_SCORE, WORD_BEFORE,
+    id_recognizer("KR_PASSPORT", (Pattern("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, BARE_SCORE, WORD_BEFORE,
                                  WORD_AFTER, gate=word_gate(_KR_PASSPORT_2021)),
-                         _labelled("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, WORD_BEFORE, WORD_AFTER)),
+                         labelled("letter 3 digits letter 4 digits", _KR_PASSPORT_2021, WORD_BEFORE, WORD_AFTER)),
          None, _PASSPORT_WORDS),
     # Before 2021: type letter and eight digits, as US passports since 2021: only a Korean word names it.
-    _rec("KR_PASSPORT", (_labelled("letter 8 digits", r"[MSRODGmsrodg][0-9]{8}", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("KR_PASSPORT", (labelled("letter 8 digits", r"[MSRODGmsrodg][0-9]{8}", WORD_BEFORE, WORD_AFTER),),
          None, _KR_PASSPORT_WORDS),
-    _rec("KR_DRIVER_LICENSE",
+    id_recognizer("KR_DRIVER_LICENSE",
          (Pattern("RR-YY-NNNNNN-CC", r"[12][0-9]-[0-9]{2}-[0-9]{6}-[0-9]{2}", BARE_SCORE, NUM_BEFORE, BARE_AFTER),
-          _labelled("12 digits", rf"[12][0-9]{_SEP}?[0-9]{{2}}{_SEP}?[0-9]{{6}}{_SEP}?[0-9]{{2}}")),
+          labelled("12 digits", rf"[12][0-9]{_SEP}?[0-9]{{2}}{_SEP}?[0-9]{{6}}{_SEP}?[0-9]{{2}}")),
          valid_kr_driver_license, _KR_LICENCE_WORDS),
-    _rec("PH_TIN",
+    id_recognizer("PH_TIN",
          (Pattern("3-3-3-3", r"[0-9]{3}-[0-9]{3}-[0-9]{3}-[0-9]{3}", BARE_SCORE, NUM_BEFORE, BARE_AFTER),
-          _labelled("9 or 12 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{3}}(?:{_SEP}?[0-9]{{3}})?")),
+          labelled("9 or 12 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{3}}(?:{_SEP}?[0-9]{{3}})?")),
          valid_ph_tin, ("tin", "taxpayer identification number", "taxpayer id", "tax id", "bir", "bir tin")),
     # Each state has its own format (a letter and 4-14 digits, or 7-13 digits): only the label says which.
-    _rec("US_DRIVER_LICENSE", (_labelled("state formats", r"[A-Za-z][0-9]{4,14}|[0-9]{7,13}", WORD_BEFORE,
+    id_recognizer("US_DRIVER_LICENSE", (labelled("state formats", r"[A-Za-z][0-9]{4,14}|[0-9]{7,13}", WORD_BEFORE,
                                          WORD_AFTER),),
          None, _US_LICENCE_WORDS),
 )

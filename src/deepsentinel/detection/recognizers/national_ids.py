@@ -51,15 +51,16 @@ from deepsentinel.detection.recognizers.fragments import (
 )
 from deepsentinel.detection.validators import stdnum_validator, valid_phone
 
-__all__ = ["NATIONAL_ID_RECOGNIZERS", "WEAK_NATIONAL_ID_RECOGNIZERS"]
+__all__ = ["NATIONAL_ID_RECOGNIZERS", "WEAK_NATIONAL_ID_RECOGNIZERS", "id_recognizer", "labelled"]
 
 _PASSPORT_WORDS = ("passport", "passports", "passport number", "passport no", "pasaporte", "passaporto",
                    "reisepass", "pass nr", "passeport", "travel document")
 
 
-def _rec(entity: str, patterns: tuple[Pattern, ...], validator: Callable[[str], bool] | None,
-         context: tuple[str, ...], *, severity: Severity = Severity.CRITICAL, max_length: int = 20,
-         ) -> PatternRecognizer:
+def id_recognizer(entity: str, patterns: tuple[Pattern, ...], validator: Callable[[str], bool] | None,
+                  context: tuple[str, ...], *, severity: Severity = Severity.CRITICAL, max_length: int = 20,
+                  ) -> PatternRecognizer:
+    """A national identifier's recognizer: personal data, read with its label up to 40 characters before it."""
     return PatternRecognizer(entity, Category.PII, severity, patterns, validator=validator, context=context,
                              negative_context=NOT_PERSONAL, context_window=40, max_length=max_length,
                              detector="pii")
@@ -86,7 +87,8 @@ def _weak(entity: str, body: str, validator: Callable[[str], bool], *,
                              validator=validator, negative_context=NOT_PERSONAL, max_length=20, detector="pii")
 
 
-def _labelled(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER) -> Pattern:
+def labelled(name: str, body: str, before: str = NUM_BEFORE, after: str = NUM_AFTER) -> Pattern:
+    """A pattern found only next to its label (a shape too common to report alone)."""
     return Pattern(name, body, 0.9, before, after, requires_context=True)
 
 
@@ -113,98 +115,98 @@ _S = r"[ \t]?"  # an optional space inside a grouped number
 _SEP = r"[ \t\-]"
 
 NATIONAL_ID_RECOGNIZERS: tuple[PatternRecognizer, ...] = (
-    _rec("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),), _valid_nhs, _NHS_WORDS),
+    id_recognizer("UK_NHS", (_bare("3-3-4", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{4}}"),), _valid_nhs, _NHS_WORDS),
     # After an NHS word, the number is an NHS number even when it would also be a valid phone number.
-    _rec("UK_NHS", (_labelled("10 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{4}}"),), _v(nhs), _NHS_WORDS),
-    _rec("UK_DRIVING_LICENCE", (_bare("DVLA", r"[A-Za-z9]{5}[0-9][0156][0-9][0-3][0-9]{2}[A-Za-z9]{2}[0-9][A-Za-z]{2}",
+    id_recognizer("UK_NHS", (labelled("10 digits", rf"[0-9]{{3}}{_SEP}?[0-9]{{3}}{_SEP}?[0-9]{{4}}"),), _v(nhs), _NHS_WORDS),
+    id_recognizer("UK_DRIVING_LICENCE", (_bare("DVLA", r"[A-Za-z9]{5}[0-9][0156][0-9][0-3][0-9]{2}[A-Za-z9]{2}[0-9][A-Za-z]{2}",
                                       WORD_BEFORE, WORD_AFTER),),
          _valid_dvla, ("driving licence", "driving license", "licence number", "dvla")),
-    _rec("UK_PASSPORT", (_labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("UK_PASSPORT", (labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("UK_POSTCODE", (_bare("postcode", r"(?:GIR 0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-Z]?[ \t][0-9][ABD-HJLNP-UW-Z]{2})",
+    id_recognizer("UK_POSTCODE", (_bare("postcode", r"(?:GIR 0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-Z]?[ \t][0-9][ABD-HJLNP-UW-Z]{2})",
                                WORD_BEFORE, WORD_AFTER),
                          Pattern("postcode without its space",
                                  r"GIR0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-Z]?[0-9][ABD-HJLNP-UW-Z]{2}", BARE_SCORE,
                                  WORD_BEFORE, WORD_AFTER)),
          None, ("postcode", "post code", "address"), severity=Severity.LOW, max_length=8),
     # 3-3-3 is also how amounts and many codes are grouped, and mod 11 passes one in eleven: reported, not blocked.
-    _rec("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE,
+    id_recognizer("AU_TFN", (Pattern("3-3-3", rf"[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}", BARE_SCORE,
                             NUM_BEFORE + NOT_AMOUNT_BEFORE, NUM_AFTER + NOT_AMOUNT_AFTER),
-                    _labelled("8-9 digits", r"[0-9]{8,9}")),
+                    labelled("8-9 digits", r"[0-9]{8,9}")),
          _v(tfn), ("tfn", "tax file number", "tax file")),
-    _rec("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
-                    _checksummed("11 digits", r"[0-9]{11}"), _labelled("11 digits", r"[0-9]{11}")),
+    id_recognizer("AU_ABN", (_bare("2-3-3-3", rf"[0-9]{{2}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}{_SEP}[0-9]{{3}}"),
+                    _checksummed("11 digits", r"[0-9]{11}"), labelled("11 digits", r"[0-9]{11}")),
          _v(abn), ("abn", "australian business number"), severity=Severity.HIGH),
     # As ASIC prints it ("005 499 981"), like a TFN: reported alone, never blocking alone. deepsentinel: allow
-    _rec("AU_ACN", (_checksummed("3-3-3", r"[0-9]{3}(?:[ \t][0-9]{3}[ \t]|-[0-9]{3}-)[0-9]{3}",
+    id_recognizer("AU_ACN", (_checksummed("3-3-3", r"[0-9]{3}(?:[ \t][0-9]{3}[ \t]|-[0-9]{3}-)[0-9]{3}",
                                  NUM_BEFORE + NOT_AMOUNT_BEFORE, BARE_AFTER + NOT_AMOUNT_AFTER),
-                    _labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
+                    labelled("9 digits", rf"[0-9]{{3}}{_S}[0-9]{{3}}{_S}[0-9]{{3}}")),
          _v(acn), ("acn", "australian company number"), severity=Severity.HIGH),
-    _rec("AU_MEDICARE", (_bare("4-5-1", rf"[2-6][0-9]{{3}}{_SEP}[0-9]{{5}}{_SEP}[0-9](?:[ \t/\-]?[1-9])?"),
-                         _labelled("10-11 digits", r"[2-6][0-9]{9,10}")),
+    id_recognizer("AU_MEDICARE", (_bare("4-5-1", rf"[2-6][0-9]{{3}}{_SEP}[0-9]{{5}}{_SEP}[0-9](?:[ \t/\-]?[1-9])?"),
+                         labelled("10-11 digits", r"[2-6][0-9]{9,10}")),
          valid_au_medicare, ("medicare", "medicare number", "medicare card")),
-    _rec("SG_NRIC_FIN", (_bare("NRIC/FIN", r"[STFGMstfgm][0-9]{7}[A-Za-z]", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("SG_NRIC_FIN", (_bare("NRIC/FIN", r"[STFGMstfgm][0-9]{7}[A-Za-z]", WORD_BEFORE, WORD_AFTER),),
          valid_sg_nric, ("nric", "fin", "identity card")),
-    _rec("SG_UEN", (_bare("UEN", r"[0-9]{8,9}[A-Z]|[TSR][0-9]{2}[A-Z]{2}[0-9]{4}[A-Z]", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("SG_UEN", (_bare("UEN", r"[0-9]{8,9}[A-Z]|[TSR][0-9]{2}[A-Z]{2}[0-9]{4}[A-Z]", WORD_BEFORE, WORD_AFTER),),
          _v(uen), ("uen", "unique entity number"), severity=Severity.MEDIUM),
-    _rec("KR_RRN", (_bare("6-7", _KR_RRN),), valid_kr_rrn, _RRN_WORDS),
+    id_recognizer("KR_RRN", (_bare("6-7", _KR_RRN),), valid_kr_rrn, _RRN_WORDS),
     # Issued since October 2020: the last six digits are random, so the birth date is the only check.
-    _rec("KR_RRN", (_checksummed("6-7 since 2020", _KR_RRN.replace("-?", "-")),), valid_kr_registration_date,
+    id_recognizer("KR_RRN", (_checksummed("6-7 since 2020", _KR_RRN.replace("-?", "-")),), valid_kr_registration_date,
          _RRN_WORDS),
-    _rec("KR_FRN", (_bare("6-7", _KR_FRN),), valid_kr_frn, _FRN_WORDS),
-    _rec("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-")),), valid_kr_registration_date,
+    id_recognizer("KR_FRN", (_bare("6-7", _KR_FRN),), valid_kr_frn, _FRN_WORDS),
+    id_recognizer("KR_FRN", (_checksummed("6-7 since 2020", _KR_FRN.replace("-?", "-")),), valid_kr_registration_date,
          _FRN_WORDS),
-    _rec("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), _labelled("10 digits", r"[0-9]{10}")),
+    id_recognizer("KR_BRN", (_bare("3-2-5", r"[0-9]{3}-[0-9]{2}-[0-9]{5}"), labelled("10 digits", r"[0-9]{10}")),
          valid_kr_brn, ("brn", "business registration", "사업자등록번호", "사업자번호"), severity=Severity.MEDIUM),
-    _rec("PL_PESEL", (_bare("11 digits", r"[0-9]{2}[0-3][0-9][0-3][0-9]{6}"),),
+    id_recognizer("PL_PESEL", (_bare("11 digits", r"[0-9]{2}[0-3][0-9][0-3][0-9]{6}"),),
          _v(pesel), ("pesel",)),
-    _rec("SE_PERSONNUMMER", (_bare("(YY)YYMMDD-NNNN", r"(?:18|19|20)?[0-9]{2}[01][0-9][0-3][0-9][\-+]?[0-9]{4}"),),
+    id_recognizer("SE_PERSONNUMMER", (_bare("(YY)YYMMDD-NNNN", r"(?:18|19|20)?[0-9]{2}[01][0-9][0-3][0-9][\-+]?[0-9]{4}"),),
          _v(personnummer), ("personnummer", "personal identity number", "personal identity code")),
-    _rec("SE_ORGANISATIONSNUMMER", (_bare("NNNNNN-NNNN", r"[0-9]{6}-[0-9]{4}"),
-                                    _labelled("10 digits", r"[0-9]{10}")),
+    id_recognizer("SE_ORGANISATIONSNUMMER", (_bare("NNNNNN-NNNN", r"[0-9]{6}-[0-9]{4}"),
+                                    labelled("10 digits", r"[0-9]{10}")),
          _v(orgnr), ("organisationsnummer", "orgnr", "org.nr"), severity=Severity.MEDIUM),
-    _rec("FI_PERSONAL_IDENTITY_CODE", (_bare("hetu", r"[0-3][0-9][01][0-9]{3}[\-+A-FU-Y][0-9]{3}[0-9A-Ya-y]",
+    id_recognizer("FI_PERSONAL_IDENTITY_CODE", (_bare("hetu", r"[0-3][0-9][01][0-9]{3}[\-+A-FU-Y][0-9]{3}[0-9A-Ya-y]",
                                              NUM_BEFORE, WORD_AFTER),),
          valid_fi_hetu, ("henkilötunnus", "hetu", "personal identity code")),
-    _rec("ES_NIE", (_bare("NIE", r"[XYZxyz]-?[0-9]{7}-?[A-Za-z]", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("ES_NIE", (_bare("NIE", r"[XYZxyz]-?[0-9]{7}-?[A-Za-z]", WORD_BEFORE, WORD_AFTER),),
          _v(nie), ("nie", "número de identidad de extranjero")),
-    _rec("ES_PASSPORT", (_labelled("3 letters 6 digits", r"[A-Za-z]{3}[0-9]{6}[A-Za-z]?", WORD_BEFORE,
+    id_recognizer("ES_PASSPORT", (labelled("3 letters 6 digits", r"[A-Za-z]{3}[0-9]{6}[A-Za-z]?", WORD_BEFORE,
                                    WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}"),
-                         _labelled("11 digits", r"(?:IT)?[0-9]{11}", WORD_BEFORE, WORD_AFTER)),
+    id_recognizer("IT_VAT_CODE", (_checksummed("11 digits", r"(?:IT)?[0-9]{11}"),
+                         labelled("11 digits", r"(?:IT)?[0-9]{11}", WORD_BEFORE, WORD_AFTER)),
          _v(iva), ("partita iva", "p.iva", "piva", "vat", "iva"), severity=Severity.MEDIUM),
-    _rec("IT_PASSPORT", (_labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("IT_PASSPORT", (labelled("2 letters 7 digits", r"[A-Za-z]{2}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("IT_IDENTITY_CARD", (_labelled("card number", r"[A-Za-z]{2}[ \t]?[0-9]{5,7}[A-Za-z]{0,2}|[0-9]{7}[A-Za-z]{2}",
+    id_recognizer("IT_IDENTITY_CARD", (labelled("card number", r"[A-Za-z]{2}[ \t]?[0-9]{5,7}[A-Za-z]{0,2}|[0-9]{7}[A-Za-z]{2}",
                                         WORD_BEFORE, WORD_AFTER),),
          None, ("carta d'identità", "carta di identità", "identity card", "documento")),
-    _rec("IT_DRIVER_LICENSE", (_labelled("licence", r"[A-Za-z]{2}[0-9]{7}[A-Za-z]|U1[A-Z0-9]{7}[A-Z]", WORD_BEFORE,
+    id_recognizer("IT_DRIVER_LICENSE", (labelled("licence", r"[A-Za-z]{2}[0-9]{7}[A-Za-z]|U1[A-Z0-9]{7}[A-Z]", WORD_BEFORE,
                                          WORD_AFTER),),
          None, ("patente", "patente di guida", "driver license", "driving licence", "license", "licence")),
-    _rec("DE_VAT_ID", (_bare("DE + 9 digits", r"[Dd][Ee][ \t.\-]?[0-9]{3}[ \t.\-]?[0-9]{3}[ \t.\-]?[0-9]{3}",
+    id_recognizer("DE_VAT_ID", (_bare("DE + 9 digits", r"[Dd][Ee][ \t.\-]?[0-9]{3}[ \t.\-]?[0-9]{3}[ \t.\-]?[0-9]{3}",
                              WORD_BEFORE, WORD_AFTER),),
          _v(de_vat), ("ust-idnr", "ust-id", "umsatzsteuer", "vat"), severity=Severity.MEDIUM),
-    _rec("DE_PASSPORT", (_labelled("passport", _DE_DOCUMENT, WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("DE_PASSPORT", (labelled("passport", _DE_DOCUMENT, WORD_BEFORE, WORD_AFTER),),
          # The shape overlaps US passports ("C12345678"): only a German word names it.  deepsentinel: allow
          None, ("reisepass", "reisepassnummer", "passnummer", "pass-nr", "german passport")),
     # Alone, only with its ICAO check digit (one code in ten of this alphabet passes it).
-    _rec("DE_PASSPORT", (Pattern("passport, check digit", _DE_DOCUMENT, BARE_SCORE, WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("DE_PASSPORT", (Pattern("passport, check digit", _DE_DOCUMENT, BARE_SCORE, WORD_BEFORE, WORD_AFTER),),
          valid_de_passport, ("reisepass", "reisepassnummer", "passnummer", "pass-nr", "german passport")),
-    _rec("DE_ID_CARD", (_labelled("Personalausweis", _DE_DOCUMENT, WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("DE_ID_CARD", (labelled("Personalausweis", _DE_DOCUMENT, WORD_BEFORE, WORD_AFTER),),
          None, ("personalausweis", "ausweisnummer", "id card", "identity card")),
-    _rec("IN_PASSPORT", (_labelled("letter and 7 digits", r"[A-Za-z][0-9]{7}", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("IN_PASSPORT", (labelled("letter and 7 digits", r"[A-Za-z][0-9]{7}", WORD_BEFORE, WORD_AFTER),),
          None, _PASSPORT_WORDS),
-    _rec("IN_VOTER", (_labelled("EPIC", r"[A-Za-z]{3}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("IN_VOTER", (labelled("EPIC", r"[A-Za-z]{3}[0-9]{7}", WORD_BEFORE, WORD_AFTER),),
          None, ("voter", "epic", "voter id", "election", "vote")),
-    _rec("IN_GSTIN", (_bare("GSTIN", r"[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]", WORD_BEFORE, WORD_AFTER),),
+    id_recognizer("IN_GSTIN", (_bare("GSTIN", r"[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]", WORD_BEFORE, WORD_AFTER),),
          # The shape (state code, an embedded PAN, "Z") is specific; published examples often fail the check.
          lambda v: 1 <= int(v[:2]) <= 37 or v[:2] == "97", ("gstin", "gst"), severity=Severity.MEDIUM),
-    _rec("TR_NATIONAL_ID", (_bare("11 digits", r"[1-9][0-9]{10}"),),
+    id_recognizer("TR_NATIONAL_ID", (_bare("11 digits", r"[1-9][0-9]{10}"),),
          _v(tckimlik), ("tc kimlik", "kimlik", "t.c.", "tckn")),
-    _rec("ZA_ID_NUMBER", (_bare("13 digits", r"[0-9]{2}[01][0-9][0-3][0-9]{8}"),),
+    id_recognizer("ZA_ID_NUMBER", (_bare("13 digits", r"[0-9]{2}[01][0-9][0-3][0-9]{8}"),),
          valid_za_id, ("id number", "identity number", "rsa id")),
-    _rec("TH_TNIN", (_labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}"),),
+    id_recognizer("TH_TNIN", (labelled("13 digits", r"[1-8](?:[ \t\-]?[0-9]){12}"),),
          # Thai labels: "(เลข)ประจำตัวประชาชน" (citizen identification number), "(เลข)บัตรประชาชน" (ID card
          # number); Thai writes no space between words, so they are matched inside longer runs.
          _v(pin), ("ประจำตัวประชาชน", "บัตรประชาชน", "thai id", "national id", "tnin")),
