@@ -103,12 +103,22 @@ def _started(ahead: ReadAhead, sender: socket.socket | None = None) -> list[byte
     return got
 
 
-def test_a_stream_that_comes_at_its_own_pace_gets_no_reader() -> None:
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A connected pair of real sockets: the reader's end and the provider's."""
     a, b = socket.socketpair()
+    yield a, b
+    a.close()
+    b.close()
 
-    def upstream() -> Iterator[bytes]:
-        while data := a.recv(1024):
-            yield data
+
+def _received(sock: socket.socket) -> Iterator[bytes]:
+    while data := sock.recv(1024):
+        yield data
+
+
+def test_a_stream_that_comes_at_its_own_pace_gets_no_reader(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
 
     def later(n: int) -> None:
         for i in range(n):
@@ -116,18 +126,15 @@ def test_a_stream_that_comes_at_its_own_pace_gets_no_reader() -> None:
             b.sendall(b"%d" % i)
         b.close()
 
-    try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
-        threading.Thread(target=later, args=(6,)).start()
-        assert [next(ahead) for _ in range(6)] == [b"%d" % i for i in range(6)]
-        assert not _readers()
-        with pytest.raises(StopIteration):
-            next(ahead)
-    finally:
-        a.close()
+    ahead = ReadAhead(_received(a), a, time.monotonic() + 30)
+    threading.Thread(target=later, args=(6,)).start()
+    assert [next(ahead) for _ in range(6)] == [b"%d" % i for i in range(6)]
+    assert not _readers()
+    with pytest.raises(StopIteration):
+        next(ahead)
 
 
-def test_a_slow_caller_holds_the_reader_back() -> None:
+def test_a_slow_caller_holds_the_reader_back(pair: tuple[socket.socket, socket.socket]) -> None:
     """Past ``LIMIT`` unread bytes the reader stops pulling from upstream until the caller takes them."""
     produced = 0
     piece = b"x" * 8192
@@ -138,77 +145,48 @@ def test_a_slow_caller_holds_the_reader_back() -> None:
             produced += 1
             yield piece
 
-    a, b = socket.socketpair()
-    try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
-        _started(ahead)
-        time.sleep(0.3)
-        assert produced * len(piece) <= LIMIT + (QUICK_READS + 1) * len(piece)
-        total = sum(len(chunk) for chunk in ahead) + QUICK_READS * len(piece)
-        assert total == 4 * LIMIT and produced == 4 * LIMIT // len(piece)
-    finally:
-        a.close()
-        b.close()
+    ahead = ReadAhead(upstream(), pair[0], time.monotonic() + 30)
+    _started(ahead)
+    time.sleep(0.3)
+    assert produced * len(piece) <= LIMIT + (QUICK_READS + 1) * len(piece)
+    total = sum(len(chunk) for chunk in ahead) + QUICK_READS * len(piece)
+    assert total == 4 * LIMIT and produced == 4 * LIMIT // len(piece)
 
 
-def test_stop_wakes_a_reader_blocked_on_its_socket() -> None:
-    a, b = socket.socketpair()
-
-    def upstream() -> Iterator[bytes]:
-        while data := a.recv(1024):
-            yield data
-
-    try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
-        assert _started(ahead, b) == [b"q0", b"q1", b"q2"]
-        b.sendall(b"first")
-        assert next(ahead) == b"first"
-        started = time.monotonic()
-        ahead.stop()
-        assert time.monotonic() - started < 1 and not _readers()
-    finally:
-        a.close()
-        b.close()
+def test_stop_wakes_a_reader_blocked_on_its_socket(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    ahead = ReadAhead(_received(a), a, time.monotonic() + 30)
+    assert _started(ahead, b) == [b"q0", b"q1", b"q2"]
+    b.sendall(b"first")
+    assert next(ahead) == b"first"
+    started = time.monotonic()
+    ahead.stop()
+    assert time.monotonic() - started < 1 and not _readers()
 
 
-def test_the_upstreams_error_comes_after_what_was_read_before_it() -> None:
-    a, b = socket.socketpair()
-
+def test_the_upstreams_error_comes_after_what_was_read_before_it(pair: tuple[socket.socket, socket.socket]) -> None:
     def upstream() -> Iterator[bytes]:
         yield from (b"one", b"two", b"three", b"four", b"five")
         raise ConnectionResetError("gone")
 
-    try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 30)
-        assert _started(ahead) == [b"one", b"two", b"three"]
-        got = b""
-        with pytest.raises(ConnectionResetError):
-            while True:
-                got += next(ahead)
-        assert got == b"fourfive"
-        assert _wait(lambda: not _readers())
-    finally:
-        a.close()
-        b.close()
+    ahead = ReadAhead(upstream(), pair[0], time.monotonic() + 30)
+    assert _started(ahead) == [b"one", b"two", b"three"]
+    got = b""
+    with pytest.raises(ConnectionResetError):
+        while True:
+            got += next(ahead)
+    assert got == b"fourfive"
+    assert _wait(lambda: not _readers())
 
 
-def test_nothing_by_the_deadline_gives_an_empty_step() -> None:
-    a, b = socket.socketpair()
-
-    def upstream() -> Iterator[bytes]:
-        while data := a.recv(1024):
-            yield data
-
-    try:
-        ahead = ReadAhead(upstream(), a, time.monotonic() + 0.5)
-        _started(ahead, b)
-        started = time.monotonic()
-        assert next(ahead) == b""
-        assert 0.1 <= time.monotonic() - started < 2
-        ahead.stop()
-    finally:
-        a.close()
-        b.close()
+def test_nothing_by_the_deadline_gives_an_empty_step(pair: tuple[socket.socket, socket.socket]) -> None:
+    a, b = pair
+    ahead = ReadAhead(_received(a), a, time.monotonic() + 0.5)
+    _started(ahead, b)
+    started = time.monotonic()
+    assert next(ahead) == b""
+    assert 0.1 <= time.monotonic() - started < 2
+    ahead.stop()
 
 
 async def test_the_async_reader_hands_over_a_burst_and_stops_on_cancel() -> None:
