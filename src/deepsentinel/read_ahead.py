@@ -84,6 +84,12 @@ class _Pending:
         self.ended = False
         self.error: BaseException | None = None
         self.stopping = False
+        self.quick = 0  # chunks in a row that were already waiting when asked for, before any reader
+
+    def piling_up(self, asked: float) -> bool:
+        """Note a chunk asked for at ``asked`` and just got: whether enough came at once to read ahead."""
+        self.quick = self.quick + 1 if time.monotonic() - asked < QUICK_READ else 0
+        return self.quick >= QUICK_READS
 
     def take(self, most: int) -> bytes:
         """Up to ``most`` pending chunks, joined; raises the reader's error once nothing is left before it."""
@@ -113,7 +119,6 @@ class ReadAhead:
         self._pending = _Pending()
         self._changed = threading.Condition()
         self._done: threading.Event | None = None  # set when a started reader has let go of the stream
-        self._quick = 0
 
     def _read(self) -> None:
         pending, changed = self._pending, self._changed
@@ -151,8 +156,7 @@ class ReadAhead:
         if self._done is None:
             asked = time.monotonic()
             chunk = next(self._stream)
-            self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
-            if self._quick >= QUICK_READS and self._ready():
+            if self._pending.piling_up(asked) and self._ready():
                 self._done = threading.Event()
                 _LIVE.add(self)
                 # The low-level start: ``threading.Thread.start`` waits until the new thread runs, which on a busy
@@ -197,7 +201,6 @@ class AsyncReadAhead:
         self._room = asyncio.Event()
         self._room.set()
         self._task: asyncio.Future[None] | None = None
-        self._quick = 0
 
     async def _read(self) -> None:
         pending = self._pending
@@ -223,8 +226,7 @@ class AsyncReadAhead:
         if self._task is None:
             asked = time.monotonic()
             chunk = await self._stream.__anext__()
-            self._quick = self._quick + 1 if time.monotonic() - asked < QUICK_READ else 0
-            if self._quick >= QUICK_READS and self._ready():
+            if self._pending.piling_up(asked) and self._ready():
                 self._task = asyncio.ensure_future(self._read())
             return chunk
         pending = self._pending
