@@ -78,10 +78,17 @@ def test_each_collector_has_a_private_registry() -> None:
 
 
 class _Span:
-    def __init__(self, name: str, start_time: int, attributes: dict[str, Any]) -> None:
-        self.name, self.start, self.attributes = name, start_time, attributes
+    def __init__(self, name: str, start_time: int, recording: bool) -> None:
+        self.name, self.start, self.recording = name, start_time, recording
+        self.attributes: dict[str, Any] = {}
         self.end_time: int | None = None
         self.status: Any = None
+
+    def is_recording(self) -> bool:
+        return self.recording
+
+    def set_attributes(self, attributes: dict[str, Any]) -> None:
+        self.attributes.update(attributes)
 
     def set_status(self, status: Any) -> None:
         self.status = status
@@ -91,11 +98,12 @@ class _Span:
 
 
 class _Tracer:
-    def __init__(self) -> None:
+    def __init__(self, recording: bool = True) -> None:
         self.spans: list[_Span] = []
+        self.recording = recording
 
-    def start_span(self, name: str, start_time: int, attributes: dict[str, Any]) -> _Span:
-        self.spans.append(_Span(name, start_time, attributes))
+    def start_span(self, name: str, start_time: int) -> _Span:
+        self.spans.append(_Span(name, start_time, self.recording))
         return self.spans[-1]
 
 
@@ -114,6 +122,14 @@ def test_otel_sink_emits_one_span_per_event_timed_from_the_event() -> None:
     assert span.attributes["deepsentinel.finding_types"] == "US_SSN" and span.attributes["deepsentinel.findings"] == 2
     assert tracer.spans[1].status is not None and tracer.spans[0].status is None
     assert all(isinstance(v, (str, int, float, bool)) for v in span_attributes(ok).values())
+
+
+def test_a_span_nobody_records_is_not_described() -> None:
+    """Without a tracer provider (or when sampled out) the span is a no-op: no attributes are built for it."""
+    tracer = _Tracer(recording=False)
+    OTelSink(tracer=tracer).record(make_event(Outcome.PROVIDER_ERROR, error_type="AuthenticationError"))
+    assert len(tracer.spans) == 1
+    assert tracer.spans[0].attributes == {} and tracer.spans[0].status is None and tracer.spans[0].end_time is None
 
 
 def test_otel_sink_uses_the_global_tracer_or_does_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

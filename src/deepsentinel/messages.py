@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,10 +12,9 @@ ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function
 _TEXT_PARTS = {"text": "text", "refusal": "refusal"}
 
 
-def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
+def validate_chat_args(model: Any, messages: Any) -> None:
     """Check ``model`` and ``messages`` the way the provider would, but before any network call.
 
-    Returns a deep copy of the messages as plain dicts, so later anonymization never mutates the caller's list.
     Error messages name the position and the problem, never the content.
     """
     if not isinstance(model, str) or not model.strip():
@@ -25,7 +23,6 @@ def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
         raise ValidationError("messages must be a list of {'role': ..., 'content': ...} dicts")
     if not messages:
         raise ValidationError("messages must not be empty")
-    out: list[dict[str, Any]] = []
     for i, m in enumerate(messages):
         if not isinstance(m, Mapping):
             raise ValidationError(f"messages[{i}] must be a dict, not {type(m).__name__}")
@@ -49,5 +46,3 @@ def validate_chat_args(model: Any, messages: Any) -> list[dict[str, Any]]:
             raise ValidationError(f"messages[{i}].content must be a string or a list of parts")
         if role == "tool" and not m.get("tool_call_id"):
             raise ValidationError(f"messages[{i}] with role 'tool' needs a tool_call_id")
-        out.append(copy.deepcopy(dict(m)))
-    return out

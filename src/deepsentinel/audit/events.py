@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import os
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
@@ -68,7 +67,8 @@ class AuditEvent:
     content_hash: str | None = None
     anonymized_text: str | None = None
     attempts: int = 1  # HTTP attempts of this one call: the SDK's retries and fallback targets
-    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # 128 random bits in 32 hex digits, as unique as a uuid4's hex at a quarter of its cost per call.
+    request_id: str = field(default_factory=lambda: os.urandom(16).hex())
     timestamp: float = field(default_factory=time.time)
 
     def finding_counts(self) -> dict[str, int]:
@@ -85,11 +85,8 @@ class AuditEvent:
 
 def content_hash(key: bytes, parts: Sequence[str]) -> str:
     """Keyed hash (HMAC-SHA256) of the call's text, so two records can be matched without storing text."""
-    mac = hmac.new(key, digestmod=hashlib.sha256)
-    for p in parts:
-        mac.update(p.encode("utf-8", "surrogatepass"))
-        mac.update(b"\x00")
-    return mac.hexdigest()
+    data = "".join(f"{p}\x00" for p in parts).encode("utf-8", "surrogatepass")  # each part ends with a NUL
+    return hmac.digest(key, data, "sha256").hex()
 
 
 class AuditSink(Protocol):

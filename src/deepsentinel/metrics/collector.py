@@ -80,6 +80,7 @@ class MetricsCollector:
         self._tally: Counter[str] = Counter()
         self._provider_ms: deque[float] = deque(maxlen=_WINDOW)
         self._overhead_ms: deque[float] = deque(maxlen=_WINDOW)
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     def __repr__(self) -> str:
         return f"MetricsCollector(requests={self._tally['requests']})"
@@ -88,21 +89,22 @@ class MetricsCollector:
         """Count one call."""
         provider, model, outcome = event.provider, event.model, event.outcome.value
         own_ms = max(0.0, event.latency_ms - event.provider_latency_ms)
-        self._requests.labels(provider, model, outcome).inc()
-        self._decisions.labels(event.direction, outcome).inc()
+        child = self._child
+        child(self._requests, provider, model, outcome).inc()
+        child(self._decisions, event.direction, outcome).inc()
         for f in event.findings:
-            self._violations.labels(f.type, f.category, f.action).inc()
+            child(self._violations, f.type, f.category, f.action).inc()
         if event.outcome is Outcome.PROVIDER_ERROR:
-            self._errors.labels(provider, event.error_type or "unknown").inc()
+            child(self._errors, provider, event.error_type or "unknown").inc()
         if event.chunks:
-            self._chunks.labels(provider).inc(event.chunks)
+            child(self._chunks, provider).inc(event.chunks)
         if event.prompt_tokens:
-            self._tokens.labels(provider, model, "prompt").inc(event.prompt_tokens)
+            child(self._tokens, provider, model, "prompt").inc(event.prompt_tokens)
         if event.completion_tokens:
-            self._tokens.labels(provider, model, "completion").inc(event.completion_tokens)
+            child(self._tokens, provider, model, "completion").inc(event.completion_tokens)
         if event.provider_latency_ms > 0:
-            self._provider_latency.labels(provider).observe(event.provider_latency_ms / 1000.0)
-        self._overhead.labels(provider).observe(own_ms / 1000.0)
+            child(self._provider_latency, provider).observe(event.provider_latency_ms / 1000.0)
+        child(self._overhead, provider).observe(own_ms / 1000.0)
         with self._lock:
             self._tally["requests"] += 1
             self._tally["streams"] += int(event.streamed)
@@ -119,6 +121,14 @@ class MetricsCollector:
             if event.provider_latency_ms > 0:
                 self._provider_ms.append(event.provider_latency_ms)
             self._overhead_ms.append(own_ms)
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, remembered: prometheus_client validates and locks on every ``labels``."""
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def audit_lost(self, count: int) -> None:
         """Count audit events a store could not write; pass as the store's ``on_lost``."""

@@ -93,8 +93,10 @@ class OTelSink:
             return
         try:
             start_ns = int(event.timestamp * 1e9)
-            span = tracer.start_span(f"deepsentinel {event.operation}", start_time=start_ns,
-                                     attributes=span_attributes(event))
+            span = tracer.start_span(f"deepsentinel {event.operation}", start_time=start_ns)
+            if not span.is_recording():  # no tracer provider configured (or sampled out): nothing to describe
+                return
+            span.set_attributes(span_attributes(event))
             if event.outcome is Outcome.PROVIDER_ERROR:
                 trace = self._module()
                 if trace is not None:

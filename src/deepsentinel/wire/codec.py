@@ -10,6 +10,7 @@ content block), so each gets its own ``StreamGuard``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Hashable, Iterable
 from typing import Any, Literal
@@ -116,6 +117,7 @@ class Codec:
 
 
 
+@functools.lru_cache(maxsize=256)  # codecs hold no state; a process sends to a handful of paths
 def codec_for(path: str) -> Codec:
     """The codec for a request path (``/v1/chat/completions``, ``/openai/deployments/x/chat/completions``...)."""
     from deepsentinel.wire.anthropic_codec import AnthropicCodec

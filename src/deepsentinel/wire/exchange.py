@@ -158,11 +158,12 @@ _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (tex
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
     guard = sentinel.guard
-    call = CallRecord(sentinel.sink, guard.key, codec_for(path).operation, "", _model_of(body),
+    call = CallRecord(sentinel.sink, guard.key, codec_for(path).operation, "", "",
                       policies=tuple(p.name for p in sentinel.policies))
     try:
         check = guard.check_request(path, body)
     except (ComplianceViolationError, ValidationError) as exc:
+        call.model = _model_of(body)
         call.finish_with_error(exc)
         raise
     call.operation = check.codec.operation
