@@ -22,7 +22,7 @@ from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.detection.engine import DetectionEngine
 from deepsentinel.detection.findings import Finding
 from deepsentinel.detection.vault import Vault
-from deepsentinel.errors import Direction, ValidationError
+from deepsentinel.errors import Direction
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import StreamGuard, policies_for, rewrite
 from deepsentinel.policy.actions import Action
@@ -31,7 +31,7 @@ from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
 from deepsentinel.wire.inline_files import encoded_binary, file_refs, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
-from deepsentinel.wire.texts import TextRef, check_depth, odd_keys, string_refs
+from deepsentinel.wire.texts import TextRef, odd_keys, string_refs
 
 _REDACTOR = Anonymizer(strategy="redact")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -106,12 +106,9 @@ class WireGuard:
             return RequestCheck(codec, body, None, decision)
         if not codec.known and self.block_unknown:
             raise block_error((), "request", reason=f"endpoint {path!r} is not one DeepSentinel knows")
-        try:
-            check_depth(payload)
-        except RecursionError:
-            raise ValidationError("the body is nested too deeply to check") from None
+        keys = odd_keys(payload)  # the one walk that also refuses a body nested deeper than MAX_DEPTH
         codec.validate_request(payload)
-        self._check_keys(payload, "request")
+        self._check_keys(keys, "request")
         refs = file_refs(codec.request_refs(payload), payload)
         texts = [ref.get(payload) for ref in refs]
         decision = Decision(policies=self._names())
@@ -190,7 +187,8 @@ class WireGuard:
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
             return (body if new == text else new.encode()), decision
-        self._check_keys(payload, "response")
+        if self.response_policies:
+            self._check_keys(odd_keys(payload), "response")
         decision = Decision(policies=self._names())
         rewritten = []
         for ref in request.codec.response_refs(payload):
@@ -207,13 +205,13 @@ class WireGuard:
         request.codec.after_rewrite(payload, rewritten)
         return dumps_bytes(payload), decision
 
-    def _check_keys(self, payload: Any, direction: Direction) -> None:
+    def _check_keys(self, keys: list[str], direction: Direction) -> None:
         """Object keys that are not plain names may hold values (``{"customer 536-22-...": ...}``). A key cannot
         be rewritten in place, so a finding a policy hides in one blocks the call."""
         policies = self.request_policies if direction == "request" else self.response_policies
         if not policies:
             return
-        for key in odd_keys(payload):
+        for key in keys:
             d = evaluate_policies(policies, self.engine.scan(key), "an object key")
             if any(v.action in (Action.BLOCK, Action.ANONYMIZE) for v in d.violations):
                 raise block_error([replace(v, action=Action.BLOCK) for v in d.violations], direction)

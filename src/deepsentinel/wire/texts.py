@@ -92,26 +92,35 @@ def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[
                 _collect(value, (*path, i), skip, depth + 1, out)
 
 
-def odd_keys(node: Any, depth: int = 0) -> list[str]:
-    """Object keys in ``node`` that are not plain names (a plain name holds no value worth a scan)."""
+def odd_keys(node: Any) -> list[str]:
+    """Object keys in ``node`` that are not plain names (a plain name holds no value worth a scan).
+
+    Raises ``ValidationError`` past ``MAX_DEPTH`` levels of nesting, as ``string_refs`` does.
+    """
     out: list[str] = []
-    _odd_keys(node, depth, out)
+    if not _odd_keys(node, 0, out):
+        check_depth(node)  # a body nested too deeply: the walk that names where
+        raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels")
     return out
 
 
-def _odd_keys(node: Any, depth: int, out: list[str]) -> None:
-    if depth > MAX_DEPTH:
-        return
+def _odd_keys(node: Any, depth: int, out: list[str]) -> bool:
+    # False as soon as a non-empty container sits at MAX_DEPTH: its children would be deeper than allowed.
     if isinstance(node, dict):
+        if depth >= MAX_DEPTH and node:
+            return False
         for key, value in node.items():
             if isinstance(key, str) and not _PLAIN_KEY.fullmatch(key):
                 out.append(key)
-            if isinstance(value, (dict, list)):
-                _odd_keys(value, depth + 1, out)
+            if isinstance(value, (dict, list)) and not _odd_keys(value, depth + 1, out):
+                return False
     elif isinstance(node, list):
+        if depth >= MAX_DEPTH and node:
+            return False
         for value in node:
-            if isinstance(value, (dict, list)):
-                _odd_keys(value, depth + 1, out)
+            if isinstance(value, (dict, list)) and not _odd_keys(value, depth + 1, out):
+                return False
+    return True
 
 
 def check_depth(node: Any, depth: int = 0) -> None:

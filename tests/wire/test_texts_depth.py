@@ -1,0 +1,47 @@
+"""One walk over a request body finds its odd keys and refuses deep nesting: it must refuse exactly what the
+full walk over every string refuses, or a body would pass unchecked (or a valid one be refused)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deepsentinel.errors import ValidationError
+from deepsentinel.wire.texts import MAX_DEPTH, check_depth, odd_keys
+
+_LEAVES = st.sampled_from([None, 1, "text", {}, [], {"k": 1}, ["x"], {"a b": "v"}])
+
+
+def _nest(depth: int, leaf: Any, wrappers: list[bool]) -> Any:
+    node = leaf
+    for i in range(depth):
+        node = {"key": node} if wrappers[i % len(wrappers)] else [node]
+    return node
+
+
+def _refused(check: Any, node: Any) -> bool:
+    try:
+        check(node)
+    except ValidationError:
+        return True
+    return False
+
+
+@given(depth=st.integers(MAX_DEPTH - 3, MAX_DEPTH + 3), leaf=_LEAVES, wrappers=st.lists(st.booleans(), min_size=1, max_size=4))
+def test_odd_keys_refuses_exactly_the_bodies_the_full_walk_refuses(depth: int, leaf: Any, wrappers: list[bool]) -> None:
+    node = _nest(depth, leaf, wrappers)
+    assert _refused(odd_keys, node) == _refused(check_depth, node)
+
+
+def test_the_refusal_names_where_the_nesting_went_too_deep() -> None:
+    node = _nest(MAX_DEPTH + 1, "x", [True])
+    with pytest.raises(ValidationError, match=r"nested deeper than 128 levels at key\.key"):
+        odd_keys(node)
+
+
+def test_odd_keys_are_found_at_every_level_within_the_limit() -> None:
+    node = {"a b": [{"plain": {"x=1": 2}}], "ok": {"also ok": None}}
+    assert odd_keys(node) == ["a b", "x=1", "also ok"]
