@@ -41,6 +41,7 @@ class EventGuard:
         self.shown = False  # some text reached the caller: a broken stream may no longer be retried
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
+        self._rest = _RestMemo(self.codec.event_padding)
 
     def feed(self, event: Event) -> list[Event]:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
@@ -124,7 +125,7 @@ class EventGuard:
             if new != text:
                 _set(payload, path, new)
                 changed = True
-        if self._check_rest(payload, {path for _, path in deltas} | {path for _, path in snapshots}):
+        if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots}):
             changed = True
         if self.codec.is_end(event, payload):
             self.ended = True
@@ -132,10 +133,19 @@ class EventGuard:
         out.append(event.with_data(dumps(payload)) if changed else event)
         return out
 
-    def _check_rest(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
+    def _check_rest(self, event: Event, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
         """Check everything else that is text in the event (a block's opening text, audio transcripts,
         annotations, event kinds newer than this codec) as a whole: nothing reaches the caller unread. Whether
         anything was rewritten."""
+        if self._rest.known(payload, handled):
+            return False
+        found = len(self.violations)
+        changed = self._read_rest(payload, handled)
+        if not changed and len(self.violations) == found:
+            self._rest.remember(_parse(event), handled)
+        return changed
+
+    def _read_rest(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
         changed = False
         for ref in string_refs(payload, skip=self.codec.response_skip):
             if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
@@ -163,7 +173,7 @@ class EventGuard:
         error: ComplianceViolationError | None = None
         for n, item in enumerate(row):
             try:
-                item.changed = self._check_rest(item.payload, {path for _, path, _ in item.pieces})
+                item.changed = self._check_rest(item.event, item.payload, {path for _, path, _ in item.pieces})
             except ComplianceViolationError as exc:  # the row is cut before this event
                 row, error = row[:n], exc
                 break
@@ -251,6 +261,56 @@ class EventGuard:
             self.violations.extend(result.violations)
         if result.blocked:
             raise block_error(result.violations or self.violations, "response")
+
+
+class _RestMemo:
+    """The rest of the last event read whole and found clean: everything but its streamed texts and padding.
+
+    A chat stream repeats its id, model and fingerprint in every chunk; a chunk whose rest equals the remembered
+    one (a dict comparison, in C) holds no text that was not already read whole and passed, so it is not read
+    again. A stream whose rest changes with every event (Responses' sequence numbers) stops asking after a few
+    misses in a row.
+    """
+
+    def __init__(self, padding: frozenset[str]) -> None:
+        self.padding = padding
+        self.seen: Any = None
+        self.misses = 0
+
+    def known(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
+        if self.seen is None or self.misses >= _MEMO_MISSES or not isinstance(payload, dict):
+            return False
+        saved = self._blank(payload, handled)
+        try:
+            same = bool(payload == self.seen)
+        finally:
+            for parent, key, value in saved:  # in place: the event keeps its keys' order
+                parent[key] = value
+        self.misses = 0 if same else self.misses + 1
+        return same
+
+    def remember(self, fresh: Any, handled: set[tuple[Any, ...]]) -> None:
+        """``fresh``: the event parsed again (a copy nobody else holds), its rest as just read."""
+        if isinstance(fresh, dict) and self.misses < _MEMO_MISSES:
+            self._blank(fresh, handled)
+            self.seen = fresh
+
+    def _blank(self, payload: dict[str, Any], handled: set[tuple[Any, ...]]) -> list[tuple[Any, Any, Any]]:
+        saved: list[tuple[Any, Any, Any]] = []
+        for path in handled:
+            parent = payload
+            for key in path[:-1]:
+                parent = parent[key]
+            saved.append((parent, path[-1], parent[path[-1]]))
+            parent[path[-1]] = ""
+        for key in self.padding:
+            if key in payload:
+                saved.append((payload, key, payload[key]))
+                payload[key] = ""
+        return saved
+
+
+_MEMO_MISSES = 4  # a chat stream misses twice (the role chunk, the first text chunk), then hits to its end
 
 
 class _Pieces:
