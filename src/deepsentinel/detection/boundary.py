@@ -46,18 +46,23 @@ _PEM_BEGIN = "-----BEGIN"
 _PEM_END = re.compile(r"-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----")
 _PEM_HEADER = re.compile(r"-----BEGIN[A-Z0-9 ]{0,40}-----")
 
+# Written for ``re``'s search, which tries every position: a class first (the start's look-behind after it)
+# lets ``re`` skip positions by their first character, and a possessive word never gives characters back (nothing
+# after a word can begin with a word character, so giving some back never helps). A 400-character window of
+# prose: 91 -> 33 us, the same starts (tests/test_boundary_tails.py).
 _OPEN_TAILS = (
     # A house number followed by capitalised words, ordinals or a unit: "221 Baker St", "12 W 3rd Ave, Apt 4".
-    re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,6}(?:[ \t]+(?:[A-Z][A-Za-z]{0,20}\.?,?|[0-9]{1,3}(?:st|nd|rd|th)?\.?,?|"
+    re.compile(r"[0-9](?<![0-9A-Za-z_].)[0-9]{0,5}(?:[ \t]+(?:[A-Z][A-Za-z]{0,20}\.?,?|[0-9]{1,3}(?:st|nd|rd|th)?\.?,?|"
                r"#?[0-9][0-9A-Za-z\-]{0,5}|#))*[ \t]*\Z"),
     # A date in words: "March 3, 19", "3rd of Mar", "3 March 1990" in progress.
-    re.compile(rf"(?<![0-9A-Za-z_]){MONTH}\.?(?:[ \t]+[0-9]{{1,2}}(?:st|nd|rd|th)?,?)?(?:[ \t]+[0-9]{{0,4}})?[ \t]*\Z"),
-    re.compile(r"(?<![0-9A-Za-z_])[0-9]{1,2}(?:st|nd|rd|th)?(?:[ \t]+(?:of[ \t]+)?[A-Za-z]{0,9}\.?,?)?"
+    re.compile(rf"(?=[JFMASONDjfmasond])(?<![0-9A-Za-z_]){MONTH}\.?(?:[ \t]+[0-9]{{1,2}}(?:st|nd|rd|th)?,?)?"
+               rf"(?:[ \t]+[0-9]{{0,4}})?[ \t]*\Z"),
+    re.compile(r"[0-9](?<![0-9A-Za-z_].)[0-9]?(?:st|nd|rd|th)?(?:[ \t]+(?:of[ \t]+)?[A-Za-z]{0,9}\.?,?)?"
                r"(?:[ \t]+[0-9]{0,4})?[ \t]*\Z"),
     # A word, then possibly a spelled-out "at" (or "@") and a domain in progress: labels joined by "." or a
     # spelled-out "dot", ending in a label, a partial "dot" or a separator. Ordinary words after "at" ("at the
     # station at noon") end the hold, so prose is held back by one word, not by a sentence.
-    re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}"
+    re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}+"
                r"(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:a)\Z|"  # an "at" still being written
                r"(?:(?:[ \t]{1,2}|[ \t]{0,2}[\[\(\{<][ \t]?)(?i:at)(?![A-Za-z])|[ \t]{0,2}@)"
                r"[ \t\]\)\}>]{0,3}[A-Za-z0-9\-]{0,63}"
