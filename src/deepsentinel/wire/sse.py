@@ -38,6 +38,15 @@ class SSEDecoder:
     def feed(self, chunk: bytes) -> list[Event]:
         buffer = self._buffer + chunk if self._buffer else chunk
         events: list[Event] = []
+        if not self._lines and b"\r" not in buffer:
+            # LF only, as every provider sends: the whole events in one split, in C; the rest below.
+            end = buffer.rfind(b"\n\n")
+            if end >= 0:
+                for block in buffer[:end].split(b"\n\n"):
+                    block = block.strip(b"\n")  # blank lines between events separate nothing more
+                    if block:
+                        events.append(_parse(block.split(b"\n")))
+                buffer = buffer[end + 2:]
         # Read by position, each line end searched for once: a burst of many events in one chunk stays linear.
         pos, cr = 0, buffer.find(b"\r")
         while True:
@@ -84,6 +93,8 @@ def _line_end(buffer: bytes, pos: int, cr: int) -> tuple[int, int]:
 
 
 def _parse(lines: list[bytes]) -> Event:
+    if len(lines) == 1 and lines[0].startswith(b"data: "):  # the usual event: one data line
+        return Event("", lines[0][6:].decode("utf-8", errors="replace"), lines[0] + b"\n\n")
     name, data = "", []
     for raw in lines:
         line = raw.decode("utf-8", errors="replace")
