@@ -74,6 +74,19 @@ class Codec:
             if isinstance(choice, dict) and choice.get("logprobs") is not None:
                 choice["logprobs"] = None
 
+    def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
+        """The event's text pieces (key, path, text) when it carries nothing but them (``only_deltas``), else
+        ``None``: what ``EventGuard.feed_many`` gathers into a row."""
+        if not isinstance(payload, dict) or not self.only_deltas(payload):
+            return None
+        pieces = []
+        for key, path in self.deltas(event, payload):
+            node = payload
+            for step in path:
+                node = node[step]
+            pieces.append((key, path, str(node)))
+        return pieces or None
+
     def only_deltas(self, payload: Any) -> bool:
         """Whether ``payload`` carries nothing but its text pieces (so, held back whole, it need not be sent).
 

@@ -160,13 +160,8 @@ class EventGuard:
     def _pieces_only(self, event: Event, payload: Any) -> _Pieces | None:
         """The event's text pieces when it carries nothing else a guard must order, else ``None``."""
         # ``only_deltas`` promises no end of a text, no snapshot, no usage and no error (see ``Codec``).
-        codec = self.codec
-        if not isinstance(payload, dict) or not codec.only_deltas(payload):
-            return None
-        deltas = codec.deltas(event, payload)
-        if not deltas:
-            return None
-        return _Pieces(event, payload, [(key, path, _get(payload, path)) for key, path in deltas])
+        pieces = self.codec.text_pieces(event, payload)
+        return _Pieces(event, payload, pieces) if pieces is not None else None
 
     def _settle(self, row: list[_Pieces], out: list[Event]) -> None:
         """Guard a row of text-only events, appending the events to send to ``out``; raise after them to cut."""

@@ -75,6 +75,18 @@ class ChatCodec(Codec):
         done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
+    def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
+        # Nearly every chunk of a chat stream is one choice whose delta is one piece of content: answered here
+        # without the general walk (the same answer: tests/wire/test_codec_pieces.py).
+        choices = payload.get("choices") if type(payload) is dict else None
+        if type(choices) is list and len(choices) == 1 and payload.get("usage") is None:
+            choice = choices[0]
+            if type(choice) is dict and not choice.get("finish_reason") and not choice.get("logprobs"):
+                delta = choice.get("delta")
+                if type(delta) is dict and len(delta) == 1 and type(delta.get("content")) is str:
+                    return [((choice.get("index", 0), "content"), ("choices", 0, "delta", "content"), delta["content"])]
+        return super().text_pieces(event, payload)
+
     def only_deltas(self, payload: Any) -> bool:
         # A chunk whose choices hold only text fields (no role, no tool call id or name, no logprobs, no usage).
         if payload.get("usage") is not None:
