@@ -275,8 +275,9 @@ class _RestMemo:
     def known(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
         if self.seen is None or self.misses >= _MEMO_MISSES or not isinstance(payload, dict):
             return False
-        saved = self._blank(payload, handled)
+        saved: list[tuple[Any, Any, Any]] = []
         try:
+            self._blank(payload, handled, saved)
             same = bool(payload == self.seen)
         finally:
             for parent, key, value in saved:  # in place: the event keeps its keys' order
@@ -287,11 +288,11 @@ class _RestMemo:
     def remember(self, fresh: Any, handled: set[tuple[Any, ...]]) -> None:
         """``fresh``: the event parsed again (a copy nobody else holds), its rest as just read."""
         if isinstance(fresh, dict) and self.misses < _MEMO_MISSES:
-            self._blank(fresh, handled)
+            self._blank(fresh, handled, [])
             self.seen = fresh
 
-    def _blank(self, payload: dict[str, Any], handled: set[tuple[Any, ...]]) -> list[tuple[Any, Any, Any]]:
-        saved: list[tuple[Any, Any, Any]] = []
+    def _blank(self, payload: dict[str, Any], handled: set[tuple[Any, ...]], saved: list[tuple[Any, Any, Any]]) -> None:
+        """Blank the streamed texts and the padding in place, noting each value in ``saved`` as it goes."""
         for path in handled:
             parent = payload
             for key in path[:-1]:
@@ -302,7 +303,6 @@ class _RestMemo:
             if key in payload:
                 saved.append((payload, key, payload[key]))
                 payload[key] = ""
-        return saved
 
 
 _MEMO_MISSES = 4  # a chat stream misses twice (the role chunk, the first text chunk), then hits to its end
