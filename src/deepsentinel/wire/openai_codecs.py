@@ -50,7 +50,7 @@ class ChatCodec(Codec):
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         out: list[Delta] = []
-        for n, choice in enumerate(_choices(payload)):
+        for n, choice in _choices(payload):
             i = choice.get("index", n)
             delta = choice.get("delta")
             if not isinstance(delta, dict):
@@ -72,7 +72,7 @@ class ChatCodec(Codec):
         return out
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
+        done = {c.get("index", n) for n, c in _choices(payload) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
     def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
@@ -91,7 +91,7 @@ class ChatCodec(Codec):
         # A chunk whose choices hold only text fields (no role, no tool call id or name, no logprobs, no usage).
         if payload.get("usage") is not None:
             return False
-        for choice in _choices(payload):
+        for _, choice in _choices(payload):
             if choice.get("finish_reason") or choice.get("logprobs"):
                 return False
             delta = choice.get("delta") or {}
@@ -131,12 +131,12 @@ class CompletionsCodec(Codec):
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         return [
             ((c.get("index", n),), ("choices", n, "text"))
-            for n, c in enumerate(_choices(payload))
+            for n, c in _choices(payload)
             if isinstance(c.get("text"), str)
         ]
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = {c.get("index", n) for n, c in enumerate(_choices(payload)) if c.get("finish_reason")}
+        done = {c.get("index", n) for n, c in _choices(payload) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
@@ -303,9 +303,10 @@ def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
     return out
 
 
-def _choices(payload: Any) -> list[dict[str, Any]]:
+def _choices(payload: Any) -> list[tuple[int, dict[str, Any]]]:
+    """The choices that are objects, with their positions in the list (a path must name the real one)."""
     choices = payload.get("choices") if isinstance(payload, dict) else None
-    return [c for c in choices if isinstance(c, dict)] if isinstance(choices, list) else []
+    return [(n, c) for n, c in enumerate(choices) if isinstance(c, dict)] if isinstance(choices, list) else []
 
 
 __all__ = ["ChatCodec", "CompletionsCodec", "EmbeddingsCodec", "ResponsesCodec"]
