@@ -33,7 +33,11 @@ def serve_command(
     access_log: Annotated[bool, typer.Option("--access-log", help="Log every request (uvicorn's access log).")] = False,
 ) -> None:
     """Run the compliance gateway: OpenAI and Anthropic APIs, every call through the wire guard."""
-    from deepsentinel.gateway.server import ENV_NO_AUTH, ENV_RATE_LIMIT, serve
+    try:
+        from deepsentinel.gateway.server import ENV_NO_AUTH, ENV_RATE_LIMIT, serve
+    except ModuleNotFoundError as exc:  # the server's packages come with the gateway extra
+        raise CliError(f"deepsentinel serve needs the gateway extra ({exc.name} is not installed): "
+                       "pip install 'deepsentinel-sdk[gateway]'") from None
 
     # Workers are separate processes that build the gateway from the environment: settings travel there.
     if config is not None:
