@@ -79,12 +79,7 @@ class Codec:
         ``None``: what ``EventGuard.feed_many`` gathers into a row."""
         if not isinstance(payload, dict) or not self.only_deltas(payload):
             return None
-        pieces = []
-        for key, path in self.deltas(event, payload):
-            node = payload
-            for step in path:
-                node = node[step]
-            pieces.append((key, path, str(node)))
+        pieces = [(key, path, TextRef(path).get(payload)) for key, path in self.deltas(event, payload)]
         return pieces or None
 
     def only_deltas(self, payload: Any) -> bool:
