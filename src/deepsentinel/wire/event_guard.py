@@ -18,6 +18,7 @@ from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
 from deepsentinel.policy.decision import Violation
 from deepsentinel.wire.codec import Codec, Key
+from deepsentinel.wire.event_shape import EventShape
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
 from deepsentinel.wire.sse import Event
@@ -34,7 +35,7 @@ class EventGuard:
         self._restore = request.restore
         self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
         self._guards: dict[Key, StreamGuard | None] = {}
-        self._templates: dict[Key, tuple[Event, Any]] = {}
+        self._templates: dict[Key, tuple[Event, Any]] = {}  # payload None: parse the event when needed
         self._released: dict[Key, list[str]] = {}
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
@@ -42,6 +43,9 @@ class EventGuard:
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
         self._rest = _RestMemo(self.codec.event_padding)
+        self._clean_rest = False  # the last rest checked was found clean (or known to be)
+        self._shape: tuple[EventShape, Key, tuple[Any, ...]] | None = None
+        self._shape_tries = 0  # shapes learned since one last matched
 
     def feed(self, event: Event) -> list[Event]:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
@@ -62,20 +66,49 @@ class EventGuard:
         try:
             for event in events:
                 self.events += 1
-                payload = _parse(event)
-                pieces = self._pieces_only(event, payload)
-                if pieces is not None:
-                    row.append(pieces)
-                    continue
-                if row:
-                    row, done = [], row
-                    self._settle(done, out)
-                out += self._feed_event(event, payload)
+                item = self._shaped(event)
+                if item is None:
+                    payload = _parse(event)
+                    item = self._pieces_only(event, payload)
+                    if item is None:
+                        if row:
+                            row, done = [], row
+                            self._settle(done, out)
+                        out += self._feed_event(event, payload)
+                        continue
+                    try:
+                        item.changed = self._check_rest(event, payload, {path for _, path, _ in item.pieces})
+                    except ComplianceViolationError as exc:  # the row is cut before this event
+                        self._settle(row, out, exc)
+                    if self._clean_rest:
+                        self._learn_shape(item)
+                row.append(item)
             if row:
                 self._settle(row, out)
         except Exception as exc:  # noqa: BLE001 - handed to the shell, which raises it after ``out``
             return out, exc
         return out, None
+
+    def _shaped(self, event: Event) -> _Pieces | None:
+        """``event`` as a row's item without parsing it, when it has the shape of the last clean text event."""
+        if self._shape is None:
+            return None
+        shape, key, path = self._shape
+        text = shape.match(event)
+        if text is None:
+            return None
+        self._shape_tries = 0
+        return _Pieces(event, None, [(key, path, text)])
+
+    def _learn_shape(self, item: _Pieces) -> None:
+        """Keep the shape of a text event whose rest was just found clean (a few tries, then no more)."""
+        if len(item.pieces) != 1 or self._shape_tries >= _SHAPE_TRIES:
+            return
+        self._shape_tries += 1
+        key, path, _ = item.pieces[0]
+        padding = [(k,) for k in self.codec.event_padding if isinstance(item.doc().get(k), str)]
+        shape = EventShape.of(item.event, item.doc(), path, padding)
+        self._shape = (shape, key, path) if shape is not None else None
 
     def _feed_event(self, event: Event, payload: Any) -> list[Event]:
         if payload is None:
@@ -115,8 +148,7 @@ class EventGuard:
                 _set(payload, fed[key], _get(payload, fed[key]) + tail)
                 changed = True
             else:
-                template, template_payload = self._templates[key]
-                out.append(self.codec.tail_event(template, template_payload, key, tail))
+                out.append(self._tail_event(key, tail))
         snapshots = self.codec.snapshots(event, payload)
         for key, path in snapshots:
             text = _get(payload, path)
@@ -137,11 +169,14 @@ class EventGuard:
         """Check everything else that is text in the event (a block's opening text, audio transcripts,
         annotations, event kinds newer than this codec) as a whole: nothing reaches the caller unread. Whether
         anything was rewritten."""
+        self._clean_rest = True
         if self._rest.known(payload, handled):
             return False
         found = len(self.violations)
+        self._clean_rest = False
         changed = self._read_rest(payload, handled)
         if not changed and len(self.violations) == found:
+            self._clean_rest = True
             self._rest.remember(_parse(event), handled)
         return changed
 
@@ -163,24 +198,18 @@ class EventGuard:
         pieces = self.codec.text_pieces(event, payload)
         return _Pieces(event, payload, pieces) if pieces is not None else None
 
-    def _settle(self, row: list[_Pieces], out: list[Event]) -> None:
-        """Guard a row of text-only events, appending the events to send to ``out``; raise after them to cut."""
-        error: ComplianceViolationError | None = None
-        for n, item in enumerate(row):
-            try:
-                item.changed = self._check_rest(item.event, item.payload, {path for _, path, _ in item.pieces})
-            except ComplianceViolationError as exc:  # the row is cut before this event
-                row, error = row[:n], exc
-                break
+    def _settle(self, row: list[_Pieces], out: list[Event], error: ComplianceViolationError | None = None) -> None:
+        """Guard a row of text-only events (their rests already checked), appending the events to send to
+        ``out``; raise after them to cut (``error``: the rest of the event after the row was blocked)."""
         by_key: dict[Key, list[tuple[_Pieces, tuple[Any, ...], str]]] = {}
         for item in row:
             for key, path, text in item.pieces:
                 by_key.setdefault(key, []).append((item, path, text))
-                self._templates[key] = (item.event, item.payload)
         # A cut ends the row at the event it falls in: the other keys' events after it stay unsent, as when the
         # events are guarded one by one (n > 1 choices interleave in one row).
         last = len(row) - 1
         for key, pieces in by_key.items():
+            self._templates[key] = (pieces[-1][0].event, pieces[-1][0].payload)
             guard = self._guard(key)
             before = guard.held_text if guard is not None else ""
             joined = "".join(text for _, _, text in pieces)
@@ -195,11 +224,12 @@ class EventGuard:
                 if error is None:
                     error = block_error(result.violations or self.violations, "response")
         for item in row[: last + 1]:
-            if not any(_get(item.payload, path) for _, path, _ in item.pieces):
+            if not item.shown:
                 continue  # all of its text is held back for now: nothing to send yet
             if item.changed:
-                self.codec.drop_logprobs(item.payload)
-                out.append(item.event.with_data(dumps(item.payload)))
+                payload = item.doc()
+                self.codec.drop_logprobs(payload)
+                out.append(item.event.with_data(dumps(payload)))
             else:
                 out.append(item.event)
         if error is not None:
@@ -235,9 +265,12 @@ class EventGuard:
         for key in keys:
             tail = self._flush(key)
             if tail and key in self._templates:
-                template, payload = self._templates[key]
-                out.append(self.codec.tail_event(template, payload, key, tail))
+                out.append(self._tail_event(key, tail))
         return out
+
+    def _tail_event(self, key: Key, tail: str) -> Event:
+        template, payload = self._templates[key]
+        return self.codec.tail_event(template, payload if payload is not None else _parse(template), key, tail)
 
     def _whole(self, text: str, location: str) -> str:
         new, decision = self._wire.check_text(text, location, self._restore)
@@ -306,16 +339,24 @@ class _RestMemo:
 
 
 _MEMO_MISSES = 4  # a chat stream misses twice (the role chunk, the first text chunk), then hits to its end
+_SHAPE_TRIES = 4  # shapes learned in a row that never matched before a stream stops learning them
 
 
 class _Pieces:
-    """An event that carries nothing but text pieces, waiting in a row for its keys' guards."""
+    """An event that carries nothing but text pieces, waiting in a row for its keys' guards. ``payload`` is
+    ``None`` for an event read by its shape (parsed only if its text changes); ``shown``: some of its text is
+    released."""
 
-    __slots__ = ("changed", "event", "payload", "pieces")
+    __slots__ = ("changed", "event", "payload", "pieces", "shown")
 
-    def __init__(self, event: Event, payload: dict[str, Any], pieces: list[tuple[Key, tuple[Any, ...], str]]) -> None:
+    def __init__(self, event: Event, payload: dict[str, Any] | None, pieces: list[tuple[Key, tuple[Any, ...], str]]) -> None:
         self.event, self.payload, self.pieces = event, payload, pieces
-        self.changed = False
+        self.changed = self.shown = False
+
+    def doc(self) -> dict[str, Any]:
+        if self.payload is None:
+            self.payload = _parse(self.event)
+        return self.payload
 
 
 def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ...], str]]) -> _Pieces:
@@ -337,8 +378,10 @@ def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ..
         else:
             piece = released if n == 0 else ""
         if piece != text:
-            _set(item.payload, path, piece)
+            _set(item.doc(), path, piece)
             item.changed = True
+        if piece:
+            item.shown = True
     if not aligned:
         return pieces[0][0]
     return stops_in if stops_in is not None else pieces[-1][0]
