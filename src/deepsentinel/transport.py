@@ -362,6 +362,10 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
     timeouts = extensions.get("timeout")
     if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)
         extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
+    if exchange.as_sent and out is exchange.attempts[0].request:
+        request.headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
+        request.extensions = extensions
+        return request
     # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.
     url = request.url if out.url == exchange.url else out.url
     return httpx2.Request(out.method, url, headers=out.headers, content=out.body, extensions=extensions)

@@ -74,6 +74,9 @@ class Exchange:
         self.attempts = attempts
         self.scope = scope
         self.index = 0
+        # The first target's request is the caller's own, byte for byte, but for ``accept-encoding``: the shell
+        # may send the caller's request object instead of building another (a sizeable part of a call).
+        self.as_sent = False
 
     @classmethod
     def open(cls, sentinel: Sentinel, method: str, url: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
@@ -85,12 +88,15 @@ class Exchange:
         headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
         headers.pop("content-length", None)  # the body may be rewritten: its length is recomputed
         secrets = _credentials(headers)
+        authorization = headers.get("authorization")
         scope = current_scope()
         if method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS") or not body:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            return cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
+            exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
+            exchange.as_sent = provider is None and fallbacks is None
+            return exchange
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
         else:
@@ -108,7 +114,11 @@ class Exchange:
             raise
         call.provider = attempts[0].provider or call.provider
         call.sent_at = time.perf_counter()
-        return cls(sentinel, check, call, attempts, scope, url)
+        exchange = cls(sentinel, check, call, attempts, scope, url)
+        first = attempts[0].request
+        exchange.as_sent = (provider is None and fallbacks is None and first.body is body and first.url == url
+                            and first.method == method and first.headers.get("authorization") == authorization)
+        return exchange
 
     @property
     def attempt(self) -> Attempt:
