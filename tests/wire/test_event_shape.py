@@ -155,3 +155,24 @@ def test_a_card_streamed_through_shaped_events_never_shows(at: int, split: int, 
             break
     joined = "".join(shown)
     assert "4111" not in joined and "1111" not in joined
+
+
+def test_a_tail_released_after_a_shaped_event_is_built_from_that_event_as_sent() -> None:
+    # Found in review: the tail was built from the shaped event as it arrived, so it carried the logprobs that
+    # spell the held text; built from the event as sent (rewritten, its logprobs dropped), it does not.
+    check = GUARD.check_request("/v1/responses", json.dumps({"model": "m", "input": "hi", "stream": True}).encode())
+
+    def delta(text: str) -> Event:
+        return Event("response.output_text.delta", json.dumps(
+            {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0,
+             "delta": text, "logprobs": []}, separators=(",", ":")))
+
+    done = Event("response.output_text.done", json.dumps(
+        {"type": "response.output_text.done", "item_id": "msg_1", "output_index": 0, "content_index": 0,
+         "text": "Total: 42"}, separators=(",", ":")))
+    events = [delta("Total:"), delta(" 42"), done]
+    sent, error = EventGuard(GUARD, check).feed_many(events)
+    assert error is None
+    tails = [json.loads(e.data) for e in sent if e.event == "response.output_text.delta"][2:]
+    assert tails and all("logprobs" not in t for t in tails)
+    assert "".join(json.loads(e.data).get("delta", "") for e in sent) == "Total: 42"

@@ -35,7 +35,7 @@ class EventGuard:
         self._restore = request.restore
         self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
         self._guards: dict[Key, StreamGuard | None] = {}
-        self._templates: dict[Key, tuple[Event, Any]] = {}  # payload None: parse the event when needed
+        self._templates: dict[Key, _Pieces] = {}  # each key's last event, as sent (its payload parsed on demand)
         self._released: dict[Key, list[str]] = {}
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
@@ -129,7 +129,7 @@ class EventGuard:
         deltas = self.codec.deltas(event, payload)
         for key, path in deltas:
             text = _get(payload, path)
-            self._templates[key] = (event, payload)
+            self._templates[key] = _Pieces(event, payload, [])
             result = self._feed(key, text)
             if result.text != text:
                 _set(payload, path, result.text)
@@ -209,7 +209,7 @@ class EventGuard:
         # events are guarded one by one (n > 1 choices interleave in one row).
         last = len(row) - 1
         for key, pieces in by_key.items():
-            self._templates[key] = (pieces[-1][0].event, pieces[-1][0].payload)
+            self._templates[key] = pieces[-1][0]
             guard = self._guard(key)
             before = guard.held_text if guard is not None else ""
             joined = "".join(text for _, _, text in pieces)
@@ -269,8 +269,9 @@ class EventGuard:
         return out
 
     def _tail_event(self, key: Key, tail: str) -> Event:
-        template, payload = self._templates[key]
-        return self.codec.tail_event(template, payload if payload is not None else _parse(template), key, tail)
+        # The template as it was sent: its text held back, its logprobs dropped when it was rewritten.
+        template = self._templates[key]
+        return self.codec.tail_event(template.event, template.doc(), key, tail)
 
     def _whole(self, text: str, location: str) -> str:
         new, decision = self._wire.check_text(text, location, self._restore)

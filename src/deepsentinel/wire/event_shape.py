@@ -20,8 +20,9 @@ from deepsentinel.wire.json_io import loads
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path, TextRef
 
-# What may not stand unescaped inside a JSON string (a quote ends the hole, so only these are searched for).
-_ESCAPED = re.compile(r"[\\\x00-\x1f]")
+# A hole holds a plain string: no backslash (an escape), no control character (invalid unescaped), and it ends
+# at its first quote. ``str.isprintable`` clears nearly every text at C speed; the search settles the rest.
+_CONTROL = re.compile(r"[\x00-\x1f]")
 _PLAIN = re.compile(r'[\\"\x00-\x1f]')
 _MARK = "\x7fds-hole-{}\x7f"
 _MOST_PLACES = 4  # places tried per hole, and ways tried in all
@@ -84,17 +85,18 @@ class EventShape:
         data, literals = event.data, self.literals
         if event.event != self.name or not data.startswith(literals[0]):
             return None
-        pos, values = len(literals[0]), []
-        for literal in literals[1:]:
-            end = data.find('"', pos)
+        pos, text = len(literals[0]), None
+        for n, literal in enumerate(literals[1:]):
+            end = data.find('"', pos)  # a hole ends at its first quote: the next literal must start there
             if end < 0 or not data.startswith(literal, end):
                 return None
             value = data[pos:end]
-            if _ESCAPED.search(value):
+            if "\\" in value or not (value.isprintable() or not _CONTROL.search(value)):
                 return None
-            values.append(value)
+            if n == self.text_at:
+                text = value
             pos = end + len(literal)
-        return values[self.text_at] if pos == len(data) else None
+        return text if pos == len(data) else None
 
 
 def _split(data: str, spans: list[tuple[int, int, Path]]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One server-sent event: its ``event`` name (empty for the default), ``data`` and its original bytes."""
 
@@ -43,6 +43,9 @@ class SSEDecoder:
             end = buffer.rfind(b"\n\n")
             if end >= 0:
                 for block in buffer[:end].split(b"\n\n"):
+                    if block.startswith(b"data: ") and b"\n" not in block:  # the usual event: one data line
+                        events.append(Event("", block[6:].decode("utf-8", errors="replace"), block + b"\n\n"))
+                        continue
                     block = block.strip(b"\n")  # blank lines between events separate nothing more
                     if block:
                         events.append(_parse(block.split(b"\n")))
