@@ -25,6 +25,10 @@ SEP_OPT = SEP + "?"
 # card number is found inside "DE32 4458 6114 9097 7934 85" or "+49 1512 7745805"). deepsentinel: allow
 NUM_BEFORE = r"(?<![0-9A-Za-z_+])(?<![0-9][\-./])(?<![0-9][ \t\n])"
 NUM_AFTER = r"(?![0-9A-Za-z_])(?![\-./][0-9])"
+# The same for a number whose printed grouping already says what it is: letters may touch it (an evasion, or
+# a missing space), digits and further groups may not.
+NUM_BEFORE_GLUED = r"(?<![0-9+])(?<![0-9][\-./])(?<![0-9][ \t\n])"
+NUM_AFTER_GLUED = r"(?![0-9])(?![\-./][0-9])(?![ \t][0-9])"
 WORD_BEFORE = r"(?<![0-9A-Za-z_])"
 WORD_AFTER = r"(?![0-9A-Za-z_])"
 TOKEN_BEFORE = r"(?<![0-9A-Za-z_\-])"

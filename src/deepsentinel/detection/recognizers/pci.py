@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from deepsentinel.detection.findings import Category, Severity
 from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
-from deepsentinel.detection.recognizers.fragments import NOT_PERSONAL, NUM_AFTER, NUM_BEFORE, SEP, SEP_OPT
+from deepsentinel.detection.recognizers.fragments import (
+    NOT_PERSONAL,
+    NUM_AFTER,
+    NUM_AFTER_GLUED,
+    NUM_BEFORE,
+    NUM_BEFORE_GLUED,
+    SEP,
+    SEP_OPT,
+)
 from deepsentinel.detection.validators import valid_card
 
 CARD_CONTEXT = (
@@ -31,6 +39,10 @@ CREDIT_CARD = PatternRecognizer(
                 r"(?!0[xX])(?!(?<=0)[xX])", rf"(?![0-9]){_NOT_LOCAL_PART}", group=1),
         Pattern("glued before a word", r"([0-9]{13,19})[A-Fa-f]{0,8}[G-Zg-z_]", 0.8, r"(?<![0-9A-Za-z_+])",
                 _NOT_LOCAL_PART, group=1),
+        # Grouped and glued to a word on either side ("the4111 1111 1111 1111", "4111-1111-1111-1111now"):
+        # the groups make it a card number whatever letters touch it; digits or another group must not.
+        Pattern("grouped, glued to a word", rf"[0-9]{{4}}(?:{SEP}[0-9]{{4}}){{3}}", 0.8, NUM_BEFORE_GLUED,
+                NUM_AFTER_GLUED + _NOT_LOCAL_PART),
         # Evasion: every digit separated ("4 1 1 1 ...", "4.1.1.1..."); still validated by Luhn and issuer.
         Pattern("spaced", rf"[0-9](?:{SEP_OPT}[0-9]){{12,18}}", 0.85, NUM_BEFORE, NUM_AFTER),
     ),
