@@ -59,7 +59,7 @@ def _id(entity: str, *patterns: Pattern, validator: object = None, context: tupl
 US_SSN = _id(
     "US_SSN",
     Pattern("3-2-4", rf"[0-9]{{3}}{_GROUP_SEP}[0-9]{{2}}{_GROUP_SEP}[0-9]{{4}}", 0.85, NUM_BEFORE, NUM_AFTER),
-    # Dashed and glued to a word ("garden536-22-1234", "536-22-1234abc"): the dashes keep its shape.
+    # Dashed and glued to a word ("garden536-22-...", "...-22-1234abc"): the dashes keep its shape.
     Pattern("3-2-4 dashed, glued to a word", r"[0-9]{3}-[0-9]{2}-[0-9]{4}", 0.8, NUM_BEFORE_GLUED, NUM_AFTER_GLUED),
     Pattern("9 digits after an SSN word", r"[0-9]{9}", 0.9, NUM_BEFORE, NUM_AFTER, requires_context=True),
     validator=valid_ssn,

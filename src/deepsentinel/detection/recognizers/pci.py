@@ -39,7 +39,7 @@ CREDIT_CARD = PatternRecognizer(
                 r"(?!0[xX])(?!(?<=0)[xX])", rf"(?![0-9]){_NOT_LOCAL_PART}", group=1),
         Pattern("glued before a word", r"([0-9]{13,19})[A-Fa-f]{0,8}[G-Zg-z_]", 0.8, r"(?<![0-9A-Za-z_+])",
                 _NOT_LOCAL_PART, group=1),
-        # Grouped and glued to a word on either side ("the4111 1111 1111 1111", "4111-1111-1111-1111now"):
+        # Grouped and glued to a word on either side ("the4111 1111 ...", "...-1111now"):
         # the groups make it a card number whatever letters touch it; digits or another group must not.
         Pattern("grouped, glued to a word", rf"[0-9]{{4}}(?:{SEP}[0-9]{{4}}){{3}}", 0.8, NUM_BEFORE_GLUED,
                 NUM_AFTER_GLUED + _NOT_LOCAL_PART),
