@@ -56,6 +56,9 @@ class SentinelTransport(httpx2.BaseTransport):
                     continue
                 exchange.fail(exc)
                 raise
+            except BaseException as exc:  # interrupted while the provider worked: the call ends here
+                exchange.fail(exc)
+                raise
             if exchange.move_on(response.status_code):
                 response.close()
                 continue
@@ -106,6 +109,9 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             except httpx2.TransportError as exc:
                 if exchange.move_on(None):
                     continue
+                exchange.fail(exc)
+                raise
+            except BaseException as exc:  # cancelled (the gateway's client left) while the provider worked
                 exchange.fail(exc)
                 raise
             if exchange.move_on(response.status_code):

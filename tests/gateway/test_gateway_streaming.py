@@ -63,6 +63,27 @@ def test_client_disconnect_cancels_the_upstream_stream(gateway: RunningGateway, 
     assert fake_server.streams_completed == 0
 
 
+def test_client_disconnect_cancels_a_non_streamed_upstream_call(gateway: RunningGateway,
+                                                                 fake_server: FakeLLMServer) -> None:
+    """A client that hangs up while the provider is still working on a whole answer makes the gateway cancel its
+    upstream request then, not when the answer arrives (a long completion can take a minute), and the call is
+    still recorded, once."""
+    fake_server.enqueue(Reply(text="a late answer", delay_before=5))
+    started = time.monotonic()
+    with httpx2.Client(timeout=0.5) as http, pytest.raises(httpx2.ReadTimeout):
+        http.post(gateway.url + "/v1/chat/completions", json={**BODY, "stream": False},
+                  headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    deadline = time.monotonic() + 4
+    while fake_server.requests_abandoned == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert fake_server.requests_abandoned == 1
+    assert time.monotonic() - started < 4  # the upstream would have answered after 5 s
+    deadline = time.monotonic() + 2
+    while gateway.app.sentinel.metrics.snapshot()["requests"]["total"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gateway.app.sentinel.metrics.snapshot()["requests"]["total"] == 1
+
+
 def test_performance_config_bounds_a_whole_stream(start_gateway: StartGateway, fake_server: FakeLLMServer,
                                                   tmp_path: Path) -> None:
     """The whole-call deadline (the longest PerformanceConfig timeout) cuts a trickling stream with an error event."""

@@ -172,6 +172,22 @@ def test_server_sees_an_early_break(client: openai.OpenAI, fake_server: FakeLLMS
     assert (fake_server.streams_abandoned, fake_server.streams_completed) == (0, 0)
 
 
+def test_server_sees_a_client_give_up_on_a_delayed_answer(fake_server: FakeLLMServer) -> None:
+    """A client that times out while the answer is held back (the official SDK, no retries) is seen by the server
+    as an abandoned request at once, not when the delay ends; streams keep their own count."""
+    fake_server.enqueue(Reply(text="late", delay_before=5))
+    impatient = openai.OpenAI(api_key="k", base_url=fake_server.openai_base_url, timeout=0.3, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        impatient.chat.completions.create(model=MODEL, messages=MESSAGES)
+    impatient.close()
+    assert wait_for(lambda: fake_server.requests_abandoned == 1)
+    assert time.monotonic() - started < 3
+    assert (fake_server.streams_abandoned, fake_server.streams_completed) == (0, 0)
+    fake_server.reset()
+    assert fake_server.requests_abandoned == 0
+
+
 def test_delay_before_holds_the_response(client: openai.OpenAI, fake_server: FakeLLMServer) -> None:
     """delay_before postpones the whole response."""
     fake_server.enqueue(Reply(text="late", delay_before=0.2))

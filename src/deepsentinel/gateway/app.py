@@ -149,24 +149,29 @@ class Gateway:
 
     async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send,
                         only: tuple[str, ...] = ()) -> None:
-        try:
-            response = await self.upstream.send(request)
-        except BaseException as exc:
-            if not isinstance(exc, Exception):
-                raise
-            await refuse(send, codec, exc)
-            return
-        # The relay runs in this task; a second one waits for the client to leave and then cancels it (the
-        # upstream body closes in the relay's finally). One task per call, not two and an asyncio.wait.
+        # The call runs in this task; a second one waits for the client to leave and then cancels it, while the
+        # upstream is still working on the answer (a non-streamed one can take a minute) as well as while it is
+        # relayed (the upstream body closes in the relay's finally). One task per call, not two and a wait.
         watch = _Watch(receive)
         try:
-            await relay(response, codec, send, only)
-        except asyncio.CancelledError:
-            if not watch.cancelled_us():
-                raise
+            try:
+                response = await self.upstream.send(request)
+            except asyncio.CancelledError:
+                if not watch.cancelled_us():
+                    raise
+                return  # the client left: the upstream request was cancelled, and nobody is there to answer
+            except Exception as exc:
+                await refuse(send, codec, exc)
+                return
+            try:
+                await relay(response, codec, send, only)
+            except asyncio.CancelledError:
+                if not watch.cancelled_us():
+                    raise
+            finally:
+                await response.aclose()
         finally:
             watch.stop()
-            await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
         body = multiprocess_metrics() if self.multiprocess else self.sentinel.metrics.to_prometheus()

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from deepsentinel.testing import anthropic_wire, openai_wire, responses_wire
 from deepsentinel.testing.replies import estimate_tokens
 from deepsentinel.testing.request_log import RecordedRequest
-from deepsentinel.testing.responder import Abort, Responder
+from deepsentinel.testing.responder import Abort, ClientGone, Responder
 from deepsentinel.testing.wire import (
     CallFacts,
     all_text,
@@ -51,6 +51,9 @@ class FakeLLMHandler(Responder):
     def _serve(self) -> None:
         try:
             self._route()
+        except ClientGone:  # before its answer began (a stream's hang-up is counted as the stream's)
+            self.state.count_request_abandoned()
+            self.close_connection = True
         except Abort:
             self.close_connection = True
         except OSError:  # the client went away mid-write

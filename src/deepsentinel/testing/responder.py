@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import json
+import select
 import socket
+import time
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -16,12 +18,18 @@ from deepsentinel.testing.replies import Reply
 from deepsentinel.testing.state import ServerState
 from deepsentinel.testing.wire import SseEvent, anthropic_error, openai_error
 
+_POLL = 0.02  # seconds between checks that a delayed answer's client is still there
+
 # Which stream grammar an SSE body follows: chat/legacy completions, Anthropic messages, or Responses.
 Dialect = Literal["openai", "anthropic", "responses"]
 
 
 class Abort(Exception):
     """The connection is gone or must go: stop writing and close it."""
+
+
+class ClientGone(Abort):
+    """The client hung up while its answer was held back."""
 
 
 class Responder(BaseHTTPRequestHandler):
@@ -47,9 +55,21 @@ class Responder(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _wait(self, seconds: float) -> None:
-        """Sleep, but give up at once when the server stops (so shutdown never waits on a delay)."""
-        if seconds > 0 and self.state.stopping.wait(seconds):
-            raise Abort
+        """Sleep, but give up at once when the server stops (so shutdown never waits on a delay) or when the
+        client hangs up (``ClientGone``: what a test of cancelling upstream calls wants to see)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self.state.stopping.wait(min(left, _POLL)):
+                raise Abort
+            if self._client_gone():
+                raise ClientGone
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):  # reset, or already closed
+            return True
 
     def _send_if_fault(self, reply: Reply, anthropic: bool, prompt: str = "") -> bool:
         """Send ``reply``'s error or cut the connection; True if the request is answered so."""
@@ -126,7 +146,7 @@ class Responder(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             self._write_events(reply, events, dialect)
-        except OSError:  # the client hung up before the end: what a test of an early ``break`` wants to see
+        except (OSError, ClientGone):  # the client hung up before the end: what a test of an early ``break`` wants
             self.state.count_stream("abandoned")
             raise Abort from None
         self.state.count_stream("completed")

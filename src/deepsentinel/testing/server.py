@@ -209,6 +209,12 @@ class FakeLLMServer:
         return self._state.stream_count("completed")
 
     @property
+    def requests_abandoned(self) -> int:
+        """Requests whose client hung up while the answer was still held back (``delay_before``, ``trickle``):
+        how a test sees that a proxy or client cancelled its upstream call."""
+        return self._state.requests_abandoned
+
+    @property
     def streams_abandoned(self) -> int:
         """SSE responses whose client hung up first. Seen only when a write fails, so a test of an
         early ``break`` should give the reply enough deltas and a ``delay_between`` (e.g. 20 x 0.01 s)

@@ -32,11 +32,17 @@ class ServerState:
     _counter_lock: threading.Lock = field(default_factory=threading.Lock)
     _counter: int = 0
     streams: dict[StreamOutcome, int] = field(default_factory=lambda: {"completed": 0, "abandoned": 0})
+    requests_abandoned: int = 0
 
     def count_stream(self, outcome: StreamOutcome) -> None:
         """Count one SSE response that was ``completed`` or ``abandoned`` by its client."""
         with self._counter_lock:
             self.streams[outcome] += 1
+
+    def count_request_abandoned(self) -> None:
+        """Count one request whose client hung up while its answer was still delayed."""
+        with self._counter_lock:
+            self.requests_abandoned += 1
 
     def stream_count(self, outcome: StreamOutcome) -> int:
         """How many SSE responses ended with ``outcome``."""
@@ -44,9 +50,10 @@ class ServerState:
             return self.streams[outcome]
 
     def reset_stream_counts(self) -> None:
-        """Zero the stream outcome counts."""
+        """Zero the stream outcome counts and the abandoned requests."""
         with self._counter_lock:
             self.streams = {"completed": 0, "abandoned": 0}
+            self.requests_abandoned = 0
 
     def next_number(self) -> int:
         """A fresh request number, for ids."""

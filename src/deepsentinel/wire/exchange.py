@@ -158,7 +158,8 @@ class Exchange:
         return JsonBody(guard, self.check, attempt, call)
 
     def fail(self, error: BaseException) -> None:
-        """The call ended before any response (connection failure): record it unless the SDK may retry."""
+        """The call ended before any response (connection failure, cancellation): record it unless the SDK may
+        retry."""
         if self.call is not None and self.scope is None:
             self.call.finish_with_error(error)
 
