@@ -150,28 +150,25 @@ class Gateway:
     async def _exchange(self, request: httpx2.Request, codec: Codec, receive: Receive, send: Send,
                         only: tuple[str, ...] = ()) -> None:
         # The call runs in this task; a second one waits for the client to leave and then cancels it, while the
-        # upstream is still working on the answer (a non-streamed one can take a minute) as well as while it is
-        # relayed (the upstream body closes in the relay's finally). One task per call, not two and a wait.
+        # upstream is still working on the answer (a non-streamed one can take a minute), while an error is sent
+        # and while the answer is relayed. One task per call, not two and a wait. The upstream body is closed
+        # after the watch stops, so a hang-up then cannot cut its release short.
         watch = _Watch(receive)
+        response: httpx2.Response | None = None
         try:
             try:
                 response = await self.upstream.send(request)
-            except asyncio.CancelledError:
-                if not watch.cancelled_us():
-                    raise
-                return  # the client left: the upstream request was cancelled, and nobody is there to answer
             except Exception as exc:
                 await refuse(send, codec, exc)
                 return
-            try:
-                await relay(response, codec, send, only)
-            except asyncio.CancelledError:
-                if not watch.cancelled_us():
-                    raise
-            finally:
-                await response.aclose()
+            await relay(response, codec, send, only)
+        except asyncio.CancelledError:  # the client left (absorbed), or the server's own cancellation
+            if not watch.cancelled_us():
+                raise
         finally:
             watch.stop()
+            if response is not None:
+                await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
         body = multiprocess_metrics() if self.multiprocess else self.sentinel.metrics.to_prometheus()
