@@ -51,12 +51,9 @@ class SentinelTransport(httpx2.BaseTransport):
         while True:
             try:
                 response = self.inner.handle_request(_outgoing(request, exchange, deadline))
-            except httpx2.TransportError as exc:
-                if exchange.move_on(None):
+            except BaseException as exc:  # no connection: the next target; anything else (interrupted) ends the call
+                if isinstance(exc, httpx2.TransportError) and exchange.move_on(None):
                     continue
-                exchange.fail(exc)
-                raise
-            except BaseException as exc:  # interrupted while the provider worked: the call ends here
                 exchange.fail(exc)
                 raise
             if exchange.move_on(response.status_code):
@@ -106,12 +103,9 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         while True:
             try:
                 response = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
-            except httpx2.TransportError as exc:
-                if exchange.move_on(None):
+            except BaseException as exc:  # no connection: the next target; anything else (interrupted) ends the call
+                if isinstance(exc, httpx2.TransportError) and exchange.move_on(None):
                     continue
-                exchange.fail(exc)
-                raise
-            except BaseException as exc:  # cancelled (the gateway's client left) while the provider worked
                 exchange.fail(exc)
                 raise
             if exchange.move_on(response.status_code):
