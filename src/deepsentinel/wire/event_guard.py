@@ -43,7 +43,6 @@ class EventGuard:
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
         self._rest = _RestMemo(self.codec.event_padding)
-        self._clean_rest = False  # the last rest checked was found clean (or known to be)
         self._shape: tuple[EventShape, Key, tuple[Any, ...]] | None = None
         self._shape_tries = 0  # shapes learned since one last matched
 
@@ -76,11 +75,12 @@ class EventGuard:
                             self._settle(done, out)
                         out += self._feed_event(event, payload)
                         continue
+                    found = len(self.violations)
                     try:
                         item.changed = self._check_rest(event, payload, {path for _, path, _ in item.pieces})
                     except ComplianceViolationError as exc:  # the row is cut before this event
                         self._settle(row, out, exc)
-                    if self._clean_rest:
+                    if not item.changed and len(self.violations) == found:  # its rest is clean
                         self._learn_shape(item)
                 row.append(item)
             if row:
@@ -169,14 +169,11 @@ class EventGuard:
         """Check everything else that is text in the event (a block's opening text, audio transcripts,
         annotations, event kinds newer than this codec) as a whole: nothing reaches the caller unread. Whether
         anything was rewritten."""
-        self._clean_rest = True
         if self._rest.known(payload, handled):
             return False
         found = len(self.violations)
-        self._clean_rest = False
         changed = self._read_rest(payload, handled)
         if not changed and len(self.violations) == found:
-            self._clean_rest = True
             self._rest.remember(_parse(event), handled)
         return changed
 

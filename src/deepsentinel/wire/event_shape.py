@@ -20,10 +20,7 @@ from deepsentinel.wire.json_io import loads
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path, TextRef
 
-# A hole holds a plain string: no backslash (an escape), no control character (invalid unescaped), and it ends
-# at its first quote. ``str.isprintable`` clears nearly every text at C speed; the search settles the rest.
 _CONTROL = re.compile(r"[\x00-\x1f]")
-_PLAIN = re.compile(r'[\\"\x00-\x1f]')
 _MARK = "\x7fds-hole-{}\x7f"
 _MOST_PLACES = 4  # places tried per hole, and ways tried in all
 
@@ -44,7 +41,7 @@ class EventShape:
         places: list[list[tuple[int, int, Path]]] = []
         for path in holes:
             value, key = TextRef(path).get(payload), path[-1]
-            if _PLAIN.search(value) or not isinstance(key, str):
+            if not _plain(value) or not isinstance(key, str):
                 return None
             # The value as written right after a key of its name (the parse below proves which one is its own).
             found: list[int] = []
@@ -91,12 +88,19 @@ class EventShape:
             if end < 0 or not data.startswith(literal, end):
                 return None
             value = data[pos:end]
-            if "\\" in value or not (value.isprintable() or not _CONTROL.search(value)):
+            if not _plain(value):
                 return None
             if n == self.text_at:
                 text = value
             pos = end + len(literal)
         return text if pos == len(data) else None
+
+
+def _plain(value: str) -> bool:
+    """Whether ``value`` is written as it is inside a JSON string: no quote (a hole ends at its first), no
+    backslash (an escape), no control character (invalid unescaped). ``str.isprintable`` clears nearly every
+    text at C speed; the search settles the rest."""
+    return '"' not in value and "\\" not in value and (value.isprintable() or not _CONTROL.search(value))
 
 
 def _split(data: str, spans: list[tuple[int, int, Path]]) -> tuple[str, ...]:

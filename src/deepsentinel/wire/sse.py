@@ -43,8 +43,8 @@ class SSEDecoder:
             end = buffer.rfind(b"\n\n")
             if end >= 0:
                 for block in buffer[:end].split(b"\n\n"):
-                    if block.startswith(b"data: ") and b"\n" not in block:  # the usual event: one data line
-                        events.append(Event("", block[6:].decode("utf-8", errors="replace"), block + b"\n\n"))
+                    if block.startswith(b"data: ") and b"\n" not in block:
+                        events.append(_data_line(block))
                         continue
                     block = block.strip(b"\n")  # blank lines between events separate nothing more
                     if block:
@@ -95,9 +95,14 @@ def _line_end(buffer: bytes, pos: int, cr: int) -> tuple[int, int]:
     return lf, 1
 
 
+def _data_line(line: bytes) -> Event:
+    """The usual event: one ``data: `` line and nothing else."""
+    return Event("", line[6:].decode("utf-8", errors="replace"), line + b"\n\n")
+
+
 def _parse(lines: list[bytes]) -> Event:
-    if len(lines) == 1 and lines[0].startswith(b"data: "):  # the usual event: one data line
-        return Event("", lines[0][6:].decode("utf-8", errors="replace"), lines[0] + b"\n\n")
+    if len(lines) == 1 and lines[0].startswith(b"data: "):
+        return _data_line(lines[0])
     name, data = "", []
     for raw in lines:
         line = raw.decode("utf-8", errors="replace")
