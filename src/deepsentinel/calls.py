@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from deepsentinel.audit.events import AuditEvent, AuditSink, FindingRecord, Outcome, content_hash
 from deepsentinel.errors import ComplianceViolationError
@@ -46,14 +47,6 @@ class CallRecord:
         self._done = True
         if self.sink is None:
             return
-        findings = tuple(FindingRecord.of(v, "request") for v in self.request_decision.violations) + tuple(
-            FindingRecord.of(v, "response") for v in self.response_violations
-        )
-        # The direction is where the strictest action was taken (a masked answer is a response decision).
-        request_action = Action.strictest([v.action for v in self.request_decision.violations])
-        response_action = Action.strictest([v.action for v in self.response_violations])
-        direction = "response" if response_action.strictness > request_action.strictness else "request"
-        risk = max([self.request_decision.risk_score] + [v.risk for v in self.response_violations])
         latency = time.perf_counter() - self.started
         provider = self.provider_seconds
         if not provider and self.sent_at is not None:
@@ -61,7 +54,30 @@ class CallRecord:
             # is left once our own work (the request checks, the guard) is taken out. Metrics report
             # latency - provider as DeepSentinel's own time; it must not absorb generation time or backoff.
             provider = max(0.0, latency - (self.sent_at - self.started) - self.own_seconds)
-        event = AuditEvent(
+        # What time decides is taken now; the event itself may be built later, off the caller's thread.
+        make = partial(self._event, outcome, type(error).__name__ if error is not None else None, latency, provider,
+                       time.time(), tuple(self.response_violations))
+        try:
+            later = getattr(self.sink, "record_later", None)
+            if later is not None:
+                later(make)
+            else:
+                self.sink.record(make())
+        except Exception:  # the audit trail must never break the caller's request; it logs, without content
+            log.exception("audit sink failed to record a %s call", self.operation)
+
+    def _event(self, outcome: Outcome, error_type: str | None, latency: float, provider: float, timestamp: float,
+               response_violations: tuple[Violation, ...]) -> AuditEvent:
+        request_violations = self.request_decision.violations
+        findings = tuple(FindingRecord.of(v, "request") for v in request_violations) + tuple(
+            FindingRecord.of(v, "response") for v in response_violations
+        )
+        # The direction is where the strictest action was taken (a masked answer is a response decision).
+        request_action = Action.strictest([v.action for v in request_violations])
+        response_action = Action.strictest([v.action for v in response_violations])
+        direction = "response" if response_action.strictness > request_action.strictness else "request"
+        risk = max([self.request_decision.risk_score] + [v.risk for v in response_violations])
+        return AuditEvent(
             outcome=outcome,
             provider=self.provider,
             model=self.model,
@@ -77,15 +93,12 @@ class CallRecord:
             prompt_tokens=self.usage[0] if self.usage else None,
             completion_tokens=self.usage[1] if self.usage else None,
             target=self.target,
-            error_type=type(error).__name__ if error is not None else None,
+            error_type=error_type,
             content_hash=content_hash(self.key, self.texts) if self.texts else None,
             anonymized_text=self.stored_text,
             attempts=max(1, self.attempts),
+            timestamp=timestamp,
         )
-        try:
-            self.sink.record(event)
-        except Exception:  # the audit trail must never break the caller's request; it logs, without content
-            log.exception("audit sink failed to record event %s", event.request_id)
 
     def discard(self) -> None:
         """End without a record: the call was invalid and nothing was sent (like any argument error)."""

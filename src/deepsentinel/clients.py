@@ -131,6 +131,7 @@ class _Guarded:
     @property
     def metrics(self) -> MetricsCollector:
         """Counters and latency histograms; ``snapshot()`` for humans, ``to_prometheus()`` for scrapers."""
+        self._sentinel.settle()
         return self._sentinel.metrics
 
     @property

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.composite import CompositeSink
 from deepsentinel.audit.events import AuditSink
 from deepsentinel.audit.resolve import resolve_audit_sink
@@ -107,6 +108,12 @@ class Sentinel:
     @property
     def performance(self) -> PerformanceConfig:
         return self.config.performance_config
+
+    def settle(self, timeout: float | None = 5.0) -> None:
+        """Wait until finished calls are counted: their records are built and fanned out on the audit store's
+        writer thread (``CompositeSink.record_later``), so metrics read right after a call wait for them here."""
+        if isinstance(self.store, BatchedStore):
+            self.store.flush(timeout)
 
     def close(self) -> None:
         """Flush and close the audit sink (idempotent)."""

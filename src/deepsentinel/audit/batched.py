@@ -1,5 +1,9 @@
 """``BatchedStore``: what the SQLite and PostgreSQL stores share: a background ``BatchWriter`` in front of an
-appender that writes chained rows, an opt-in durable mode, and loss accounting."""
+appender that writes chained rows, an opt-in durable mode, and loss accounting.
+
+``record_later(make)`` queues a call's record unbuilt: the writer thread builds it (``make()``), then writes
+it, so a caller pays one queue put for its audit event.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ class BatchedStore(AuditStore):
 
     def _start_writer(self, **writer_options: Any) -> None:
         self._writer = BatchWriter(self._appender.append, on_stop=self._appender.close, on_lost=self._lost,
-                                   **writer_options)
+                                   prepare=_built, **writer_options)
         self._late_lock = threading.Lock()
         # Runs on garbage collection or at interpreter exit, whichever comes first; holds no reference to self.
         self._finalizer = weakref.finalize(self, self._writer.close)
@@ -66,11 +70,25 @@ class BatchedStore(AuditStore):
             finally:
                 self._appender.close()
 
+    def record_later(self, make: Callable[[], AuditEvent]) -> None:
+        """Queue an event the writer thread builds with ``make()`` (which must not need the caller's thread)."""
+        if self.durable or self._writer.closed:
+            self.record(make())
+            return
+        try:
+            self._writer.submit(make)
+        except RuntimeError:  # closed between the check and the put
+            self.record(make())
+
     def flush(self, timeout: float | None = None) -> bool:
         return self._writer.flush(timeout)
 
     def close(self) -> None:
         self._finalizer()
+
+
+def _built(item: AuditEvent | Callable[[], AuditEvent]) -> AuditEvent:
+    return item if isinstance(item, AuditEvent) else item()
 
 
 __all__ = ["Appender", "BatchedStore"]

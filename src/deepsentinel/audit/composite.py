@@ -4,12 +4,20 @@ Each sink is isolated: one that raises is logged (its exception type only, never
 the others still receive the event, so auditing can never break the call it describes; the one exception
 is ``AuditWriteError`` from a durable store, re-raised once every sink has had the event, because a caller
 who asked for durability must learn that the event was not committed.
+
+``record_later(make)`` is how a call hands over its record: when every sink may see the event off the caller's
+thread (a queued store, metrics, a monitor without hooks, spans that nothing records), the store's writer
+thread builds the event and fans it out; the caller pays one queue put. Otherwise (a hook, which runs on the
+thread that finished the call; a recording tracer, whose span needs the caller's context; a durable store;
+a sink of the application's) it is built and recorded here, as ``record`` does.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
+from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.errors import AuditWriteError
 from deepsentinel.audit.events import AuditEvent, AuditSink
 
@@ -26,13 +34,33 @@ class CompositeSink:
     def __init__(self, *sinks: AuditSink) -> None:
         self.sinks: tuple[AuditSink, ...] = sinks
         self.failures = 0
+        stores = [s for s in sinks if isinstance(s, BatchedStore)]
+        self._store = stores[0] if len(stores) == 1 else None
+        self._others = tuple(s for s in sinks if s is not self._store)
 
     def __repr__(self) -> str:
         return f"CompositeSink({', '.join(_name(s) for s in self.sinks)})"
 
     def record(self, event: AuditEvent) -> None:
+        self._record_to(self.sinks, event)
+
+    def record_later(self, make: Callable[[], AuditEvent]) -> None:
+        """Record the event ``make()`` builds: on the store's writer thread when every sink allows it."""
+        store = self._store
+        if store is None or store.durable or not all(getattr(s, "deferrable", False) for s in self._others):
+            self.record(make())
+            return
+        store.record_later(lambda: self._fan_out(make))
+
+    def _fan_out(self, make: Callable[[], AuditEvent]) -> AuditEvent:
+        """On the writer thread: build the event, give it to the other sinks, return it for the store."""
+        event = make()
+        self._record_to(self._others, event)
+        return event
+
+    def _record_to(self, sinks: tuple[AuditSink, ...], event: AuditEvent) -> None:
         not_durable: AuditWriteError | None = None
-        for sink in self.sinks:
+        for sink in sinks:
             try:
                 sink.record(event)
             except AuditWriteError as exc:

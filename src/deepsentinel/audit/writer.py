@@ -12,6 +12,10 @@ A clean shutdown (``close``, interpreter exit) loses nothing.
 An item the handler cannot write is never silently dropped: a failing batch is retried (transient errors
 only), then written item by item, and each item that still fails is counted and reported to ``on_lost``,
 which records a gap in the chain.
+
+``prepare`` turns each queued item into what the handler writes, once, on the thread, before any attempt: the
+audit store queues a call's record unbuilt, so building it is not on the caller's path. An item it cannot turn
+is lost like an item the handler cannot write.
 """
 
 from __future__ import annotations
@@ -78,6 +82,7 @@ class BatchWriter(Generic[T]):
         on_lost: Callable[[int, str], None] | None = None,
         is_transient: Callable[[Exception], bool] | None = None,
         on_idle: Callable[[], None] | None = None,
+        prepare: Callable[[Any], T] | None = None,
         idle_interval: float = 1.0,
         max_batch: int = 1000,
         max_pending: int = 10_000,
@@ -90,25 +95,26 @@ class BatchWriter(Generic[T]):
         self._on_lost = on_lost
         self._is_transient = is_transient or _always_transient
         self._on_idle = on_idle
+        self._prepare = prepare
         self._idle_interval = idle_interval
         self._name = name
         self.max_batch = max_batch
         self.max_pending = max_pending
         self._retry_delays = retry_delays
-        self._queue: queue.SimpleQueue[T | _Marker] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._start_lock = threading.Lock()
         self._started = False
         self._closed = False
         self.written = 0
         self.dropped = 0
-        self._batch_ok = True
+        self._lost_unreported = False  # an item was lost since the last marker was answered
 
     @property
     def closed(self) -> bool:
         return self._closed
 
-    def submit(self, item: T) -> None:
+    def submit(self, item: Any) -> None:
         """Queue one item. Blocks only when ``max_pending`` items are already waiting (disk too slow)."""
         if self._closed:
             raise RuntimeError("the audit writer is closed")
@@ -146,7 +152,7 @@ class BatchWriter(Generic[T]):
         self._queue.put(marker)
         return marker.done.wait(timeout)
 
-    def submit_and_wait(self, item: T, timeout: float | None = None) -> bool:
+    def submit_and_wait(self, item: Any, timeout: float | None = None) -> bool:
         """Queue ``item`` and wait until it is written; False if it was lost or ``timeout`` expired.
 
         Concurrent callers share commits: the writer takes every item and marker queued so far in one batch.
@@ -174,7 +180,7 @@ class BatchWriter(Generic[T]):
         markers: list[_Marker] = []
         stop = False
         while not stop:
-            batch: list[T] = []
+            batch: list[Any] = []
             try:
                 item = self._queue.get(timeout=self._idle_interval if self._on_idle is not None else None)
             except queue.Empty:
@@ -196,11 +202,15 @@ class BatchWriter(Generic[T]):
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            ok = self._write(batch) if batch else True
-            for marker in markers:
-                marker.ok = ok
-                marker.done.set()
-            markers.clear()
+            ready = self._prepared(batch) if self._prepare is not None else batch
+            if ready:
+                self._write(ready)
+            if markers:
+                ok, self._lost_unreported = not self._lost_unreported, False
+                for marker in markers:
+                    marker.ok = ok
+                    marker.done.set()
+                markers.clear()
         self._drain_after_stop()
         if self._on_stop is not None:
             try:
@@ -218,7 +228,7 @@ class BatchWriter(Generic[T]):
 
     def _drain_after_stop(self) -> None:
         # An item submitted while close() was running lands behind the stop marker: write it anyway.
-        late: list[T] = []
+        late: list[Any] = []
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -228,14 +238,26 @@ class BatchWriter(Generic[T]):
                 item.done.set()
             else:
                 late.append(item)
+        if self._prepare is not None:
+            late = self._prepared(late)
         if late:
             self._write(late)
 
-    def _write(self, batch: list[T]) -> bool:
-        """Write ``batch``; True if every item was stored. Never raises."""
+    def _prepared(self, batch: list[Any]) -> list[T]:
+        assert self._prepare is not None
+        ready: list[T] = []
+        for item in batch:
+            try:
+                ready.append(self._prepare(item))
+            except Exception as exc:  # a record that cannot be built is a lost one: counted and chained as a gap
+                self._lose(1, type(exc).__name__)
+        return ready
+
+    def _write(self, batch: list[T]) -> None:
+        """Write ``batch``; an item that cannot be stored is lost (counted, reported). Never raises."""
         error = self._attempt(batch)
         if error is None:
-            return True
+            return
         if len(batch) > 1:
             # One item the database refuses must not take the others with it: write them one by one.
             lost = [item for item in batch if self._attempt([item], retry=False) is not None]
@@ -243,7 +265,6 @@ class BatchWriter(Generic[T]):
             lost = batch
         if lost:
             self._lose(len(lost), type(error).__name__)
-        return not lost
 
     def _attempt(self, batch: list[T], *, retry: bool = True) -> Exception | None:
         delays = (0.0, *self._retry_delays) if retry else (0.0,)
@@ -267,6 +288,7 @@ class BatchWriter(Generic[T]):
 
     def _lose(self, count: int, reason: str) -> None:
         self.dropped += count
+        self._lost_unreported = True
         logger.error("audit write failed for good: %d events lost (total %d, %s); a gap is recorded in the chain",
                      count, self.dropped, reason)
         if self._on_lost is not None:

@@ -85,6 +85,9 @@ class MetricsCollector:
     def __repr__(self) -> str:
         return f"MetricsCollector(requests={self._tally['requests']})"
 
+    #: Counting may happen on the audit writer's thread (see ``CompositeSink.record_later``).
+    deferrable = True
+
     def record(self, event: AuditEvent) -> None:
         """Count one call."""
         provider, model, outcome = event.provider, event.model, event.outcome.value

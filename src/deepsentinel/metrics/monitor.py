@@ -92,6 +92,11 @@ class ComplianceMonitor:
             self._hooks[name] = hooks[:index] + hooks[index + 1:]
             return True
 
+    @property
+    def deferrable(self) -> bool:
+        """Whether its events may be dispatched off the caller's thread: only while no hook is registered."""
+        return not any(self._hooks.values())
+
     def names_for(self, event: AuditEvent) -> list[str]:
         """The monitor events one audit event raises, in dispatch order."""
         names = ["event"]

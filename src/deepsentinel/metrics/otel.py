@@ -68,6 +68,7 @@ class OTelSink:
 
     def __init__(self, tracer: Any = None) -> None:
         self._tracer = tracer if tracer is not None else _UNSET
+        self._given = tracer is not None
         self._trace: Any = _UNSET
 
     def _module(self) -> Any:
@@ -85,6 +86,16 @@ class OTelSink:
             trace = self._module()
             self._tracer = None if trace is None else trace.get_tracer("deepsentinel")
         return self._tracer
+
+    @property
+    def deferrable(self) -> bool:
+        """Whether its spans may be emitted off the caller's thread: only while nothing records them (no tracer
+        provider configured), since a span started elsewhere loses the caller's context."""
+        if self._given:
+            return False
+        trace = self._module()
+        return trace is None or isinstance(trace.get_tracer_provider(), (trace.ProxyTracerProvider,
+                                                                          trace.NoOpTracerProvider))
 
     def record(self, event: AuditEvent) -> None:
         """Emit the event's span (no-op without OpenTelemetry)."""

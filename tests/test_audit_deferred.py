@@ -1,0 +1,196 @@
+"""A call's audit event is built and fanned out on the store's writer thread, unless a sink needs the caller's.
+
+The caller pays one queue put; what it hands over is built later (``CompositeSink.record_later``). Hooks,
+spans that something records, durable stores and the application's own sinks still see the event on the
+thread that finished the call, and nothing is lost on the way (closed stores, failing builders).
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from deepsentinel import SentinelClient
+from deepsentinel.audit import AuditEvent, CompositeSink, MemorySink, Outcome, SQLiteAuditStore
+from deepsentinel.audit.writer import BatchWriter
+from deepsentinel.metrics import ComplianceMonitor, MetricsCollector, OTelSink
+from deepsentinel.testing import FakeLLMServer, Reply
+from tests.audit_factory import make_event
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+class _Threads:
+    """A builder that remembers the thread it ran on."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def make(self, outcome: Outcome = Outcome.ALLOWED) -> Any:
+        def build() -> AuditEvent:
+            self.seen.append(threading.get_ident())
+            return make_event(outcome)
+        return build
+
+
+class _Tracer:
+    """An OpenTelemetry-shaped tracer of the application's: it records, so spans need the caller's context."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def start_span(self, name: str, start_time: int | None = None) -> Any:
+        self.threads.append(threading.get_ident())
+        return self
+
+    def is_recording(self) -> bool:
+        return True
+
+    def set_attributes(self, attrs: dict[str, Any]) -> None:
+        pass
+
+    def end(self, end_time: int | None = None) -> None:
+        pass
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> Any:
+    s = SQLiteAuditStore(tmp_path / "audit.sqlite3")
+    yield s
+    s.close()
+
+
+def test_a_record_no_sink_needs_at_once_is_built_on_the_writer_thread(store: SQLiteAuditStore) -> None:
+    metrics, monitor, threads = MetricsCollector(), ComplianceMonitor(), _Threads()
+    sink = CompositeSink(store, metrics, monitor, OTelSink())  # no tracer provider configured: nothing records
+    sink.record_later(threads.make())
+    store.flush()
+    assert threads.seen and threads.seen[0] != threading.get_ident()
+    assert metrics.snapshot()["requests"]["total"] == 1
+    assert [e.outcome for e in store.query()] == [Outcome.ALLOWED]
+
+
+@pytest.mark.parametrize("needs_caller", ["hook", "tracer", "durable", "own sink"])
+def test_a_sink_that_needs_the_callers_thread_gets_the_event_there(tmp_path: Path, needs_caller: str) -> None:
+    store = SQLiteAuditStore(tmp_path / "audit.sqlite3", durable=needs_caller == "durable")
+    monitor, tracer, own, threads = ComplianceMonitor(), _Tracer(), MemorySink(), _Threads()
+    hooked: list[int] = []
+    if needs_caller == "hook":
+        monitor.on("event", lambda e: hooked.append(threading.get_ident()))
+    sinks: list[Any] = [store, MetricsCollector(), monitor, OTelSink(tracer) if needs_caller == "tracer" else OTelSink()]
+    if needs_caller == "own sink":
+        sinks.append(own)
+    CompositeSink(*sinks).record_later(threads.make())
+    me = threading.get_ident()
+    assert threads.seen == [me]  # built before record_later returned, on this thread
+    assert {"hook": hooked, "tracer": tracer.threads, "own sink": [me] * len(own.events)}.get(needs_caller, [me]) == [me]
+    store.close()
+    assert len(store.query()) == 1
+
+
+def test_a_hook_registered_later_turns_the_caller_path_back_on(store: SQLiteAuditStore) -> None:
+    monitor, threads = ComplianceMonitor(), _Threads()
+    sink = CompositeSink(store, MetricsCollector(), monitor)
+    sink.record_later(threads.make())
+    store.flush()
+    hook = monitor.on("event", lambda e: None)
+    sink.record_later(threads.make())
+    assert threads.seen[1] == threading.get_ident() != threads.seen[0]
+    monitor.off("event", hook)
+    sink.record_later(threads.make())
+    store.flush()
+    assert threads.seen[2] != threading.get_ident()
+    assert len(store.query()) == 3
+
+
+def test_a_record_handed_over_after_close_is_written_at_once(store: SQLiteAuditStore) -> None:
+    sink = CompositeSink(store, MetricsCollector())
+    store.close()
+    sink.record_later(_Threads().make(Outcome.BLOCKED))
+    assert [e.outcome for e in store.query()] == [Outcome.BLOCKED]
+    assert store.verify().ok
+
+
+def test_a_record_that_cannot_be_built_is_counted_lost_and_the_rest_written(
+        store: SQLiteAuditStore, caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> AuditEvent:
+        raise KeyError("536-22-1234")
+
+    sink = CompositeSink(store, MetricsCollector())
+    with caplog.at_level(logging.ERROR, logger="deepsentinel.audit"):
+        sink.record_later(_Threads().make())
+        sink.record_later(broken)
+        sink.record_later(_Threads().make(Outcome.BLOCKED))
+        store.flush()
+    assert store.dropped == 1
+    assert [e.outcome for e in store.query()] == [Outcome.ALLOWED, Outcome.BLOCKED]
+    result = store.verify()  # the loss is a recorded gap: the chain is intact and says one event is missing
+    assert (result.ok, result.status, result.lost_events) == (False, "gap", 1)
+    assert "KeyError" in caplog.text and "536-22-1234" not in caplog.text
+
+
+def test_prepare_runs_once_per_item_even_when_the_write_is_retried() -> None:
+    prepared: list[str] = []
+    attempts: list[list[str]] = []
+
+    def handler(batch: list[str]) -> None:
+        attempts.append(batch)
+        if len(attempts) == 1:
+            raise OSError("busy")
+
+    def prepare(item: str) -> str:
+        prepared.append(item)
+        return item.upper()
+
+    writer: BatchWriter[str] = BatchWriter(handler, prepare=prepare, retry_delays=(0.0,))
+    writer.submit("a")
+    writer.close()
+    assert prepared == ["a"] and attempts == [["A"], ["A"]] and writer.written == 1
+
+
+def test_client_metrics_and_audit_count_every_call_when_read(tmp_path: Path) -> None:
+    """Reading ``client.metrics`` or ``client.audit`` right after calls waits for their records."""
+    with FakeLLMServer() as server:
+        server.enqueue(*(Reply(text=f"answer {i}") for i in range(40)))
+        client = SentinelClient(openai_api_key="k", base_url=server.openai_base_url, audit=str(tmp_path / "a.db"))
+        for i in range(40):
+            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"q {i}"}])
+        assert client.metrics.snapshot()["requests"]["total"] == 40
+        events = client.audit.list()
+        client.close()
+    assert len(events) == 40 and all(e.outcome is Outcome.ALLOWED for e in events)
+    assert all(e.content_hash for e in events)
+
+
+def test_a_hook_sees_the_call_before_create_returns(tmp_path: Path) -> None:
+    with FakeLLMServer() as server:
+        server.enqueue(Reply(text="hello"))
+        client = SentinelClient(openai_api_key="k", base_url=server.openai_base_url, audit=str(tmp_path / "a.db"))
+        seen: list[tuple[Outcome, int]] = []
+        client.monitor.on("event", lambda e: seen.append((e.outcome, threading.get_ident())))
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+        assert seen == [(Outcome.ALLOWED, threading.get_ident())]
+        client.close()
+
+
+def test_a_process_that_exits_right_after_its_calls_loses_no_record(tmp_path: Path) -> None:
+    """Records still queued unbuilt at interpreter exit are built and written by the store's finalizer."""
+    path = tmp_path / "exit.sqlite3"
+    code = (
+        "from deepsentinel.audit import CompositeSink, SQLiteAuditStore, AuditEvent, Outcome\n"
+        "from deepsentinel.metrics import MetricsCollector\n"
+        f"s = SQLiteAuditStore({str(path)!r})\n"
+        "sink = CompositeSink(s, MetricsCollector())\n"
+        "for i in range(2000):\n"
+        "    sink.record_later(lambda i=i: AuditEvent(Outcome.ALLOWED, 'openai', 'm', request_id=str(i)))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env={"PYTHONPATH": SRC, "PATH": ""})
+    with SQLiteAuditStore(path) as s:
+        assert sorted(int(e.request_id) for e in s.query()) == list(range(2000))
+        assert s.verify().ok
