@@ -11,9 +11,16 @@ One gateway worker (a cold process, audit on, SQLite), a mock OpenAI upstream in
   target minus direct, per round; "hop" = gateway minus sdk, per round (what the gateway adds to the guard);
 - requests/s at concurrency 16, ``--seconds`` per target split into 5 rounds in a rotating order (median of
   the rounds, and the gateway/LiteLLM ratio per round: a single window moved with the other agents' load);
-  direct is the ceiling;
+  direct is the ceiling. With them, **requests per CPU-second of the proxy** (its process and any children,
+  from ``/proc``): on a machine whose cores the client and the mock share with the proxy, a faster proxy gets
+  less of a core (they take more at its higher rate), so the rate per second of CPU it used is the
+  per-core figure; both are printed;
 - a 200-chunk stream, read to the end: total time direct vs through the gateway, added p50;
 - LiteLLM's proxy the same way when ``--litellm`` names a ``litellm`` executable (one worker, no guardrail).
+  Its latency is measured in a block of its own, interleaved with direct calls, after ours: its work after each
+  answer (logging, spend tracking) ran on into the calls that followed it and added 0.3-0.5 ms to the
+  gateway's p50 on this 2-core machine when the blocks were one. Its own block's direct rows absorb that
+  instead, which flatters LiteLLM's added latency, if anything.
 
 Fresh prompts every call (a counter and random words), never one text repeated.
 """
@@ -153,7 +160,13 @@ def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int
             timeout=60, transport=SentinelTransport(sentinel, httpx2.HTTPTransport())) as guarded:
         def one(name: str) -> float:
             counter[0] += 1
-            return _timed(guarded if name == "sdk" else client, targets[name], _body(counter[0], stream))
+            if name != "sdk":
+                return _timed(client, targets[name], _body(counter[0], stream))
+            took = _timed(guarded, targets[name], _body(counter[0], stream))
+            # Untimed: the call's audit record is built and written on this process's writer thread, which
+            # would otherwise run during the next target's call (the direct row's) and slow our baseline.
+            sentinel.settle()
+            return took
 
         for name in names:  # warm the connections
             one(name)
@@ -163,6 +176,28 @@ def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int
                 times[name].append(one(name))
     sentinel.close()
     return times
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and every process below it."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
 
 
 async def _throughput(url: str, seconds: float, concurrency: int, counter: list[int]) -> float:
@@ -181,6 +216,19 @@ async def _throughput(url: str, seconds: float, concurrency: int, counter: list[
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         return done / (time.perf_counter() - started)
+
+
+def _rows(block: dict[str, list[float]], label: str = "") -> None:
+    """Each target's p50/p99 and what it adds to the direct calls of the same block, per round."""
+    base = block["direct"]
+    for name, values in block.items():
+        if name == "direct":
+            continue
+        added = [(v - d) * 1000 for v, d in zip(values, base, strict=True)]
+        print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  p99 {_pct(values, 0.99) * 1000:6.2f}"
+              f"  added p50 {statistics.median(added):6.2f}  added p99 {_pct(added, 0.99):6.2f}")
+    print(f"  {'direct':14s} p50 {statistics.median(base) * 1000:6.2f}  p99 {_pct(base, 0.99) * 1000:6.2f}"
+          + (f"  ({label})" if label else ""))
 
 
 def _hop(times: dict[str, list[float]]) -> None:
@@ -211,6 +259,7 @@ def main() -> None:
     gateway = subprocess.Popen([sys.executable, "-m", "deepsentinel", "serve", "--port", str(gw_port),
                                 "--log-level", "warning"], env=env)
     procs.append(gateway)
+    pids = {"gateway": gateway.pid}
     targets = {"direct": f"http://127.0.0.1:{mock_port}/v1", "gateway": f"http://127.0.0.1:{gw_port}/v1"}
     if args.litellm:
         lt_port = _free_port()
@@ -220,6 +269,7 @@ def main() -> None:
         lt_env = {**env, "LITELLM_MASTER_KEY": KEY, "LITELLM_LOG": "ERROR"}
         procs.append(subprocess.Popen([args.litellm, "--config", str(config), "--port", str(lt_port), "--num_workers", "1"],
                                       env=lt_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        pids["litellm"] = procs[-1].pid
         targets["litellm"] = f"http://127.0.0.1:{lt_port}/v1"
     try:
         health = {"direct": "/", "gateway": "/healthz", "litellm": "/health/liveliness"}
@@ -228,33 +278,44 @@ def main() -> None:
         counter = [0]
         extra = {"direct (A/A)": targets["direct"], "sdk": targets["direct"]}
         sdk_audit: str | bool = False if args.no_audit else f"{tmp}/sdk-audit.sqlite3"
-        plain = latency({**targets, **extra}, args.calls, False, counter, sdk_audit)
+        ours = {name: url for name, url in targets.items() if name != "litellm"}
+        plain = latency({**ours, **extra}, args.calls, False, counter, sdk_audit)
         print(f"non-streamed, concurrency 1, {args.calls} calls per target (ms)")
-        base = plain["direct"]
-        for name, values in plain.items():
-            if name == "direct":
-                continue
-            added = [(v - d) * 1000 for v, d in zip(values, base, strict=True)]
-            print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  p99 {_pct(values, 0.99) * 1000:6.2f}"
-                  f"  added p50 {statistics.median(added):6.2f}  added p99 {_pct(added, 0.99):6.2f}")
-        print(f"  {'direct':14s} p50 {statistics.median(base) * 1000:6.2f}  p99 {_pct(base, 0.99) * 1000:6.2f}")
+        _rows(plain)
         _hop(plain)
-        streams = latency({**targets, "sdk": targets["direct"]}, args.streams, True, counter, sdk_audit)
+        if "litellm" in targets:
+            _rows(latency({"direct": targets["direct"], "litellm": targets["litellm"]}, args.calls, False, counter,
+                          False), "litellm's block")
+        streams = latency({**ours, "sdk": targets["direct"]}, args.streams, True, counter, sdk_audit)
         print(f"200-chunk stream read to the end, {args.streams} per target (ms)")
-        for name, values in streams.items():
-            added = [(v - d) * 1000 for v, d in zip(values, streams["direct"], strict=True)]
-            print(f"  {name:14s} p50 {statistics.median(values) * 1000:6.2f}  added p50 {statistics.median(added):6.2f}")
+        _rows(streams)
         _hop(streams)
+        if "litellm" in targets:
+            _rows(latency({"direct": targets["direct"], "litellm": targets["litellm"]}, args.streams, True, counter,
+                          False), "litellm's block")
         print(f"requests/s at concurrency 16, {args.seconds:.0f} s per target in 5 rounds (median, min-max)")
         rates: dict[str, list[float]] = {name: [] for name in targets}
+        per_cpu: dict[str, list[float]] = {name: [] for name in targets if name != "direct"}
         names = list(targets)
         for i in range(5):
             for name in names[i % len(names):] + names[:i % len(names)]:
-                rates[name].append(asyncio.run(_throughput(targets[name], args.seconds / 5, 16, counter)))
+                cpu = _tree_cpu(pids[name]) if name in per_cpu else 0.0
+                started = time.perf_counter()
+                rate = asyncio.run(_throughput(targets[name], args.seconds / 5, 16, counter))
+                rates[name].append(rate)
+                if name in per_cpu:
+                    wall = time.perf_counter() - started
+                    per_cpu[name].append(rate * wall / max(1e-3, _tree_cpu(pids[name]) - cpu))
         for name, values in rates.items():
             print(f"  {name:14s} {statistics.median(values):8.0f}  ({min(values):.0f}-{max(values):.0f})")
         if "litellm" in rates:
             ratios = [g / lt for g, lt in zip(rates["gateway"], rates["litellm"], strict=True)]
+            print(f"  {'gateway/litellm':14s} {statistics.median(ratios):8.1f}x ({min(ratios):.1f}-{max(ratios):.1f})")
+        print("requests per CPU-second of the proxy (per core), same rounds (median, min-max)")
+        for name, values in per_cpu.items():
+            print(f"  {name:14s} {statistics.median(values):8.0f}  ({min(values):.0f}-{max(values):.0f})")
+        if "litellm" in per_cpu:
+            ratios = [g / lt for g, lt in zip(per_cpu["gateway"], per_cpu["litellm"], strict=True)]
             print(f"  {'gateway/litellm':14s} {statistics.median(ratios):8.1f}x ({min(ratios):.1f}-{max(ratios):.1f})")
         print(f"gateway peak RSS {_rss_kb(gateway.pid) / 1024:.0f} MiB; client peak RSS "
               f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {os.cpu_count()} cores, shared")
