@@ -19,12 +19,13 @@ def validate_chat_args(model: Any, messages: Any) -> None:
     """
     if not isinstance(model, str) or not model.strip():
         raise ValidationError("model must be a non-empty string")
-    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+    # Parsed JSON holds lists and dicts: asked first, the abstract-class checks run only for other types.
+    if type(messages) is not list and (isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence)):
         raise ValidationError("messages must be a list of {'role': ..., 'content': ...} dicts")
     if not messages:
         raise ValidationError("messages must not be empty")
     for i, m in enumerate(messages):
-        if not isinstance(m, Mapping):
+        if type(m) is not dict and not isinstance(m, Mapping):
             raise ValidationError(f"messages[{i}] must be a dict, not {type(m).__name__}")
         role = m.get("role")
         if role not in ROLES:
@@ -36,7 +37,7 @@ def validate_chat_args(model: Any, messages: Any) -> None:
                 raise ValidationError(f"messages[{i}].content is required for role {role!r}")
         elif isinstance(content, list):
             for j, part in enumerate(content):
-                if not isinstance(part, Mapping) or not isinstance(part.get("type"), str):
+                if (type(part) is not dict and not isinstance(part, Mapping)) or not isinstance(part.get("type"), str):
                     raise ValidationError(f"messages[{i}].content[{j}] must be a dict with a 'type'")
                 # A text the scanner cannot read must not reach a provider that would read it anyway.
                 field = _TEXT_PARTS.get(part["type"])

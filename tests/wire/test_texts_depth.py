@@ -45,3 +45,12 @@ def test_the_refusal_names_where_the_nesting_went_too_deep() -> None:
 def test_odd_keys_are_found_at_every_level_within_the_limit() -> None:
     node = {"a b": [{"plain": {"x=1": 2}}], "ok": {"also ok": None}}
     assert odd_keys(node) == ["a b", "x=1", "also ok"]
+
+
+def test_odd_keys_stay_found_after_many_fresh_plain_keys() -> None:
+    """Plain keys are remembered (bounded) to spare a regex per key; a flood of them changes no verdict."""
+    flood = {f"field_{i}": i for i in range(10_000)}
+    assert odd_keys(flood) == []
+    assert odd_keys({**flood, "ssn 536-22-1234": 1, "field_3": 2}) == ["ssn 536-22-1234"]
+    assert odd_keys({f"k{i} x": 0 for i in range(3)}) == ["k0 x", "k1 x", "k2 x"]
+    assert odd_keys({"a" * 41: 0, "a" * 40: 0}) == ["a" * 41]  # longer than a plain name may be

@@ -107,6 +107,9 @@ class ProviderEntry:
         )
 
 
+_PRIMARIES_MAX = 256
+
+
 class Router:
     """Chooses the ordered targets for a call from the configured providers. Immutable after construction."""
 
@@ -129,6 +132,7 @@ class Router:
         self.health = health
         self._adapters = {name: entry.adapter() for name, entry in self._providers.items()}
         self.fallbacks = tuple(self._target(spec) for spec in fallbacks)  # fail at start-up, not mid-outage
+        self._primaries: dict[str, Target] = {}  # by model: every call asks, and the answer never changes
 
     @property
     def providers(self) -> Mapping[str, ProviderEntry]:
@@ -167,7 +171,12 @@ class Router:
 
     def primary(self, model: str) -> Target:
         """Where ``model`` goes when the call names no provider (aliases, the model's family, the default)."""
-        return self._primary(model, None)
+        found = self._primaries.get(model)
+        if found is None:
+            found = self._primary(model, None)
+            if len(self._primaries) < _PRIMARIES_MAX:  # model names come from callers: bounded
+                self._primaries[model] = found
+        return found
 
     def check_key(self, name: str) -> None:
         """Raise ``ConfigurationError`` naming the fix when provider ``name`` needs a key it does not have."""

@@ -170,7 +170,7 @@ _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (tex
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
     guard = sentinel.guard
     call = CallRecord(sentinel.sink, guard.key, codec_for(path).operation, "", "",
-                      policies=tuple(p.name for p in sentinel.policies))
+                      policies=guard.names)
     try:
         check = guard.check_request(path, body)
     except (ComplianceViolationError, ValidationError) as exc:

@@ -75,6 +75,7 @@ class WireGuard:
         keep_redacted: bool = False,
     ) -> None:
         self.policies = tuple(policies)
+        self.names = tuple(p.name for p in self.policies)
         self.engine = engine
         self.key = key or secrets.token_bytes(32)
         # Originals behind placeholders exist only when asked for: holding them in memory is the caller's choice.
@@ -97,7 +98,7 @@ class WireGuard:
         if payload is None:
             if body and self.block_unknown:
                 raise block_error((), "request", reason="a body that is not JSON cannot be checked")
-            decision = Decision(policies=self._names())
+            decision = Decision(policies=self.names)
             if body and self.request_policies:  # a file upload, a form: checked as text, blocked or sent as is
                 for text in upload_texts(body):
                     decision = decision.merged(evaluate_policies(self.request_policies, self.engine.scan(text), "body"))
@@ -111,7 +112,7 @@ class WireGuard:
         self._check_keys(keys, "request")
         refs = file_refs(codec.request_refs(payload), payload)
         texts = [ref.get(payload) for ref in refs]
-        decision = Decision(policies=self._names())
+        decision = Decision(policies=self.names)
         redacted: list[str] = []
         pending: list[tuple[TextRef, str, list[Violation]]] = []
         for ref, text, d in self._evaluate_texts(refs, texts):
@@ -182,14 +183,14 @@ class WireGuard:
             except UnicodeDecodeError:
                 # Audio, an image, a file's bytes: no text to read, and decoding them "with replacement" and
                 # encoding them back would corrupt them (text-to-speech answers did).
-                return body, Decision(policies=self._names())
+                return body, Decision(policies=self.names)
             new, decision = self.check_text(text, "body", request.restore)
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
             return (body if new == text else new.encode()), decision
         if self.response_policies:
             self._check_keys(odd_keys(payload), "response")
-        decision = Decision(policies=self._names())
+        decision = Decision(policies=self.names)
         rewritten = []
         for ref in request.codec.response_refs(payload):
             text = ref.get(payload)
@@ -223,7 +224,7 @@ class WireGuard:
         if not self.response_policies:
             return (restore.deanonymize(text) if restore is not None else text), Decision()
         if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
-            return text, Decision(policies=self._names())
+            return text, Decision(policies=self.names)
         d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
@@ -277,8 +278,6 @@ class WireGuard:
             return f"[{v.type}]"
         return self.anonymizer_for([v]).replace(value, v.type, remember=False)
 
-    def _names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.policies)
 
 
 def _moved(f: Finding, start: int, end: int) -> Finding:

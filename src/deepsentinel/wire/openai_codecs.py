@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from deepsentinel.errors import ValidationError
+from deepsentinel.messages import validate_chat_args
 from deepsentinel.wire.codec import Codec, Delta, Key
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
@@ -30,8 +31,6 @@ class ChatCodec(Codec):
     known = True
 
     def validate_request(self, body: Any) -> None:
-        from deepsentinel.messages import validate_chat_args
-
         if not isinstance(body, dict):
             raise ValidationError("the request body must be a JSON object")
         validate_chat_args(body.get("model"), body.get("messages"))

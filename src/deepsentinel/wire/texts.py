@@ -11,6 +11,21 @@ from deepsentinel.errors import ValidationError
 Path = tuple[int | str, ...]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,39}")
+# Plain keys met so far: an API's bodies use a few dozen names, so a set lookup replaces a regex per key. Bounded,
+# so bodies full of fresh names cannot grow it without end (past the bound, the regex decides).
+_PLAIN_SEEN: set[str] = set()
+_PLAIN_SEEN_MAX = 4096
+
+
+def plain_key(key: str) -> bool:
+    """Whether an object key is a plain name (letters, digits, ``_`` and ``-``; at most 40): no value hides in it."""
+    if key in _PLAIN_SEEN:
+        return True
+    if _PLAIN_KEY.fullmatch(key) is None:
+        return False
+    if len(_PLAIN_SEEN) < _PLAIN_SEEN_MAX:
+        _PLAIN_SEEN.add(key)
+    return True
 
 # Deeper than any real request; deeper input is refused with a typed error instead of a RecursionError.
 MAX_DEPTH = 128
@@ -39,7 +54,7 @@ class TextRef:
     def location(self) -> str:
         out = ""
         for key in self.path:
-            if not isinstance(key, int) and not _PLAIN_KEY.fullmatch(key):
+            if not isinstance(key, int) and not plain_key(key):
                 key = "<key>"  # a key that is not a plain name may itself be a value: never shown
             out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else key)
         return out
@@ -110,7 +125,7 @@ def _odd_keys(node: Any, depth: int, out: list[str]) -> bool:
         if depth >= MAX_DEPTH and node:
             return False
         for key, value in node.items():
-            if isinstance(key, str) and not _PLAIN_KEY.fullmatch(key):
+            if isinstance(key, str) and key not in _PLAIN_SEEN and not plain_key(key):
                 out.append(key)
             if isinstance(value, (dict, list)) and not _odd_keys(value, depth + 1, out):
                 return False
