@@ -194,3 +194,16 @@ def test_a_process_that_exits_right_after_its_calls_loses_no_record(tmp_path: Pa
     with SQLiteAuditStore(path) as s:
         assert sorted(int(e.request_id) for e in s.query()) == list(range(2000))
         assert s.verify().ok
+
+
+def test_spans_stay_on_the_callers_thread_once_the_application_configures_tracing(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = pytest.importorskip("opentelemetry.trace")
+    sink = OTelSink()
+    assert sink.deferrable  # no provider configured: nothing records a span
+
+    class Configured(trace.NoOpTracerProvider):  # an SDK's provider, as far as the check can tell
+        pass
+
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: Configured())
+    assert not sink.deferrable
