@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from deepsentinel.errors import ValidationError
-from deepsentinel.wire.texts import MAX_DEPTH, check_depth, odd_keys
+from deepsentinel.wire.texts import (
+    MAX_DEPTH,
+    STRUCTURAL_KEYS,
+    check_depth,
+    odd_keys,
+    string_refs,
+    texts_and_odd_keys,
+)
 
 _LEAVES = st.sampled_from([None, 1, "text", {}, [], {"k": 1}, ["x"], {"a b": "v"}])
 
@@ -54,3 +61,26 @@ def test_odd_keys_stay_found_after_many_fresh_plain_keys() -> None:
     assert odd_keys({**flood, "ssn 536-22-1234": 1, "field_3": 2}) == ["ssn 536-22-1234"]
     assert odd_keys({f"k{i} x": 0 for i in range(3)}) == ["k0 x", "k1 x", "k2 x"]
     assert odd_keys({"a" * 41: 0, "a" * 40: 0}) == ["a" * 41]  # longer than a plain name may be
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["role", "content", "id", "data", "type", "input", "a b", "x=1", "ok"])
+                      | st.text(max_size=4), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(node=_JSON, skip=st.sampled_from([STRUCTURAL_KEYS, frozenset(), frozenset({"content"})]))
+def test_one_walk_finds_what_the_two_walks_find(node: Any, skip: frozenset[str]) -> None:
+    """The guard reads a body's texts and its odd keys in one walk: the same as each walk alone."""
+    refs, keys = texts_and_odd_keys(node, skip)
+    assert refs == string_refs(node, skip=skip)
+    assert keys == odd_keys(node)
+
+
+@given(depth=st.integers(MAX_DEPTH - 2, MAX_DEPTH + 2), leaf=_LEAVES, wrappers=st.lists(st.booleans(), min_size=1, max_size=4))
+def test_the_one_walk_refuses_what_the_full_walk_refuses(depth: int, leaf: Any, wrappers: list[bool]) -> None:
+    node = _nest(depth, leaf, wrappers)
+    assert _refused(texts_and_odd_keys, node) == _refused(check_depth, node)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
-from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, string_refs
+from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, odd_keys, string_refs, texts_and_odd_keys
 
 Api = Literal["openai", "anthropic"]
 Key = Hashable
@@ -46,6 +46,18 @@ class Codec:
     def response_refs(self, body: Any) -> list[TextRef]:
         """The texts of a whole (non-streamed) response."""
         return list(string_refs(body, skip=self.response_skip))
+
+    def request_texts(self, body: Any) -> tuple[list[TextRef], list[str]]:
+        """``request_refs(body)`` and ``odd_keys(body)``: from one walk when this codec reads the whole body."""
+        if type(self).request_refs is Codec.request_refs:
+            return texts_and_odd_keys(body)
+        return self.request_refs(body), odd_keys(body)
+
+    def response_texts(self, body: Any) -> tuple[list[TextRef], list[str]]:
+        """``response_refs(body)`` and ``odd_keys(body)``: from one walk when this codec reads the whole body."""
+        if type(self).response_refs is Codec.response_refs:
+            return texts_and_odd_keys(body, self.response_skip)
+        return self.response_refs(body), odd_keys(body)
 
     def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
         """Fix-ups after texts at ``rewritten`` changed (drop logprobs that spell the old text)."""

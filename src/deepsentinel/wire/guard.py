@@ -31,7 +31,7 @@ from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
 from deepsentinel.wire.inline_files import encoded_binary, file_refs, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
-from deepsentinel.wire.texts import TextRef, odd_keys, string_refs
+from deepsentinel.wire.texts import TextRef, string_refs
 
 _REDACTOR = Anonymizer(strategy="redact")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -107,10 +107,10 @@ class WireGuard:
             return RequestCheck(codec, body, None, decision)
         if not codec.known and self.block_unknown:
             raise block_error((), "request", reason=f"endpoint {path!r} is not one DeepSentinel knows")
-        keys = odd_keys(payload)  # the one walk that also refuses a body nested deeper than MAX_DEPTH
+        refs, keys = codec.request_texts(payload)  # the walk also refuses a body nested deeper than MAX_DEPTH
         codec.validate_request(payload)
         self._check_keys(keys, "request")
-        refs = file_refs(codec.request_refs(payload), payload)
+        refs = file_refs(refs, payload)
         texts = [ref.get(payload) for ref in refs]
         decision = Decision(policies=self.names)
         redacted: list[str] = []
@@ -188,11 +188,12 @@ class WireGuard:
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
             return (body if new == text else new.encode()), decision
+        refs, keys = request.codec.response_texts(payload)
         if self.response_policies:
-            self._check_keys(odd_keys(payload), "response")
+            self._check_keys(keys, "response")
         decision = Decision(policies=self.names)
         rewritten = []
-        for ref in request.codec.response_refs(payload):
+        for ref in refs:
             text = ref.get(payload)
             new, d = self.check_text(text, ref.location, request.restore)
             decision = decision.merged(d)

@@ -78,11 +78,19 @@ def string_refs(node: Any, path: Path = (), *, skip: frozenset[str] = STRUCTURAL
     Raises ``ValidationError`` past ``MAX_DEPTH`` levels of nesting.
     """
     out: list[TextRef] = []
-    _collect(node, path, skip, depth, out)
+    _collect(node, path, skip, depth, out, None)
     return out
 
 
-def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef]) -> None:
+def texts_and_odd_keys(node: Any, skip: frozenset[str] = STRUCTURAL_KEYS) -> tuple[list[TextRef], list[str]]:
+    """``string_refs(node, skip=skip)`` and ``odd_keys(node)`` from one walk (a whole body is read for both)."""
+    out: list[TextRef] = []
+    odd: list[str] = []
+    _collect(node, (), skip, 0, out, odd)
+    return out, odd
+
+
+def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef], odd: list[str] | None) -> None:
     # A list filled by plain recursion: this runs on every streamed event, where nested generators cost more
     # than the rest of the event's bookkeeping. A string child is appended in place; past MAX_DEPTH every child
     # read is visited, so the error names where the nesting went too deep.
@@ -92,19 +100,21 @@ def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[
         out.append(TextRef(path))
     elif isinstance(node, dict):
         for key, value in node.items():
+            if odd is not None and key not in _PLAIN_SEEN and isinstance(key, str) and not plain_key(key):
+                odd.append(key)
             # A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads.
             if key in skip and not isinstance(value, (dict, list)) and (key != "data" or node.get("type") != "text"):
                 continue
             if isinstance(value, str) and depth < MAX_DEPTH:
                 out.append(TextRef((*path, key)))
             elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
-                _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out)
+                _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out, odd)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str) and depth < MAX_DEPTH:
                 out.append(TextRef((*path, i)))
             elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
-                _collect(value, (*path, i), skip, depth + 1, out)
+                _collect(value, (*path, i), skip, depth + 1, out, odd)
 
 
 def odd_keys(node: Any) -> list[str]:
@@ -144,4 +154,5 @@ def check_depth(node: Any, depth: int = 0) -> None:
         pass
 
 
-__all__ = ["MAX_DEPTH", "STRUCTURAL_KEYS", "Path", "TextRef", "check_depth", "odd_keys", "string_refs"]
+__all__ = ["MAX_DEPTH", "STRUCTURAL_KEYS", "Path", "TextRef", "check_depth", "odd_keys", "string_refs",
+           "texts_and_odd_keys"]
