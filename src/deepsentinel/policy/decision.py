@@ -62,6 +62,12 @@ class Decision:
 
     def merged(self, other: Decision) -> Decision:
         """Combine two decisions (e.g. over several messages): strictest action, all violations."""
+        # Most texts of a call decide nothing: merging a decision that adds nothing gives the other one back.
+        if other.policies == self.policies:
+            if not other.violations and other.action is Action.ALLOW and other.risk_score <= self.risk_score:
+                return self
+            if not self.violations and self.action is Action.ALLOW and self.risk_score <= other.risk_score:
+                return other
         return Decision(
             Action.strictest([self.action, other.action]),
             self.violations + other.violations,

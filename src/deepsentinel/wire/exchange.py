@@ -197,7 +197,8 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
         return [same]
     router = sentinel.router
     attempts = [same]
-    if provider is not None or fallbacks is not None or router.fallbacks or router.primary(check.model) != Target(native, check.model):
+    if (provider is not None or fallbacks is not None or router.fallbacks
+            or (primary := router.primary(check.model)).provider != native or primary.model != check.model):
         targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):

@@ -165,7 +165,8 @@ class WireGuard:
         for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
             if more:
                 scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
-            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location)))
+            # The location names a violation; a text without findings has none to name.
+            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location if scan.findings else "")))
         return out
 
     # Responses --------------------------------------------------------------------------------------------
