@@ -207,3 +207,20 @@ def test_spans_stay_on_the_callers_thread_once_the_application_configures_tracin
 
     monkeypatch.setattr(trace, "get_tracer_provider", lambda: Configured())
     assert not sink.deferrable
+
+
+def test_a_hook_registered_after_a_call_ended_does_not_see_it_on_the_writer_thread(store: SQLiteAuditStore) -> None:
+    monitor = ComplianceMonitor()
+    sink = CompositeSink(store, MetricsCollector(), monitor)
+    gate = threading.Event()
+
+    def slow() -> AuditEvent:  # the writer builds this record only once the hook is registered
+        gate.wait(5)
+        return make_event()
+
+    sink.record_later(slow)
+    seen: list[AuditEvent] = []
+    monitor.on("event", seen.append)
+    gate.set()
+    store.flush()
+    assert seen == [] and len(store.query()) == 1

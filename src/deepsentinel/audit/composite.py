@@ -53,9 +53,13 @@ class CompositeSink:
         store.record_later(lambda: self._fan_out(make))
 
     def _fan_out(self, make: Callable[[], AuditEvent]) -> AuditEvent:
-        """On the writer thread: build the event, give it to the other sinks, return it for the store."""
+        """On the writer thread: build the event, give it to the other sinks, return it for the store.
+
+        A sink that stopped allowing this since the call ended (a hook registered in between) is left out: its
+        hooks run on the thread that finished a call, and a hook registered after a call does not see it.
+        """
         event = make()
-        self._record_to(self._others, event)
+        self._record_to(tuple(s for s in self._others if getattr(s, "deferrable", False)), event)
         return event
 
     def _record_to(self, sinks: tuple[AuditSink, ...], event: AuditEvent) -> None:
