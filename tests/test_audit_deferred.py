@@ -224,3 +224,57 @@ def test_a_hook_registered_after_a_call_ended_does_not_see_it_on_the_writer_thre
     gate.set()
     store.flush()
     assert seen == [] and len(store.query()) == 1
+
+
+def test_an_answer_cut_mid_read_and_retried_is_one_event_with_the_retrys_facts(tmp_path: Path) -> None:
+    """The SDK retries a whole answer whose read timed out: one event, for the answer the caller got."""
+    import httpx2
+
+    from deepsentinel.testing.replies import Usage
+
+    with FakeLLMServer() as server:
+        server.enqueue(Reply(text="slow answer", trickle=0.6), Reply(text="fast", usage=Usage(111, 222)))
+        client = SentinelClient(openai_api_key="k", base_url=server.openai_base_url, audit=str(tmp_path / "a.db"),
+                                max_retries=1)
+        r = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "q"}],
+                                           timeout=httpx2.Timeout(10, read=0.3))
+        assert r.choices[0].message.content == "fast"
+        events = client.audit.list()
+        client.close()
+    assert [(e.outcome, e.attempts, e.prompt_tokens, e.completion_tokens, e.error_type) for e in events] == [
+        (Outcome.ALLOWED, 2, 111, 222, None)]
+
+
+def test_the_event_holds_the_facts_of_when_the_call_ended(store: SQLiteAuditStore) -> None:
+    """A record changed after it ended (a later retry reusing it) does not change the event built later."""
+    from deepsentinel.calls import CallRecord
+
+    gate = threading.Event()
+    sink = CompositeSink(store, MetricsCollector())
+    call = CallRecord(sink, b"k" * 32, "chat.completions", "openai", "gpt-4o-mini", texts=("hello",), attempts=1)
+    store.record_later(lambda: (gate.wait(5), make_event())[1])  # keeps the writer busy until the changes below
+    call.finish(Outcome.PROVIDER_ERROR, TimeoutError())
+    call.attempts, call.usage, call.provider, call.target = 2, (111, 222), "anthropic", "anthropic/claude"
+    gate.set()
+    store.flush()
+    event = store.query()[-1]
+    assert (event.outcome, event.attempts, event.prompt_tokens, event.provider, event.target, event.error_type) == (
+        Outcome.PROVIDER_ERROR, 1, None, "openai", None, "TimeoutError")
+
+
+def test_a_writer_with_small_batches_takes_a_backlog_without_pausing_between_them() -> None:
+    """The 5 ms pause between drains is for an empty queue only: a batch cut at max_batch is followed at once."""
+    import time
+
+    from deepsentinel.audit.writer import POLL
+
+    written: list[int] = []
+    writer: BatchWriter[int] = BatchWriter(written.extend, max_batch=1)
+    started = time.monotonic()
+    for i in range(400):
+        writer.submit(i)
+    assert writer.flush(30)
+    took = time.monotonic() - started
+    writer.close()
+    assert written == list(range(400))
+    assert took < 400 * POLL / 2, took  # a pause per batch would take 2 s

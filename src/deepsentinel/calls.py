@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from deepsentinel.audit.events import AuditEvent, AuditSink, FindingRecord, Outcome, content_hash
 from deepsentinel.errors import ComplianceViolationError
@@ -14,6 +15,24 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 
 log = logging.getLogger("deepsentinel")
+
+
+def _event(key: bytes, texts: tuple[str, ...], request: Decision, response: tuple[Violation, ...],
+           fields: dict[str, Any]) -> AuditEvent:
+    """One call's audit event, from the facts ``CallRecord.finish`` took."""
+    findings = tuple(FindingRecord.of(v, "request") for v in request.violations) + tuple(
+        FindingRecord.of(v, "response") for v in response
+    )
+    # The direction is where the strictest action was taken (a masked answer is a response decision).
+    request_action = Action.strictest([v.action for v in request.violations])
+    response_action = Action.strictest([v.action for v in response])
+    return AuditEvent(
+        direction="response" if response_action.strictness > request_action.strictness else "request",
+        findings=findings,
+        risk_score=max([request.risk_score] + [v.risk for v in response]),
+        content_hash=content_hash(key, texts) if texts else None,
+        **fields,
+    )
 
 
 @dataclass
@@ -54,9 +73,19 @@ class CallRecord:
             # is left once our own work (the request checks, the guard) is taken out. Metrics report
             # latency - provider as DeepSentinel's own time; it must not absorb generation time or backoff.
             provider = max(0.0, latency - (self.sent_at - self.started) - self.own_seconds)
-        # What time decides is taken now; the event itself may be built later, off the caller's thread.
-        make = partial(self._event, outcome, type(error).__name__ if error is not None else None, latency, provider,
-                       time.time(), tuple(self.response_violations))
+        # Every field is read now (a retry may reuse this record); only the costly part of the event (findings,
+        # the content HMAC, the event object) may be built later, off the caller's thread.
+        fields = {
+            "outcome": outcome, "provider": self.provider, "model": self.model, "operation": self.operation,
+            "policies": self.policies, "streamed": self.streamed, "chunks": self.chunks,
+            "latency_ms": latency * 1000.0, "provider_latency_ms": provider * 1000.0,
+            "prompt_tokens": self.usage[0] if self.usage else None,
+            "completion_tokens": self.usage[1] if self.usage else None, "target": self.target,
+            "error_type": type(error).__name__ if error is not None else None, "anonymized_text": self.stored_text,
+            "attempts": max(1, self.attempts), "timestamp": time.time(),
+        }
+        make = partial(_event, self.key, tuple(self.texts), self.request_decision, tuple(self.response_violations),
+                       fields)
         try:
             later = getattr(self.sink, "record_later", None)
             if later is not None:
@@ -65,40 +94,6 @@ class CallRecord:
                 self.sink.record(make())
         except Exception:  # the audit trail must never break the caller's request; it logs, without content
             log.exception("audit sink failed to record a %s call", self.operation)
-
-    def _event(self, outcome: Outcome, error_type: str | None, latency: float, provider: float, timestamp: float,
-               response_violations: tuple[Violation, ...]) -> AuditEvent:
-        request_violations = self.request_decision.violations
-        findings = tuple(FindingRecord.of(v, "request") for v in request_violations) + tuple(
-            FindingRecord.of(v, "response") for v in response_violations
-        )
-        # The direction is where the strictest action was taken (a masked answer is a response decision).
-        request_action = Action.strictest([v.action for v in request_violations])
-        response_action = Action.strictest([v.action for v in response_violations])
-        direction = "response" if response_action.strictness > request_action.strictness else "request"
-        risk = max([self.request_decision.risk_score] + [v.risk for v in response_violations])
-        return AuditEvent(
-            outcome=outcome,
-            provider=self.provider,
-            model=self.model,
-            operation=self.operation,
-            direction=direction,
-            policies=self.policies,
-            findings=findings,
-            risk_score=risk,
-            streamed=self.streamed,
-            chunks=self.chunks,
-            latency_ms=latency * 1000.0,
-            provider_latency_ms=provider * 1000.0,
-            prompt_tokens=self.usage[0] if self.usage else None,
-            completion_tokens=self.usage[1] if self.usage else None,
-            target=self.target,
-            error_type=error_type,
-            content_hash=content_hash(self.key, self.texts) if self.texts else None,
-            anonymized_text=self.stored_text,
-            attempts=max(1, self.attempts),
-            timestamp=timestamp,
-        )
 
     def discard(self) -> None:
         """End without a record: the call was invalid and nothing was sent (like any argument error)."""

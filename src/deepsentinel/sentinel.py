@@ -7,8 +7,10 @@ transports, the gateway) runs its calls through one of these.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import os
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -109,11 +111,20 @@ class Sentinel:
     def performance(self) -> PerformanceConfig:
         return self.config.performance_config
 
-    def settle(self, timeout: float | None = 5.0) -> None:
-        """Wait until finished calls are counted: their records are built and fanned out on the audit store's
-        writer thread (``CompositeSink.record_later``), so metrics read right after a call wait for them here."""
+    def settle(self, timeout: float | None = 0.25) -> None:
+        """Wait until finished calls are counted: their records are built and counted on the audit store's
+        writer thread (``CompositeSink.record_later``), within milliseconds. A writer held up (a database
+        another node locks) is waited for ``timeout`` seconds at most: metrics then lag, calls go on."""
         if isinstance(self.store, BatchedStore):
             self.store.flush(timeout)
+
+    async def asettle(self, timeout: float = 0.25) -> None:
+        """``settle`` for an event loop: polls instead of blocking it (and takes no executor thread)."""
+        if isinstance(self.store, BatchedStore):
+            done = self.store.mark()
+            deadline = time.monotonic() + timeout
+            while not done.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.001)
 
     def close(self) -> None:
         """Flush and close the audit sink (idempotent)."""

@@ -185,6 +185,11 @@ class _BodyBase:
     def finish(self, error: BaseException | None) -> None:
         if not self.ended:
             self.ended = True
+            if (isinstance(error, httpx2.TransportError) and self.exchange.scope is not None
+                    and current_scope() is self.exchange.scope):
+                # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it
+                # gives up, the scope records the error it raises.
+                return
             # A caller that stops right after the output before a cut never pulls the cut itself: the call
             # still ends as cut, not as allowed.
             self.filter.close(error if error is not None else self.filter.error)

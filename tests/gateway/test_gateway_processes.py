@@ -175,6 +175,14 @@ def test_metrics_of_several_workers_add_up(fake_server: FakeLLMServer, processes
 
     with ThreadPoolExecutor(8) as pool:
         assert list(pool.map(call, range(24))) == [200] * 24
+    # Each worker counts a call on its audit writer thread, milliseconds after the call ends: wait for the
+    # last ones, then every scrape, whichever worker answers it, must report all 24.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with httpx2.Client(timeout=30) as http:
+            if _requests_total(http.get(gw.url + "/metrics").text) == 24.0:
+                break
+        time.sleep(0.05)
     scrapes = []
     for _ in range(8):
         with httpx2.Client(timeout=30) as http:

@@ -19,7 +19,7 @@ from deepsentinel.wire.texts import (
     texts_and_odd_keys,
 )
 
-_LEAVES = st.sampled_from([None, 1, "text", {}, [], {"k": 1}, ["x"], {"a b": "v"}])
+_LEAVES = st.sampled_from([None, 1, "text", {}, [], {"k": 1}, ["x"], {"a b": "v"}, {"type": "x"}])
 
 
 def _nest(depth: int, leaf: Any, wrappers: list[bool]) -> Any:

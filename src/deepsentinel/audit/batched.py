@@ -83,6 +83,10 @@ class BatchedStore(AuditStore):
     def flush(self, timeout: float | None = None) -> bool:
         return self._writer.flush(timeout)
 
+    def mark(self) -> threading.Event:
+        """Set once every event recorded so far is handled (``flush`` without the wait)."""
+        return self._writer.mark()
+
     def close(self) -> None:
         self._finalizer()
 

@@ -37,6 +37,7 @@ class CompositeSink:
         stores = [s for s in sinks if isinstance(s, BatchedStore)]
         self._store = stores[0] if len(stores) == 1 else None
         self._others = tuple(s for s in sinks if s is not self._store)
+        self._always_deferrable = tuple(s for s in self._others if getattr(type(s), "deferrable", False) is True)
 
     def __repr__(self) -> str:
         return f"CompositeSink({', '.join(_name(s) for s in self.sinks)})"
@@ -53,13 +54,15 @@ class CompositeSink:
         store.record_later(lambda: self._fan_out(make))
 
     def _fan_out(self, make: Callable[[], AuditEvent]) -> AuditEvent:
-        """On the writer thread: build the event, give it to the other sinks, return it for the store.
+        """On the writer thread: build the event, count it, return it for the store.
 
-        A sink that stopped allowing this since the call ended (a hook registered in between) is left out: its
-        hooks run on the thread that finished a call, and a hook registered after a call does not see it.
+        Only the sinks that always allow this get it here (the metrics). The others allowed it because they had
+        nothing to do with it (a monitor without hooks, spans nobody records); one that has something to do by
+        now (a hook registered since the call ended) runs on the thread that finishes a call, and does not get
+        a call that ended before it was registered.
         """
         event = make()
-        self._record_to(tuple(s for s in self._others if getattr(s, "deferrable", False)), event)
+        self._record_to(self._always_deferrable, event)
         return event
 
     def _record_to(self, sinks: tuple[AuditSink, ...], event: AuditEvent) -> None:

@@ -156,12 +156,18 @@ class BatchWriter(Generic[T]):
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every item submitted before this call has been handled (written or dropped)."""
-        if not self._started or not self._thread.is_alive():
-            return True
+        return self.mark().wait(timeout)
+
+    def mark(self) -> threading.Event:
+        """An event set once every item submitted before this call has been handled (for waiting without
+        blocking, as an event loop must)."""
         marker = _Marker()
+        if not self._started or not self._thread.is_alive():
+            marker.done.set()
+            return marker.done
         self._queue.put(marker)
         self._nudge.set()
-        return marker.done.wait(timeout)
+        return marker.done
 
     def submit_and_wait(self, item: Any, timeout: float | None = None) -> bool:
         """Queue ``item`` and wait until it is written; False if it was lost or ``timeout`` expired.
@@ -193,14 +199,16 @@ class BatchWriter(Generic[T]):
         markers: list[_Marker] = []
         stop = False
         empty = IDLE_POLLS  # start idle: the first submit wakes the thread
+        full = False  # the last batch stopped at max_batch: more is waiting, take it without a pause
         while not stop:
             batch: list[Any] = []
             try:
                 if empty >= IDLE_POLLS:
                     item = self._queue.get(timeout=self._idle_interval if self._on_idle is not None else None)
                 else:
-                    self._nudge.wait(POLL)
-                    self._nudge.clear()
+                    if not full:
+                        self._nudge.wait(POLL)
+                        self._nudge.clear()
                     item = self._queue.get_nowait()
             except queue.Empty:
                 if empty >= IDLE_POLLS:
@@ -224,6 +232,7 @@ class BatchWriter(Generic[T]):
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+            full = len(batch) >= self.max_batch
             ready = self._prepared(batch) if self._prepare is not None else batch
             if ready:
                 self._write(ready)

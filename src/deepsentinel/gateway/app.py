@@ -171,7 +171,9 @@ class Gateway:
                 await response.aclose()
 
     async def _metrics(self, send: Send) -> None:
-        await asyncio.to_thread(self.sentinel.settle, 1.0)  # the calls that have ended are counted
+        # This worker's calls that have ended are counted (on its audit writer, within milliseconds); other
+        # workers' (multiprocess mode) are counted when their writers get to them.
+        await self.sentinel.asettle()
         body = multiprocess_metrics() if self.multiprocess else self.sentinel.metrics.to_prometheus()
         await send({"type": "http.response.start", "status": 200, "headers": [
             (b"content-type", b"text/plain; version=0.0.4; charset=utf-8"), (b"content-length", str(len(body)).encode())]})

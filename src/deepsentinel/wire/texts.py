@@ -96,6 +96,10 @@ def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[
     # read is visited, so the error names where the nesting went too deep.
     if depth > MAX_DEPTH:
         raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
+    if odd is not None and depth >= MAX_DEPTH and isinstance(node, (dict, list)) and node:
+        # A whole body's walk refuses what ``odd_keys`` refuses: a non-empty container at MAX_DEPTH, even one
+        # whose children are all skipped values.
+        raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
     if isinstance(node, str):
         out.append(TextRef(path))
     elif isinstance(node, dict):
