@@ -23,7 +23,7 @@ from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamD
 from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, EventBody
-from deepsentinel.wire.exchange import Exchange, forward_headers
+from deepsentinel.wire.exchange import Exchange
 from deepsentinel.wire.scope import current_scope
 
 #: The extension on each response naming the provider that answered (``response.extensions[...]``).
@@ -378,10 +378,13 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
 
 def _response(upstream: httpx2.Response, stream: Any, request: httpx2.Request, exchange: Exchange) -> httpx2.Response:
     extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
-    return httpx2.Response(
-        upstream.status_code, headers=forward_headers(upstream.headers), stream=stream, request=request,
-        extensions=extensions,
-    )
+    # The body may change: its length and encoding are recomputed. (Raw pairs: decoding them to build the new
+    # response's headers again cost more than the filter.)
+    headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in _RECOMPUTED]
+    return httpx2.Response(upstream.status_code, headers=headers, stream=stream, request=request, extensions=extensions)
+
+
+_RECOMPUTED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})
 
 
 __all__ = ["PROVIDER_EXTENSION", "AsyncSentinelTransport", "SentinelTransport"]

@@ -259,9 +259,4 @@ def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def forward_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """Response headers the caller may see once the body changed (length and encoding are recomputed)."""
-    return {k: v for k, v in headers.items() if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")}
-
-
-__all__ = ["FALLBACKS_HEADER", "PROVIDER_HEADER", "Attempt", "Exchange", "Outgoing", "forward_headers"]
+__all__ = ["FALLBACKS_HEADER", "PROVIDER_HEADER", "Attempt", "Exchange", "Outgoing"]

@@ -76,6 +76,7 @@ class WireGuard:
     ) -> None:
         self.policies = tuple(policies)
         self.names = tuple(p.name for p in self.policies)
+        self.nothing = Decision(policies=self.names)  # what a text without findings decides (immutable, shared)
         self.engine = engine
         self.key = key or secrets.token_bytes(32)
         # Originals behind placeholders exist only when asked for: holding them in memory is the caller's choice.
@@ -98,7 +99,7 @@ class WireGuard:
         if payload is None:
             if body and self.block_unknown:
                 raise block_error((), "request", reason="a body that is not JSON cannot be checked")
-            decision = Decision(policies=self.names)
+            decision = self.nothing
             if body and self.request_policies:  # a file upload, a form: checked as text, blocked or sent as is
                 for text in upload_texts(body):
                     decision = decision.merged(evaluate_policies(self.request_policies, self.engine.scan(text), "body"))
@@ -112,7 +113,7 @@ class WireGuard:
         self._check_keys(keys, "request")
         refs = file_refs(refs, payload)
         texts = [ref.get(payload) for ref in refs]
-        decision = Decision(policies=self.names)
+        decision = self.nothing
         redacted: list[str] = []
         pending: list[tuple[TextRef, str, list[Violation]]] = []
         for ref, text, d in self._evaluate_texts(refs, texts):
@@ -184,7 +185,7 @@ class WireGuard:
             except UnicodeDecodeError:
                 # Audio, an image, a file's bytes: no text to read, and decoding them "with replacement" and
                 # encoding them back would corrupt them (text-to-speech answers did).
-                return body, Decision(policies=self.names)
+                return body, self.nothing
             new, decision = self.check_text(text, "body", request.restore)
             if decision.blocked:
                 raise block_error(decision.violations, "response") from None
@@ -192,7 +193,7 @@ class WireGuard:
         refs, keys = request.codec.response_texts(payload)
         if self.response_policies:
             self._check_keys(keys, "response")
-        decision = Decision(policies=self.names)
+        decision = self.nothing
         rewritten = []
         for ref in refs:
             text = ref.get(payload)
@@ -226,7 +227,7 @@ class WireGuard:
         if not self.response_policies:
             return (restore.deanonymize(text) if restore is not None else text), Decision()
         if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
-            return text, Decision(policies=self.names)
+            return text, self.nothing
         d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
