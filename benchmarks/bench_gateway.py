@@ -165,7 +165,8 @@ def latency(targets: dict[str, str], calls: int, stream: bool, counter: list[int
             took = _timed(guarded, targets[name], _body(counter[0], stream))
             # Untimed: the call's audit record is built and written on this process's writer thread, which
             # would otherwise run during the next target's call (the direct row's) and slow our baseline.
-            sentinel.settle()
+            if sentinel.store is not None:
+                sentinel.store.flush()
             return took
 
         for name in names:  # warm the connections

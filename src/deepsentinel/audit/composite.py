@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.errors import AuditWriteError
@@ -38,6 +39,7 @@ class CompositeSink:
         self._store = stores[0] if len(stores) == 1 else None
         self._others = tuple(s for s in sinks if s is not self._store)
         self._always_deferrable = tuple(s for s in self._others if getattr(type(s), "deferrable", False) is True)
+        self._sometimes_deferrable = tuple(s for s in self._others if s not in self._always_deferrable)
 
     def __repr__(self) -> str:
         return f"CompositeSink({', '.join(_name(s) for s in self.sinks)})"
@@ -48,10 +50,14 @@ class CompositeSink:
     def record_later(self, make: Callable[[], AuditEvent]) -> None:
         """Record the event ``make()`` builds: on the store's writer thread when every sink allows it."""
         store = self._store
-        if store is None or store.durable or not all(getattr(s, "deferrable", False) for s in self._others):
+        if store is None or store.durable:
             self.record(make())
             return
-        store.record_later(lambda: self._fan_out(make))
+        for sink in self._sometimes_deferrable:
+            if not getattr(sink, "deferrable", False):
+                self.record(make())
+                return
+        store.record_later(partial(self._fan_out, make))
 
     def _fan_out(self, make: Callable[[], AuditEvent]) -> AuditEvent:
         """On the writer thread: build the event, count it, return it for the store.
