@@ -278,3 +278,31 @@ def test_a_writer_with_small_batches_takes_a_backlog_without_pausing_between_the
     writer.close()
     assert written == list(range(400))
     assert took < 400 * POLL / 2, took  # a pause per batch would take 2 s
+
+
+def test_no_submit_racing_close_is_lost_silently() -> None:
+    """A submit either queues its item before close's stop (then it is written) or raises (its caller writes it)."""
+    for _ in range(30):
+        written: list[int] = []
+        writer: BatchWriter[int] = BatchWriter(written.extend)
+        accepted: list[int] = []
+        go = threading.Event()
+
+        def submit_many(base: int) -> None:
+            go.wait()
+            for i in range(base, base + 300):
+                try:
+                    writer.submit(i)
+                except RuntimeError:
+                    return
+                accepted.append(i)
+
+        threads = [threading.Thread(target=submit_many, args=(n * 1000,)) for n in range(3)]
+        for t in threads:
+            t.start()
+        go.set()
+        writer.close()
+        for t in threads:
+            t.join()
+        assert sorted(written) == sorted(accepted)
+        assert writer.flush(1) is True  # a flush after close does not wait for a thread that is gone

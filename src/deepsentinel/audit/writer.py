@@ -111,6 +111,7 @@ class BatchWriter(Generic[T]):
         self._retry_delays = retry_delays
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._nudge = threading.Event()  # ends a poll's sleep at once (a flush, a durable write, close)
+        self._gate = threading.Lock()  # orders each put against close's stop marker
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._start_lock = threading.Lock()
         self._started = False
@@ -124,7 +125,11 @@ class BatchWriter(Generic[T]):
         return self._closed
 
     def submit(self, item: Any) -> None:
-        """Queue one item. Blocks only when ``max_pending`` items are already waiting (disk too slow)."""
+        """Queue one item. Blocks only when ``max_pending`` items are already waiting (disk too slow).
+
+        Raises ``RuntimeError`` once ``close`` has begun: nothing is queued behind the stop, where no thread
+        would take it (the caller writes it itself, as ``BatchedStore.record`` does).
+        """
         if self._closed:
             raise RuntimeError("the audit writer is closed")
         if not self._started:
@@ -133,7 +138,10 @@ class BatchWriter(Generic[T]):
             # Back-pressure rather than unbounded memory or silent loss; rare, so a short poll is fine.
             while self._queue.qsize() >= self.max_pending and self._thread.is_alive():
                 time.sleep(0.001)
-        self._queue.put(item)
+        with self._gate:
+            if self._closed:
+                raise RuntimeError("the audit writer is closed")
+            self._queue.put(item)
 
     def _start(self) -> None:
         with self._start_lock:
@@ -148,6 +156,7 @@ class BatchWriter(Generic[T]):
         # to write, so start empty, with a thread of our own on the next submit.
         self._queue = queue.SimpleQueue()
         self._nudge = threading.Event()
+        self._gate = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._start_lock = threading.Lock()
         self._started = False
@@ -162,10 +171,13 @@ class BatchWriter(Generic[T]):
         """An event set once every item submitted before this call has been handled (for waiting without
         blocking, as an event loop must)."""
         marker = _Marker()
-        if not self._started or not self._thread.is_alive():
-            marker.done.set()
-            return marker.done
-        self._queue.put(marker)
+        with self._gate:
+            if self._closed or not self._started or not self._thread.is_alive():
+                # Closed: the stop already waits behind every item queued before it, and later ones are
+                # written by their callers.
+                marker.done.set()
+                return marker.done
+            self._queue.put(marker)
         self._nudge.set()
         return marker.done
 
@@ -174,9 +186,14 @@ class BatchWriter(Generic[T]):
 
         Concurrent callers share commits: the writer takes every item and marker queued so far in one batch.
         """
-        self.submit(item)
         marker = _Marker()
-        self._queue.put(marker)
+        dropped = self.dropped
+        self.submit(item)
+        with self._gate:
+            if self._closed:  # closed just after the item: the thread writes it before it stops
+                self._thread.join(timeout)
+                return not self._thread.is_alive() and self.dropped == dropped
+            self._queue.put(marker)
         self._nudge.set()
         if not self._thread.is_alive():
             return False
@@ -184,12 +201,14 @@ class BatchWriter(Generic[T]):
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Handle everything queued, then stop the thread. Idempotent; later ``submit`` calls raise."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._started and self._thread.is_alive():
-            marker = _Marker(stop=True)
-            self._queue.put(marker)
+        with self._gate:  # no submit lands behind the stop marker
+            if self._closed:
+                return
+            self._closed = True
+            running = self._started and self._thread.is_alive()
+            if running:
+                self._queue.put(_Marker(stop=True))
+        if running:
             self._nudge.set()
             self._thread.join(timeout)
         elif self._on_stop is not None:
