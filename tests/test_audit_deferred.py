@@ -196,17 +196,21 @@ def test_a_process_that_exits_right_after_its_calls_loses_no_record(tmp_path: Pa
         assert s.verify().ok
 
 
-def test_spans_stay_on_the_callers_thread_once_the_application_configures_tracing(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    trace = pytest.importorskip("opentelemetry.trace")
-    sink = OTelSink()
-    assert sink.deferrable  # no provider configured: nothing records a span
-
-    class Configured(trace.NoOpTracerProvider):  # an SDK's provider, as far as the check can tell
-        pass
-
-    monkeypatch.setattr(trace, "get_tracer_provider", lambda: Configured())
-    assert not sink.deferrable
+def test_spans_stay_on_the_callers_thread_once_the_application_configures_tracing() -> None:
+    """Checked in a fresh process: a tracer provider can be set once per process, through the public API."""
+    pytest.importorskip("opentelemetry.trace")
+    code = (
+        "import opentelemetry.trace as trace\n"
+        "from deepsentinel.metrics import OTelSink\n"
+        "sink = OTelSink()\n"
+        "before = sink.deferrable\n"
+        "class Configured(trace.NoOpTracerProvider): pass  # an SDK's provider, as far as the check can tell\n"
+        "trace.set_tracer_provider(Configured())\n"
+        "print(before, sink.deferrable)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": SRC, "PATH": ""}, check=True).stdout
+    assert out.split() == ["True", "False"]
 
 
 def test_a_hook_registered_after_a_call_ended_does_not_see_it_on_the_writer_thread(store: SQLiteAuditStore) -> None:
@@ -280,29 +284,34 @@ def test_a_writer_with_small_batches_takes_a_backlog_without_pausing_between_the
     assert took < 400 * POLL / 2, took  # a pause per batch would take 2 s
 
 
+def _close_while_submitting() -> tuple[list[int], list[int], BatchWriter[int]]:
+    written: list[int] = []
+    writer: BatchWriter[int] = BatchWriter(written.extend)
+    accepted: list[int] = []
+    go = threading.Event()
+
+    def submit_many(base: int) -> None:
+        go.wait()
+        for i in range(base, base + 300):
+            try:
+                writer.submit(i)
+            except RuntimeError:
+                return
+            accepted.append(i)
+
+    threads = [threading.Thread(target=submit_many, args=(n * 1000,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    go.set()
+    writer.close()
+    for t in threads:
+        t.join()
+    return written, accepted, writer
+
+
 def test_no_submit_racing_close_is_lost_silently() -> None:
     """A submit either queues its item before close's stop (then it is written) or raises (its caller writes it)."""
     for _ in range(30):
-        written: list[int] = []
-        writer: BatchWriter[int] = BatchWriter(written.extend)
-        accepted: list[int] = []
-        go = threading.Event()
-
-        def submit_many(base: int) -> None:
-            go.wait()
-            for i in range(base, base + 300):
-                try:
-                    writer.submit(i)
-                except RuntimeError:
-                    return
-                accepted.append(i)
-
-        threads = [threading.Thread(target=submit_many, args=(n * 1000,)) for n in range(3)]
-        for t in threads:
-            t.start()
-        go.set()
-        writer.close()
-        for t in threads:
-            t.join()
+        written, accepted, writer = _close_while_submitting()
         assert sorted(written) == sorted(accepted)
         assert writer.flush(1) is True  # a flush after close does not wait for a thread that is gone

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
 from deepsentinel.audit.events import AuditEvent, Outcome
@@ -69,6 +70,7 @@ class OTelSink:
     def __init__(self, tracer: Any = None) -> None:
         self._tracer = tracer if tracer is not None else _UNSET
         self._given = tracer is not None
+        self._from_environment = "OTEL_PYTHON_TRACER_PROVIDER" in os.environ
         self._trace: Any = _UNSET
 
     def _module(self) -> Any:
@@ -94,8 +96,14 @@ class OTelSink:
         if self._given:
             return False
         trace = self._module()
-        # The exact types, not isinstance: every call asks, and an ABC check costs a few microseconds.
-        return trace is None or type(trace.get_tracer_provider()) in (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+        if trace is None:
+            return True
+        # Every call asks. opentelemetry keeps the configured provider in a module global, None until one is
+        # set (by code, or from its environment variable on first use): reading it costs nothing, where the
+        # public getter looks the variable up in the environment each time.
+        if getattr(trace, "_TRACER_PROVIDER", _UNSET) is None and not self._from_environment:
+            return True
+        return type(trace.get_tracer_provider()) in (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
 
     def record(self, event: AuditEvent) -> None:
         """Emit the event's span (no-op without OpenTelemetry)."""
