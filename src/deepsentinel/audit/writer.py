@@ -190,10 +190,12 @@ class BatchWriter(Generic[T]):
         dropped = self.dropped
         self.submit(item)
         with self._gate:
-            if self._closed:  # closed just after the item: the thread writes it before it stops
-                self._thread.join(timeout)
-                return not self._thread.is_alive() and self.dropped == dropped
-            self._queue.put(marker)
+            closed = self._closed
+            if not closed:
+                self._queue.put(marker)
+        if closed:  # closed just after the item: the thread writes it before it stops
+            self._thread.join(timeout)
+            return not self._thread.is_alive() and self.dropped == dropped
         self._nudge.set()
         if not self._thread.is_alive():
             return False
@@ -277,7 +279,8 @@ class BatchWriter(Generic[T]):
             logger.warning("audit writer idle work failed (%s)", type(exc).__name__)
 
     def _drain_after_stop(self) -> None:
-        # An item submitted while close() was running lands behind the stop marker: write it anyway.
+        # Nothing should be behind the stop marker (puts and the stop are ordered by the gate); whatever is, is
+        # written and answered, never left in a queue no thread reads.
         late: list[Any] = []
         while True:
             try:
