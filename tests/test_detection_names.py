@@ -177,3 +177,27 @@ def test_reading_only_near_cues_finds_what_reading_every_run_finds(seed: int) ->
         assert detector.find(text) == expected, text
         found += len(expected)
     assert found > 1000  # the texts do hold names
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_cues_of_the_engines_one_pass_are_name_cues(seed: int) -> None:
+    """The engine finds the name cues in its prefilter's pass: the same cues, so the same names, as their own scan."""
+    import random
+
+    from deepsentinel.detection.name_gate import name_cues
+    from deepsentinel.detection.prefilter import one_byte_per_char
+
+    pytest.importorskip("hyperscan")
+    engine = DetectionEngine(names=True, cache_size=0)
+    rng = random.Random(seed)
+    with_cues = 0
+    for _ in range(2000):
+        words = [rng.choice(_TOKENS + ["536-22-1234", "4111 1111 1111 1111", "ssn", "passport"])
+                 for _ in range(rng.randint(1, 60))]
+        text = "".join(w + rng.choice([" ", " ", "", "\n", ". ", ", "]) for w in words)
+        data = one_byte_per_char(text)
+        hits, cues = engine._prefilter.match_cues(text, data)
+        assert cues is not None and list(cues) == list(name_cues(text, data) or ()), text
+        assert hits == engine._prefilter.match(text, data), text
+        with_cues += bool(cues)
+    assert with_cues > 1000

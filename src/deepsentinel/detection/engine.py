@@ -37,6 +37,7 @@ from deepsentinel.detection.cache import CacheInfo, ScanCache
 from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.guided import finder as re2_finder
 from deepsentinel.detection.guided import guided_matches
+from deepsentinel.detection.name_gate import cue_expressions
 from deepsentinel.detection.names import StatisticalNameDetector
 from deepsentinel.detection.ner import NameDetector, load_name_detector
 from deepsentinel.detection.normalizer import Normalized, normalize
@@ -195,7 +196,7 @@ class DetectionEngine:
         view_at = base_end - 2
         raw = [(rec, pattern, regex, gate + 2 if gate >= view_at else gate, ctx + 2 if ctx >= view_at else ctx)
                for rec, pattern, regex, gate, ctx in raw]
-        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend)
+        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend, cue_expressions())
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
                   pattern.body if prefilter.ids[gate] >= 0 and re2 is not None else None,
@@ -261,7 +262,7 @@ class DetectionEngine:
         norm = normalize(text)
         t = norm.text
         data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
-        active = self._prefilter.match(t, data)
+        active, cues = self._prefilter.match_cues(t, data)
         detector = self._name_detector()
         if since and not active and self._always_gated and (
                 detector is None or not detector.may_find_from(t, norm.normalized_index(since))):
@@ -281,7 +282,7 @@ class DetectionEngine:
                 found += self._find(_Chain(segment, norm))
         if detector is not None:
             # The built-in detector's native pass reads the prefilter's copy of the text (one copy, not two).
-            spans = detector.find(t, data) if isinstance(detector, StatisticalNameDetector) else detector.find(t)
+            spans = detector.find(t, data, cues) if isinstance(detector, StatisticalNameDetector) else detector.find(t)
             for span in spans:
                 found.append(Finding(detector.entity, detector.category, norm.original_start(span.start),
                                      norm.original_end(span.end), detector.confidence, detector.severity, "ner"))

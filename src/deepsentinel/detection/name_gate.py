@@ -28,7 +28,7 @@ from typing import Any
 
 from deepsentinel.detection.prefilter import compile_database, hyperscan_available, one_byte_per_char
 
-__all__ = ["LABEL", "MULTI", "TITLE", "name_cues"]
+__all__ = ["LABEL", "MULTI", "TITLE", "cue_expressions", "name_cues"]
 
 MULTI, TITLE, LABEL = 0, 1, 2
 
@@ -65,15 +65,21 @@ def _expressions(abbreviated: Sequence[str], titles: Sequence[str], labels: Sequ
     ]
 
 
+def cue_expressions() -> list[tuple[int, str]]:
+    """The cue expressions, each with its kind (``MULTI``, ``TITLE``, ``LABEL``). The engine puts them in its
+    prefilter's database, so one pass over a text finds both; ``name_cues`` scans for them alone."""
+    from deepsentinel.detection import names
+
+    return _expressions(sorted(names.ABBREVIATED_TITLES), sorted(names.TITLES - names.ABBREVIATED_TITLES),
+                        names.FIELD_WORDS, names.GREETINGS, names.SIGN_OFFS)
+
+
 def _database() -> Any:
     if not _CUES.built:
         with _CUES.lock:
             if not _CUES.built:
                 if hyperscan_available():
-                    from deepsentinel.detection import names
-
-                    rows = _expressions(sorted(names.ABBREVIATED_TITLES), sorted(names.TITLES - names.ABBREVIATED_TITLES),
-                                        names.FIELD_WORDS, names.GREETINGS, names.SIGN_OFFS)
+                    rows = cue_expressions()
                     _CUES.db = compile_database([e for _, e in rows], [k for k, _ in rows], exact=True, store=True)
                 _CUES.built = True
     return _CUES.db

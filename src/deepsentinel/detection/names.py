@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import re
+from array import array
 from functools import cache
 from importlib import resources
 
@@ -85,9 +86,11 @@ class StatisticalNameDetector(NameDetector):
         super().__init__(lambda text: None)
         self._first, self._last = known_names()
 
-    def find(self, text: str, data: bytes | None = None) -> list[NameSpan]:
-        """PERSON spans in ``text`` (``data``: ``one_byte_per_char(text)``, when the caller has it)."""
-        cues = name_cues(text, data)
+    def find(self, text: str, data: bytes | None = None, cues: array[int] | None = None) -> list[NameSpan]:
+        """PERSON spans in ``text`` (``data``: ``one_byte_per_char(text)``, when the caller has it; ``cues``: the
+        text's ``name_cues``, when the caller's prefilter pass found them)."""
+        if cues is None:
+            cues = name_cues(text, data)
         if cues is None:  # no native pass here: read every run
             return self._read(text, 0, len(text), _ANY_TITLE.search(text) is not None)
         spans: list[NameSpan] = []

@@ -24,6 +24,7 @@ import hashlib
 import os
 import tempfile
 import threading
+from array import array
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -58,6 +59,11 @@ class Prefilter(Protocol):
 
     def match(self, text: str, data: bytes | None = None) -> frozenset[int]: ...
 
+    def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
+        """``match``, and every end of the tagged cue expressions as ``end << 2 | tag`` by end (None: this
+        prefilter does not find them; the caller scans for them itself)."""
+        ...
+
 
 def hyperscan_available() -> bool:
     """Whether the Hyperscan backend can be used here."""
@@ -79,13 +85,16 @@ class _Nothing:
     def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         return frozenset()
 
+    def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
+        return frozenset(), None
+
 
 class _Re2Set:
     """An RE2 set over the expressions (never capturing, so the DFA stays small)."""
 
     backend = "re2"
 
-    def __init__(self, expressions: Sequence[str]) -> None:
+    def __init__(self, expressions: Sequence[str], cues: Sequence[tuple[int, str]] = ()) -> None:
         self.ids: list[int] = []
         self._set: Any = None
         options = re2.Options()
@@ -106,6 +115,9 @@ class _Re2Set:
             return frozenset()
         return frozenset(self._set.Match(text) or ())
 
+    def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
+        return self.match(text, data), None
+
 
 class _Hyperscan:
     """Hyperscan block-mode databases; each expression reports at most once per scan.
@@ -119,7 +131,7 @@ class _Hyperscan:
 
     backend = "hyperscan"
 
-    def __init__(self, expressions: Sequence[str]) -> None:
+    def __init__(self, expressions: Sequence[str], cues: Sequence[tuple[int, str]] = ()) -> None:
         # Byte mode, not UTF-8 mode (which takes ten times longer to compile): the text is scanned with each
         # non-ASCII character as one 0x80 byte, which, like the character under ``re.ASCII``, matches only
         # negated classes and ".", once. Patterns with Unicode classes (custom ones) are kept out (always run).
@@ -132,7 +144,13 @@ class _Hyperscan:
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
-        self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near])
+        # The name detector's cues (``name_gate``) ride along in the database scanned over every text: one pass
+        # finds both. Every end of a cue is reported, under an id past the catalog's.
+        # A cue's id is its tag's (as in name_gate's own database): Hyperscan reports one end per id, however many
+        # expressions of the tag end there.
+        self._cues = bool(cues)
+        cue_group = [(_CUE_BASE + tag, e) for tag, e in cues]
+        self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near], cue_group)
         self._near, failed_near = _compile_group([(i, e) for e, i in first.items() if i in near])
         self._reach = max((reach[i] or 0 for i in near), default=0)
         failed |= failed_near
@@ -147,15 +165,34 @@ class _Hyperscan:
             data = one_byte_per_char(text)
         with self._lock:
             if self._db is not None:
-                self._db.scan(data, match_event_handler=_collect, context=hits)
-            if self._near is not None:
-                windows = _digit_windows(data, self._reach)
-                if windows is None:
-                    self._near.scan(data, match_event_handler=_collect, context=hits)
-                else:
-                    for lo, hi in windows:
-                        self._near.scan(data[lo:hi], match_event_handler=_collect, context=hits)
+                self._db.scan(data, match_event_handler=_collect_catalog if self._cues else _collect, context=hits)
+            self._scan_near(data, hits)
         return frozenset(hits)
+
+    def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
+        if not self._cues:
+            return self.match(text, data), None
+        found = _Found(set(), array("q"))
+        if text:
+            if data is None:
+                data = one_byte_per_char(text)
+            with self._lock:
+                if self._db is not None:
+                    self._db.scan(data, match_event_handler=_collect_both, context=found)
+                self._scan_near(data, found.hits)
+        cues = found.cues
+        if any(cues[i] > cues[i + 1] for i in range(len(cues) - 1)):
+            cues = array("q", sorted(cues))  # Hyperscan reports by end offset, but does not promise it
+        return frozenset(found.hits), cues
+
+    def _scan_near(self, data: bytes, hits: set[int]) -> None:
+        if self._near is not None:
+            windows = _digit_windows(data, self._reach)
+            if windows is None:
+                self._near.scan(data, match_event_handler=_collect, context=hits)
+            else:
+                for lo, hi in windows:
+                    self._near.scan(data[lo:hi], match_event_handler=_collect, context=hits)
 
 
 _REACH_MAX = 80  # longer expressions are scanned everywhere: their windows would cover most of a text anyway
@@ -194,26 +231,53 @@ def _digit_windows(data: bytes, reach: int) -> list[tuple[int, int]] | None:
 _MASK_CHUNK = 1 << 16
 
 
-def _compile_group(group: list[tuple[int, str]]) -> tuple[Any, set[int]]:
-    """A prefilter database of ``(id, expression)`` pairs (None when empty) and the ids that did not compile."""
-    if not group:
+def _compile_group(group: list[tuple[int, str]], exact: Sequence[tuple[int, str]] = ()) -> tuple[Any, set[int]]:
+    """A prefilter database of ``(id, expression)`` pairs, plus ``exact`` ones whose every match end is reported
+    (None when empty), and the ids of ``group`` that did not compile."""
+    if not group and not exact:
         return None, set()
-    ids, expressions = [i for i, _ in group], [e for _, e in group]
+    flags = [_PREFILTER_FLAGS] * len(group) + [0] * len(exact)
     try:
-        return _compile(expressions, ids, _PREFILTER_FLAGS), set()
+        return _compile([e for _, e in [*group, *exact]], [i for i, _ in [*group, *exact]], flags), set()
     except hyperscan.error:
         # Some expression is not Hyperscan syntax: find which, one by one (compiling the whole catalog takes a
         # second or two, so only on this rare path).
         good = [(i, e) for i, e in group if _compiles(e, _PREFILTER_FLAGS)]
         failed = {i for i, _ in group} - {i for i, _ in good}
-        if not good:
+        if not good and not exact:
             return None, failed
-        return _compile([e for _, e in good], [i for i, _ in good], _PREFILTER_FLAGS), failed
+        flags = [_PREFILTER_FLAGS] * len(good) + [0] * len(exact)
+        return _compile([e for _, e in [*good, *exact]], [i for i, _ in [*good, *exact]], flags), failed
 
 
 def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
     """Hyperscan's match callback: note which expression fired (one function for every scan, no closure)."""
     hits.add(id_)
+
+
+_CUE_BASE = 1 << 30  # ids of cue expressions in a database: past any catalog's
+
+
+def _collect_catalog(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
+    """``_collect`` for a database that also holds cues: only the catalog's expressions are noted."""
+    if id_ < _CUE_BASE:
+        hits.add(id_)
+
+
+class _Found:
+    """What one scan for catalog hits and cues collects."""
+
+    __slots__ = ("cues", "hits")
+
+    def __init__(self, hits: set[int], cues: array[int]) -> None:
+        self.hits, self.cues = hits, cues
+
+
+def _collect_both(id_: int, start: int, end: int, flags: int, found: _Found) -> None:
+    if id_ >= _CUE_BASE:
+        found.cues.append(end << 2 | (id_ - _CUE_BASE))  # a tag fits in two bits (name_gate's kinds)
+    else:
+        found.hits.add(id_)
 
 
 def _one_byte(error: UnicodeError) -> tuple[bytes, int]:
@@ -247,7 +311,7 @@ def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool 
     return _compile(expressions, ids, flags, store=store)
 
 
-def _compile(expressions: Sequence[str], ids: list[int], flags: int, *, store: bool = False) -> Any:
+def _compile(expressions: Sequence[str], ids: list[int], flags: int | list[int], *, store: bool = False) -> Any:
     key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), flags, list(expressions), ids)).encode()).hexdigest()[:32]
     folder = cache_dir()
     path = folder / f"prefilter-{key}.hsdb" if folder is not None else None
@@ -259,7 +323,8 @@ def _compile(expressions: Sequence[str], ids: list[int], flags: int, *, store: b
         except (OSError, hyperscan.error):
             pass  # compiled elsewhere or damaged: compile again below
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=[e.encode() for e in expressions], ids=ids, elements=len(ids), flags=[flags] * len(ids))
+    db.compile(expressions=[e.encode() for e in expressions], ids=ids, elements=len(ids),
+               flags=flags if isinstance(flags, list) else [flags] * len(ids))
     if path is not None and (store or len(expressions) > 8):  # small ones compile faster than a file is read
         _store(path, hyperscan.dumpb(db))
     return db
@@ -285,9 +350,9 @@ def _compiles(expression: str, flags: int) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _cached(expressions: tuple[str, ...], backend: str) -> Prefilter:
+def _cached(expressions: tuple[str, ...], backend: str, cues: tuple[tuple[int, str], ...] = ()) -> Prefilter:
     if backend == "hyperscan":
-        return _Hyperscan(expressions)
+        return _Hyperscan(expressions, cues)
     return _Re2Set(expressions)
 
 
@@ -305,27 +370,39 @@ class _Composite:
             offset += len(part.ids)
 
     def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
+        return self.match_cues(text, data)[0]
+
+    def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         hits: set[int] = set()
-        for offset, part in self._parts:
-            hits.update(i + offset for i in part.match(text, data))
-        return frozenset(hits)
+        cues: array[int] | None = None
+        for n, (offset, part) in enumerate(self._parts):
+            if n == 0:  # the catalog's part: the one that may carry cues
+                found, cues = part.match_cues(text, data)
+            else:
+                found = part.match(text, data)
+            hits.update(i + offset for i in found)
+        return frozenset(hits), cues
 
 
-def build_prefilter(catalog: Sequence[str], custom: Sequence[str] = (), backend: Backend = "auto") -> Prefilter:
+def build_prefilter(catalog: Sequence[str], custom: Sequence[str] = (), backend: Backend = "auto",
+                    cues: Sequence[tuple[int, str]] = ()) -> Prefilter:
     """A prefilter over ``catalog`` then ``custom`` expressions (numbered in that order) with ``backend``.
+
+    ``cues``: ``(tag, expression)`` pairs, tags 0-3, whose every match end ``match_cues`` reports (the name detector's), when
+    the backend can find them in the same pass (Hyperscan).
 
     ``auto``: Hyperscan if installed, else RE2. Each part is compiled and cached on its own, so adding a custom
     pattern does not recompile the catalog. Custom patterns go to RE2 whatever the backend: they may use
     Unicode classes (which Hyperscan's byte mode does not see) and they are few, so its DFA stays small.
     """
-    main = _build(catalog, backend)
+    main = _build(catalog, backend, tuple(cues))
     if not custom:
         return main
     extra = _build(custom, backend if backend == "none" or re2 is None else "re2")
     return _Composite([main, extra])
 
 
-def _build(expressions: Sequence[str], backend: Backend) -> Prefilter:
+def _build(expressions: Sequence[str], backend: Backend, cues: tuple[tuple[int, str], ...] = ()) -> Prefilter:
     if backend == "auto":
         backend = "hyperscan" if hyperscan is not None else "re2" if re2 is not None else "none"
     if backend == "hyperscan" and hyperscan is None:
@@ -336,4 +413,4 @@ def _build(expressions: Sequence[str], backend: Backend) -> Prefilter:
         return _Nothing(len(expressions))
     if backend not in ("hyperscan", "re2"):
         raise ValueError(f"unknown prefilter backend {backend!r}: use auto, hyperscan, re2 or none")
-    return _cached(tuple(expressions), backend)
+    return _cached(tuple(expressions), backend, cues)
