@@ -15,6 +15,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 
 log = logging.getLogger("deepsentinel")
+_NO_DECISION = Decision()  # immutable: one shared default instead of a new one per call
 
 
 def _event(key: bytes, texts: tuple[str, ...], request: Decision, response: tuple[Violation, ...],
@@ -51,7 +52,7 @@ class CallRecord:
     provider_seconds: float = 0.0  # measured by the transport for a whole (non-streamed) reply
     sent_at: float | None = None  # when the request checks were done and the call went to the provider
     own_seconds: float = 0.0  # DeepSentinel's work after sending (the stream guard), when it is interleaved
-    request_decision: Decision = field(default_factory=Decision)
+    request_decision: Decision = _NO_DECISION
     response_violations: list[Violation] = field(default_factory=list)
     chunks: int = 0
     usage: tuple[int | None, int | None] | None = None  # prompt and completion tokens, when reported
@@ -100,6 +101,8 @@ class CallRecord:
         self._done = True
 
     def outcome_for_success(self, response_decision: Decision | None = None) -> Outcome:
+        if response_decision is None and not self.response_violations and self.request_decision.action is Action.ALLOW:
+            return Outcome.ALLOWED  # the common case, without the lists below
         actions = [self.request_decision.action] + ([response_decision.action] if response_decision else [])
         actions += [v.action for v in self.response_violations]
         return Outcome.ANONYMIZED if Action.strictest(actions) is Action.ANONYMIZE else Outcome.ALLOWED
