@@ -94,7 +94,7 @@ class _Re2Set:
 
     backend = "re2"
 
-    def __init__(self, expressions: Sequence[str], cues: Sequence[tuple[int, str]] = ()) -> None:
+    def __init__(self, expressions: Sequence[str]) -> None:
         self.ids: list[int] = []
         self._set: Any = None
         options = re2.Options()
@@ -145,9 +145,8 @@ class _Hyperscan:
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
         # The name detector's cues (``name_gate``) ride along in the database scanned over every text: one pass
-        # finds both. Every end of a cue is reported, under an id past the catalog's.
-        # A cue's id is its tag's (as in name_gate's own database): Hyperscan reports one end per id, however many
-        # expressions of the tag end there.
+        # finds both. Every end of a cue is reported, under an id past the catalog's that is its tag's (as in
+        # name_gate's own database): one end per tag, however many of the tag's expressions end there.
         self._cues = bool(cues)
         cue_group = [(_CUE_BASE + tag, e) for tag, e in cues]
         self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near], cue_group)
