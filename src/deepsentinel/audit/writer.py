@@ -263,7 +263,7 @@ class BatchWriter(Generic[T]):
                     marker.ok = ok
                     marker.done.set()
                 markers.clear()
-        self._drain_after_stop()
+        # Nothing is behind the stop marker: every put and the stop itself are ordered by ``_gate``.
         if self._on_stop is not None:
             try:
                 self._on_stop()
@@ -277,24 +277,6 @@ class BatchWriter(Generic[T]):
             self._on_idle()
         except Exception as exc:
             logger.warning("audit writer idle work failed (%s)", type(exc).__name__)
-
-    def _drain_after_stop(self) -> None:
-        # Nothing should be behind the stop marker (puts and the stop are ordered by the gate); whatever is, is
-        # written and answered, never left in a queue no thread reads.
-        late: list[Any] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if isinstance(item, _Marker):
-                item.done.set()
-            else:
-                late.append(item)
-        if self._prepare is not None:
-            late = self._prepared(late)
-        if late:
-            self._write(late)
 
     def _prepared(self, batch: list[Any]) -> list[T]:
         assert self._prepare is not None
