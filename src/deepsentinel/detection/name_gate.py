@@ -26,7 +26,7 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from deepsentinel.detection.prefilter import compile_database, hyperscan_available, one_byte_per_char
+from deepsentinel.detection.prefilter import by_end, compile_database, hyperscan_available, one_byte_per_char
 
 __all__ = ["LABEL", "MULTI", "TITLE", "cue_expressions", "name_cues"]
 
@@ -102,6 +102,5 @@ def name_cues(text: str, data: bytes | None = None) -> array[int] | None:
     if text:
         with _CUES.lock:
             db.scan(one_byte_per_char(text) if data is None else data, match_event_handler=_collect, context=found)
-        if any(found[i] > found[i + 1] for i in range(len(found) - 1)):
-            found = array("q", sorted(found))  # Hyperscan reports by end offset, but does not promise it
+        found = by_end(found)
     return found

@@ -42,7 +42,7 @@ try:
 except ImportError:  # pragma: no cover - google-re2 is a dependency
     re2 = None
 
-__all__ = ["Backend", "Prefilter", "build_prefilter", "cache_dir", "compile_database", "hyperscan_available",
+__all__ = ["Backend", "Prefilter", "build_prefilter", "by_end", "cache_dir", "compile_database", "hyperscan_available",
            "one_byte_per_char"]
 
 Backend = Literal["auto", "hyperscan", "re2", "none"]
@@ -179,10 +179,7 @@ class _Hyperscan:
                 if self._db is not None:
                     self._db.scan(data, match_event_handler=_collect_both, context=found)
                 self._scan_near(data, found.hits)
-        cues = found.cues
-        if any(cues[i] > cues[i + 1] for i in range(len(cues) - 1)):
-            cues = array("q", sorted(cues))  # Hyperscan reports by end offset, but does not promise it
-        return frozenset(found.hits), cues
+        return frozenset(found.hits), by_end(found.cues)
 
     def _scan_near(self, data: bytes, hits: set[int]) -> None:
         if self._near is not None:
@@ -233,20 +230,18 @@ _MASK_CHUNK = 1 << 16
 def _compile_group(group: list[tuple[int, str]], exact: Sequence[tuple[int, str]] = ()) -> tuple[Any, set[int]]:
     """A prefilter database of ``(id, expression)`` pairs, plus ``exact`` ones whose every match end is reported
     (None when empty), and the ids of ``group`` that did not compile."""
-    if not group and not exact:
-        return None, set()
-    flags = [_PREFILTER_FLAGS] * len(group) + [0] * len(exact)
+    def compiled(members: list[tuple[int, str]]) -> Any:
+        pairs = [*members, *exact]
+        flags = [_PREFILTER_FLAGS] * len(members) + [0] * len(exact)
+        return _compile([e for _, e in pairs], [i for i, _ in pairs], flags) if pairs else None
+
     try:
-        return _compile([e for _, e in [*group, *exact]], [i for i, _ in [*group, *exact]], flags), set()
+        return compiled(group), set()
     except hyperscan.error:
         # Some expression is not Hyperscan syntax: find which, one by one (compiling the whole catalog takes a
         # second or two, so only on this rare path).
         good = [(i, e) for i, e in group if _compiles(e, _PREFILTER_FLAGS)]
-        failed = {i for i, _ in group} - {i for i, _ in good}
-        if not good and not exact:
-            return None, failed
-        flags = [_PREFILTER_FLAGS] * len(good) + [0] * len(exact)
-        return _compile([e for _, e in [*good, *exact]], [i for i, _ in [*good, *exact]], flags), failed
+        return compiled(good), {i for i, _ in group} - {i for i, _ in good}
 
 
 def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
@@ -255,6 +250,13 @@ def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None
 
 
 _CUE_BASE = 1 << 30  # ids of cue expressions in a database: past any catalog's
+
+
+def by_end(cues: array[int]) -> array[int]:
+    """Cues (``end << 2 | tag``) in end order: Hyperscan reports by end offset, but does not promise it."""
+    if any(cues[i] > cues[i + 1] for i in range(len(cues) - 1)):
+        return array("q", sorted(cues))
+    return cues
 
 
 def _collect_catalog(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
@@ -369,18 +371,18 @@ class _Composite:
             offset += len(part.ids)
 
     def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
-        return self.match_cues(text, data)[0]
+        return self._with_rest(self._parts[0][1].match(text, data), text, data)
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
-        hits: set[int] = set()
-        cues: array[int] | None = None
-        for n, (offset, part) in enumerate(self._parts):
-            if n == 0:  # the catalog's part: the one that may carry cues
-                found, cues = part.match_cues(text, data)
-            else:
-                found = part.match(text, data)
-            hits.update(i + offset for i in found)
-        return frozenset(hits), cues
+        first, cues = self._parts[0][1].match_cues(text, data)  # the catalog's part: the one that may carry cues
+        return self._with_rest(first, text, data), cues
+
+    def _with_rest(self, first: frozenset[int], text: str, data: bytes | None) -> frozenset[int]:
+        """The first part's hits (at offset 0) and the other parts', offset."""
+        hits = set(first)
+        for offset, part in self._parts[1:]:
+            hits.update(i + offset for i in part.match(text, data))
+        return frozenset(hits)
 
 
 def build_prefilter(catalog: Sequence[str], custom: Sequence[str] = (), backend: Backend = "auto",
