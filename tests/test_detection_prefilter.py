@@ -92,7 +92,10 @@ def test_every_gate_fires_wherever_its_pattern_matches() -> None:
     (r"[A-Z]{2}[0-9]{2}(?:[ \t]?[A-Z0-9]{4}){2,7}", 39),
     (r"(?:[0-9]{4}|abcd)-x", None),  # one branch has no digit
     (r"[0-9]+-[0-9]", None),  # no longest match
-    (r"^[0-9]{4}", None),  # an anchor a window would read differently
+    (r"^[0-9]{4}", 4),  # a window's start reads as the text's: "^" holds in more places, never fewer
+    (r"(?:^|[^0-9A-Za-z_])[A-Za-z][0-9]{9}(?:[^0-9A-Za-z_]|$)", 12),
+    (r"\B[0-9]{4}", None),  # "\B" would hold in fewer places at a window's edge
+    (r"(?=[0-9])[0-9]{4}", None),  # a look-around
     (r"[0-9a-f]{8}", None),  # may hold no digit at all
     (r"(?i:x[0-9]{2}){2}", 6),
 ])
@@ -103,26 +106,63 @@ def test_digit_reach_reads_what_every_match_holds(expression: str, reach: int | 
     assert digit_reach(expression) == reach
 
 
+@pytest.mark.parametrize(("expression", "holds"), [
+    (r"[0-9]{3}-[0-9]{2}-[0-9]{4}", True),
+    (r"[0-9]+-[0-9]", True),  # however long
+    (r"(?i:jan|feb)[ \t]+[0-9]{1,2},?[ \t]+[0-9]{4}", True),
+    (r"(?:[0-9]{4}|abcd)-x", False),
+    (r"[0-9a-f]+", False),
+    (r"\B[0-9]", False),  # unknown
+])
+def test_holds_digit_reads_every_match(expression: str, holds: bool) -> None:
+    from deepsentinel.detection.regex_facts import holds_digit
+
+    assert holds_digit(expression) is holds
+
+
 def test_scanning_around_digits_fires_as_scanning_everything() -> None:
-    """The digit-only database, scanned in windows around the digits, fires for the same expressions as a scan
-    of the whole text (peers' cases, digits at the edges, and one text with digits all over)."""
+    """The digit databases, scanned in windows around the digits and over texts with a digit, fire for the same
+    expressions as a scan of the whole text (peers' cases, digits at the edges, one text with digits all over,
+    and texts with none)."""
     pytest.importorskip("hyperscan")
     from deepsentinel.detection import DetectionEngine
 
     pf = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(pf, prefilter._Hyperscan) and pf._near is not None
-    texts = _peer_texts() + ["536-22-1234", "x" * 500 + " 536-22-1234", "1 2 3 " * 400, "word " * 300 + "12"]
-    paths = {"whole": 0, "windows": 0}
+    assert isinstance(pf, prefilter._Hyperscan) and pf._near is not None and pf._far is not None
+    texts = _peer_texts() + ["536-22-1234", "x" * 500 + " 536-22-1234", "1 2 3 " * 400, "word " * 300 + "12",
+                             "Meet me at 221B Baker Street on March 3rd, 2024", "AB12 CDE", "no digits at all here"]
+    paths = {"whole": 0, "windows": 0, "none": 0}
     for text in texts:
         data = prefilter.one_byte_per_char(text)
         whole: set[int] = set()
         pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)  # its name cues aside
         pf._near.scan(data, match_event_handler=prefilter._collect, context=whole)
+        pf._far.scan(data, match_event_handler=prefilter._collect, context=whole)
         assert pf.match(text) == frozenset(whole), text
         windows = prefilter._digit_windows(data, pf._reach)
-        if windows is None or windows:
-            paths["windows" if windows else "whole"] += 1
-    assert min(paths.values()) >= 3  # both paths taken
+        paths["whole" if windows is None else "windows" if windows else "none"] += 1
+    assert min(paths.values()) >= 3  # every path taken
+
+
+def test_expressions_whose_every_match_holds_a_digit_leave_the_pass_over_every_text() -> None:
+    """An anchored number (a national id) goes to the database scanned around digits, a match that may be long
+    (a date, a street address) to the one scanned over texts with a digit; the pass over every text keeps the
+    rest. A text without digits is scanned by that pass alone."""
+    pytest.importorskip("hyperscan")
+    plain = r"(?i:\bssn\b)"
+    anchored = r"(?:^|[^0-9A-Za-z_])(?:[A-Za-z][0-9]{9})(?:[^0-9A-Za-z_]|$)"
+    long_ = r"[0-9]{1,6}(?:[ \t]+[A-Z][a-z]+)+[ \t]+(?:Street|Road)"
+    pf = prefilter._Hyperscan([plain, anchored, long_])
+    text = "SSN of X123456789 at 221 Baker Street"
+    assert pf.match(text) == frozenset({0, 1, 2})
+    data = prefilter.one_byte_per_char(text)
+    found = {}
+    for name in ("_db", "_near", "_far"):
+        hits: set[int] = set()
+        getattr(pf, name).scan(data, match_event_handler=prefilter._collect, context=hits)
+        found[name] = hits
+    assert found == {"_db": {0}, "_near": {1}, "_far": {2}}
+    assert pf.match("SSN of Xabcdefghi at Baker Street") == frozenset({0})
 
 
 def test_an_expression_given_twice_is_compiled_once() -> None:

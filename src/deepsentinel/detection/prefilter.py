@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from deepsentinel.detection.regex_facts import digit_reach
+from deepsentinel.detection.regex_facts import digit_reach, holds_digit
 
 try:
     import hyperscan
@@ -122,11 +122,17 @@ class _Re2Set:
 class _Hyperscan:
     """Hyperscan block-mode databases; each expression reports at most once per scan.
 
-    Two databases: expressions whose every match holds a digit and is at most ``_REACH_MAX`` characters long
-    (most of the PII numbers; see ``regex_facts.py``) are scanned only around the digits of a text, the others
-    over all of it. Prose without numbers then pays for the second database not at all, and a short prompt
-    with a few numbers for a few hundred bytes of it. A text with digits all over (a table, a list of numbers)
-    gets both databases over all of it. An expression given twice is compiled once.
+    Three databases, by what every match of an expression holds (see ``regex_facts.py``):
+
+    * a digit, within at most ``_REACH_MAX`` characters (most of the PII numbers): scanned only around the
+      digits of a text;
+    * a digit, in a match that may be longer (dates, street addresses, tokens with a digit in their prefix):
+      scanned over a text that has a digit;
+    * anything else: scanned over every text.
+
+    Prose without numbers then pays for the first two not at all, and a short prompt with a few numbers for a
+    few hundred bytes of the first. A text with digits all over (a table, a list of numbers) gets all three over
+    all of it. An expression given twice is compiled once.
     """
 
     backend = "hyperscan"
@@ -141,6 +147,7 @@ class _Hyperscan:
         self.ids = [first[e] for e in expressions]
         reach = {i: digit_reach(e) for e, i in first.items()}
         near = {i for i, r in reach.items() if r is not None and r <= _REACH_MAX}
+        far = {i for e, i in first.items() if i not in near and holds_digit(e)}
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
@@ -149,10 +156,11 @@ class _Hyperscan:
         # name_gate's own database): one end per tag, however many of the tag's expressions end there.
         self._cues = bool(cues)
         cue_group = [(_CUE_BASE + tag, e) for tag, e in cues]
-        self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near], cue_group)
+        self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near and i not in far], cue_group)
         self._near, failed_near = _compile_group([(i, e) for e, i in first.items() if i in near])
+        self._far, failed_far = _compile_group([(i, e) for e, i in first.items() if i in far])
         self._reach = max((reach[i] or 0 for i in near), default=0)
-        failed |= failed_near
+        failed |= failed_near | failed_far
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]
 
@@ -165,7 +173,7 @@ class _Hyperscan:
         with self._lock:
             if self._db is not None:
                 self._db.scan(data, match_event_handler=_collect_catalog if self._cues else _collect, context=hits)
-            self._scan_near(data, hits)
+            self._scan_digits(data, hits)
         return frozenset(hits)
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
@@ -178,12 +186,19 @@ class _Hyperscan:
             with self._lock:
                 if self._db is not None:
                     self._db.scan(data, match_event_handler=_collect_both, context=found)
-                self._scan_near(data, found.hits)
+                self._scan_digits(data, found.hits)
         return frozenset(found.hits), by_end(found.cues)
 
-    def _scan_near(self, data: bytes, hits: set[int]) -> None:
+    def _scan_digits(self, data: bytes, hits: set[int]) -> None:
+        """The databases whose every match holds a digit: around the digits, and over a text with one."""
+        if self._near is None and self._far is None:
+            return
+        windows = _digit_windows(data, self._reach)
+        if windows is not None and not windows:
+            return  # no digit
+        if self._far is not None:
+            self._far.scan(data, match_event_handler=_collect, context=hits)
         if self._near is not None:
-            windows = _digit_windows(data, self._reach)
             if windows is None:
                 self._near.scan(data, match_event_handler=_collect, context=hits)
             else:

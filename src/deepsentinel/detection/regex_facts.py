@@ -1,9 +1,13 @@
 """What every match of a regular expression must hold, read from its parse tree (for the prefilter's plan).
 
-:func:`digit_reach` tells whether every match of an expression holds an ASCII digit, and how long a match can
-be. The prefilter scans such expressions only around the digits of a text (see ``prefilter.py``): prose
-without numbers then skips them all. The answers err towards "unknown" (None): an expression this module cannot
-read is simply scanned everywhere.
+:func:`holds_digit` tells whether every match of an expression holds an ASCII digit, and :func:`digit_reach`
+how long such a match can be. The prefilter scans such expressions only where a text has digits (see
+``prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
+an expression this module cannot read is simply scanned everywhere.
+
+A text's part (a window around its digits) is scanned as if it were a whole text, so an anchor reads its edges
+as a text's: ``^``, ``$``, ``\\A``, ``\\Z`` and ``\\b`` then hold in more places, never fewer, and a prefilter may
+fire more often than it must (never less). ``\\B`` would hold in fewer places: an expression with it is unknown.
 """
 
 from __future__ import annotations
@@ -12,35 +16,42 @@ from re import _constants as sre  # type: ignore[attr-defined]  # CPython's own 
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["digit_reach"]
+__all__ = ["digit_reach", "holds_digit"]
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _ONE_CHAR = (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 
 
-def digit_reach(expression: str) -> int | None:
-    """The longest match of ``expression`` if every match holds an ASCII digit, else None.
+def holds_digit(expression: str) -> bool:
+    """Whether every match of ``expression`` holds an ASCII digit (False when it cannot tell)."""
+    tree = _parsed(expression)
+    return tree is not None and _digits(list(tree), tree.state.flags) >= 1
 
-    None too when the expression has anchors other than ``\\b`` (a scan of part of a text would read them
-    differently), or cannot be parsed by Python's ``re``.
-    """
-    try:
-        tree = sre_parse.parse(expression)
-    except Exception:  # noqa: BLE001 - any parse failure means "unknown", never an error
-        return None
-    if not _plain(list(tree)):
-        return None
-    if _digits(list(tree), tree.state.flags) < 1:
+
+def digit_reach(expression: str) -> int | None:
+    """The longest match of ``expression`` if every match holds an ASCII digit, else None (None too when a match
+    may be as long as it likes)."""
+    tree = _parsed(expression)
+    if tree is None or _digits(list(tree), tree.state.flags) < 1:
         return None
     _, longest = tree.getwidth()
     return None if longest >= sre.MAXREPEAT else int(longest)
 
 
+def _parsed(expression: str) -> Any:
+    """The parse tree of a plain expression (see ``_plain``), else None (unreadable by Python's ``re`` too)."""
+    try:
+        tree = sre_parse.parse(expression)
+    except Exception:  # noqa: BLE001 - any parse failure means "unknown", never an error
+        return None
+    return tree if _plain(list(tree)) else None
+
+
 def _plain(items: list[tuple[Any, Any]]) -> bool:
-    """No anchors but word boundaries, no look-arounds, no back-references."""
+    """No ``\\B``, no look-arounds, no back-references: nothing a window's edges could make hold less often."""
     for op, av in items:
-        if op is sre.AT and av is not sre.AT_BOUNDARY:
+        if op is sre.AT and av is sre.AT_NON_BOUNDARY:
             return False
         if op in (sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF, sre.GROUPREF_EXISTS):
             return False
