@@ -264,9 +264,12 @@ class DetectionEngine:
         data = one_byte_per_char(t)  # one copy for the prefilter and the RE2 finders
         active, cues = self._prefilter.match_cues(t, data)
         detector = self._name_detector()
-        if since and not active and self._always_gated and (
-                detector is None or not detector.may_find_from(t, norm.normalized_index(since))):
-            # No pattern, view or decoding pass can fire anywhere, and no name can start after the final text.
+        if not active and self._always_gated and (
+                detector is None
+                # The native pass found no place where a name could start (see name_gate.py).
+                or (cues is not None and not cues and isinstance(detector, StatisticalNameDetector))
+                or (since and not detector.may_find_from(t, norm.normalized_index(since)))):
+            # No pattern, view or decoding pass can fire anywhere, and no name can be found: most texts end here.
             return ScanResult((), len(text), (time.perf_counter_ns() - started) / 1000)
         found = self._find(norm, active, data)
         # Disguises a per-character normalisation cannot undo: a second pass over a rewritten view, or over the

@@ -84,6 +84,9 @@ class WireGuard:
         self.keep_redacted = keep_redacted
         self.request_policies = policies_for("request", self.policies)
         self.response_policies = policies_for("response", self.policies)
+        # What each direction's policies decide for a text without findings (as ``evaluate_policies`` would).
+        self._quiet_request = Decision(policies=tuple(p.name for p in self.request_policies))
+        self._quiet_response = Decision(policies=tuple(p.name for p in self.response_policies))
         self.block_unknown = any(p.block_unknown_endpoints for p in self.policies)
         self._by_name = {p.name: p for p in self.policies}
         self._anonymizers: dict[str, Anonymizer] = {}
@@ -166,8 +169,8 @@ class WireGuard:
         for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
             if more:
                 scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
-            # The location names a violation; a text without findings has none to name.
-            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location if scan.findings else "")))
+            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location)
+                        if scan.findings else self._quiet_request))
         return out
 
     # Responses --------------------------------------------------------------------------------------------
@@ -228,7 +231,10 @@ class WireGuard:
             return (restore.deanonymize(text) if restore is not None else text), Decision()
         if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
             return text, self.nothing
-        d = evaluate_policies(self.response_policies, self.engine.scan(text), location)
+        scan = self.engine.scan(text)
+        if not scan.findings:
+            return (text if restore is None else rewrite(text, [], 0, self._replace_hidden, restore)), self._quiet_response
+        d = evaluate_policies(self.response_policies, scan, location)
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
             return text, d
