@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deepsentinel.detection import prefilter
 from deepsentinel.detection.prefilter import build_prefilter
@@ -142,6 +144,31 @@ def test_scanning_around_digits_fires_as_scanning_everything() -> None:
         windows = prefilter._digit_windows(data, pf._reach)
         paths["whole" if windows is None else "windows" if windows else "none"] += 1
     assert min(paths.values()) >= 3  # every path taken
+
+
+_PIECES = ["X123456789", "AB12 CDE", "221 Baker Street", "March 3rd, 2024", "3 March 2024", "536-22-1234",
+           "0 21 555 0199", "HRA 12345", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "word", "the", "\n", " ",
+           ", ", "-", "_", "(", ")", "at", "1", "12", "x", "Z"]
+
+
+@pytest.mark.skipif(not prefilter.hyperscan_available(), reason="needs the hyperscan wheel")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=40), st.integers(0, 200))
+def test_the_digit_databases_fire_as_one_whole_text_scan(pieces: list[str], pad: int) -> None:
+    """Any mix of numbers, anchors' neighbours (line breaks, punctuation) and prose, at any distance from the
+    text's edges: the three databases together fire for every expression a scan of the whole text with each of
+    them fires for (a window's edge may add a hit, read as a text's edge; it never loses one)."""
+    from deepsentinel.detection import DetectionEngine
+
+    pf = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(pf, prefilter._Hyperscan)
+    text = "y" * pad + " ".join(pieces)
+    data = prefilter.one_byte_per_char(text)
+    whole: set[int] = set()
+    pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
+    for db in (pf._near, pf._far):
+        db.scan(data, match_event_handler=prefilter._collect, context=whole)
+    assert pf.match(text) >= frozenset(whole)
 
 
 def test_expressions_whose_every_match_holds_a_digit_leave_the_pass_over_every_text() -> None:
