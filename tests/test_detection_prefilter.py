@@ -103,9 +103,9 @@ def test_every_gate_fires_wherever_its_pattern_matches() -> None:
 ])
 def test_digit_reach_reads_what_every_match_holds(expression: str, reach: int | None) -> None:
     """An expression is scanned only around digits when each of its matches holds one, within a known length."""
-    from deepsentinel.detection.regex_facts import digit_reach
+    from deepsentinel.detection.regex_facts import digit_facts
 
-    assert digit_reach(expression) == reach
+    assert digit_facts(expression)[1] == reach
 
 
 @pytest.mark.parametrize(("expression", "holds"), [
@@ -117,9 +117,9 @@ def test_digit_reach_reads_what_every_match_holds(expression: str, reach: int | 
     (r"\B[0-9]", False),  # unknown
 ])
 def test_holds_digit_reads_every_match(expression: str, holds: bool) -> None:
-    from deepsentinel.detection.regex_facts import holds_digit
+    from deepsentinel.detection.regex_facts import digit_facts
 
-    assert holds_digit(expression) is holds
+    assert digit_facts(expression)[0] is holds
 
 
 def test_scanning_around_digits_fires_as_scanning_everything() -> None:

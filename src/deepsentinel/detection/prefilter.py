@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from deepsentinel.detection.regex_facts import digit_reach, holds_digit
+from deepsentinel.detection.regex_facts import digit_facts
 
 try:
     import hyperscan
@@ -145,9 +145,9 @@ class _Hyperscan:
         for i, expression in enumerate(expressions):
             first.setdefault(expression, i)
         self.ids = [first[e] for e in expressions]
-        reach = {i: digit_reach(e) for e, i in first.items()}
-        near = {i for i, r in reach.items() if r is not None and r <= _REACH_MAX}
-        far = {i for e, i in first.items() if i not in near and holds_digit(e)}
+        facts = {i: digit_facts(e) for e, i in first.items()}
+        near = {i for i, (digit, r) in facts.items() if digit and r is not None and r <= _REACH_MAX}
+        far = {i for i, (digit, _) in facts.items() if digit and i not in near}
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
@@ -159,7 +159,7 @@ class _Hyperscan:
         self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near and i not in far], cue_group)
         self._near, failed_near = _compile_group([(i, e) for e, i in first.items() if i in near])
         self._far, failed_far = _compile_group([(i, e) for e, i in first.items() if i in far])
-        self._reach = max((reach[i] or 0 for i in near), default=0)
+        self._reach = max((facts[i][1] or 0 for i in near), default=0)
         failed |= failed_near | failed_far
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]

@@ -1,7 +1,7 @@
 """What every match of a regular expression must hold, read from its parse tree (for the prefilter's plan).
 
-:func:`holds_digit` tells whether every match of an expression holds an ASCII digit, and :func:`digit_reach`
-how long such a match can be. The prefilter scans such expressions only where a text has digits (see
+:func:`digit_facts` tells whether every match of an expression holds an ASCII digit, and how long such a
+match can be. The prefilter scans such expressions only where a text has digits (see
 ``prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
 an expression this module cannot read is simply scanned everywhere.
 
@@ -16,27 +16,21 @@ from re import _constants as sre  # type: ignore[attr-defined]  # CPython's own 
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["digit_reach", "holds_digit"]
+__all__ = ["digit_facts"]
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _ONE_CHAR = (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY)
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
 
 
-def holds_digit(expression: str) -> bool:
-    """Whether every match of ``expression`` holds an ASCII digit (False when it cannot tell)."""
-    tree = _parsed(expression)
-    return tree is not None and _digits(list(tree), tree.state.flags) >= 1
-
-
-def digit_reach(expression: str) -> int | None:
-    """The longest match of ``expression`` if every match holds an ASCII digit, else None (None too when a match
-    may be as long as it likes)."""
+def digit_facts(expression: str) -> tuple[bool, int | None]:
+    """Whether every match of ``expression`` holds an ASCII digit (False when it cannot tell), and then the
+    longest match (None when a match may be as long as it likes), from one parse."""
     tree = _parsed(expression)
     if tree is None or _digits(list(tree), tree.state.flags) < 1:
-        return None
+        return False, None
     _, longest = tree.getwidth()
-    return None if longest >= sre.MAXREPEAT else int(longest)
+    return True, None if longest >= sre.MAXREPEAT else int(longest)
 
 
 def _parsed(expression: str) -> Any:
