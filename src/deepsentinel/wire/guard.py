@@ -232,9 +232,7 @@ class WireGuard:
         if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
             return text, self.nothing
         scan = self.engine.scan(text)
-        if not scan.findings:
-            return (text if restore is None else rewrite(text, [], 0, self._replace_hidden, restore)), self._quiet_response
-        d = evaluate_policies(self.response_policies, scan, location)
+        d = evaluate_policies(self.response_policies, scan, location) if scan.findings else self._quiet_response
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
             return text, d
