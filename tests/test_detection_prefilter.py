@@ -122,6 +122,15 @@ def test_holds_digit_reads_every_match(expression: str, holds: bool) -> None:
     assert digit_facts(expression)[0] is holds
 
 
+def _whole_scan(pf: prefilter._Hyperscan, data: bytes) -> frozenset[int]:
+    """What each of the prefilter's three databases fires for over the whole text (its name cues aside)."""
+    whole: set[int] = set()
+    pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
+    for db in (pf._near, pf._far):
+        db.scan(data, match_event_handler=prefilter._collect, context=whole)
+    return frozenset(whole)
+
+
 def test_scanning_around_digits_fires_as_scanning_everything() -> None:
     """The digit databases, scanned in windows around the digits and over texts with a digit, fire for the same
     expressions as a scan of the whole text (peers' cases, digits at the edges, one text with digits all over,
@@ -136,11 +145,7 @@ def test_scanning_around_digits_fires_as_scanning_everything() -> None:
     paths = {"whole": 0, "windows": 0, "none": 0}
     for text in texts:
         data = prefilter.one_byte_per_char(text)
-        whole: set[int] = set()
-        pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)  # its name cues aside
-        pf._near.scan(data, match_event_handler=prefilter._collect, context=whole)
-        pf._far.scan(data, match_event_handler=prefilter._collect, context=whole)
-        assert pf.match(text) == frozenset(whole), text
+        assert pf.match(text) == _whole_scan(pf, data), text
         windows = prefilter._digit_windows(data, pf._reach)
         paths["whole" if windows is None else "windows" if windows else "none"] += 1
     assert min(paths.values()) >= 3  # every path taken
@@ -164,11 +169,7 @@ def test_the_digit_databases_fire_as_one_whole_text_scan(pieces: list[str], pad:
     assert isinstance(pf, prefilter._Hyperscan)
     text = "y" * pad + " ".join(pieces)
     data = prefilter.one_byte_per_char(text)
-    whole: set[int] = set()
-    pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
-    for db in (pf._near, pf._far):
-        db.scan(data, match_event_handler=prefilter._collect, context=whole)
-    assert pf.match(text) >= frozenset(whole)
+    assert pf.match(text) >= _whole_scan(pf, data)
 
 
 def test_expressions_whose_every_match_holds_a_digit_leave_the_pass_over_every_text() -> None:
