@@ -128,6 +128,7 @@ def _whole_scan(pf: prefilter._Hyperscan, data: bytes) -> frozenset[int]:
     pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
     for db in (pf._near, pf._far):
         db.scan(data, match_event_handler=prefilter._collect, context=whole)
+    whole.discard(prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
     return frozenset(whole)
 
 
@@ -189,8 +190,40 @@ def test_expressions_whose_every_match_holds_a_digit_leave_the_pass_over_every_t
         hits: set[int] = set()
         getattr(pf, name).scan(data, match_event_handler=prefilter._collect, context=hits)
         found[name] = hits
-    assert found == {"_db": {0}, "_near": {1}, "_far": {2}}
+    assert found == {"_db": {0, prefilter._DIGIT}, "_near": {1}, "_far": {2}}
     assert pf.match("SSN of Xabcdefghi at Baker Street") == frozenset({0})
+
+
+@pytest.mark.parametrize(("expression", "parts"), [
+    (r"[0-9]{3}|(?i:abc)|x", [r"[0-9]{3}", r"(?i:abc)", "x"]),
+    (r"(a|b)c", [r"(a|b)c"]),  # inside a group: one alternative
+    (r"[|(]a|b", [r"[|(]a", "b"]),  # "|" and "(" in a class are characters
+    (r"[]|]a|b", [r"[]|]a", "b"]),  # so is a "]" right after "["
+    (r"[^]|]a|b", [r"[^]|]a", "b"]),
+    (r"\|a|b", [r"\|a", "b"]),  # an escaped "|"
+    (r"(?i)a|b", [r"(?i)a|b"]),  # global flags belong to every alternative: kept whole
+    ("plain", ["plain"]),
+])
+def test_alternatives_are_the_top_level_ones(expression: str, parts: list[str]) -> None:
+    from deepsentinel.detection.regex_facts import alternatives
+
+    assert alternatives(expression) == parts
+
+
+def test_each_alternative_goes_where_its_own_matches_say() -> None:
+    """A gate with a number and a word (the views' trigger) is split: the number is scanned around digits, the
+    word over every text, and either fires the gate. The pass over every text says whether a text has a digit."""
+    pytest.importorskip("hyperscan")
+    pf = prefilter._Hyperscan([r"[0-9]{3}-[0-9]{4}|(?i:\bthree\b)", r"(?i:\bssn\b)"])
+    assert pf.match("call 555-0199") == pf.match("three times") == frozenset({0})
+    assert pf.match("ssn") == frozenset({1})
+    for text, digit in (("no digits here", False), ("one 7", True)):
+        hits: set[int] = set()
+        pf._db.scan(prefilter.one_byte_per_char(text), match_event_handler=prefilter._collect, context=hits)
+        assert (prefilter._DIGIT in hits) is digit
+    near: set[int] = set()
+    pf._near.scan(b"555-0199", match_event_handler=prefilter._collect, context=near)
+    assert near == {0}
 
 
 def test_an_expression_given_twice_is_compiled_once() -> None:

@@ -30,7 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from deepsentinel.detection.regex_facts import digit_facts
+from deepsentinel.detection.regex_facts import alternatives, digit_facts
 
 try:
     import hyperscan
@@ -122,13 +122,15 @@ class _Re2Set:
 class _Hyperscan:
     """Hyperscan block-mode databases; each expression reports at most once per scan.
 
-    Three databases, by what every match of an expression holds (see ``regex_facts.py``):
+    Three databases, by what every match of an expression (of each of its top-level alternatives, under the
+    expression's id) holds (see ``regex_facts.py``):
 
     * a digit, within at most ``_REACH_MAX`` characters (most of the PII numbers): scanned only around the
       digits of a text;
     * a digit, in a match that may be longer (dates, street addresses, tokens with a digit in their prefix):
       scanned over a text that has a digit;
-    * anything else: scanned over every text.
+    * anything else: scanned over every text, with an expression for "a digit" that says whether the other
+      two are scanned at all.
 
     Prose without numbers then pays for the first two not at all, and a short prompt with a few numbers for a
     few hundred bytes of the first. A text with digits all over (a table, a list of numbers) gets all three over
@@ -145,9 +147,17 @@ class _Hyperscan:
         for i, expression in enumerate(expressions):
             first.setdefault(expression, i)
         self.ids = [first[e] for e in expressions]
-        facts = {i: digit_facts(e) for e, i in first.items()}
-        near = {i for i, (digit, r) in facts.items() if digit and r is not None and r <= _REACH_MAX}
-        far = {i for i, (digit, _) in facts.items() if digit and i not in near}
+        # Each top-level alternative is placed by its own facts, under its expression's id: a number and a
+        # spelled-out number (one gate) go to different databases.
+        members = [(i, part) for e, i in first.items() for part in alternatives(e)]
+        facts = [digit_facts(part) for _, part in members]
+        reach = {m: r for m, (digit, r) in zip(members, facts, strict=True) if digit and r is not None and r <= _REACH_MAX}
+        near = list(reach)
+        far = [m for m, (digit, _) in zip(members, facts, strict=True) if digit and m not in reach]
+        rest = [m for m, (digit, _) in zip(members, facts, strict=True) if not digit]
+        if near or far:
+            # The pass over every text also tells whether it has a digit: one without skips the other two.
+            rest.append((_DIGIT, "[0-9]"))
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
         # sharing it across threads safe (scans are microseconds, so contention is short).
         self._lock = threading.Lock()
@@ -156,10 +166,10 @@ class _Hyperscan:
         # name_gate's own database): one end per tag, however many of the tag's expressions end there.
         self._cues = bool(cues)
         cue_group = [(_CUE_BASE + tag, e) for tag, e in cues]
-        self._db, failed = _compile_group([(i, e) for e, i in first.items() if i not in near and i not in far], cue_group)
-        self._near, failed_near = _compile_group([(i, e) for e, i in first.items() if i in near])
-        self._far, failed_far = _compile_group([(i, e) for e, i in first.items() if i in far])
-        self._reach = max((facts[i][1] or 0 for i in near), default=0)
+        self._db, failed = _compile_group(rest, cue_group)
+        self._near, failed_near = _compile_group(near)
+        self._far, failed_far = _compile_group(far)
+        self._reach = max(reach.values(), default=0)
         failed |= failed_near | failed_far
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]
@@ -173,7 +183,9 @@ class _Hyperscan:
         with self._lock:
             if self._db is not None:
                 self._db.scan(data, match_event_handler=_collect_catalog if self._cues else _collect, context=hits)
-            self._scan_digits(data, hits)
+                if _DIGIT in hits:
+                    hits.discard(_DIGIT)
+                    self._scan_digits(data, hits)
         return frozenset(hits)
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
@@ -186,7 +198,9 @@ class _Hyperscan:
             with self._lock:
                 if self._db is not None:
                     self._db.scan(data, match_event_handler=_collect_both, context=found)
-                self._scan_digits(data, found.hits)
+                    if _DIGIT in found.hits:
+                        found.hits.discard(_DIGIT)
+                        self._scan_digits(data, found.hits)
         return frozenset(found.hits), by_end(found.cues)
 
     def _scan_digits(self, data: bytes, hits: set[int]) -> None:
@@ -265,6 +279,7 @@ def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None
 
 
 _CUE_BASE = 1 << 30  # ids of cue expressions in a database: past any catalog's
+_DIGIT = _CUE_BASE - 1  # the id of "this text has a digit" in the database scanned over every text
 
 
 def by_end(cues: array[int]) -> array[int]:

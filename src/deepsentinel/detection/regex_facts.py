@@ -12,11 +12,12 @@ fire more often than it must (never less). ``\\B`` would hold in fewer places: a
 
 from __future__ import annotations
 
+import re
 from re import _constants as sre  # type: ignore[attr-defined]  # CPython's own parser: stable since 3.11
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["digit_facts"]
+__all__ = ["alternatives", "digit_facts"]
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _ONE_CHAR = (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY)
@@ -31,6 +32,46 @@ def digit_facts(expression: str) -> tuple[bool, int | None]:
         return False, None
     _, longest = tree.getwidth()
     return True, None if longest >= sre.MAXREPEAT else int(longest)
+
+
+def alternatives(expression: str) -> list[str]:
+    """The top-level alternatives of ``expression``, each a whole expression, so that each can be placed by its
+    own facts (a number and a spelled-out number, one prefilter gate). ``[expression]`` when it has one, when
+    it starts with global flags (they would stay with the first part only), or when a part does not parse."""
+    if _GLOBAL_FLAGS.match(expression):
+        return [expression]
+    parts: list[str] = []
+    depth = start = i = 0
+    n = len(expression)
+    while i < n:
+        c = expression[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":  # a class: its "|", "(" and ")" are characters; "]" right after "[" or "[^" is one too
+            i += 2 if expression.startswith("[^", i) else 1
+            i += 1 if expression.startswith("]", i) else 0
+            while i < n and expression[i] != "]":
+                i += 2 if expression[i] == "\\" else 1
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(expression[start:i])
+            start = i + 1
+        i += 1
+    if not parts:
+        return [expression]
+    parts.append(expression[start:])
+    for part in parts:
+        try:
+            sre_parse.parse(part)
+        except Exception:  # noqa: BLE001 - a split this module misread: keep the expression whole
+            return [expression]
+    return parts
+
+
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
 
 
 def _parsed(expression: str) -> Any:
