@@ -40,7 +40,8 @@ class Pattern:
 
     ``body`` must be valid for both Python ``re`` and RE2 (no look-arounds, no back-references): it doubles as
     the prefilter in the engine's RE2 set. ``before``/``after`` are Python look-arounds applied on extraction.
-    ``gate`` replaces ``body`` in the prefilter when the body cannot be expressed in RE2 (very long repeats).
+    ``gate`` replaces ``body`` in the prefilter when the body cannot be expressed in RE2 (very long repeats) or
+    costs the prefilter more than a part of it that every match holds (a leading or trailing run of a class).
     ``group`` selects the capture group that holds the value (0: the whole match).
     """
 

@@ -101,16 +101,21 @@ BARE_SECRET = _secret("bare", (
             0.85, r"(?<![A-Za-z])", "", group=1),
 ), valid_bare_secret)
 
+# Gates: the scheme and the fewest characters its credential has (every match holds them; the long bounded
+# runs cost the prefilter a state machine stepping over every byte of every text).
+_TOKEN_SCHEME = r"(?i:authorization)[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?(?i:token|apikey|key)[ \t]{1,3}"
+_TOKEN_CHAR = r"[A-Za-z0-9._~+/\-]"
+
 AUTH_HEADER = _secret("header", (
-    Pattern("bearer token", r"(?i:bearer)[ \t]{1,3}([A-Za-z0-9._~+/\-]{16,512}=*)", 0.85, r"(?<![A-Za-z])", "",
-            group=1),
-    Pattern("token scheme", r"(?i:authorization)[\"']?[ \t]{0,3}[:=][ \t]{0,3}[\"']?(?i:token|apikey|key)[ \t]{1,3}"
-                            r"([A-Za-z0-9._~+/\-]{16,512}=*)", 0.85, r"(?<![A-Za-z])", "", group=1),
+    Pattern("bearer token", rf"(?i:bearer)[ \t]{{1,3}}({_TOKEN_CHAR}{{16,512}}=*)", 0.85, r"(?<![A-Za-z])", "",
+            group=1, gate=rf"(?i:bearer)[ \t]{{1,3}}{_TOKEN_CHAR}{{16}}"),
+    Pattern("token scheme", rf"{_TOKEN_SCHEME}({_TOKEN_CHAR}{{16,512}}=*)", 0.85, r"(?<![A-Za-z])", "", group=1,
+            gate=rf"{_TOKEN_SCHEME}{_TOKEN_CHAR}{{16}}"),
 ), valid_bare_secret)
 
 BASIC_AUTH = _secret("basic", (
     Pattern("basic credentials", r"(?i:basic)[ \t]{1,3}([A-Za-z0-9+/]{8,400}={0,2})", 0.85, r"(?<![A-Za-z])",
-            r"(?![A-Za-z0-9+/=])", group=1),
+            r"(?![A-Za-z0-9+/=])", group=1, gate=r"(?i:basic)[ \t]{1,3}[A-Za-z0-9+/]{8}"),
 ), _valid_basic)
 
 ASSIGNMENT_RECOGNIZERS = (LITERAL_SECRET, ENV_SECRET, BARE_SECRET, AUTH_HEADER, BASIC_AUTH)
