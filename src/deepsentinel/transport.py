@@ -61,6 +61,17 @@ class SentinelTransport(httpx2.BaseTransport):
                 continue
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
+        if filt.buffered:
+            whole = _Whole(response, filt, deadline, request, exchange)
+            try:
+                for chunk in response.stream:  # type: ignore[union-attr]
+                    whole.take(chunk)
+                return whole.answer()
+            except BaseException as exc:
+                whole.fail(exc)
+                raise
+            finally:
+                response.close()
         stream = _SyncBody(response, filt, deadline, request, exchange)
 
         def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
@@ -76,7 +87,7 @@ class SentinelTransport(httpx2.BaseTransport):
             return None
 
         stream.reopen = reopen
-        return _response(response, stream, request, exchange)
+        return _response(response, request, exchange, stream=stream)
 
     def close(self) -> None:
         self.inner.close()
@@ -113,6 +124,17 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
                 continue
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
+        if filt.buffered:
+            whole = _Whole(response, filt, deadline, request, exchange)
+            try:
+                async for chunk in response.stream:  # type: ignore[union-attr]
+                    whole.take(chunk)
+                return whole.answer()
+            except BaseException as exc:
+                whole.fail(exc)
+                raise
+            finally:
+                await response.aclose()
         stream = _AsyncBody(response, filt, deadline, request, exchange)
 
         async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
@@ -128,10 +150,48 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             return None
 
         stream.reopen = reopen
-        return _response(response, stream, request, exchange)
+        return _response(response, request, exchange, stream=stream)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class _Whole:
+    """A body decided whole (a JSON answer, an error), read by the shell before it answers: the caller gets the
+    checked bytes, with no stream of ours left to drive (a call's commonest path, kept short)."""
+
+    __slots__ = ("deadline", "exchange", "filter", "request", "upstream")
+
+    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
+                 exchange: Exchange) -> None:
+        self.upstream, self.filter, self.deadline = upstream, filt, deadline
+        self.request, self.exchange = request, exchange
+
+    def take(self, chunk: bytes) -> None:
+        self.filter.feed(chunk)
+        if time.monotonic() > self.deadline:
+            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request,
+                                       provider=self.exchange.attempt.provider or "unknown")
+
+    def answer(self) -> httpx2.Response:
+        content = self.filter.end()
+        end_call(self.filter, self.exchange, None)
+        return _response(self.upstream, self.request, self.exchange, content=content)
+
+    def fail(self, error: BaseException) -> None:
+        end_call(self.filter, self.exchange, error)
+
+
+def end_call(filt: BodyFilter, exchange: Exchange, error: BaseException | None) -> None:
+    """End the call's record once its body ended (read, cut, dropped or broken)."""
+    if (isinstance(error, httpx2.TransportError) and exchange.scope is not None
+            and current_scope() is exchange.scope):
+        # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it gives
+        # up, the scope records the error it raises.
+        return
+    # A caller that stops right after the output before a cut never pulls the cut itself: the call still ends
+    # as cut, not as allowed.
+    filt.close(error if error is not None else filt.error)
 
 
 class _BodyBase:
@@ -185,14 +245,7 @@ class _BodyBase:
     def finish(self, error: BaseException | None) -> None:
         if not self.ended:
             self.ended = True
-            if (isinstance(error, httpx2.TransportError) and self.exchange.scope is not None
-                    and current_scope() is self.exchange.scope):
-                # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it
-                # gives up, the scope records the error it raises.
-                return
-            # A caller that stops right after the output before a cut never pulls the cut itself: the call
-            # still ends as cut, not as allowed.
-            self.filter.close(error if error is not None else self.filter.error)
+            end_call(self.filter, self.exchange, error)
 
     def __del__(self) -> None:
         # A stream dropped unread still ends its call once in the audit trail (no I/O here).
@@ -376,12 +429,15 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
     return httpx2.Request(out.method, url, headers=out.headers, content=out.body, extensions=extensions)
 
 
-def _response(upstream: httpx2.Response, stream: Any, request: httpx2.Request, exchange: Exchange) -> httpx2.Response:
+def _response(upstream: httpx2.Response, request: httpx2.Request, exchange: Exchange, *, stream: Any = None,
+              content: bytes | None = None) -> httpx2.Response:
+    """The caller's response: the upstream one's status and headers, with our ``stream`` or the ``content`` read."""
     extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
     # The body may change: its length and encoding are recomputed. (Raw pairs: decoding them to build the new
     # response's headers again cost more than the filter.)
     headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in _RECOMPUTED]
-    return httpx2.Response(upstream.status_code, headers=headers, stream=stream, request=request, extensions=extensions)
+    return httpx2.Response(upstream.status_code, headers=headers, stream=stream, content=content, request=request,
+                           extensions=extensions)
 
 
 _RECOMPUTED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})

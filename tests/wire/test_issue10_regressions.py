@@ -14,6 +14,7 @@ import openai
 import pytest
 
 from deepsentinel import (
+    AsyncSentinelClient,
     ComplianceViolationError,
     DeepSentinelError,
     ProviderError,
@@ -113,6 +114,18 @@ def test_timeout_bounds_the_whole_call(trickle_server: str) -> None:
     assert time.monotonic() - started < 3.0
     assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]
     client.close()
+
+
+async def test_timeout_bounds_the_whole_call_async(trickle_server: str) -> None:
+    """The same bound on the asyncio client, whose transport reads the answer whole on its own path."""
+    sink = MemorySink()
+    client = AsyncSentinelClient(api_key="k", base_url=trickle_server, max_retries=0, audit=sink)
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        await client.chat.completions.create(model="gpt-4o", messages=user("hi"), timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]
+    await client.close()
 
 
 async def test_deep_nesting_is_a_typed_error_and_audited(make_client: Any, fake_server: FakeLLMServer, sink: MemorySink) -> None:

@@ -33,6 +33,10 @@ class BrokeBeforeContent(httpx2.TransportError):
 class BodyFilter:
     """Passes bytes through; subclasses check, translate and rewrite them."""
 
+    #: Decided whole: nothing is released before the end, so a shell may read the body at once and answer with
+    #: the bytes ``end()`` gives.
+    buffered = False
+
     def __init__(self, call: CallRecord | None) -> None:
         self.call = call
         self.cut = False
@@ -66,6 +70,8 @@ class PassBody(BodyFilter):
 
 class _Buffered(BodyFilter):
     """A body that is decided whole: nothing of it is released before its end."""
+
+    buffered = True
 
     def __init__(self, call: CallRecord | None) -> None:
         super().__init__(call)
