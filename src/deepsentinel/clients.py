@@ -45,7 +45,7 @@ from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import PROVIDER_EXTENSION
 from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
-from deepsentinel.wire.scope import call_scope
+from deepsentinel.wire.scope import CallScope
 
 Family = Literal["openai", "anthropic"]
 
@@ -66,7 +66,7 @@ class _Guarded:
         return error
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        with call_scope():
+        with CallScope():
             try:
                 return super().request(*args, **kwargs)  # type: ignore[misc]
             except self._connection_errors as exc:
@@ -144,7 +144,7 @@ class _AsyncGuarded(_Guarded):
     __slots__ = ()
 
     async def request(self, *args: Any, **kwargs: Any) -> Any:
-        with call_scope():
+        with CallScope():
             try:
                 return await super().request(*args, **kwargs)
             except self._connection_errors as exc:

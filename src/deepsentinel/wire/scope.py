@@ -8,9 +8,7 @@ ends with an exception is recorded here, with the exception the caller sees.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,13 +19,30 @@ if TYPE_CHECKING:
 
 @dataclass
 class CallScope:
-    """What the attempts of one call share: its audit record, its request check and its deadline."""
+    """What the attempts of one call share: its audit record, its request check and its deadline.
+
+    A context manager: inside ``with``, the transport finds it (``current_scope()``); a call that ends with an
+    exception is recorded with it on the way out.
+    """
 
     deadline: float | None = None  # time.monotonic() by which the whole call, a stream included, must end
-    started: float = field(default_factory=time.monotonic)
     call: CallRecord | None = None
     check: RequestCheck | None = field(default=None, repr=False)
     body: bytes | None = field(default=None, repr=False)  # the body ``check`` was made for
+    _token: Token[CallScope | None] | None = field(default=None, repr=False)
+
+    def __enter__(self) -> CallScope:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: object) -> None:
+        try:
+            if error is not None and self.call is not None:
+                self.call.finish_with_error(error)
+        finally:
+            if self._token is not None:
+                _current.reset(self._token)
+                self._token = None
 
 
 _current: ContextVar[CallScope | None] = ContextVar("deepsentinel_call_scope", default=None)
@@ -37,19 +52,9 @@ def current_scope() -> CallScope | None:
     return _current.get()
 
 
-@contextmanager
-def call_scope(timeout: float | None = None) -> Iterator[CallScope]:
-    """Open a scope for one call; ``timeout`` (seconds) bounds the whole call."""
-    scope = CallScope(deadline=time.monotonic() + timeout if timeout else None)
-    token = _current.set(scope)
-    try:
-        yield scope
-    except BaseException as exc:
-        if scope.call is not None:
-            scope.call.finish_with_error(exc)
-        raise
-    finally:
-        _current.reset(token)
+def call_scope(timeout: float | None = None) -> CallScope:
+    """A scope for one call (``with call_scope(): ...``); ``timeout`` (seconds) bounds the whole call."""
+    return CallScope(deadline=time.monotonic() + timeout if timeout else None)
 
 
 __all__ = ["CallScope", "call_scope", "current_scope"]
