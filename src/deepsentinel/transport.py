@@ -46,7 +46,7 @@ class SentinelTransport(httpx2.BaseTransport):
 
     def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
-        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, _lowered(request.headers), body)
         deadline = _deadline(request)
         while True:
             try:
@@ -109,7 +109,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
 
     async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, request.headers, body)
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, _lowered(request.headers), body)
         deadline = _deadline(request)
         while True:
             try:
@@ -395,6 +395,15 @@ def in_callers_family(request: httpx2.Request, error: DeepSentinelError) -> None
         from deepsentinel.anthropic_flavor import as_anthropic
 
         as_anthropic(error)
+
+
+def _lowered(headers: httpx2.Headers) -> dict[str, str]:
+    """The request's headers by lower-case name. Read as Latin-1 from the raw pairs, as an ASGI server reads them:
+    ``Headers.items()`` decodes and joins them through several Python calls per header. A name sent twice keeps
+    its values joined, as ``items()`` does."""
+    raw = headers.raw
+    lowered = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
+    return lowered if len(lowered) == len(raw) else {k.lower(): v for k, v in headers.items()}
 
 
 def _deadline(request: httpx2.Request) -> float:

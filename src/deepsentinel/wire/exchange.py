@@ -80,9 +80,10 @@ class Exchange:
 
     @classmethod
     def open(cls, sentinel: Sentinel, method: str, url: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
-        """Check and route one request. Raises ``ComplianceViolationError`` or ``ValidationError`` (recorded)
-        when it must not be sent, ``ConfigurationError`` when no provider can take it."""
-        headers = {k.lower(): v for k, v in headers.items()}
+        """Check and route one request (``headers`` by lower-case name). Raises ``ComplianceViolationError`` or
+        ``ValidationError`` (recorded) when it must not be sent, ``ConfigurationError`` when no provider can take
+        it."""
+        headers = dict(headers)
         provider = headers.pop(PROVIDER_HEADER, None)
         fallbacks = _fallbacks(headers.pop(FALLBACKS_HEADER, None))
         headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
