@@ -22,8 +22,10 @@ def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
         cls = httpx2.Client
     else:
         raise ConfigurationError(f"cannot guard a {type(client).__name__}: pass an httpx2.Client or httpx2.AsyncClient")
+    headers = httpx2.Headers(client.headers)
+    headers["accept-encoding"] = _IDENTITY
     guarded = cls(
-        transport=transport, timeout=client.timeout, headers=client.headers, base_url=client.base_url,
+        transport=transport, timeout=client.timeout, headers=headers, base_url=client.base_url,
         follow_redirects=client.follow_redirects, auth=client._auth, event_hooks=client.event_hooks, trust_env=False,
     )
     guarded._deepsentinel_origin = client  # keeps the original alive: its finalizer would close the shared pool
@@ -37,10 +39,15 @@ def new_http_client(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.As
         max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
         keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
     )
-    options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "trust_env": False}
+    options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "trust_env": False,
+                               "headers": {"accept-encoding": _IDENTITY}}
     if sync:
         return httpx2.Client(transport=SentinelTransport(sentinel, httpx2.HTTPTransport(limits=limits)), **options)
     return httpx2.AsyncClient(transport=AsyncSentinelTransport(sentinel, httpx2.AsyncHTTPTransport(limits=limits)), **options)
+
+
+# The guard reads every answer: asked for uncompressed from the start, a request needs no header rewritten per call.
+_IDENTITY = "identity"
 
 
 def timeout_of(perf: PerformanceConfig) -> httpx2.Timeout:

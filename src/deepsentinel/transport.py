@@ -412,7 +412,12 @@ def _deadline(request: httpx2.Request) -> float:
     if scope is not None and scope.deadline is not None:
         return scope.deadline
     timeouts = request.extensions.get("timeout") or {}
-    budget = max((v for v in timeouts.values() if isinstance(v, (int, float))), default=600.0)
+    budget = -1.0
+    for v in timeouts.values():
+        if isinstance(v, (int, float)) and v > budget:
+            budget = v
+    if budget < 0:
+        budget = 600.0
     deadline = time.monotonic() + budget
     if scope is not None:
         scope.deadline = deadline
@@ -430,7 +435,8 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
     if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)
         extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
     if exchange.as_sent and out is exchange.attempts[0].request:
-        request.headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
+        if not exchange.identity:  # the guard reads the body: no compressed bytes to decode
+            request.headers["accept-encoding"] = "identity"
         request.extensions = extensions
         return request
     # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.

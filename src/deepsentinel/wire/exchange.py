@@ -77,6 +77,7 @@ class Exchange:
         # The first target's request is the caller's own, byte for byte, but for ``accept-encoding``: the shell
         # may send the caller's request object instead of building another (a sizeable part of a call).
         self.as_sent = False
+        self.identity = False  # whether the caller's request already asks for an uncompressed answer
 
     @classmethod
     def open(cls, sentinel: Sentinel, method: str, url: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
@@ -84,6 +85,7 @@ class Exchange:
         ``ValidationError`` (recorded) when it must not be sent, ``ConfigurationError`` when no provider can take
         it."""
         headers = dict(headers)
+        identity = headers.get("accept-encoding") == "identity"
         provider = headers.pop(PROVIDER_HEADER, None)
         fallbacks = _fallbacks(headers.pop(FALLBACKS_HEADER, None))
         headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
@@ -97,6 +99,7 @@ class Exchange:
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
             exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
             exchange.as_sent = provider is None and fallbacks is None
+            exchange.identity = identity
             return exchange
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
@@ -119,6 +122,7 @@ class Exchange:
         first = attempts[0].request
         exchange.as_sent = (provider is None and fallbacks is None and first.body is body and first.url == url
                             and first.method == method and first.headers.get("authorization") == authorization)
+        exchange.identity = identity
         return exchange
 
     @property
