@@ -123,12 +123,15 @@ def test_holds_digit_reads_every_match(expression: str, holds: bool) -> None:
 
 
 def _whole_scan(pf: prefilter._Hyperscan, data: bytes) -> frozenset[int]:
-    """What each of the prefilter's three databases fires for over the whole text (its name cues aside)."""
+    """What each of the prefilter's databases fires for over the whole text (its name cues aside); the context
+    words' only when one of their triggers fired."""
     whole: set[int] = set()
     pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
     for db in (pf._near, pf._far):
         db.scan(data, match_event_handler=prefilter._collect, context=whole)
     whole.discard(prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
+    if pf._later is not None and not pf._triggers.isdisjoint(whole):
+        pf._later.scan(data, match_event_handler=prefilter._collect, context=whole)
     return frozenset(whole)
 
 
@@ -224,6 +227,39 @@ def test_each_alternative_goes_where_its_own_matches_say() -> None:
     near: set[int] = set()
     pf._near.scan(b"555-0199", match_event_handler=prefilter._collect, context=near)
     assert near == {0}
+
+
+def test_a_context_word_is_scanned_for_only_where_a_pattern_that_needs_it_fired() -> None:
+    """Context words are wanted only with a pattern that requires one: scanned for then, never over prose alone.
+    A word also given as a pattern of its own is scanned for always."""
+    pytest.importorskip("hyperscan")
+    number, context, plain = r"[0-9]{3}-[0-9]{4}", r"(?i:\bphone\b)", r"(?i:\bssn\b)"
+    pf = prefilter._Hyperscan([number, context, plain], later=[(1, (0,))])
+    assert pf.match("my phone") == frozenset()
+    assert pf.match("my phone is 555-0199") == frozenset({0, 1})
+    assert pf.match("555-0199") == frozenset({0})
+    assert pf.match("ssn and phone") == frozenset({2})
+    hits: set[int] = set()
+    pf._db.scan(b"my phone", match_event_handler=prefilter._collect, context=hits)
+    assert hits == set()  # not in the pass over every text
+    shared = prefilter._Hyperscan([number, context, context], later=[(1, (0,))])  # index 2: always wanted
+    assert shared.match("my phone") == frozenset({1})
+
+
+def test_the_engine_defers_only_context_words() -> None:
+    """Every expression the engine defers is a context word of a pattern that requires one, triggered by its
+    patterns' gates; a text with a context word but no pattern shape takes the quick path (nothing active)."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+
+    engine = DetectionEngine(cache_size=0)
+    pf = engine._prefilter
+    assert isinstance(pf, prefilter._Hyperscan) and pf._later is not None
+    contexts = {s.context_gate for s in engine._steps if s.pattern.requires_context}
+    gates = {s.gate for s in engine._steps}
+    assert pf._triggers <= gates
+    assert pf.match("please update the account holder and the insurance plan") == frozenset()
+    assert contexts - gates  # context words exist that are no pattern's gate
 
 
 def test_an_expression_given_twice_is_compiled_once() -> None:

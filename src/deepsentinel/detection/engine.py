@@ -196,7 +196,14 @@ class DetectionEngine:
         view_at = base_end - 2
         raw = [(rec, pattern, regex, gate + 2 if gate >= view_at else gate, ctx + 2 if ctx >= view_at else ctx)
                for rec, pattern, regex, gate, ctx in raw]
-        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend, cue_expressions())
+        # A context word matters only where a pattern that requires it fired: scanned then (see prefilter.py).
+        needs: dict[int, set[int]] = {}
+        for _, pattern, _, gate, ctx in raw:
+            if pattern.requires_context and 0 <= ctx < base_end and gate < base_end:
+                needs.setdefault(ctx, set()).add(gate)
+        later = tuple((ctx, tuple(sorted(gates))) for ctx, gates in needs.items())
+        prefilter = build_prefilter(expressions[:base_end], expressions[base_end:], self._backend, cue_expressions(),
+                                    later)
         steps = tuple(
             _Step(rec, pattern, regex, prefilter.ids[gate], prefilter.ids[ctx] if ctx >= 0 else -2,
                   pattern.body if prefilter.ids[gate] >= 0 and re2 is not None else None,

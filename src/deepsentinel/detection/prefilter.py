@@ -132,6 +132,9 @@ class _Hyperscan:
     * anything else: scanned over every text, with an expression for "a digit" that says whether the other
       two are scanned at all.
 
+    Expressions wanted only with another (``later``: context words) are a fourth database, scanned over a text
+    on which one of their triggers fired.
+
     Prose without numbers then pays for the first two not at all, and a short prompt with a few numbers for a
     few hundred bytes of the first. A text with digits all over (a table, a list of numbers) gets all three over
     all of it. An expression given twice is compiled once.
@@ -139,7 +142,8 @@ class _Hyperscan:
 
     backend = "hyperscan"
 
-    def __init__(self, expressions: Sequence[str], cues: Sequence[tuple[int, str]] = ()) -> None:
+    def __init__(self, expressions: Sequence[str], cues: Sequence[tuple[int, str]] = (),
+                 later: Sequence[tuple[int, tuple[int, ...]]] = ()) -> None:
         # Byte mode, not UTF-8 mode (which takes ten times longer to compile): the text is scanned with each
         # non-ASCII character as one 0x80 byte, which, like the character under ``re.ASCII``, matches only
         # negated classes and ".", once. Patterns with Unicode classes (custom ones) are kept out (always run).
@@ -147,9 +151,15 @@ class _Hyperscan:
         for i, expression in enumerate(expressions):
             first.setdefault(expression, i)
         self.ids = [first[e] for e in expressions]
+        # Expressions wanted only once another fired (a context word, once a pattern that needs one did): in a
+        # database of their own, scanned then. One also given as an expression always wanted stays always.
+        listed = {i for i, _ in later}
+        always = {self.ids[i] for i in range(len(expressions)) if i not in listed}
+        deferred = {self.ids[i] for i in listed} - always
+        self._triggers = frozenset(self.ids[t] for i, triggers in later if self.ids[i] in deferred for t in triggers)
         # Each top-level alternative is placed by its own facts, under its expression's id: a number and a
         # spelled-out number (one gate) go to different databases.
-        members = [(i, part) for e, i in first.items() for part in alternatives(e)]
+        members = [(i, part) for e, i in first.items() if i not in deferred for part in alternatives(e)]
         facts = [digit_facts(part) for _, part in members]
         reach = {m: r for m, (digit, r) in zip(members, facts, strict=True) if digit and r is not None and r <= _REACH_MAX}
         near = list(reach)
@@ -169,8 +179,11 @@ class _Hyperscan:
         self._db, failed = _compile_group(rest, cue_group)
         self._near, failed_near = _compile_group(near)
         self._far, failed_far = _compile_group(far)
+        self._later, failed_later = _compile_group([(i, e) for e, i in first.items() if i in deferred])
+        if self._triggers & (failed | failed_near | failed_far):
+            self._triggers = frozenset(self.ids)  # a trigger that always runs: so does what it wants
         self._reach = max(reach.values(), default=0)
-        failed |= failed_near | failed_far
+        failed |= failed_near | failed_far | failed_later
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]
 
@@ -183,9 +196,7 @@ class _Hyperscan:
         with self._lock:
             if self._db is not None:
                 self._db.scan(data, match_event_handler=_collect_catalog if self._cues else _collect, context=hits)
-                if _DIGIT in hits:
-                    hits.discard(_DIGIT)
-                    self._scan_digits(data, hits)
+            self._scan_rest(data, hits)
         return frozenset(hits)
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
@@ -198,10 +209,17 @@ class _Hyperscan:
             with self._lock:
                 if self._db is not None:
                     self._db.scan(data, match_event_handler=_collect_both, context=found)
-                    if _DIGIT in found.hits:
-                        found.hits.discard(_DIGIT)
-                        self._scan_digits(data, found.hits)
+                self._scan_rest(data, found.hits)
         return frozenset(found.hits), by_end(found.cues)
+
+    def _scan_rest(self, data: bytes, hits: set[int]) -> None:
+        """After the pass over every text: the digit databases when it saw a digit, then the expressions wanted
+        once one of their triggers fired."""
+        if _DIGIT in hits:
+            hits.discard(_DIGIT)
+            self._scan_digits(data, hits)
+        if self._later is not None and not self._triggers.isdisjoint(hits):
+            self._later.scan(data, match_event_handler=_collect, context=hits)
 
     def _scan_digits(self, data: bytes, hits: set[int]) -> None:
         """The databases whose every match holds a digit: around the digits, and over a text with one."""
@@ -381,9 +399,10 @@ def _compiles(expression: str, flags: int) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _cached(expressions: tuple[str, ...], backend: str, cues: tuple[tuple[int, str], ...] = ()) -> Prefilter:
+def _cached(expressions: tuple[str, ...], backend: str, cues: tuple[tuple[int, str], ...] = (),
+            later: tuple[tuple[int, tuple[int, ...]], ...] = ()) -> Prefilter:
     if backend == "hyperscan":
-        return _Hyperscan(expressions, cues)
+        return _Hyperscan(expressions, cues, later)
     return _Re2Set(expressions)
 
 
@@ -416,24 +435,30 @@ class _Composite:
 
 
 def build_prefilter(catalog: Sequence[str], custom: Sequence[str] = (), backend: Backend = "auto",
-                    cues: Sequence[tuple[int, str]] = ()) -> Prefilter:
+                    cues: Sequence[tuple[int, str]] = (),
+                    later: Sequence[tuple[int, tuple[int, ...]]] = ()) -> Prefilter:
     """A prefilter over ``catalog`` then ``custom`` expressions (numbered in that order) with ``backend``.
 
     ``cues``: ``(tag, expression)`` pairs, tags 0-3, whose every match end ``match_cues`` reports (the name detector's), when
     the backend can find them in the same pass (Hyperscan).
 
+    ``later``: ``(expression, triggers)`` pairs of the catalog: an expression whose firing matters only when one of
+    its triggers fired too (a context word, to a pattern that requires one). Hyperscan scans these only then, so
+    ``match`` may leave one out when none of its triggers fired; RE2 finds them in its one pass.
+
     ``auto``: Hyperscan if installed, else RE2. Each part is compiled and cached on its own, so adding a custom
     pattern does not recompile the catalog. Custom patterns go to RE2 whatever the backend: they may use
     Unicode classes (which Hyperscan's byte mode does not see) and they are few, so its DFA stays small.
     """
-    main = _build(catalog, backend, tuple(cues))
+    main = _build(catalog, backend, tuple(cues), tuple(later))
     if not custom:
         return main
     extra = _build(custom, backend if backend == "none" or re2 is None else "re2")
     return _Composite([main, extra])
 
 
-def _build(expressions: Sequence[str], backend: Backend, cues: tuple[tuple[int, str], ...] = ()) -> Prefilter:
+def _build(expressions: Sequence[str], backend: Backend, cues: tuple[tuple[int, str], ...] = (),
+           later: tuple[tuple[int, tuple[int, ...]], ...] = ()) -> Prefilter:
     if backend == "auto":
         backend = "hyperscan" if hyperscan is not None else "re2" if re2 is not None else "none"
     if backend == "hyperscan" and hyperscan is None:
@@ -444,4 +469,4 @@ def _build(expressions: Sequence[str], backend: Backend, cues: tuple[tuple[int, 
         return _Nothing(len(expressions))
     if backend not in ("hyperscan", "re2"):
         raise ValueError(f"unknown prefilter backend {backend!r}: use auto, hyperscan, re2 or none")
-    return _cached(tuple(expressions), backend, cues)
+    return _cached(tuple(expressions), backend, cues, later)
