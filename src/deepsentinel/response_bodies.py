@@ -1,0 +1,286 @@
+"""What the transports answer with: the caller's response, its body read whole or guarded as it streams.
+
+* a body decided whole (a JSON answer, an error) is read by the shell before it answers (``WholeBody``): the
+  caller gets the checked bytes;
+* a stream (server-sent events, media) is filtered chunk by chunk as the caller reads it (``SyncBody``,
+  ``AsyncBody``), under the call's deadline, reopened when it broke before any text was shown.
+
+Either way the call's audit record ends exactly once, however the body ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
+from typing import Any
+
+import httpx2
+
+from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
+from deepsentinel.wire.body import BodyFilter, EventBody
+from deepsentinel.wire.exchange import Exchange
+from deepsentinel.wire.scope import current_scope
+
+#: The extension on each response naming the provider that answered (``response.extensions[...]``).
+PROVIDER_EXTENSION = "deepsentinel_provider"
+
+
+class WholeBody:
+    """A body decided whole (a JSON answer, an error), read by the shell before it answers: the caller gets the
+    checked bytes, with no stream of ours left to drive (a call's commonest path, kept short)."""
+
+    __slots__ = ("deadline", "exchange", "filter", "request", "upstream")
+
+    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
+                 exchange: Exchange) -> None:
+        self.upstream, self.filter, self.deadline = upstream, filt, deadline
+        self.request, self.exchange = request, exchange
+
+    def take(self, chunk: bytes) -> None:
+        self.filter.feed(chunk)
+        if time.monotonic() > self.deadline:
+            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request,
+                                       provider=self.exchange.attempt.provider or "unknown")
+
+    def answer(self) -> httpx2.Response:
+        content = self.filter.end()
+        _end_call(self.filter, self.exchange, None)
+        return caller_response(self.upstream, self.request, self.exchange, content=content)
+
+    def fail(self, error: BaseException) -> None:
+        _end_call(self.filter, self.exchange, error)
+
+
+def _end_call(filt: BodyFilter, exchange: Exchange, error: BaseException | None) -> None:
+    """End the call's record once its body ended (read, cut, dropped or broken)."""
+    if (isinstance(error, httpx2.TransportError) and exchange.scope is not None
+            and current_scope() is exchange.scope):
+        # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it gives
+        # up, the scope records the error it raises.
+        return
+    # A caller that stops right after the output before a cut never pulls the cut itself: the call still ends
+    # as cut, not as allowed.
+    filt.close(error if error is not None else filt.error)
+
+
+class _StreamBody:
+    """What both body streams share: the filter, the deadline, and ending the call exactly once."""
+
+    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
+                 exchange: Exchange) -> None:
+        self.upstream, self.filter, self.deadline = upstream, filt, deadline
+        self.request, self.exchange = request, exchange
+        self.ended = False
+        self.reopen: Any = None
+        self._reopened = 0
+
+    @property
+    def provider(self) -> str:
+        return self.exchange.attempt.provider or "unknown"
+
+    def broke_unseen(self, exc: BaseException) -> bool:
+        """A stream that broke before any text reached the caller may be reopened."""
+        return (isinstance(exc, httpx2.TransportError) and isinstance(self.filter, EventBody)
+                and not self.filter.events.shown and self.reopen is not None)
+
+    def may_reopen(self) -> bool:
+        """Whether another attempt is allowed: this target's retries first, then the next target."""
+        if self._reopened < self.exchange.sentinel.performance.max_retries:
+            self._reopened += 1
+            return time.monotonic() < self.deadline
+        self._reopened = 0
+        return self.exchange.move_on(None) and time.monotonic() < self.deadline
+
+    def check_cut(self) -> None:
+        """Raise the block that cut the answer right after the output just sent (what preceded it is shown)."""
+        if self.filter.error is not None:
+            raise self.filter.error
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
+
+    def translate(self, exc: BaseException) -> BaseException:
+        """A network failure in the middle of a stream, as the error the caller catches (in its SDK's family)."""
+        if isinstance(self.filter, EventBody) and isinstance(exc, httpx2.TransportError):
+            if isinstance(exc, httpx2.TimeoutException):
+                exc = ProviderTimeoutError(request=self.request, provider=self.provider)
+            else:
+                exc = StreamDisconnectedError(request=self.request, provider=self.provider)
+        if isinstance(exc, DeepSentinelError):
+            in_callers_family(self.request, exc)
+        return exc
+
+    def finish(self, error: BaseException | None) -> None:
+        if not self.ended:
+            self.ended = True
+            _end_call(self.filter, self.exchange, error)
+
+    def __del__(self) -> None:
+        # A stream dropped unread still ends its call once in the audit trail (no I/O here).
+        if not getattr(self, "ended", True):
+            self.finish(None)
+
+    def incomplete(self) -> BaseException | None:
+        if self.filter.complete:
+            return None
+        return StreamDisconnectedError(request=self.request, provider=self.provider)
+
+
+class SyncBody(_StreamBody, httpx2.SyncByteStream):
+    _ahead: ReadAhead | None = None
+
+    def _source(self) -> Iterable[bytes]:
+        """The upstream body: read ahead when it is a stream that can be (see ``read_ahead``), else as it is."""
+        if not isinstance(self.filter, EventBody) or (sock := readable_ahead(self.upstream)) is None:
+            return self.upstream.stream  # type: ignore[return-value]
+        events = self.filter.events
+        self._ahead = ReadAhead(self.upstream.stream, sock, self.deadline, lambda: events.shown)  # type: ignore[arg-type]
+        return self._ahead
+
+    def _let_go(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.stop()
+        self.upstream.close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    for chunk in self._source():
+                        out = self.filter.feed(chunk)
+                        if out:
+                            yield out
+                        self.check_cut()
+                        self.check_time()
+                    break
+                except httpx2.TransportError as exc:
+                    if not self.broke_unseen(exc):
+                        raise
+                    self._let_go()
+                    fresh = self.reopen()
+                    if fresh is None:
+                        raise
+                    self.upstream, self.filter = fresh
+            tail = self.filter.end()
+            if tail:
+                yield tail
+            self.check_cut()
+            error = self.incomplete()
+            if error is not None:
+                raise error
+        except GeneratorExit:
+            raise  # the caller stopped reading: what it saw was checked
+        except BaseException as exc:
+            error = self.translate(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            self._let_go()
+            self.finish(error)
+
+    def close(self) -> None:
+        self._let_go()
+        self.finish(None)
+
+
+class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
+    _iteration: AsyncGenerator[bytes, None] | None = None
+    _ahead: AsyncReadAhead | None = None
+
+    def _source(self) -> AsyncIterable[bytes]:
+        if isinstance(self.filter, EventBody) and readable_ahead(self.upstream) is not None and in_asyncio():
+            events = self.filter.events
+            self._ahead = AsyncReadAhead(self.upstream.stream, self.deadline, lambda: events.shown)  # type: ignore[arg-type]
+            return self._ahead
+        return self.upstream.stream  # type: ignore[return-value]
+
+    async def _let_go(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            await ahead.stop()
+        await self.upstream.aclose()
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # Kept, so aclose() can close it on the caller's task: left to the garbage collector, it was finalized
+        # twice at once (by the loop's hook and by httpx's own iterator over it).
+        self._iteration = self._iterate()
+        return self._iteration
+
+    async def _iterate(self) -> AsyncGenerator[bytes, None]:
+        error: BaseException | None = None
+        try:
+            while True:
+                try:
+                    async for chunk in self._source():
+                        out = self.filter.feed(chunk)
+                        if out:
+                            yield out
+                        self.check_cut()
+                        self.check_time()
+                    break
+                except httpx2.TransportError as exc:
+                    if not self.broke_unseen(exc):
+                        raise
+                    await self._let_go()
+                    fresh = await self.reopen()
+                    if fresh is None:
+                        raise
+                    self.upstream, self.filter = fresh
+            tail = self.filter.end()
+            if tail:
+                yield tail
+            self.check_cut()
+            error = self.incomplete()
+            if error is not None:
+                raise error
+        except GeneratorExit:
+            raise
+        except BaseException as exc:
+            error = self.translate(exc)
+            if error is exc:
+                raise
+            raise error from exc
+        finally:
+            await self._let_go()
+            self.finish(error)
+
+    async def aclose(self) -> None:
+        iteration, self._iteration = self._iteration, None
+        if iteration is not None:
+            with contextlib.suppress(RuntimeError, ValueError):  # already running or closed elsewhere
+                await iteration.aclose()
+        await self._let_go()
+        self.finish(None)
+
+
+def in_callers_family(request: httpx2.Request, error: DeepSentinelError) -> None:
+    """Make ``error`` an anthropic error too when an anthropic SDK sent ``request`` (it sends ``anthropic-version``):
+    that SDK re-raises its own errors and wraps, after retrying, anything else."""
+    if "anthropic-version" in request.headers and "anthropic" in sys.modules:
+        from deepsentinel.anthropic_flavor import as_anthropic
+
+        as_anthropic(error)
+
+
+def caller_response(upstream: httpx2.Response, request: httpx2.Request, exchange: Exchange, *, stream: Any = None,
+              content: bytes | None = None) -> httpx2.Response:
+    """The caller's response: the upstream one's status and headers, with our ``stream`` or the ``content`` read."""
+    extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
+    # The body may change: its length and encoding are recomputed. (Raw pairs: decoding them to build the new
+    # response's headers again cost more than the filter.)
+    headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in _RECOMPUTED]
+    return httpx2.Response(upstream.status_code, headers=headers, stream=stream, content=content, request=request,
+                           extensions=extensions)
+
+
+_RECOMPUTED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})
+
+
+__all__ = ["PROVIDER_EXTENSION", "AsyncBody", "SyncBody", "WholeBody", "caller_response", "in_callers_family"]
