@@ -130,7 +130,7 @@ def _whole_scan(pf: prefilter._Hyperscan, data: bytes) -> frozenset[int]:
     for db in (pf._near, pf._far):
         db.scan(data, match_event_handler=prefilter._collect, context=whole)
     whole.discard(prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
-    if pf._later is not None and not pf._triggers.isdisjoint(whole):
+    if pf._later is not None and (pf._later_always or not pf._triggers.isdisjoint(whole)):
         pf._later.scan(data, match_event_handler=prefilter._collect, context=whole)
     return frozenset(whole)
 
@@ -244,6 +244,9 @@ def test_a_context_word_is_scanned_for_only_where_a_pattern_that_needs_it_fired(
     assert hits == set()  # not in the pass over every text
     shared = prefilter._Hyperscan([number, context, context], later=[(1, (0,))])  # index 2: always wanted
     assert shared.match("my phone") == frozenset({1})
+    # A trigger Hyperscan cannot compile always runs, so the word it wants is scanned for on every text.
+    odd = prefilter._Hyperscan([r"(?(1)a|b)[0-9]{4}", context], later=[(1, (0,))])  # a conditional group
+    assert odd.ids[0] == -1 and odd.match("my phone") == frozenset({1})
 
 
 def test_the_engine_defers_only_context_words() -> None:

@@ -180,8 +180,8 @@ class _Hyperscan:
         self._near, failed_near = _compile_group(near)
         self._far, failed_far = _compile_group(far)
         self._later, failed_later = _compile_group([(i, e) for e, i in first.items() if i in deferred])
-        if self._triggers & (failed | failed_near | failed_far):
-            self._triggers = frozenset(self.ids)  # a trigger that always runs: so does what it wants
+        # A trigger that did not compile always runs (its id never fires): what it wants is then scanned always.
+        self._later_always = bool(self._triggers & (failed | failed_near | failed_far))
         self._reach = max(reach.values(), default=0)
         failed |= failed_near | failed_far | failed_later
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
@@ -218,7 +218,7 @@ class _Hyperscan:
         if _DIGIT in hits:
             hits.discard(_DIGIT)
             self._scan_digits(data, hits)
-        if self._later is not None and not self._triggers.isdisjoint(hits):
+        if self._later is not None and (self._later_always or not self._triggers.isdisjoint(hits)):
             self._later.scan(data, match_event_handler=_collect, context=hits)
 
     def _scan_digits(self, data: bytes, hits: set[int]) -> None:
