@@ -26,7 +26,8 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from deepsentinel.detection.prefilter import by_end, compile_database, hyperscan_available, one_byte_per_char
+from deepsentinel.detection.hyperscan_db import compile_database, hyperscan_available
+from deepsentinel.detection.prefilter import by_end, one_byte_per_char
 
 __all__ = ["LABEL", "MULTI", "TITLE", "cue_expressions", "name_cues"]
 

@@ -10,32 +10,28 @@ findings costs one native pass. Two backends, same answers (a superset of the pa
   (it builds states as it goes), so it is the fallback.
 
 Databases are compiled once per process per expression list and shared by every engine with the same
-catalog. Compiling the built-in catalog with Hyperscan takes seconds, so the compiled database is also kept in
-a cache directory (``$DEEPSENTINEL_CACHE_DIR``, else ``$XDG_CACHE_HOME/deepsentinel``, else
-``~/.cache/deepsentinel``; an empty ``DEEPSENTINEL_CACHE_DIR`` turns it off) and loaded in milliseconds by the
-next process. It holds compiled patterns only, never text. A file that does not load (another Hyperscan
-version or CPU) is compiled again and replaced.
+catalog; compiled Hyperscan databases are also kept on disk (``hyperscan_db.py``).
 """
 
 from __future__ import annotations
 
 import codecs
-import hashlib
-import os
-import tempfile
 import threading
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from deepsentinel.detection.hyperscan_db import (
+    PREFILTER_FLAGS,
+    cache_dir,
+    compile_database,
+    compile_expressions,
+    compiles,
+    hyperscan,
+    hyperscan_available,
+)
 from deepsentinel.detection.regex_facts import alternatives, digit_facts
-
-try:
-    import hyperscan
-except ImportError:  # pragma: no cover - exercised where no wheel exists; the RE2 backend is tested directly
-    hyperscan = None  # type: ignore[assignment]
 
 try:
     import re2
@@ -65,13 +61,6 @@ class Prefilter(Protocol):
         ...
 
 
-def hyperscan_available() -> bool:
-    """Whether the Hyperscan backend can be used here."""
-    return hyperscan is not None
-
-
-_PREFILTER_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-                    if hyperscan is not None else 0)
 
 
 class _Nothing:
@@ -279,15 +268,15 @@ def _compile_group(group: list[tuple[int, str]], exact: Sequence[tuple[int, str]
     (None when empty), and the ids of ``group`` that did not compile."""
     def compiled(members: list[tuple[int, str]]) -> Any:
         pairs = [*members, *exact]
-        flags = [_PREFILTER_FLAGS] * len(members) + [0] * len(exact)
-        return _compile([e for _, e in pairs], [i for i, _ in pairs], flags) if pairs else None
+        flags = [PREFILTER_FLAGS] * len(members) + [0] * len(exact)
+        return compile_expressions([e for _, e in pairs], [i for i, _ in pairs], flags) if pairs else None
 
     try:
         return compiled(group), set()
     except hyperscan.error:
         # Some expression is not Hyperscan syntax: find which, one by one (compiling the whole catalog takes a
         # second or two, so only on this rare path).
-        good = [(i, e) for i, e in group if _compiles(e, _PREFILTER_FLAGS)]
+        good = [(i, e) for i, e in group if compiles(e, PREFILTER_FLAGS)]
         return compiled(good), {i for i, _ in group} - {i for i, _ in good}
 
 
@@ -341,61 +330,6 @@ codecs.register_error(_ONE_BYTE, _one_byte)  # a named handler in the codec regi
 def one_byte_per_char(text: str) -> bytes:
     """``text`` as bytes with each non-ASCII character as one 0x80 byte: byte offsets are character offsets."""
     return text.encode("ascii", _ONE_BYTE)
-
-
-def cache_dir() -> Path | None:
-    """Where compiled databases are kept (None: nowhere)."""
-    configured = os.environ.get("DEEPSENTINEL_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "deepsentinel"
-
-
-def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool = False, store: bool = False) -> Any:
-    """A Hyperscan block-mode database of ``expressions`` (numbered ``ids``), from the cache directory when it
-    was compiled before. ``exact``: report every end of every match (default: prefilter mode, each id once).
-    ``store``: keep it in the cache directory even when it has few expressions (long alternations compile slowly)."""
-    flags = 0 if exact else _PREFILTER_FLAGS
-    return _compile(expressions, ids, flags, store=store)
-
-
-def _compile(expressions: Sequence[str], ids: list[int], flags: int | list[int], *, store: bool = False) -> Any:
-    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), flags, list(expressions), ids)).encode()).hexdigest()[:32]
-    folder = cache_dir()
-    path = folder / f"prefilter-{key}.hsdb" if folder is not None else None
-    if path is not None and path.is_file():
-        try:
-            db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-            db.scratch = hyperscan.Scratch(db)
-            return db
-        except (OSError, hyperscan.error):
-            pass  # compiled elsewhere or damaged: compile again below
-    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    db.compile(expressions=[e.encode() for e in expressions], ids=ids, elements=len(ids),
-               flags=flags if isinstance(flags, list) else [flags] * len(ids))
-    if path is not None and (store or len(expressions) > 8):  # small ones compile faster than a file is read
-        _store(path, hyperscan.dumpb(db))
-    return db
-
-
-def _store(path: Path, data: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".prefilter-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
-    except OSError:
-        pass  # a read-only home: every process compiles, nothing else changes
-
-
-def _compiles(expression: str, flags: int) -> bool:
-    try:
-        _compile([expression], [0], flags)
-    except hyperscan.error:
-        return False
-    return True
 
 
 @lru_cache(maxsize=64)
