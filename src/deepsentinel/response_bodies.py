@@ -28,58 +28,61 @@ from deepsentinel.wire.scope import current_scope
 PROVIDER_EXTENSION = "deepsentinel_provider"
 
 
-class WholeBody:
-    """A body decided whole (a JSON answer, an error), read by the shell before it answers: the caller gets the
-    checked bytes, with no stream of ours left to drive (a call's commonest path, kept short)."""
-
-    __slots__ = ("deadline", "exchange", "filter", "request", "upstream")
+class _Body:
+    """What every answer body holds: its upstream response and filter, the call's deadline, and how it ends the
+    call's record."""
 
     def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
                  exchange: Exchange) -> None:
         self.upstream, self.filter, self.deadline = upstream, filt, deadline
         self.request, self.exchange = request, exchange
-
-    def take(self, chunk: bytes) -> None:
-        self.filter.feed(chunk)
-        if time.monotonic() > self.deadline:
-            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request,
-                                       provider=self.exchange.attempt.provider or "unknown")
-
-    def answer(self) -> httpx2.Response:
-        content = self.filter.end()
-        _end_call(self.filter, self.exchange, None)
-        return caller_response(self.upstream, self.request, self.exchange, content=content)
-
-    def fail(self, error: BaseException) -> None:
-        _end_call(self.filter, self.exchange, error)
-
-
-def _end_call(filt: BodyFilter, exchange: Exchange, error: BaseException | None) -> None:
-    """End the call's record once its body ended (read, cut, dropped or broken)."""
-    if (isinstance(error, httpx2.TransportError) and exchange.scope is not None
-            and current_scope() is exchange.scope):
-        # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it gives
-        # up, the scope records the error it raises.
-        return
-    # A caller that stops right after the output before a cut never pulls the cut itself: the call still ends
-    # as cut, not as allowed.
-    filt.close(error if error is not None else filt.error)
-
-
-class _StreamBody:
-    """What both body streams share: the filter, the deadline, and ending the call exactly once."""
-
-    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
-                 exchange: Exchange) -> None:
-        self.upstream, self.filter, self.deadline = upstream, filt, deadline
-        self.request, self.exchange = request, exchange
-        self.ended = False
-        self.reopen: Any = None
-        self._reopened = 0
 
     @property
     def provider(self) -> str:
         return self.exchange.attempt.provider or "unknown"
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
+
+    def end_call(self, error: BaseException | None) -> None:
+        """End the call's record once its body ended (read, cut, dropped or broken)."""
+        if (isinstance(error, httpx2.TransportError) and self.exchange.scope is not None
+                and current_scope() is self.exchange.scope):
+            # Read inside the SDK's request(): it may retry the call, which goes on in this record; if it gives
+            # up, the scope records the error it raises.
+            return
+        # A caller that stops right after the output before a cut never pulls the cut itself: the call still ends
+        # as cut, not as allowed.
+        self.filter.close(error if error is not None else self.filter.error)
+
+
+class WholeBody(_Body):
+    """A body decided whole (a JSON answer, an error), read by the shell before it answers: the caller gets the
+    checked bytes, with no stream of ours left to drive (a call's commonest path, kept short)."""
+
+    def take(self, chunk: bytes) -> None:
+        self.filter.feed(chunk)
+        self.check_time()
+
+    def answer(self) -> httpx2.Response:
+        content = self.filter.end()
+        self.end_call(None)
+        return caller_response(self.upstream, self.request, self.exchange, content=content)
+
+    def fail(self, error: BaseException) -> None:
+        self.end_call(error)
+
+
+class _StreamBody(_Body):
+    """What both body streams share: reopening a stream that broke unseen, cuts, and ending the call once."""
+
+    def __init__(self, upstream: httpx2.Response, filt: BodyFilter, deadline: float, request: httpx2.Request,
+                 exchange: Exchange) -> None:
+        super().__init__(upstream, filt, deadline, request, exchange)
+        self.ended = False
+        self.reopen: Any = None
+        self._reopened = 0
 
     def broke_unseen(self, exc: BaseException) -> bool:
         """A stream that broke before any text reached the caller may be reopened."""
@@ -99,10 +102,6 @@ class _StreamBody:
         if self.filter.error is not None:
             raise self.filter.error
 
-    def check_time(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise ProviderTimeoutError("The call ran past its timeout.", request=self.request, provider=self.provider)
-
     def translate(self, exc: BaseException) -> BaseException:
         """A network failure in the middle of a stream, as the error the caller catches (in its SDK's family)."""
         if isinstance(self.filter, EventBody) and isinstance(exc, httpx2.TransportError):
@@ -117,7 +116,7 @@ class _StreamBody:
     def finish(self, error: BaseException | None) -> None:
         if not self.ended:
             self.ended = True
-            _end_call(self.filter, self.exchange, error)
+            self.end_call(error)
 
     def __del__(self) -> None:
         # A stream dropped unread still ends its call once in the audit trail (no I/O here).
