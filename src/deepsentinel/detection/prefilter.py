@@ -211,12 +211,9 @@ class _Hyperscan:
             self._later.scan(data, match_event_handler=_collect, context=hits)
 
     def _scan_digits(self, data: bytes, hits: set[int]) -> None:
-        """The databases whose every match holds a digit: around the digits, and over a text with one."""
-        if self._near is None and self._far is None:
-            return
+        """The databases whose every match holds a digit, over a text with one (the pass over every text saw
+        it, and holds its expression only when one of these databases exists): around the digits, and whole."""
         windows = _digit_windows(data, self._reach)
-        if windows is not None and not windows:
-            return  # no digit
         if self._far is not None:
             self._far.scan(data, match_event_handler=_collect, context=hits)
         if self._near is not None:
