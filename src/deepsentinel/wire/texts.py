@@ -91,34 +91,48 @@ def texts_and_odd_keys(node: Any, skip: frozenset[str] = STRUCTURAL_KEYS) -> tup
 
 
 def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef], odd: list[str] | None) -> None:
-    # A list filled by plain recursion: this runs on every streamed event, where nested generators cost more
-    # than the rest of the event's bookkeeping. A string child is appended in place; past MAX_DEPTH every child
-    # read is visited, so the error names where the nesting went too deep.
-    if depth > MAX_DEPTH:
-        raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
-    if odd is not None and depth >= MAX_DEPTH and isinstance(node, (dict, list)) and node:
-        # A whole body's walk refuses what ``odd_keys`` refuses: a non-empty container at MAX_DEPTH, even one
-        # whose children are all skipped values.
+    # A list filled by plain recursion: this runs on every body and streamed event, where nested generators cost
+    # more than the rest of the event's bookkeeping. A string child is appended in place. Nesting near
+    # MAX_DEPTH takes ``_collect_deepest``, so the loops here test no depth per child.
+    if depth >= MAX_DEPTH:
+        _collect_deepest(node, path, skip, depth, out, odd)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if odd is not None and key not in _PLAIN_SEEN and isinstance(key, str) and not plain_key(key):
+                odd.append(key)
+            if isinstance(value, str):
+                # A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads.
+                if key not in skip or (key == "data" and node.get("type") == "text"):
+                    out.append(TextRef((*path, key)))
+            elif isinstance(value, (dict, list)):
+                _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out, odd)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, str):
+                out.append(TextRef((*path, i)))
+            elif isinstance(value, (dict, list)):
+                _collect(value, (*path, i), skip, depth + 1, out, odd)
+    elif isinstance(node, str):
+        out.append(TextRef(path))
+
+
+def _collect_deepest(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef], odd: list[str] | None) -> None:
+    """``_collect`` at MAX_DEPTH and past it, where any child the walk reads is too deep: the first one raises,
+    naming where the nesting went too deep."""
+    # A whole body's walk (``odd`` given) refuses what ``odd_keys`` refuses: a non-empty container at MAX_DEPTH,
+    # even one whose children are all skipped values.
+    if depth > MAX_DEPTH or (odd is not None and isinstance(node, (dict, list)) and node):
         raise ValidationError(f"the body is nested deeper than {MAX_DEPTH} levels at {TextRef(path).location or 'its root'}")
     if isinstance(node, str):
         out.append(TextRef(path))
     elif isinstance(node, dict):
         for key, value in node.items():
-            if odd is not None and key not in _PLAIN_SEEN and isinstance(key, str) and not plain_key(key):
-                odd.append(key)
-            # A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads.
             if key in skip and not isinstance(value, (dict, list)) and (key != "data" or node.get("type") != "text"):
                 continue
-            if isinstance(value, str) and depth < MAX_DEPTH:
-                out.append(TextRef((*path, key)))
-            elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
-                _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out, odd)
+            _collect(value, (*path, key), skip, depth + 1, out, odd)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            if isinstance(value, str) and depth < MAX_DEPTH:
-                out.append(TextRef((*path, i)))
-            elif isinstance(value, (dict, list)) or depth >= MAX_DEPTH:
-                _collect(value, (*path, i), skip, depth + 1, out, odd)
+            _collect(value, (*path, i), skip, depth + 1, out, odd)
 
 
 def odd_keys(node: Any) -> list[str]:
