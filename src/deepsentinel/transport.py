@@ -27,6 +27,7 @@ from deepsentinel.response_bodies import (
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter
 from deepsentinel.wire.exchange import Exchange
+from deepsentinel.wire.headers import CallerHeaders
 from deepsentinel.wire.scope import current_scope
 
 
@@ -46,7 +47,7 @@ class SentinelTransport(httpx2.BaseTransport):
 
     def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = request.read()
-        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, _lowered(request.headers), body)
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, CallerHeaders(request.headers.raw), body)
         deadline = _deadline(request)
         while True:
             try:
@@ -109,7 +110,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
 
     async def _handle(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
-        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, _lowered(request.headers), body)
+        exchange = Exchange.open(self.sentinel, request.method, str(request.url), request.url.path, CallerHeaders(request.headers.raw), body)
         deadline = _deadline(request)
         while True:
             try:
@@ -156,15 +157,6 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _lowered(headers: httpx2.Headers) -> dict[str, str]:
-    """The request's headers by lower-case name. Read as Latin-1 from the raw pairs, as an ASGI server reads them:
-    ``Headers.items()`` decodes and joins them through several Python calls per header. A name sent twice keeps
-    its values joined, as ``items()`` does."""
-    raw = headers.raw
-    lowered = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw}
-    return lowered if len(lowered) == len(raw) else {k.lower(): v for k, v in headers.items()}
-
-
 def _deadline(request: httpx2.Request) -> float:
     """When the whole call must end: its scope's deadline, else now plus the request's longest timeout."""
     scope = current_scope()
@@ -200,7 +192,17 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
         return request
     # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.
     url = request.url if out.url == exchange.url else out.url
-    return httpx2.Request(out.method, url, headers=out.headers, content=out.body, extensions=extensions)
+    return httpx2.Request(out.method, url, headers=[(k.encode("latin-1"), _header_bytes(v)) for k, v in out.headers.items()],
+                          content=out.body, extensions=extensions)
+
+
+def _header_bytes(value: str) -> bytes:
+    """A header value as sent: the caller's own bytes back (they were read as Latin-1); a value of ours that
+    Latin-1 cannot hold as UTF-8. (httpx would encode a string as ASCII, and refuse the caller's non-ASCII bytes.)"""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
 
 
 __all__ = ["PROVIDER_EXTENSION", "AsyncSentinelTransport", "SentinelTransport"]

@@ -1,4 +1,5 @@
-"""The transport reads a request's headers by lower-case name, whatever case and repetition the caller used."""
+"""The transport reads a request's headers by lower-case name, whatever case and repetition the caller used, and
+sends them on as the caller's bytes."""
 
 from __future__ import annotations
 
@@ -7,25 +8,51 @@ import openai
 
 from deepsentinel import SentinelClient, protect
 from deepsentinel.testing import FakeLLMServer
-from deepsentinel.transport import _lowered
+from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
+from deepsentinel.wire.headers import CallerHeaders, SendHeaders
 
 
 def test_headers_are_read_by_lower_case_name() -> None:
     headers = httpx2.Headers([("X-DeepSentinel-Provider", "anthropic"), ("Authorization", "Bearer sk-1"),
                               ("Content-Type", "application/json")])
-    assert _lowered(headers) == {"x-deepsentinel-provider": "anthropic", "authorization": "Bearer sk-1",
-                                 "content-type": "application/json"}
+    read = CallerHeaders(headers.raw)
+    assert read.get("authorization") == "Bearer sk-1" and read.get("x-absent") is None
+    assert dict(read) == {"x-deepsentinel-provider": "anthropic", "authorization": "Bearer sk-1",
+                          "content-type": "application/json"}
+    assert "sk-1" not in repr(read)
 
 
 def test_a_header_sent_twice_keeps_both_values() -> None:
     """As ``Headers.items()`` gives them: joined, in order (a dict built pair by pair would keep the last)."""
     headers = httpx2.Headers([("X-Trace", "a"), ("x-trace", "b"), ("Accept", "*/*")])
-    assert _lowered(headers) == {"x-trace": "a, b", "accept": "*/*"}
+    assert dict(CallerHeaders(headers.raw)) == {"x-trace": "a, b", "accept": "*/*"}
+    assert CallerHeaders(headers.raw)["x-trace"] == "a, b"
 
 
 def test_bytes_outside_ascii_are_read_not_refused() -> None:
     headers = httpx2.Headers([(b"X-Note", "café".encode())])
-    assert _lowered(headers) == {"x-note": "café".encode().decode("latin-1")}
+    assert dict(CallerHeaders(headers.raw)) == {"x-note": "café".encode().decode("latin-1")}
+
+
+def test_headers_sent_on_leave_out_routing_and_length_and_ask_for_identity() -> None:
+    caller = CallerHeaders([(b"Authorization", b"Bearer sk-1"), (PROVIDER_HEADER.encode(), b"openai"),
+                            (FALLBACKS_HEADER.encode(), b"[]"), (b"Content-Length", b"12"), (b"Accept-Encoding", b"gzip")])
+    sent = SendHeaders(caller, frozenset({PROVIDER_HEADER, FALLBACKS_HEADER, "content-length"}))
+    assert dict(sent) == {"authorization": "Bearer sk-1", "accept-encoding": "identity"}
+    assert dict(sent.without("authorization")) == {"accept-encoding": "identity"}
+    assert "sk-1" not in repr(sent)
+
+
+def test_a_routed_request_sends_the_callers_header_bytes(fake_server: FakeLLMServer) -> None:
+    """A request sent on to a target is built again from its headers: bytes outside ASCII go out as they came
+    (httpx would have refused them as text)."""
+    note = "café ✓".encode()
+    with protect(httpx2.Client(), audit=False, openai_api_key="k") as plain:
+        plain.post(f"{fake_server.url}/v1/chat/completions", headers=[(b"X-Note", note), (PROVIDER_HEADER.encode(), b"openai")],
+                   json={"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    (request,) = fake_server.requests
+    assert request.headers.get("x-note") == note.decode("latin-1")
+    assert PROVIDER_HEADER not in request.headers
 
 
 def test_every_answer_is_asked_for_uncompressed(fake_server: FakeLLMServer) -> None:

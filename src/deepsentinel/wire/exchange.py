@@ -26,6 +26,7 @@ from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
 from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.guard import RequestCheck
+from deepsentinel.wire.headers import SendHeaders
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.scope import CallScope, current_scope
 
@@ -42,7 +43,7 @@ class Outgoing:
 
     method: str
     url: str
-    headers: dict[str, str] = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
     body: bytes = field(repr=False)
     timeout: float | None = None  # the provider's own (``ProviderConfig.timeout``): no single wait is longer
 
@@ -84,20 +85,17 @@ class Exchange:
         """Check and route one request (``headers`` by lower-case name). Raises ``ComplianceViolationError`` or
         ``ValidationError`` (recorded) when it must not be sent, ``ConfigurationError`` when no provider can take
         it."""
-        headers = dict(headers)
         identity = headers.get("accept-encoding") == "identity"
-        provider = headers.pop(PROVIDER_HEADER, None)
-        fallbacks = _fallbacks(headers.pop(FALLBACKS_HEADER, None))
-        headers["accept-encoding"] = "identity"  # the guard reads the body: no compressed bytes to decode
-        headers.pop("content-length", None)  # the body may be rewritten: its length is recomputed
+        provider = headers.get(PROVIDER_HEADER)
+        fallbacks = _fallbacks(headers.get(FALLBACKS_HEADER))
         secrets = _credentials(headers)
-        authorization = headers.get("authorization")
+        sendable = SendHeaders(headers, _NOT_SENT)
         scope = current_scope()
         if method.upper() in ("GET", "HEAD", "DELETE", "OPTIONS") or not body:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
+            exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, sendable, body), secrets=secrets)], scope, url)
             exchange.as_sent = provider is None and fallbacks is None
             exchange.identity = identity
             return exchange
@@ -110,7 +108,7 @@ class Exchange:
         assert call is not None
         call.attempts += 1
         try:
-            attempts = _route(sentinel, check, method, url, headers, provider, fallbacks, secrets)
+            attempts = _route(sentinel, check, method, url, sendable, provider, fallbacks, secrets)
         except (ConfigurationError, ValidationError):
             call.discard()  # nothing was sent: an invalid call leaves no audit event
             if scope is not None:
@@ -120,8 +118,8 @@ class Exchange:
         call.sent_at = time.perf_counter()
         exchange = cls(sentinel, check, call, attempts, scope, url)
         first = attempts[0].request
-        exchange.as_sent = (provider is None and fallbacks is None and first.body is body and first.url == url
-                            and first.method == method and first.headers.get("authorization") == authorization)
+        exchange.as_sent = (provider is None and fallbacks is None and first.headers is sendable and first.body is body
+                            and first.url == url and first.method == method)
         exchange.identity = identity
         return exchange
 
@@ -169,6 +167,8 @@ class Exchange:
             self.call.finish_with_error(error)
 
 
+# Not sent upstream: the routing headers (read here), and a length the guard's rewrite may change (recomputed).
+_NOT_SENT = frozenset({PROVIDER_HEADER, FALLBACKS_HEADER, "content-length"})
 _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (text-to-speech, image bytes)
 
 
@@ -192,11 +192,14 @@ def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, Ca
     return check, call
 
 
-def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, headers: dict[str, str],
+def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, headers: SendHeaders,
            provider: str | None, fallbacks: list[str] | None, secrets: tuple[str, ...]) -> list[Attempt]:
     """The targets of a call: the request as sent, unless routing (a Claude model through an OpenAI client,
     ``provider=``, fallbacks, a configured default provider or alias) sends it elsewhere."""
     native = check.codec.api
+    if native in sentinel.missing_keys:
+        # A keyless OpenAI-compatible server: no placeholder key (once a target of this provider is chosen).
+        headers = headers.without("authorization")
     same = Attempt(native, check.model, Outgoing(method, url, headers, check.body), secrets=secrets)
     if check.codec.name != "chat" or native != "openai" or not check.model:
         return [same]
@@ -208,7 +211,6 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
         router.check_key(native)  # names the missing key and how to set it
-        headers.pop("authorization", None)  # a keyless OpenAI-compatible server: no placeholder key
     return attempts
 
 
