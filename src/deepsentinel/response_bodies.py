@@ -66,9 +66,17 @@ class WholeBody(_Body):
         self.check_time()
 
     def answer(self) -> httpx2.Response:
+        """The caller's response, once the body is read (the shell closes the upstream body after this)."""
         content = self.filter.end()
         self.end_call(None)
-        return caller_response(self.upstream, self.request, self.exchange, content=content)
+        upstream = self.upstream
+        if self.filter.unchanged(content) and "content-encoding" not in upstream.headers:
+            # The provider's bytes under the provider's headers: the upstream response is the caller's, its body
+            # the bytes read (building another, headers and all, was a sizeable part of a call).
+            upstream.stream = httpx2.ByteStream(content)
+            upstream.extensions[PROVIDER_EXTENSION] = self.provider
+            return upstream
+        return caller_response(upstream, self.request, self.exchange, content=content)
 
     def fail(self, error: BaseException) -> None:
         self.end_call(error)

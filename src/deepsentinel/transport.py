@@ -63,16 +63,16 @@ class SentinelTransport(httpx2.BaseTransport):
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
         if filt.buffered:
-            whole = WholeBody(response, filt, deadline, request, exchange)
+            whole, body = WholeBody(response, filt, deadline, request, exchange), response.stream
             try:
-                for chunk in response.stream:  # type: ignore[union-attr]
+                for chunk in body:  # type: ignore[union-attr]
                     whole.take(chunk)
                 return whole.answer()
             except BaseException as exc:
                 whole.fail(exc)
                 raise
             finally:
-                response.close()
+                body.close()  # type: ignore[union-attr]  # the connection goes back to the pool
         stream = SyncBody(response, filt, deadline, request, exchange)
 
         def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
@@ -126,16 +126,16 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
         if filt.buffered:
-            whole = WholeBody(response, filt, deadline, request, exchange)
+            whole, body = WholeBody(response, filt, deadline, request, exchange), response.stream
             try:
-                async for chunk in response.stream:  # type: ignore[union-attr]
+                async for chunk in body:  # type: ignore[union-attr]
                     whole.take(chunk)
                 return whole.answer()
             except BaseException as exc:
                 whole.fail(exc)
                 raise
             finally:
-                await response.aclose()
+                await body.aclose()  # type: ignore[union-attr]  # the connection goes back to the pool
         stream = AsyncBody(response, filt, deadline, request, exchange)
 
         async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:

@@ -54,6 +54,10 @@ class BodyFilter:
         """Whether the body ended the way the provider ends a whole answer (a stream's end marker)."""
         return True
 
+    def unchanged(self, out: bytes) -> bool:
+        """Whether ``out`` (what ``end`` gave, for a ``buffered`` filter) is the body as the provider sent it."""
+        return False
+
     def close(self, error: BaseException | None = None) -> None:
         call = self.call
         if call is None:
@@ -76,6 +80,7 @@ class _Buffered(BodyFilter):
     def __init__(self, call: CallRecord | None) -> None:
         super().__init__(call)
         self._parts: list[bytes] = []
+        self._read: bytes | None = None
 
     def feed(self, chunk: bytes) -> bytes:
         self._parts.append(chunk)
@@ -83,7 +88,12 @@ class _Buffered(BodyFilter):
 
     def whole(self) -> bytes:
         body, self._parts = b"".join(self._parts), []
+        self._read = body
         return body
+
+    def unchanged(self, out: bytes) -> bool:
+        """Whether ``out`` (what ``end`` gave) is the body exactly as the provider sent it."""
+        return out is self._read
 
 
 class JsonBody(_Buffered):
