@@ -12,6 +12,7 @@ Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTranspor
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import httpx2
 
@@ -63,16 +64,16 @@ class SentinelTransport(httpx2.BaseTransport):
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
         if filt.buffered:
-            whole, body = WholeBody(response, filt, deadline, request, exchange), response.stream
+            whole, source = WholeBody(response, filt, deadline, request, exchange), cast(httpx2.SyncByteStream, response.stream)
             try:
-                for chunk in body:  # type: ignore[union-attr]
+                for chunk in source:
                     whole.take(chunk)
                 return whole.answer()
             except BaseException as exc:
                 whole.fail(exc)
                 raise
             finally:
-                body.close()  # type: ignore[union-attr]  # the connection goes back to the pool
+                source.close()  # the connection goes back to the pool
         stream = SyncBody(response, filt, deadline, request, exchange)
 
         def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
@@ -126,16 +127,16 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             break
         filt = exchange.body_for(response.status_code, response.headers.get("content-type", ""))
         if filt.buffered:
-            whole, body = WholeBody(response, filt, deadline, request, exchange), response.stream
+            whole, source = WholeBody(response, filt, deadline, request, exchange), cast(httpx2.AsyncByteStream, response.stream)
             try:
-                async for chunk in body:  # type: ignore[union-attr]
+                async for chunk in source:
                     whole.take(chunk)
                 return whole.answer()
             except BaseException as exc:
                 whole.fail(exc)
                 raise
             finally:
-                await body.aclose()  # type: ignore[union-attr]  # the connection goes back to the pool
+                await source.aclose()  # the connection goes back to the pool
         stream = AsyncBody(response, filt, deadline, request, exchange)
 
         async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
