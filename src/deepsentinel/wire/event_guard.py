@@ -22,7 +22,7 @@ from deepsentinel.wire.event_shape import EventShape
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
 from deepsentinel.wire.sse import Event
-from deepsentinel.wire.texts import string_refs
+from deepsentinel.wire.texts import TextRef, string_refs
 
 
 class EventGuard:
@@ -183,7 +183,7 @@ class EventGuard:
             if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
                 continue
             text = ref.get(payload)
-            new = self._whole(text, ref.location)
+            new = self._whole(text, ref)
             if new != text:
                 ref.set(payload, new)
                 changed = True
@@ -270,7 +270,7 @@ class EventGuard:
         template = self._templates[key]
         return self.codec.tail_event(template.event, template.doc(), key, tail)
 
-    def _whole(self, text: str, location: str) -> str:
+    def _whole(self, text: str, location: str | TextRef) -> str:
         new, decision = self._wire.check_text(text, location, self._restore)
         self.violations.extend(decision.violations)
         if decision.blocked:

@@ -196,18 +196,18 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
            provider: str | None, fallbacks: list[str] | None, secrets: tuple[str, ...]) -> list[Attempt]:
     """The targets of a call: the request as sent, unless routing (a Claude model through an OpenAI client,
     ``provider=``, fallbacks, a configured default provider or alias) sends it elsewhere."""
-    native = check.codec.api
+    native, model = check.codec.api, check.model
     if native in sentinel.missing_keys:
         # A keyless OpenAI-compatible server: no placeholder key (once a target of this provider is chosen).
         headers = headers.without("authorization")
-    same = Attempt(native, check.model, Outgoing(method, url, headers, check.body), secrets=secrets)
-    if check.codec.name != "chat" or native != "openai" or not check.model:
+    same = Attempt(native, model, Outgoing(method, url, headers, check.body), secrets=secrets)
+    if check.codec.name != "chat" or native != "openai" or not model:
         return [same]
     router = sentinel.router
     attempts = [same]
     if (provider is not None or fallbacks is not None or router.fallbacks
-            or (primary := router.primary(check.model)).provider != native or primary.model != check.model):
-        targets = router.select(check.model, provider=provider, fallbacks=fallbacks)
+            or (primary := router.primary(model)).provider != native or primary.model != model):
+        targets = router.select(model, provider=provider, fallbacks=fallbacks)
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
         router.check_key(native)  # names the missing key and how to set it

@@ -200,7 +200,7 @@ class WireGuard:
         rewritten = []
         for ref in refs:
             text = ref.get(payload)
-            new, d = self.check_text(text, ref.location, request.restore)
+            new, d = self.check_text(text, ref, request.restore)
             decision = decision.merged(d)
             if new != text:
                 ref.set(payload, new)
@@ -223,8 +223,9 @@ class WireGuard:
             if any(v.action in (Action.BLOCK, Action.ANONYMIZE) for v in d.violations):
                 raise block_error([replace(v, action=Action.BLOCK) for v in d.violations], direction)
 
-    def check_text(self, text: str, location: str, restore: Vault | None = None) -> tuple[str, Decision]:
-        """One whole response text: hidden where policies say so, echoed placeholders restored."""
+    def check_text(self, text: str, location: str | TextRef, restore: Vault | None = None) -> tuple[str, Decision]:
+        """One whole response text: hidden where policies say so, echoed placeholders restored. ``location``:
+        where it is, or its reference (whose location is spelled out only for a text with findings)."""
         if not text:
             return text, Decision()
         if not self.response_policies:
@@ -232,7 +233,11 @@ class WireGuard:
         if encoded_binary(text):  # an image or audio as base64: no text in it, and its bytes must stay intact
             return text, self.nothing
         scan = self.engine.scan(text)
-        d = evaluate_policies(self.response_policies, scan, location) if scan.findings else self._quiet_response
+        if scan.findings:
+            where = location if isinstance(location, str) else location.location
+            d = evaluate_policies(self.response_policies, scan, where)
+        else:
+            d = self._quiet_response
         hidden = [v for v in d.violations if v.action in (Action.ANONYMIZE, Action.BLOCK)]
         if not hidden and restore is None:
             return text, d
