@@ -115,6 +115,7 @@ async def test_non_streamed_response_with_card_is_withheld(make_client, fake_ser
         await create(make_client(), model="gpt-4o", messages=user("what card?"))
     assert info.value.direction == "response"
     assert [v.type for v in info.value.violations] == ["CREDIT_CARD"]
+    assert info.value.violations[0].location == "choices[0].message.content"
     assert CARD not in str(info.value)
     assert [e.outcome for e in sink.events] == [Outcome.BLOCKED]
 
