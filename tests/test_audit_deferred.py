@@ -76,6 +76,32 @@ def test_a_record_no_sink_needs_at_once_is_built_on_the_writer_thread(store: SQL
     assert [e.outcome for e in store.query()] == [Outcome.ALLOWED]
 
 
+def test_without_a_store_the_metrics_count_on_a_thread_of_their_own() -> None:
+    """``audit=False``: no store's writer, so the metrics get their own thread; the caller pays one queue put."""
+    metrics, monitor, threads = MetricsCollector(), ComplianceMonitor(), _Threads()
+    sink = CompositeSink(metrics, monitor, OTelSink())
+    sink.record_later(threads.make())
+    assert sink.mark().wait(5)
+    assert threads.seen and threads.seen[0] != threading.get_ident()
+    assert metrics.snapshot()["requests"]["total"] == 1
+    hooked: list[int] = []
+    hook = monitor.on("event", lambda e: hooked.append(threading.get_ident()))  # still run on the caller's thread
+    sink.record_later(threads.make())
+    assert hooked == [threading.get_ident()] == threads.seen[1:]
+    monitor.off("event", hook)
+    sink.close()
+    sink.record_later(threads.make())  # after close: counted at once, on this thread
+    assert metrics.snapshot()["requests"]["total"] == 3 and threads.seen[2] == threading.get_ident()
+
+
+def test_a_client_without_an_audit_store_counts_every_call_when_read(fake_server: FakeLLMServer) -> None:
+    client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False)
+    for _ in range(3):
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    assert client.metrics.snapshot()["requests"]["total"] == 3
+    client.close()
+
+
 @pytest.mark.parametrize("needs_caller", ["hook", "tracer", "durable", "own sink"])
 def test_a_sink_that_needs_the_callers_thread_gets_the_event_there(tmp_path: Path, needs_caller: str) -> None:
     store = SQLiteAuditStore(tmp_path / "audit.sqlite3", durable=needs_caller == "durable")

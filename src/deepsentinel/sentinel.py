@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from deepsentinel.audit.batched import BatchedStore
 from deepsentinel.audit.composite import CompositeSink
 from deepsentinel.audit.events import AuditSink
 from deepsentinel.audit.resolve import resolve_audit_sink
@@ -113,15 +112,16 @@ class Sentinel:
 
     def settle(self, timeout: float | None = 0.25) -> None:
         """Wait until finished calls are counted: their records are built and counted on the audit store's
-        writer thread (``CompositeSink.record_later``), within milliseconds. A writer held up (a database
-        another node locks) is waited for ``timeout`` seconds at most: metrics then lag, calls go on."""
-        if isinstance(self.store, BatchedStore):
-            self.store.flush(timeout)
+        writer thread (``CompositeSink.record_later``; without a store, on the metrics' own), within
+        milliseconds. A writer held up (a database another node locks) is waited for ``timeout`` seconds at most:
+        metrics then lag, calls go on."""
+        if isinstance(self.sink, CompositeSink):
+            self.sink.mark().wait(timeout)
 
     async def asettle(self, timeout: float = 0.25) -> None:
         """``settle`` for an event loop: polls instead of blocking it (and takes no executor thread)."""
-        if isinstance(self.store, BatchedStore):
-            done = self.store.mark()
+        if isinstance(self.sink, CompositeSink):
+            done = self.sink.mark()
             deadline = time.monotonic() + timeout
             while not done.is_set() and time.monotonic() < deadline:
                 await asyncio.sleep(0.001)
