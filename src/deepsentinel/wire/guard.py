@@ -147,10 +147,20 @@ class WireGuard:
         if not self.request_policies:
             return out
         scans = [self.engine.scan(t) for t in texts]
+        # Most requests hold one text: no seam to read across.
+        extra = self._across_seams(texts) if len(texts) > 1 else [[]] * len(texts)
+        for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
+            if more:
+                scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
+            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location)
+                        if scan.findings else self._quiet_request))
+        return out
+
+    def _across_seams(self, texts: list[str]) -> list[list[Finding]]:
+        """Values split across texts, as the model reads them: around each seam, the joined text of however many
+        neighbouring texts fill the window is scanned, and a finding that crosses a seam is given (in each
+        text's own offsets) to each text it covers."""
         extra: list[list[Finding]] = [[] for _ in texts]
-        # Values split across texts, as the model reads them: around each seam, the joined text of however many
-        # neighbouring texts fill the window is scanned, and a finding that crosses a seam is given to each
-        # text it covers.
         starts = [0]
         for t in texts:
             starts.append(starts[-1] + len(t))
@@ -166,12 +176,7 @@ class WireGuard:
                 for i, (s0, s1) in enumerate(zip(starts, starts[1:], strict=False)):
                     if a < s1 and s0 < b:
                         extra[i].append(_moved(f, max(a, s0) - s0, min(b, s1) - s0))
-        for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
-            if more:
-                scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
-            out.append((ref, text, evaluate_policies(self.request_policies, scan, ref.location)
-                        if scan.findings else self._quiet_request))
-        return out
+        return extra
 
     # Responses --------------------------------------------------------------------------------------------
     def check_response(self, request: RequestCheck, body: bytes, payload: Any = None) -> tuple[bytes, Decision]:
