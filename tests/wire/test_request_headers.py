@@ -3,6 +3,8 @@ sends them on as the caller's bytes."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx2
 import openai
 
@@ -71,3 +73,13 @@ def test_every_answer_is_asked_for_uncompressed(fake_server: FakeLLMServer) -> N
     assert seen == ["identity"] * 3
     ours.close()
     theirs.close()
+
+
+def test_a_client_without_an_openai_key_sends_no_placeholder_key(fake_server: FakeLLMServer, monkeypatch: Any) -> None:
+    """An Anthropic-only SentinelClient talking to a keyless OpenAI-compatible server (a custom base URL)."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    client = SentinelClient(anthropic_api_key="k", base_url=fake_server.openai_base_url, audit=False)
+    client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    (request,) = fake_server.requests
+    assert "authorization" not in request.headers
+    client.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deepsentinel.calls import CallRecord
@@ -197,9 +197,6 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
     """The targets of a call: the request as sent, unless routing (a Claude model through an OpenAI client,
     ``provider=``, fallbacks, a configured default provider or alias) sends it elsewhere."""
     native, model = check.codec.api, check.model
-    if native in sentinel.missing_keys:
-        # A keyless OpenAI-compatible server: no placeholder key (once a target of this provider is chosen).
-        headers = headers.without("authorization")
     same = Attempt(native, model, Outgoing(method, url, headers, check.body), secrets=secrets)
     if check.codec.name != "chat" or native != "openai" or not model:
         return [same]
@@ -211,6 +208,9 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
         router.check_key(native)  # names the missing key and how to set it
+        keyless = headers.without("authorization")  # a keyless OpenAI-compatible server: no placeholder key
+        attempts = [replace(a, request=replace(a.request, headers=keyless)) if a.request.headers is headers else a
+                    for a in attempts]
     return attempts
 
 
