@@ -1,0 +1,130 @@
+"""Where a guarded call's added time goes: one part of the guard swapped for a stand-in, in the benchmark's setting.
+
+    python benchmarks/client_ablation.py --swap scans --calls 1000
+    python benchmarks/client_ablation.py --swap none          # the A/A: the same code on both sides
+
+A diagnostic, not a figure of record (``bench_client.py`` is): three clients call the fake server (in its own
+process, as in ``bench_client.py``) in a fresh random order every round, each with a fresh prompt and answer: the
+raw ``openai.OpenAI``, ``SentinelClient``, and the same ``SentinelClient`` with ``--swap`` in place while it calls.
+The swapped parts are switched on and off around that client's calls only, so both guarded sides share one engine,
+one cache and one process. Each guarded call's audit write is waited for, untimed. It prints the p50 of what each
+guarded side adds over the raw client, in wall time and in the calling thread's CPU time, and what the swap saves.
+The stand-ins do less than the guard must: the swapped client is not a safe client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+
+def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
+    """Each swap: (owner, attribute, stand-in) triples."""
+    import deepsentinel.calls as calls
+    import deepsentinel.wire.guard as guard
+    from deepsentinel.detection.engine import DetectionEngine
+    from deepsentinel.detection.findings import ScanResult
+    from deepsentinel.detection.hyperscan_db import PREFILTER_FLAGS, compile_expressions
+
+    engine = client._sentinel.guard.engine
+    one_literal = compile_expressions(["zqxjzqxj"], [0], [PREFILTER_FLAGS])
+
+    def no_scan(self: Any, text: str, cached: bool = True, since: int = 0) -> Any:
+        return ScanResult((), len(text), 0.0)
+
+    def uncached(self: Any, text: str, cached: bool = True, since: int = 0) -> Any:
+        return self._scan(text, since) if since else self._scan(text)
+
+    def answer_unread(self: Any, text: str, location: Any, restore: Any = None) -> Any:
+        return text, self._quiet_response
+
+    def no_finish(self: Any, outcome: Any, error: Any = None) -> None:
+        self._done = True
+
+    return {
+        "none": [],
+        "database": [(engine._prefilter, "_db", one_literal)],  # the database scanned over every text
+        "scans": [(DetectionEngine, "scan", no_scan)],
+        "scan-cache": [(DetectionEngine, "scan", uncached)],
+        "answer-scan": [(guard.WireGuard, "check_text", answer_unread)],
+        "audit-handoff": [(calls.CallRecord, "finish", no_finish)],
+    }
+
+
+def _switch(swaps: list[tuple[Any, str, Any]]) -> tuple[Callable[[], None], Callable[[], None]]:
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in swaps]
+
+    def on() -> None:
+        for owner, name, value in swaps:
+            setattr(owner, name, value)
+
+    def off() -> None:
+        for owner, name, value in originals:
+            setattr(owner, name, value)
+
+    return on, off
+
+
+def main() -> None:
+    import openai
+    from bench_client import MODEL, Fresh
+
+    from deepsentinel import SentinelClient
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--swap", default="none", help="none, database, scans, scan-cache, answer-scan, audit-handoff")
+    parser.add_argument("--calls", type=int, default=800)
+    parser.add_argument("--chunks", type=int, default=200, help="words per answer, as in bench_client.py")
+    args = parser.parse_args()
+    server = subprocess.Popen([sys.executable, str(HERE / "bench_client.py"), "--serve", str(3 * args.calls + 200),
+                               "--chunks", str(args.chunks)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    base_url = server.stdout.readline().strip()
+    with tempfile.TemporaryDirectory() as audit_dir:
+        raw = openai.OpenAI(api_key="bench", base_url=base_url)
+        guarded = SentinelClient(openai_api_key="bench", base_url=base_url, audit=os.path.join(audit_dir, "a.db"))
+        swaps = _swaps(guarded)
+        if args.swap not in swaps:
+            parser.error(f"--swap must be one of {', '.join(swaps)}")
+        on, off = _switch(swaps[args.swap])
+        fresh = Fresh(int(time.time()))
+        wall: dict[str, list[float]] = {"raw": [], "guarded": [], "swapped": []}
+        cpu: dict[str, list[float]] = {side: [] for side in wall}
+        for round_ in range(args.calls + 50):
+            for side in random.sample(list(wall), 3):
+                (on if side == "swapped" else off)()
+                prompt = fresh.prompt()
+                started, started_cpu = time.perf_counter(), time.thread_time()
+                (raw if side == "raw" else guarded).chat.completions.create(
+                    model=MODEL, messages=[{"role": "user", "content": prompt}])
+                elapsed, elapsed_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
+                off()
+                if side != "raw":
+                    guarded._sentinel.settle()
+                if round_ >= 50:  # warm-up rounds left out
+                    wall[side].append(elapsed)
+                    cpu[side].append(elapsed_cpu)
+        guarded.close()
+    server.stdin.close()
+    server.wait()
+    for name, times in (("wall", wall), ("thread CPU", cpu)):
+        p50 = {side: statistics.median(values) * 1e6 for side, values in times.items()}
+        added, swapped = p50["guarded"] - p50["raw"], p50["swapped"] - p50["raw"]
+        print(f"{name}: raw p50 {p50['raw']:.1f} µs; added {added:.1f} µs, with --swap {args.swap} {swapped:.1f} µs "
+              f"(saves {added - swapped:.1f})")
+
+
+if __name__ == "__main__":
+    main()
