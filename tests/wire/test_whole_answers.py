@@ -4,6 +4,9 @@ with headers that fit the new body when it rewrote them. Sync and asyncio shells
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,6 +14,7 @@ import pytest
 from deepsentinel import AsyncSentinelClient, CompliancePolicy, SentinelClient
 from deepsentinel.testing import FakeLLMServer, Reply
 from deepsentinel.transport import PROVIDER_EXTENSION
+from deepsentinel.wire.exchange import Attempt, Outgoing
 
 from ..conftest import create, user
 
@@ -54,3 +58,57 @@ async def test_a_rewritten_answer_gets_headers_that_fit_it(fake_server: FakeLLMS
     closed = client.close()
     if closed is not None:
         await closed
+
+
+_ANSWER = json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
+    {"index": 0, "message": {"role": "assistant", "content": "Mountains stand tall."}, "finish_reason": "stop"}]}).encode()
+
+
+@pytest.fixture()
+def chunked_server() -> Iterator[str]:
+    """A provider that sends a whole JSON answer with ``Transfer-Encoding: chunked`` (common on HTTP/1.1)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    data += conn.recv(65536)
+                head, rest = data.split(b"\r\n\r\n", 1)
+                length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length"))
+                while len(rest) < length:
+                    rest += conn.recv(65536)
+                chunks = b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in (_ANSWER[:40], _ANSWER[40:])) + b"0\r\n\r\n"
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                             b"Connection: close\r\n\r\n" + chunks)
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    listener.close()
+
+
+@pytest.mark.parametrize("client_class", [SentinelClient, AsyncSentinelClient])
+async def test_an_answer_read_chunked_goes_back_with_its_length(chunked_server: str, client_class: type) -> None:
+    """The body is read whole: the caller's headers give its length, not the provider's chunked framing (a proxy
+    that passes them on would frame its own answer wrongly)."""
+    client = client_class(openai_api_key="k", base_url=chunked_server, audit=False)
+    response = await _raw_answer(client)
+    assert response.content == _ANSWER
+    assert "transfer-encoding" not in response.headers
+    assert response.headers["content-length"] == str(len(_ANSWER))
+    closed = client.close()
+    if closed is not None:
+        await closed
+
+
+def test_an_attempt_never_shows_its_key() -> None:
+    attempt = Attempt("openai", "gpt-4o", Outgoing("POST", "http://x/v1/chat/completions", {}, b""), secrets=("sk-secret-1",))
+    assert "sk-secret-1" not in repr(attempt)

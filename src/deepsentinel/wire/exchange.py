@@ -60,7 +60,7 @@ class Attempt:
     request: Outgoing
     chat: ChatRequest | None = None  # set when the answer is translated into an OpenAI chat completion
     adapter: Any = None
-    secrets: tuple[str, ...] = ()  # the key sent with it: blanked if the provider echoes it in an error
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # the key sent: blanked if a provider echoes it
 
 
 class Exchange:
