@@ -25,7 +25,6 @@ from typing import Any, Literal, Protocol
 from deepsentinel.detection.hyperscan_db import (
     PREFILTER_FLAGS,
     cache_dir,
-    compile_database,
     compile_expressions,
     compiles,
     hyperscan,
@@ -38,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover - google-re2 is a dependency
     re2 = None
 
-__all__ = ["Backend", "Prefilter", "build_prefilter", "by_end", "cache_dir", "compile_database", "hyperscan_available",
+__all__ = ["Backend", "Prefilter", "build_prefilter", "by_end", "cache_dir", "hyperscan_available",
            "one_byte_per_char"]
 
 Backend = Literal["auto", "hyperscan", "re2", "none"]
@@ -59,8 +58,6 @@ class Prefilter(Protocol):
         """``match``, and every end of the tagged cue expressions as ``end << 2 | tag`` by end (None: this
         prefilter does not find them; the caller scans for them itself)."""
         ...
-
-
 
 
 class _Nothing:

@@ -296,7 +296,6 @@ class WireGuard:
         return self.anonymizer_for([v]).replace(value, v.type, remember=False)
 
 
-
 def _moved(f: Finding, start: int, end: int) -> Finding:
     return Finding(f.type, f.category, start, end, f.confidence, f.severity, f.detector)
 
