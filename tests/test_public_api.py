@@ -18,7 +18,7 @@ EXPECTED = {
     "CompliancePolicy", "ConfigurationError", "Decision", "DeepSentinelError", "DetectionEngine", "Finding",
     "PerformanceConfig", "ProviderConfig", "ProviderConnectionError", "ProviderError", "ProviderTimeoutError",
     "RateLimitError", "ScanResult", "SentinelClient", "SentinelConfig", "Severity",
-    "StreamDisconnectedError", "TimeoutError", "ValidationError", "Violation", "__version__", "scan",
+    "StreamDisconnectedError", "TimeoutError", "UnreadableResponseError", "ValidationError", "Violation", "__version__", "scan",
     "AuditEvent", "Outcome", "AuditLog", "Anonymizer", "ComplianceEngine", "PCIDetector", "PHIDetector",
     "PIIDetector", "SecretDetector", "PatternMatcher", "Vault", "StreamGuard", "MetricsCollector",
     "ComplianceMonitor", "presets",

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time ``__getattr__`
         RateLimitError,
         StreamDisconnectedError,
         TimeoutError,
+        UnreadableResponseError,
         ValidationError,
     )
     from deepsentinel.guard.stream_guard import StreamGuard
@@ -93,6 +94,7 @@ _LAZY: dict[str, str] = {
     "ProviderTimeoutError": "deepsentinel.errors",
     "RateLimitError": "deepsentinel.errors",
     "StreamDisconnectedError": "deepsentinel.errors",
+    "UnreadableResponseError": "deepsentinel.errors",
     "TimeoutError": "deepsentinel.errors",
     "ValidationError": "deepsentinel.errors",
     "StreamGuard": "deepsentinel.guard.stream_guard",
@@ -159,6 +161,7 @@ __all__ = [
     "Severity",
     "SentinelAnthropic",
     "StreamDisconnectedError",
+    "UnreadableResponseError",
     "StreamGuard",
     "TimeoutError",
     "ValidationError",

@@ -178,6 +178,11 @@ class StreamDisconnectedError(ProviderError, openai.APIConnectionError, builtins
         self.message, self.provider = message, provider
 
 
+class UnreadableResponseError(ProviderError):
+    """The provider's answer came in a form the guard cannot read: a content coding it cannot undo (it asks for
+    none), or compressed bytes that are broken. Nothing of the answer was shown."""
+
+
 # The name the tutorial and the upstream docs use; it shadows the builtin only inside this module's users.
 TimeoutError = ProviderTimeoutError
 
@@ -233,6 +238,7 @@ __all__ = [
     "ProviderTimeoutError",
     "RateLimitError",
     "StreamDisconnectedError",
+    "UnreadableResponseError",
     "TimeoutError",
     "UnprocessableEntityError",
     "ValidationError",

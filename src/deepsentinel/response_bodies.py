@@ -62,12 +62,12 @@ class WholeBody(_Body):
     checked bytes, with no stream of ours left to drive (a call's commonest path, kept short)."""
 
     def take(self, chunk: bytes) -> None:
-        self.filter.feed(chunk)
+        self.filter.take(chunk)
         self.check_time()
 
     def answer(self) -> httpx2.Response:
         """The caller's response, once the body is read (the shell closes the upstream body after this)."""
-        content = self.filter.end()
+        content = self.filter.take_end()
         self.end_call(None)
         upstream = self.upstream
         if self.filter.unchanged(content) and _framed_as(upstream.headers.raw, len(content)):
@@ -161,7 +161,7 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
             while True:
                 try:
                     for chunk in self._source():
-                        out = self.filter.feed(chunk)
+                        out = self.filter.take(chunk)
                         if out:
                             yield out
                         self.check_cut()
@@ -175,7 +175,7 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                     if fresh is None:
                         raise
                     self.upstream, self.filter = fresh
-            tail = self.filter.end()
+            tail = self.filter.take_end()
             if tail:
                 yield tail
             self.check_cut()
@@ -227,7 +227,7 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
             while True:
                 try:
                     async for chunk in self._source():
-                        out = self.filter.feed(chunk)
+                        out = self.filter.take(chunk)
                         if out:
                             yield out
                         self.check_cut()
@@ -241,7 +241,7 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                     if fresh is None:
                         raise
                     self.upstream, self.filter = fresh
-            tail = self.filter.end()
+            tail = self.filter.take_end()
             if tail:
                 yield tail
             self.check_cut()

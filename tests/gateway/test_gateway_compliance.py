@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anthropic
 import httpx2
@@ -128,3 +129,19 @@ def test_guard_failure_mid_stream_cuts_it(start_gateway: StartGateway, fake_serv
     assert b"Safe words" in response.content
     assert b'"type": "internal_error"' in response.content
     assert b"KABOOM" not in response.content and b"the rest" not in response.content
+
+
+def test_a_compressed_answer_is_inflated_and_checked_or_refused(gateway: RunningGateway, fake_server: FakeLLMServer) -> None:
+    """A provider that compresses although asked not to: the gateway reads the answer inflated, or refuses one
+    in a coding it cannot undo (a 502, nothing of the answer)."""
+    fake_server.enqueue(Reply(text="Soft rain.", compress="gzip"), Reply(text="card 4111 1111 1111 1111", compress="deflate"),
+                        Reply(text="Soft rain.", compress="zstd"))
+    with openai.OpenAI(base_url=gateway.url + "/v1", api_key=CLIENT_KEY, max_retries=0) as client:
+        ask: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        assert client.chat.completions.create(**ask).choices[0].message.content == "Soft rain."
+        with pytest.raises(openai.BadRequestError) as blocked:
+            client.chat.completions.create(**ask)
+        assert "CREDIT_CARD" in str(blocked.value.body) and "4111" not in blocked.value.response.text
+        with pytest.raises(openai.APIStatusError) as refused:
+            client.chat.completions.create(**ask)
+        assert refused.value.status_code == 502 and "cannot read" in refused.value.message

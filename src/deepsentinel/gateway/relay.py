@@ -27,6 +27,7 @@ from deepsentinel.errors import (
     ConfigurationError,
     ProviderConnectionError,
     ProviderTimeoutError,
+    UnreadableResponseError,
     ValidationError,
 )
 from deepsentinel.gateway.replies import (
@@ -158,6 +159,8 @@ def _failure(exc: Exception) -> tuple[int, str]:
         return 400, str(exc)  # our own validation messages name fields, not values
     if isinstance(exc, (ProviderTimeoutError, httpx2.TimeoutException)):
         return 504, "The provider did not answer in time."
+    if isinstance(exc, UnreadableResponseError):
+        return 502, "The provider's answer came in a form the gateway cannot read; none of it was sent."
     if isinstance(exc, (ProviderConnectionError, httpx2.TransportError)):
         return 502, "The provider could not be reached."
     if isinstance(exc, ConfigurationError):

@@ -63,7 +63,8 @@ class FakeLLMHandler(Responder):
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         body = self._read_body()
-        self._trickle = 0.0  # a fault lasts one response, not the keep-alive connection
+        # A fault lasts one response, not the keep-alive connection.
+        self._trickle, self._compress, self._compressor = 0.0, None, None
         headers = {name.lower(): value for name, value in self.headers.items()}
         try:
             parsed: Any = json.loads(body) if body else None

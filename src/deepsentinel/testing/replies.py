@@ -89,7 +89,9 @@ class Reply:
     JSON object; a JSON reply's whole body becomes it), ``trickle`` seconds before each single byte
     of the body (headers come at once), ``error_after`` N deltas
     (then the provider's in-stream error event: Anthropic's ``event: error``, OpenAI's ``{"error": ...}``;
-    ``error_type``/``error_message`` fill it, default an overload).
+    ``error_type``/``error_message`` fill it, default an overload), ``compress`` (``"gzip"`` or ``"deflate"``:
+    the body goes in that content coding whatever the request's ``accept-encoding`` asked for, as a provider or
+    proxy that ignores it does; another name goes in the header over the body as it is).
     Deltas are the text and tool-argument deltas, not the framing events around them.
     """
 
@@ -113,6 +115,7 @@ class Reply:
     error_after: int | None = None
     error_echoes_prompt: bool = False
     trickle: float = 0.0
+    compress: str | None = None
 
     def __post_init__(self) -> None:
         if self.text is not None and self.chunks is not None and "".join(self.chunks) != self.text:

@@ -9,6 +9,7 @@ import json
 import select
 import socket
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
@@ -36,6 +37,8 @@ class Responder(BaseHTTPRequestHandler):
     """Writes responses for one connection; the server object carries ``state`` (a :class:`ServerState`)."""
 
     _trickle = 0.0  # seconds between single bytes of the body being written (0: write at once)
+    _compress: str | None = None  # the content coding the body goes in, whatever the client accepts
+    _compressor: Any = None  # a streamed body's, while it is written
 
     @property
     def state(self) -> ServerState:
@@ -76,7 +79,7 @@ class Responder(BaseHTTPRequestHandler):
         if not reply.is_error:
             return False
         self._wait(reply.delay_before)
-        self._trickle = reply.trickle
+        self._trickle, self._compress = reply.trickle, reply.compress
         if reply.error_body is not None:
             raw = reply.error_body
             data = raw if isinstance(raw, bytes) else raw.encode() if isinstance(raw, str) else dumps(raw)
@@ -103,7 +106,7 @@ class Responder(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload: Any, reply: Reply | None = None) -> None:
         if reply is not None:
             self._wait(reply.delay_before)
-            self._trickle = reply.trickle
+            self._trickle, self._compress = reply.trickle, reply.compress
             if reply.disconnect_after is not None:  # a JSON reply is cut before anything is written
                 raise Abort
             if reply.malformed_after is not None:
@@ -115,6 +118,10 @@ class Responder(BaseHTTPRequestHandler):
     def _send_bytes(self, status: int, data: bytes, content_type: str, extra_headers: Mapping[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        if self._compress:
+            compressor = _compressor(self._compress)
+            data = data if compressor is None else compressor.compress(data) + compressor.flush()
+            self.send_header("Content-Encoding", self._compress)
         self.send_header("Content-Length", str(len(data)))
         self._common_headers(extra_headers)
         if self._trickle > 0:
@@ -137,11 +144,14 @@ class Responder(BaseHTTPRequestHandler):
     def _send_sse(self, reply: Reply, events: Iterable[SseEvent], dialect: Dialect) -> None:
         """Stream ``events`` in chunked encoding, one write per event, applying the reply's faults."""
         self._wait(reply.delay_before)
-        self._trickle = reply.trickle
+        self._trickle, self._compress = reply.trickle, reply.compress
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        if self._compress:
+            self.send_header("Content-Encoding", self._compress)
+            self._compressor = _compressor(self._compress)
         self._common_headers(reply.headers)
         self.end_headers()
         try:
@@ -170,6 +180,14 @@ class Responder(BaseHTTPRequestHandler):
         self._write_chunk(b"")
 
     def _write_chunk(self, data: bytes) -> None:
+        if self._compressor is not None:
+            # Each event leaves at once (a sync flush); before the empty last chunk, the compressed stream ends.
+            if data:
+                data = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+            else:
+                tail, self._compressor = self._compressor.flush(), None
+                if tail:
+                    self._write_chunk(tail)
         if self._trickle > 0 and data:  # one byte per chunk, each after a pause
             for i in range(len(data)):
                 self._wait(self._trickle)
@@ -203,6 +221,13 @@ def _stream_error(reply: Reply, dialect: Dialect, number: int) -> bytes:
         return responses_wire.stream_error(reply.error_message, reply.error_type, number).encode()
     payload = openai_error(500, message=reply.error_message, type_=reply.error_type)
     return SseEvent(dumps(payload).decode()).encode()
+
+
+def _compressor(coding: str) -> Any:
+    """A compressor for ``coding`` (gzip, or deflate as zlib wraps it); None for a coding sent as a name only."""
+    if coding == "gzip":
+        return zlib.compressobj(wbits=16 + zlib.MAX_WBITS)
+    return zlib.compressobj() if coding == "deflate" else None
 
 
 def dumps(payload: Any) -> bytes:

@@ -1,7 +1,8 @@
 """Body filters: an upstream response body in, the caller's body out, chunk by chunk. Sans-IO.
 
 ``feed(chunk) -> bytes`` and ``end() -> bytes``; either may raise ``ComplianceViolationError`` (the response
-is cut there). ``close(error)`` ends the call's audit record exactly once, however the body ended: read to the
+is cut there). The shells call ``take(chunk)`` and ``take_end()``: the same, for the bytes as the upstream sent
+them, inflated first when the body came compressed (see ``encoding.py``). ``close(error)`` ends the call's audit record exactly once, however the body ended: read to the
 end, cut, closed early by the caller, or broken by the network.
 """
 
@@ -14,6 +15,7 @@ import httpx2
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ProviderError
+from deepsentinel.wire.encoding import Inflater
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
@@ -36,6 +38,8 @@ class BodyFilter:
     #: Decided whole: nothing is released before the end, so a shell may read the body at once and answer with
     #: the bytes ``end()`` gives.
     buffered = False
+    #: Set when the body came compressed: what undoes its coding before ``feed`` reads it.
+    inflater: Inflater | None = None
 
     def __init__(self, call: CallRecord | None) -> None:
         self.call = call
@@ -48,6 +52,17 @@ class BodyFilter:
 
     def end(self) -> bytes:
         return b""
+
+    def take(self, chunk: bytes) -> bytes:
+        """``feed`` for a chunk as the upstream sent it (inflated first, when the body came compressed)."""
+        return self.feed(chunk if self.inflater is None else self.inflater.decompress(chunk))
+
+    def take_end(self) -> bytes:
+        """``end``, once the upstream's body ended (what the inflater still held is fed first)."""
+        if self.inflater is None:
+            return self.end()
+        tail = self.inflater.flush()
+        return (self.feed(tail) if tail else b"") + self.end()
 
     @property
     def complete(self) -> bool:

@@ -6,7 +6,7 @@ The transports (sync, async) and the gateway only move bytes; everything they de
    recorded), picks the targets (the request as sent, or other providers for routing and fallbacks) and builds
    each target's outgoing request;
 2. for each attempt, ``next_target(status or error)`` says whether to move on to the next target;
-3. ``body_for(attempt, status, headers)`` gives the ``BodyFilter`` that turns the upstream body into the
+3. ``body_for(status, headers)`` gives the ``BodyFilter`` that turns the upstream body into the
    caller's: translated (Anthropic to OpenAI), checked, rewritten, or cut; it ends the call's audit record.
 """
 
@@ -25,6 +25,7 @@ from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
 from deepsentinel.wire.codec import codec_for
+from deepsentinel.wire.encoding import inflater_for
 from deepsentinel.wire.guard import RequestCheck
 from deepsentinel.wire.headers import SendHeaders
 from deepsentinel.wire.json_io import dumps_bytes, loads
@@ -144,8 +145,15 @@ class Exchange:
             self.call.attempts += 1
         return True
 
-    def body_for(self, status: int, content_type: str) -> BodyFilter:
-        """The filter for the current target's response body."""
+    def body_for(self, status: int, headers: Mapping[str, str]) -> BodyFilter:
+        """The filter for the current target's response body (``headers``: the response's, any case)."""
+        filt = self._filter(status, headers.get("content-type", ""))
+        encoding = headers.get("content-encoding")
+        if encoding:  # the guard asked for none, but a provider may compress anyway: inflated before it is read
+            filt.inflater = inflater_for(encoding, self.attempt.provider or "unknown", status)
+        return filt
+
+    def _filter(self, status: int, content_type: str) -> BodyFilter:
         call, attempt = self.call, self.attempt
         if call is not None and len(self.attempts) > 1:
             call.target = f"{attempt.provider}/{attempt.model}"
