@@ -22,6 +22,7 @@ from deepsentinel.errors import (
     ProviderError,
     ProviderTimeoutError,
     StreamDisconnectedError,
+    UnreadableResponseError,
     ValidationError,
 )
 
@@ -44,6 +45,7 @@ _TWINS: tuple[tuple[type[DeepSentinelError], type[DeepSentinelError]], ...] = tu
         (ProviderTimeoutError, anthropic.APITimeoutError),
         (StreamDisconnectedError, anthropic.APIConnectionError),
         (ProviderConnectionError, anthropic.APIConnectionError),
+        (UnreadableResponseError, anthropic.AnthropicError),
         (ProviderError, anthropic.AnthropicError),
         (DeepSentinelError, anthropic.AnthropicError),
     )

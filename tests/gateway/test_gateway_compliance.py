@@ -145,3 +145,25 @@ def test_a_compressed_answer_is_inflated_and_checked_or_refused(gateway: Running
         with pytest.raises(openai.APIStatusError) as refused:
             client.chat.completions.create(**ask)
         assert refused.value.status_code == 502 and "cannot read" in refused.value.message
+
+
+def test_a_gzip_transfer_coding_is_inflated_and_checked(start_gateway: StartGateway) -> None:
+    """``Transfer-Encoding: gzip, chunked``: the gateway's upstream client removes only the chunked framing, so
+    the guard inflates the rest before it reads the answer (it once went to the client unread)."""
+    import gzip
+
+    from tests.gateway.test_gateway_network import TinyServer
+
+    answer = json.dumps({"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": "card 4111 1111 1111 1111"},
+         "finish_reason": "stop"}]}).encode()
+    body = gzip.compress(answer)
+    server = TinyServer(reply=b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: gzip, chunked"
+                              b"\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    try:
+        gw = start_gateway(OPENAI_BASE_URL=f"http://127.0.0.1:{server.port}/v1")
+        response = _post(gw, "/v1/chat/completions",
+                         {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something"}]})
+    finally:
+        server.listener.close()
+    assert response.status_code == 400 and response.json()["error"]["violations"] == ["CREDIT_CARD"]

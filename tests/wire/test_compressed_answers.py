@@ -26,6 +26,8 @@ SSN = "536-22-" + "1234"
 def _encode(body: bytes, coding: str) -> bytes:
     if coding == "gzip":
         return gzip.compress(body)
+    if coding == "gzip-members":  # RFC 1952 allows several members; gzip.decompress reads them all
+        return gzip.compress(body[: len(body) // 3]) + gzip.compress(body[len(body) // 3 :])
     if coding == "deflate":
         return zlib.compress(body)
     if coding == "raw-deflate":
@@ -36,48 +38,81 @@ def _encode(body: bytes, coding: str) -> bytes:
 
 
 @settings(max_examples=60, deadline=None)
-@given(body=st.binary(max_size=3000), coding=st.sampled_from(["gzip", "deflate", "raw-deflate", "gzip, gzip"]),
-       cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=12))
-def test_any_chunking_of_a_compressed_body_inflates_to_the_body(body: bytes, coding: str, cuts: list[int]) -> None:
+@given(body=st.binary(max_size=3000), coding=st.sampled_from(["gzip", "gzip-members", "deflate", "raw-deflate", "gzip, gzip"]),
+       cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=12), first_byte_alone=st.booleans())
+def test_any_chunking_of_a_compressed_body_inflates_to_the_body(body: bytes, coding: str, cuts: list[int],
+                                                                 first_byte_alone: bool) -> None:
     wire = _encode(body, coding)
-    inflater = inflater_for("deflate" if coding == "raw-deflate" else coding, "openai", 200)
+    name = {"raw-deflate": "deflate", "gzip-members": "gzip"}.get(coding, coding)
+    inflater = inflater_for([name], "openai", 200)
     assert inflater is not None
-    points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)})
+    points = sorted({min(c, len(wire)) for c in cuts} | {0, len(wire)} | ({1} if first_byte_alone else set()))
     out = b"".join(inflater.decompress(wire[a:b]) for a, b in zip(points, points[1:], strict=False))
     assert out + inflater.flush() == body
 
 
-@pytest.mark.parametrize("header", ["", "identity", " Identity , identity"])
+@pytest.mark.parametrize("header", ["", "identity", " Identity , identity", "chunked"])
 def test_no_coding_needs_no_inflater(header: str) -> None:
-    assert inflater_for(header, "openai", 200) is None
+    assert inflater_for([header], "openai", 200) is None
+
+
+def test_codings_from_both_headers_are_undone_last_first() -> None:
+    """``Content-Encoding: gzip`` under ``Transfer-Encoding: deflate, chunked`` (aiohttp leaves the latter on)."""
+    inflater = inflater_for(["GZIP", "deflate, chunked"], "openai", 200)
+    assert inflater is not None
+    assert inflater.decompress(zlib.compress(gzip.compress(b"layers"))) + inflater.flush() == b"layers"
+
+
+def test_bytes_after_the_compressed_stream_are_refused() -> None:
+    for coding, wire in (("gzip", gzip.compress(b"ok") + f"JUNK {CARD}".encode()),
+                         ("deflate", zlib.compress(b"ok") + zlib.compress(b"more"))):
+        inflater = inflater_for([coding], "openai", 200)
+        assert inflater is not None
+        with pytest.raises(UnreadableResponseError, match="could not be decompressed") as info:
+            inflater.decompress(wire)
+        assert CARD not in str(info.value)
+
+
+def test_a_body_that_inflates_past_the_bomb_limit_is_refused() -> None:
+    from deepsentinel.wire.encoding import BOMB_FLOOR
+
+    bomb = gzip.compress(bytes(BOMB_FLOOR + (1 << 20)), compresslevel=1)
+    inflater = inflater_for(["gzip"], "openai", 200)
+    assert inflater is not None
+    with pytest.raises(UnreadableResponseError, match="inflated to more than"):
+        for i in range(0, len(bomb), 1 << 16):
+            inflater.decompress(bomb[i : i + (1 << 16)])
+        inflater.flush()
 
 
 def test_a_cut_or_broken_compressed_body_is_refused() -> None:
     whole = gzip.compress(f"my card {CARD}".encode())
-    cut = inflater_for("gzip", "openai", 200)
+    cut = inflater_for(["gzip"], "openai", 200)
     assert cut is not None
     cut.decompress(whole[: len(whole) // 2])
     with pytest.raises(UnreadableResponseError, match="ended before its compressed stream did") as info:
         cut.flush()
     assert (info.value.provider, info.value.status_code) == ("openai", 200)
-    broken = inflater_for("gzip", "openai", 200)
+    broken = inflater_for(["gzip"], "openai", 200)
     assert broken is not None
     with pytest.raises(UnreadableResponseError, match="could not be decompressed"):
         broken.decompress(b"not gzip at all " + CARD.encode())
 
 
 def test_a_coding_the_guard_cannot_undo_is_refused_and_named_only_when_registered() -> None:
-    brotli = inflater_for("br", "openai", 200)
+    brotli = inflater_for(["br"], "openai", 200)
     assert brotli is not None and brotli.flush() == b""  # an empty body is no trouble
     with pytest.raises(UnreadableResponseError, match="'br'"):
         brotli.decompress(b"\x1b\x03")
-    odd = inflater_for(f"x-{SSN}", "openai", 200)  # a header is provider text: never repeated
+    odd = inflater_for([f"x-{SSN}"], "openai", 200)  # a header is provider text: never repeated
     assert odd is not None
     with pytest.raises(UnreadableResponseError) as info:
         odd.decompress(b"bytes")
     assert SSN not in str(info.value) and SSN not in repr(info.value) and "unknown content coding" in str(info.value)
     with pytest.raises(UnreadableResponseError):  # a readable coding over an unreadable one is still unreadable
-        inflater_for("br, gzip", "openai", 200).decompress(gzip.compress(b"x"))  # type: ignore[union-attr]
+        inflater_for(["br, gzip"], "openai", 200).decompress(gzip.compress(b"x"))  # type: ignore[union-attr]
+    error = inflater_for(["br"], "openai", 429)  # an error answer's body: read as empty, never refused
+    assert error is not None and error.decompress(b"\x1b\x03") + error.flush() == b"" and error.failed
 
 
 def test_the_fake_server_compresses_as_told_whatever_the_client_accepts(fake_server: FakeLLMServer) -> None:
@@ -158,3 +193,38 @@ async def test_an_answer_in_a_coding_the_guard_cannot_read_is_refused(make_clien
     client._sentinel.settle()
     [event] = sink.events
     assert event.outcome is Outcome.PROVIDER_ERROR and event.error_type == "UnreadableResponseError"
+
+
+async def test_an_error_in_a_coding_the_guard_cannot_read_keeps_its_status_and_retries(make_client: Any,
+                                                                                       fake_server: FakeLLMServer) -> None:
+    """A 429 whose body the guard cannot read is still a rate limit: the SDK's own error, after its retries."""
+    fake_server.enqueue(*[Reply(status=429, compress="br", headers={"retry-after-ms": "1"})] * 3)
+    client = make_client(max_retries=2)
+    with pytest.raises(openai.RateLimitError) as info:
+        await create(client, model="gpt-4o", messages=user("hi"))
+    assert info.value.status_code == 429 and fake_server.request_count() == 3
+
+
+async def test_the_anthropic_client_raises_the_same_error(fake_server: FakeLLMServer, sync: bool) -> None:
+    """Under an anthropic client the error is an ``anthropic.AnthropicError`` and still ours, by its own name."""
+    import anthropic
+
+    from deepsentinel.anthropic_clients import AsyncSentinelAnthropic, SentinelAnthropic
+
+    fake_server.enqueue(Reply(text="Quiet words.", compress="zstd"), Reply(text=f"card {CARD}", compress="gzip"))
+    client = (SentinelAnthropic if sync else AsyncSentinelAnthropic)(
+        api_key="k", base_url=fake_server.anthropic_base_url, audit=False, max_retries=0)
+    ask: dict[str, Any] = {"model": "claude-haiku-4-5", "max_tokens": 64, "messages": user("hi")}
+
+    async def call() -> Any:
+        result = client.messages.create(**ask)
+        return await result if hasattr(result, "__await__") else result
+
+    with pytest.raises(UnreadableResponseError) as info:
+        await call()
+    assert isinstance(info.value, anthropic.AnthropicError)
+    with pytest.raises(ComplianceViolationError):
+        await call()
+    closed = client.close()
+    if closed is not None:
+        await closed

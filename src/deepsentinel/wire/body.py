@@ -61,8 +61,8 @@ class BodyFilter:
         """``end``, once the upstream's body ended (what the inflater still held is fed first)."""
         if self.inflater is None:
             return self.end()
-        tail = self.inflater.flush()
-        return (self.feed(tail) if tail else b"") + self.end()
+        out = self.feed(tail) if (tail := self.inflater.flush()) else b""
+        return out if self.error is not None else out + self.end()  # cut in the tail: nothing after it
 
     @property
     def complete(self) -> bool:

@@ -148,9 +148,11 @@ class Exchange:
     def body_for(self, status: int, headers: Mapping[str, str]) -> BodyFilter:
         """The filter for the current target's response body (``headers``: the response's, any case)."""
         filt = self._filter(status, headers.get("content-type", ""))
-        encoding = headers.get("content-encoding")
-        if encoding:  # the guard asked for none, but a provider may compress anyway: inflated before it is read
-            filt.inflater = inflater_for(encoding, self.attempt.provider or "unknown", status)
+        # The guard asked for no coding, but a provider may compress anyway: inflated before it is read. (A
+        # transfer coding other than chunked, too: aiohttp, under the gateway, leaves it on the body.)
+        codings = [v for v in (headers.get("content-encoding"), headers.get("transfer-encoding")) if v]
+        if codings:
+            filt.inflater = inflater_for(codings, self.attempt.provider or "unknown", status)
         return filt
 
     def _filter(self, status: int, content_type: str) -> BodyFilter:
