@@ -76,7 +76,7 @@ def child(row: str, seed: int, count: int, burst: int) -> None:
             body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}],
                                "stream": True}).encode()
             exchange = Exchange.open(sentinel, "POST", URL, "/v1/chat/completions", headers, body)
-            filt: Any = exchange.body_for(200, {"content-type": "text/event-stream"})
+            filt: Any = exchange.body_for(200, [(b"content-type", b"text/event-stream")])
             started = time.perf_counter()
             for chunk in stream:
                 filt.feed(chunk)

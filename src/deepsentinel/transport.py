@@ -62,7 +62,7 @@ class SentinelTransport(httpx2.BaseTransport):
                 response.close()
                 continue
             break
-        filt = exchange.body_for(response.status_code, response.headers)
+        filt = exchange.body_for(response.status_code, response.headers.raw)
         if filt.buffered:
             whole, source = WholeBody(response, filt, deadline, request, exchange), cast(httpx2.SyncByteStream, response.stream)
             try:
@@ -84,7 +84,7 @@ class SentinelTransport(httpx2.BaseTransport):
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
-                    return fresh, exchange.body_for(fresh.status_code, fresh.headers)
+                    return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
                 fresh.close()
             return None
 
@@ -125,7 +125,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
                 await response.aclose()
                 continue
             break
-        filt = exchange.body_for(response.status_code, response.headers)
+        filt = exchange.body_for(response.status_code, response.headers.raw)
         if filt.buffered:
             whole, source = WholeBody(response, filt, deadline, request, exchange), cast(httpx2.AsyncByteStream, response.stream)
             try:
@@ -147,7 +147,7 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
                 except httpx2.TransportError:
                     continue
                 if fresh.status_code < 400:
-                    return fresh, exchange.body_for(fresh.status_code, fresh.headers)
+                    return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
                 await fresh.aclose()
             return None
 

@@ -6,7 +6,7 @@ The transports (sync, async) and the gateway only move bytes; everything they de
    recorded), picks the targets (the request as sent, or other providers for routing and fallbacks) and builds
    each target's outgoing request;
 2. for each attempt, ``next_target(status or error)`` says whether to move on to the next target;
-3. ``body_for(status, headers)`` gives the ``BodyFilter`` that turns the upstream body into the
+3. ``body_for(status, raw headers)`` gives the ``BodyFilter`` that turns the upstream body into the
    caller's: translated (Anthropic to OpenAI), checked, rewritten, or cut; it ends the call's audit record.
 """
 
@@ -145,14 +145,23 @@ class Exchange:
             self.call.attempts += 1
         return True
 
-    def body_for(self, status: int, headers: Mapping[str, str]) -> BodyFilter:
-        """The filter for the current target's response body (``headers``: the response's, any case)."""
-        filt = self._filter(status, headers.get("content-type", ""))
+    def body_for(self, status: int, headers: list[tuple[bytes, bytes]]) -> BodyFilter:
+        """The filter for the current target's response body (``headers``: the response's raw pairs)."""
+        # One pass over the raw pairs: three lookups in httpx's headers cost more than the filter.
+        content_type, content_codings, transfer_codings = b"", [], []
+        for name, value in headers:
+            name = name.lower()
+            if name == b"content-type":
+                content_type = content_type or value
+            elif name == b"content-encoding":
+                content_codings.append(value.decode("latin-1"))
+            elif name == b"transfer-encoding":
+                transfer_codings.append(value.decode("latin-1"))
+        filt = self._filter(status, content_type.decode("latin-1"))
         # The guard asked for no coding, but a provider may compress anyway: inflated before it is read. (A
         # transfer coding other than chunked, too: aiohttp, under the gateway, leaves it on the body.)
-        codings = [v for v in (headers.get("content-encoding"), headers.get("transfer-encoding")) if v]
-        if codings:
-            filt.inflater = inflater_for(codings, self.attempt.provider or "unknown", status)
+        if content_codings or transfer_codings:
+            filt.inflater = inflater_for(content_codings + transfer_codings, self.attempt.provider or "unknown", status)
         return filt
 
     def _filter(self, status: int, content_type: str) -> BodyFilter:
