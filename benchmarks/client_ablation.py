@@ -10,6 +10,10 @@ The swapped parts are switched on and off around that client's calls only, so bo
 one cache and one process. Each guarded call's audit write is waited for, untimed. It prints the p50 of what each
 guarded side adds over the raw client, in wall time and in the calling thread's CPU time, and what the swap saves.
 The stand-ins do less than the guard must: the swapped client is not a safe client.
+
+Two swaps replace the whole guard, to show the floor under it: ``transport-floor`` only forwards the request and
+buffers the answer; ``guard-floor`` also makes the two scans no guard can skip (the prompt, the answer), and
+nothing else. What they add over the raw client is what any transport, and any guard, would cost here.
 """
 
 from __future__ import annotations
@@ -32,11 +36,14 @@ sys.path.insert(0, str(HERE))
 
 def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
     """Each swap: (owner, attribute, stand-in) triples."""
+    import httpx2
+
     import deepsentinel.calls as calls
     import deepsentinel.wire.guard as guard
     from deepsentinel.detection.engine import DetectionEngine
     from deepsentinel.detection.findings import ScanResult
     from deepsentinel.detection.hyperscan_db import PREFILTER_FLAGS, compile_expressions
+    from deepsentinel.wire.json_io import loads
 
     engine = client._sentinel.guard.engine
     one_literal = compile_expressions(["zqxjzqxj"], [0], [PREFILTER_FLAGS])
@@ -53,6 +60,30 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
     def no_finish(self: Any, outcome: Any, error: Any = None) -> None:
         self._done = True
 
+    transport = client._client._transport
+    inner = transport.inner
+
+    def floor(scan: bool) -> Callable[[Any], Any]:
+        """The transport as only a guard's floor: read the request, forward it, read the answer whole and
+        hand it back; with ``scan``, also the two scans no guard can skip (each message text, the answer's text;
+        uncached, as for a fresh text). No policy, routing, deadline, audit record or error handling."""
+        def handle_request(request: Any) -> Any:
+            body = request.read()
+            if scan:
+                for message in loads(body)["messages"]:
+                    engine.scan(message["content"], cached=False)
+            response = inner.handle_request(request)
+            try:
+                content = b"".join(response.stream)
+            finally:
+                response.stream.close()
+            if scan:
+                for choice in loads(content)["choices"]:
+                    engine.scan(choice["message"]["content"], cached=False)
+            response.stream = httpx2.ByteStream(content)
+            return response
+        return handle_request
+
     return {
         "none": [],
         "database": [(engine._prefilter, "_db", one_literal)],  # the database scanned over every text
@@ -60,6 +91,9 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
         "scan-cache": [(DetectionEngine, "scan", uncached)],
         "answer-scan": [(guard.WireGuard, "check_text", answer_unread)],
         "audit-handoff": [(calls.CallRecord, "finish", no_finish)],
+        # Not a part swapped but the whole guard: what is left is the floor any guard pays.
+        "transport-floor": [(transport, "handle_request", floor(scan=False))],
+        "guard-floor": [(transport, "handle_request", floor(scan=True))],
     }
 
 
@@ -84,7 +118,8 @@ def main() -> None:
     from deepsentinel import SentinelClient
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--swap", default="none", help="none, database, scans, scan-cache, answer-scan, audit-handoff")
+    parser.add_argument("--swap", default="none", help="none, database, scans, scan-cache, answer-scan, audit-handoff, "
+                        "transport-floor, guard-floor")
     parser.add_argument("--calls", type=int, default=800)
     parser.add_argument("--chunks", type=int, default=200, help="words per answer, as in bench_client.py")
     args = parser.parse_args()
