@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deepsentinel.detection import prefilter
+from deepsentinel.detection import hyperscan_prefilter, prefilter
 from deepsentinel.detection.prefilter import build_prefilter
 
 EXPRESSIONS = [r"[0-9]{3}-[0-9]{2}-[0-9]{4}", r"(?i:\bssn\b)", r"[A-Za-z0-9._%+\-]{1,64}@[a-z]{2,9}\.com"] * 4
@@ -44,13 +44,13 @@ def test_a_compiled_database_is_reused_from_the_cache_directory(tmp_path: Path,
     monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
     # Not built earlier in this process, and enough of them without digits to be worth a file.
     expressions = [rf"(?i:\bssn{'z' * i}\b)" for i in range(12)]
-    first = prefilter._Hyperscan(expressions)
+    first = hyperscan_prefilter.HyperscanPrefilter(expressions)
     stored = list(tmp_path.glob("prefilter-*.hsdb"))
     assert len(stored) == 1
-    second = prefilter._Hyperscan(expressions)
+    second = hyperscan_prefilter.HyperscanPrefilter(expressions)
     assert second.match("SSN 536-22-1234 ssnzz") == first.match("SSN 536-22-1234 ssnzz") == frozenset({0, 2})
     stored[0].write_bytes(b"damaged")
-    third = prefilter._Hyperscan(expressions)  # compiled again, file replaced
+    third = hyperscan_prefilter.HyperscanPrefilter(expressions)  # compiled again, file replaced
     assert third.match("SSN 536-22-1234 ssnzz") == frozenset({0, 2})
     assert stored[0].read_bytes() != b"damaged"
 
@@ -122,16 +122,16 @@ def test_holds_digit_reads_every_match(expression: str, holds: bool) -> None:
     assert digit_facts(expression)[0] is holds
 
 
-def _whole_scan(pf: prefilter._Hyperscan, data: bytes) -> frozenset[int]:
+def _whole_scan(pf: hyperscan_prefilter.HyperscanPrefilter, data: bytes) -> frozenset[int]:
     """What each of the prefilter's databases fires for over the whole text (its name cues aside); the context
     words' only when one of their triggers fired."""
     whole: set[int] = set()
-    pf._db.scan(data, match_event_handler=prefilter._collect_catalog, context=whole)
+    pf._db.scan(data, match_event_handler=hyperscan_prefilter._collect_catalog, context=whole)
     for db in (pf._near, pf._far):
-        db.scan(data, match_event_handler=prefilter._collect, context=whole)
-    whole.discard(prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
+        db.scan(data, match_event_handler=hyperscan_prefilter._collect, context=whole)
+    whole.discard(hyperscan_prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
     if pf._later is not None and (pf._later_always or not pf._triggers.isdisjoint(whole)):
-        pf._later.scan(data, match_event_handler=prefilter._collect, context=whole)
+        pf._later.scan(data, match_event_handler=hyperscan_prefilter._collect, context=whole)
     return frozenset(whole)
 
 
@@ -143,14 +143,14 @@ def test_scanning_around_digits_fires_as_scanning_everything() -> None:
     from deepsentinel.detection import DetectionEngine
 
     pf = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(pf, prefilter._Hyperscan) and pf._near is not None and pf._far is not None
+    assert isinstance(pf, hyperscan_prefilter.HyperscanPrefilter) and pf._near is not None and pf._far is not None
     texts = _peer_texts() + ["536-22-1234", "x" * 500 + " 536-22-1234", "1 2 3 " * 400, "word " * 300 + "12",
                              "Meet me at 221B Baker Street on March 3rd, 2024", "AB12 CDE", "no digits at all here"]
     paths = {"whole": 0, "windows": 0, "none": 0}
     for text in texts:
         data = prefilter.one_byte_per_char(text)
         assert pf.match(text) == _whole_scan(pf, data), text
-        windows = prefilter._digit_windows(data, pf._reach)
+        windows = hyperscan_prefilter._digit_windows(data, pf._reach)
         paths["whole" if windows is None else "windows" if windows else "none"] += 1
     assert min(paths.values()) >= 3  # every path taken
 
@@ -170,7 +170,7 @@ def test_the_digit_databases_fire_as_one_whole_text_scan(pieces: list[str], pad:
     from deepsentinel.detection import DetectionEngine
 
     pf = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(pf, prefilter._Hyperscan)
+    assert isinstance(pf, hyperscan_prefilter.HyperscanPrefilter)
     text = "y" * pad + " ".join(pieces)
     data = prefilter.one_byte_per_char(text)
     assert pf.match(text) >= _whole_scan(pf, data)
@@ -184,16 +184,16 @@ def test_expressions_whose_every_match_holds_a_digit_leave_the_pass_over_every_t
     plain = r"(?i:\bssn\b)"
     anchored = r"(?:^|[^0-9A-Za-z_])(?:[A-Za-z][0-9]{9})(?:[^0-9A-Za-z_]|$)"
     long_ = r"[0-9]{1,6}(?:[ \t]+[A-Z][a-z]+)+[ \t]+(?:Street|Road)"
-    pf = prefilter._Hyperscan([plain, anchored, long_])
+    pf = hyperscan_prefilter.HyperscanPrefilter([plain, anchored, long_])
     text = "SSN of X123456789 at 221 Baker Street"
     assert pf.match(text) == frozenset({0, 1, 2})
     data = prefilter.one_byte_per_char(text)
     found = {}
     for name in ("_db", "_near", "_far"):
         hits: set[int] = set()
-        getattr(pf, name).scan(data, match_event_handler=prefilter._collect, context=hits)
+        getattr(pf, name).scan(data, match_event_handler=hyperscan_prefilter._collect, context=hits)
         found[name] = hits
-    assert found == {"_db": {0, prefilter._DIGIT}, "_near": {1}, "_far": {2}}
+    assert found == {"_db": {0, hyperscan_prefilter._DIGIT}, "_near": {1}, "_far": {2}}
     assert pf.match("SSN of Xabcdefghi at Baker Street") == frozenset({0})
 
 
@@ -217,15 +217,15 @@ def test_each_alternative_goes_where_its_own_matches_say() -> None:
     """A gate with a number and a word (the views' trigger) is split: the number is scanned around digits, the
     word over every text, and either fires the gate. The pass over every text says whether a text has a digit."""
     pytest.importorskip("hyperscan")
-    pf = prefilter._Hyperscan([r"[0-9]{3}-[0-9]{4}|(?i:\bthree\b)", r"(?i:\bssn\b)"])
+    pf = hyperscan_prefilter.HyperscanPrefilter([r"[0-9]{3}-[0-9]{4}|(?i:\bthree\b)", r"(?i:\bssn\b)"])
     assert pf.match("call 555-0199") == pf.match("three times") == frozenset({0})
     assert pf.match("ssn") == frozenset({1})
     for text, digit in (("no digits here", False), ("one 7", True)):
         hits: set[int] = set()
-        pf._db.scan(prefilter.one_byte_per_char(text), match_event_handler=prefilter._collect, context=hits)
-        assert (prefilter._DIGIT in hits) is digit
+        pf._db.scan(prefilter.one_byte_per_char(text), match_event_handler=hyperscan_prefilter._collect, context=hits)
+        assert (hyperscan_prefilter._DIGIT in hits) is digit
     near: set[int] = set()
-    pf._near.scan(b"555-0199", match_event_handler=prefilter._collect, context=near)
+    pf._near.scan(b"555-0199", match_event_handler=hyperscan_prefilter._collect, context=near)
     assert near == {0}
 
 
@@ -234,18 +234,18 @@ def test_a_context_word_is_scanned_for_only_where_a_pattern_that_needs_it_fired(
     A word also given as a pattern of its own is scanned for always."""
     pytest.importorskip("hyperscan")
     number, context, plain = r"[0-9]{3}-[0-9]{4}", r"(?i:\bphone\b)", r"(?i:\bssn\b)"
-    pf = prefilter._Hyperscan([number, context, plain], later=[(1, (0,))])
+    pf = hyperscan_prefilter.HyperscanPrefilter([number, context, plain], later=[(1, (0,))])
     assert pf.match("my phone") == frozenset()
     assert pf.match("my phone is 555-0199") == frozenset({0, 1})
     assert pf.match("555-0199") == frozenset({0})
     assert pf.match("ssn and phone") == frozenset({2})
     hits: set[int] = set()
-    pf._db.scan(b"my phone", match_event_handler=prefilter._collect, context=hits)
+    pf._db.scan(b"my phone", match_event_handler=hyperscan_prefilter._collect, context=hits)
     assert hits == set()  # not in the pass over every text
-    shared = prefilter._Hyperscan([number, context, context], later=[(1, (0,))])  # index 2: always wanted
+    shared = hyperscan_prefilter.HyperscanPrefilter([number, context, context], later=[(1, (0,))])  # index 2: always wanted
     assert shared.match("my phone") == frozenset({1})
     # A trigger Hyperscan cannot compile always runs, so the word it wants is scanned for on every text.
-    odd = prefilter._Hyperscan([r"(?(1)a|b)[0-9]{4}", context], later=[(1, (0,))])  # a conditional group
+    odd = hyperscan_prefilter.HyperscanPrefilter([r"(?(1)a|b)[0-9]{4}", context], later=[(1, (0,))])  # a conditional group
     assert odd.ids[0] == -1 and odd.match("my phone") == frozenset({1})
 
 
@@ -257,7 +257,7 @@ def test_the_engine_defers_only_context_words() -> None:
 
     engine = DetectionEngine(cache_size=0)
     pf = engine._prefilter
-    assert isinstance(pf, prefilter._Hyperscan) and pf._later is not None
+    assert isinstance(pf, hyperscan_prefilter.HyperscanPrefilter) and pf._later is not None
     contexts = {s.context_gate for s in engine._steps if s.pattern.requires_context}
     gates = {s.gate for s in engine._steps}
     assert pf._triggers <= gates
@@ -268,6 +268,6 @@ def test_the_engine_defers_only_context_words() -> None:
 def test_an_expression_given_twice_is_compiled_once() -> None:
     """Two patterns with the same prefilter expression share one id (the context words of sister recognizers)."""
     pytest.importorskip("hyperscan")
-    pf = prefilter._Hyperscan([r"[0-9]{3}-[0-9]{2}-[0-9]{4}", r"(?i:\bssn\b)", r"[0-9]{3}-[0-9]{2}-[0-9]{4}"])
+    pf = hyperscan_prefilter.HyperscanPrefilter([r"[0-9]{3}-[0-9]{2}-[0-9]{4}", r"(?i:\bssn\b)", r"[0-9]{3}-[0-9]{2}-[0-9]{4}"])
     assert pf.ids == [0, 1, 0]
     assert pf.match("SSN 536-22-1234") == frozenset({0, 1})

@@ -2,7 +2,7 @@
 
 :func:`digit_facts` tells whether every match of an expression holds an ASCII digit, and how long such a
 match can be. The prefilter scans such expressions only where a text has digits (see
-``prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
+``hyperscan_prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
 an expression this module cannot read is simply scanned everywhere.
 
 A text's part (a window around its digits) is scanned as if it were a whole text, so an anchor reads its edges
