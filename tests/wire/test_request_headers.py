@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx2
 import openai
+import pytest
 
-from deepsentinel import SentinelClient, protect
+from deepsentinel import ConfigurationError, SentinelClient, protect
 from deepsentinel.testing import FakeLLMServer
 from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
 from deepsentinel.wire.headers import CallerHeaders, SendHeaders
@@ -82,4 +83,33 @@ def test_a_client_without_an_openai_key_sends_no_placeholder_key(fake_server: Fa
     client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
     (request,) = fake_server.requests
     assert "authorization" not in request.headers
+    client.close()
+
+
+def test_no_placeholder_key_on_any_endpoint(fake_server: FakeLLMServer, monkeypatch: Any) -> None:
+    """Not on chat alone: embeddings (a body) and the model list (a GET) reach a keyless server without the
+    SDK's placeholder key too."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    client = SentinelClient(anthropic_api_key="k", base_url=fake_server.openai_base_url, audit=False)
+    client.embeddings.create(model="text-embedding-3-small", input="quiet rivers")
+    client.models.list()
+    assert [r.path for r in fake_server.requests] == ["/v1/embeddings", "/v1/models"]
+    assert all("authorization" not in r.headers for r in fake_server.requests)
+    client.close()
+
+
+@pytest.mark.parametrize("call", ["chat", "embeddings", "models"])
+def test_a_missing_key_is_named_before_anything_is_sent(monkeypatch: Any, call: str) -> None:
+    """Against OpenAI itself (no base URL), a client built without an OpenAI key says which key is missing on
+    every endpoint, instead of sending the SDK's placeholder (the provider would answer 401)."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    client = SentinelClient(anthropic_api_key="k", audit=False, max_retries=0)
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        if call == "chat":
+            client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        elif call == "embeddings":
+            client.embeddings.create(model="text-embedding-3-small", input="quiet rivers")
+        else:
+            client.models.list()
     client.close()

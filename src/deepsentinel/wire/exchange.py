@@ -27,7 +27,7 @@ from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, P
 from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.encoding import inflater_for
 from deepsentinel.wire.guard import RequestCheck
-from deepsentinel.wire.headers import SendHeaders
+from deepsentinel.wire.headers import UNCOMPRESSED, SendHeaders
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.scope import CallScope, current_scope
 
@@ -86,7 +86,7 @@ class Exchange:
         """Check and route one request (``headers`` by lower-case name). Raises ``ComplianceViolationError`` or
         ``ValidationError`` (recorded) when it must not be sent, ``ConfigurationError`` when no provider can take
         it."""
-        identity = headers.get("accept-encoding") == "identity"
+        identity = headers.get("accept-encoding") == UNCOMPRESSED
         provider = headers.get(PROVIDER_HEADER)
         fallbacks = _fallbacks(headers.get(FALLBACKS_HEADER))
         secrets = _credentials(headers)
@@ -96,8 +96,9 @@ class Exchange:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, sendable, body), secrets=secrets)], scope, url)
-            exchange.as_sent = provider is None and fallbacks is None
+            headers = _keyless(sentinel, check.codec.api, sendable)
+            exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
+            exchange.as_sent = provider is None and fallbacks is None and headers is sendable
             exchange.identity = identity
             return exchange
         if scope is not None and scope.check is not None and scope.body == body:
@@ -217,20 +218,28 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
     ``provider=``, fallbacks, a configured default provider or alias) sends it elsewhere."""
     native, model = check.codec.api, check.model
     same = Attempt(native, model, Outgoing(method, url, headers, check.body), secrets=secrets)
-    if check.codec.name != "chat" or native != "openai" or not model:
-        return [same]
-    router = sentinel.router
     attempts = [same]
-    if (provider is not None or fallbacks is not None or router.fallbacks
+    router = sentinel.router
+    if check.codec.name == "chat" and native == "openai" and model and (
+            provider is not None or fallbacks is not None or router.fallbacks
             or (primary := router.primary(model)).provider != native or primary.model != model):
         targets = router.select(model, provider=provider, fallbacks=fallbacks)
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
-        router.check_key(native)  # names the missing key and how to set it
-        keyless = headers.without("authorization")  # a keyless OpenAI-compatible server: no placeholder key
+        keyless = _keyless(sentinel, native, headers)
         attempts = [replace(a, request=replace(a.request, headers=keyless)) if a.request.headers is headers else a
                     for a in attempts]
     return attempts
+
+
+def _keyless(sentinel: Sentinel, api: str, headers: SendHeaders) -> SendHeaders:
+    """``headers`` for a request to ``api`` by a client built without its key: the SDK's placeholder key left out
+    (a keyless OpenAI-compatible server needs none), or ``ConfigurationError`` naming the missing key when the
+    provider needs one. Any other request's ``headers`` as they are."""
+    if api not in sentinel.missing_keys:
+        return headers
+    sentinel.router.check_key(api)  # names the missing key and how to set it
+    return headers.without("authorization")
 
 
 def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Attempt) -> Attempt:
@@ -246,7 +255,7 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
     chat = ChatRequest(target.model, payload["messages"], payload.get("stream") is True, params)
     http = adapter.build_chat_request(chat)
     headers = {k.lower(): v for k, v in http.headers.items()}
-    headers["accept-encoding"] = "identity"
+    headers["accept-encoding"] = UNCOMPRESSED
     body = dumps_bytes(http.json)
     key = getattr(adapter, "api_key", None)
     translated = sentinel.router.providers[target.provider].kind != "openai"
