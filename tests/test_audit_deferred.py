@@ -94,6 +94,29 @@ def test_without_a_store_the_metrics_count_on_a_thread_of_their_own() -> None:
     assert metrics.snapshot()["requests"]["total"] == 3 and threads.seen[2] == threading.get_ident()
 
 
+def test_failures_on_the_counting_thread_are_counted_too(caplog: pytest.LogCaptureFixture) -> None:
+    """A metrics sink that raises, or a record that cannot be built, on the counting thread: logged (the error's
+    type only) and counted in ``failures``, as on the caller's thread."""
+
+    class Broken(MetricsCollector):
+        def record(self, event: AuditEvent) -> None:
+            raise ValueError("boom")
+
+    def unbuildable() -> AuditEvent:
+        raise KeyError("no")
+
+    sink, threads = CompositeSink(Broken()), _Threads()
+    with caplog.at_level(logging.ERROR, logger="deepsentinel.audit"):
+        sink.record_later(threads.make())
+        sink.record_later(unbuildable)
+        assert sink.mark().wait(5)
+    assert threads.seen and threads.seen[0] != threading.get_ident()
+    assert sink.failures == 2 and "ValueError" in caplog.text and "KeyError" in caplog.text
+    sink.record(make_event())  # and on the caller's thread, as before
+    assert sink.failures == 3
+    sink.close()
+
+
 def test_a_client_without_an_audit_store_counts_every_call_when_read(fake_server: FakeLLMServer) -> None:
     client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False)
     for _ in range(3):

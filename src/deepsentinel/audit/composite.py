@@ -39,7 +39,8 @@ class CompositeSink:
 
     def __init__(self, *sinks: AuditSink) -> None:
         self.sinks: tuple[AuditSink, ...] = sinks
-        self.failures = 0
+        self._failures = 0
+        self._counted_failures = [0]  # the counting thread's, in a cell it shares (it must not hold this sink)
         stores = [s for s in sinks if isinstance(s, BatchedStore)]
         self._store = stores[0] if len(stores) == 1 else None
         self._others = tuple(s for s in sinks if s is not self._store)
@@ -49,12 +50,17 @@ class CompositeSink:
         # on the first call), so ``audit=False`` does not cost every call its event built and counted inline.
         self._counter: BatchWriter[Callable[[], AuditEvent]] | None = None
         if self._store is None and self._always_deferrable:
-            self._counter = BatchWriter(partial(_count, self._always_deferrable), is_transient=_never,
-                                        name="deepsentinel-metrics")
+            self._counter = BatchWriter(partial(_count, self._always_deferrable, self._counted_failures),
+                                        is_transient=_never, name="deepsentinel-metrics")
             weakref.finalize(self, self._counter.close)  # holds the writer, not this sink
 
     def __repr__(self) -> str:
         return f"CompositeSink({', '.join(_name(s) for s in self.sinks)})"
+
+    @property
+    def failures(self) -> int:
+        """How many times a sink failed to record an event, on any thread."""
+        return self._failures + self._counted_failures[0]
 
     def record(self, event: AuditEvent) -> None:
         self._record_to(self.sinks, event)
@@ -102,7 +108,7 @@ class CompositeSink:
 
     def _record_to(self, sinks: tuple[AuditSink, ...], event: AuditEvent) -> None:
         failures, not_durable = _deliver(sinks, event)
-        self.failures += failures
+        self._failures += failures
         if not_durable is not None:
             raise not_durable
 
@@ -142,15 +148,17 @@ def _deliver(sinks: tuple[AuditSink, ...], event: AuditEvent) -> tuple[int, Audi
     return failures, not_durable
 
 
-def _count(sinks: tuple[AuditSink, ...], batch: list[Callable[[], AuditEvent]]) -> None:
-    """On the counting thread: build each record and give it to ``sinks`` (the metrics)."""
+def _count(sinks: tuple[AuditSink, ...], failures: list[int], batch: list[Callable[[], AuditEvent]]) -> None:
+    """On the counting thread: build each record and give it to ``sinks`` (the metrics); ``failures[0]`` counts
+    what failed."""
     for make in batch:
         try:
             event = make()
         except Exception as exc:  # a record that cannot be built is logged, without content; the rest go on
             logger.error("a call's audit record could not be built (%s)", type(exc).__name__)
+            failures[0] += 1
             continue
-        _deliver(sinks, event)
+        failures[0] += _deliver(sinks, event)[0]
 
 
 def _never(exc: Exception) -> bool:
