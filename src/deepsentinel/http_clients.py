@@ -10,6 +10,7 @@ from deepsentinel.config import PerformanceConfig
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import AsyncSentinelTransport, SentinelTransport
+from deepsentinel.wire.headers import UNCOMPRESSED
 
 
 def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
@@ -23,7 +24,7 @@ def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
     else:
         raise ConfigurationError(f"cannot guard a {type(client).__name__}: pass an httpx2.Client or httpx2.AsyncClient")
     headers = httpx2.Headers(client.headers)
-    headers["accept-encoding"] = _IDENTITY
+    headers["accept-encoding"] = UNCOMPRESSED
     guarded = cls(
         transport=transport, timeout=client.timeout, headers=headers, base_url=client.base_url,
         follow_redirects=client.follow_redirects, auth=client._auth, event_hooks=client.event_hooks, trust_env=False,
@@ -39,15 +40,12 @@ def new_http_client(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.As
         max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
         keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
     )
+    # Asked for uncompressed answers from the start, a request needs no header rewritten per call.
     options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "trust_env": False,
-                               "headers": {"accept-encoding": _IDENTITY}}
+                               "headers": {"accept-encoding": UNCOMPRESSED}}
     if sync:
         return httpx2.Client(transport=SentinelTransport(sentinel, httpx2.HTTPTransport(limits=limits)), **options)
     return httpx2.AsyncClient(transport=AsyncSentinelTransport(sentinel, httpx2.AsyncHTTPTransport(limits=limits)), **options)
-
-
-# The guard reads every answer: asked for uncompressed from the start, a request needs no header rewritten per call.
-_IDENTITY = "identity"
 
 
 def timeout_of(perf: PerformanceConfig) -> httpx2.Timeout:

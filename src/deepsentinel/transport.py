@@ -28,7 +28,7 @@ from deepsentinel.response_bodies import (
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter
 from deepsentinel.wire.exchange import Exchange
-from deepsentinel.wire.headers import CallerHeaders
+from deepsentinel.wire.headers import UNCOMPRESSED, CallerHeaders
 from deepsentinel.wire.scope import current_scope
 
 
@@ -188,7 +188,7 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
         extensions["timeout"] = {k: (min(v, cap) if isinstance(v, (int, float)) else cap) for k, v in timeouts.items()}
     if exchange.as_sent and out is exchange.attempts[0].request:
         if not exchange.identity:  # the guard reads the body: no compressed bytes to decode
-            request.headers["accept-encoding"] = "identity"
+            request.headers["accept-encoding"] = UNCOMPRESSED
         request.extensions = extensions
         return request
     # The caller's own URL object when the target is unchanged: parsing it again is a sizeable part of a request.

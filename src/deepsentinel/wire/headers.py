@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 
+#: What every request the guard sends asks for (``accept-encoding``): the guard reads every answer, and a
+#: compressed one is inflated first (``encoding.py``), which costs time the provider need not have cost it.
+UNCOMPRESSED = "identity"
+
 
 class CallerHeaders(Mapping[str, str]):
     """The caller's headers by lower-case name, from their raw byte pairs, read as Latin-1 (as an ASGI server
@@ -71,7 +75,7 @@ class SendHeaders(Mapping[str, str]):
         built = self._built
         if built is None:
             built = {k: v for k, v in self._caller.items() if k not in self._drop}
-            built["accept-encoding"] = "identity"
+            built["accept-encoding"] = UNCOMPRESSED
             self._built = built
         return built
 
@@ -88,4 +92,4 @@ class SendHeaders(Mapping[str, str]):
         return f"SendHeaders({sorted(self)})"
 
 
-__all__ = ["CallerHeaders", "SendHeaders"]
+__all__ = ["UNCOMPRESSED", "CallerHeaders", "SendHeaders"]
