@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -129,7 +130,10 @@ def _whole_scan(pf: hyperscan_prefilter.HyperscanPrefilter, data: bytes) -> froz
     pf._db.scan(data, match_event_handler=hyperscan_prefilter._collect_catalog, context=whole)
     for db in (pf._near, pf._far):
         db.scan(data, match_event_handler=hyperscan_prefilter._collect, context=whole)
-    whole.discard(hyperscan_prefilter._DIGIT)  # the pass over every text's "has a digit" (not a catalog expression)
+    # The pass over every text's "has a digit" and "has a long run" (not catalog expressions); the runs' database
+    # over the whole text.
+    whole -= {hyperscan_prefilter._DIGIT, hyperscan_prefilter._RUN}
+    pf._runs.scan(data, match_event_handler=hyperscan_prefilter._collect, context=whole)
     if pf._later is not None and (pf._later_always or not pf._triggers.isdisjoint(whole)):
         pf._later.scan(data, match_event_handler=hyperscan_prefilter._collect, context=whole)
     return frozenset(whole)
@@ -271,3 +275,66 @@ def test_an_expression_given_twice_is_compiled_once() -> None:
     pf = hyperscan_prefilter.HyperscanPrefilter([r"[0-9]{3}-[0-9]{2}-[0-9]{4}", r"(?i:\bssn\b)", r"[0-9]{3}-[0-9]{2}-[0-9]{4}"])
     assert pf.ids == [0, 1, 0]
     assert pf.match("SSN 536-22-1234") == frozenset({0, 1})
+
+
+@pytest.mark.parametrize(("expression", "least", "inside", "outside"), [
+    (r"[A-Za-z0-9+/_\-]{16,}", 16, "aZ09+/_-", " .:"),
+    (r"(?i:[CFG][CFG0-9]{8})", 9, "CFGcfg0", "Aa "),  # both cases where the expression ignores case
+    (r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}", 15, "09afAF:", "gG-"),
+    (r"\bsk-(?:proj-)?[A-Za-z0-9]{20}", 23, "skproj-", "_ "),  # an anchor consumes nothing; an optional part 0
+    (r"ab|c", 1, "abc", "d"),
+    (r"[A-Z]{4}[^ ]{4}", None, "", ""),  # a negated class: any character
+    (r"[A-Z]+\w", None, "", ""),
+    (r"[A-Z](?=[0-9])", None, "", ""),
+])
+def test_run_facts_reads_every_match(expression: str, least: int | None, inside: str, outside: str) -> None:
+    from deepsentinel.detection.regex_facts import run_facts
+
+    found = run_facts(expression)
+    if least is None:
+        assert found is None
+        return
+    assert found is not None and found[1] == least
+    assert {ord(c) for c in inside} <= found[0] and not {ord(c) for c in outside} & found[0]
+
+
+def test_long_runs_leave_the_pass_over_every_text() -> None:
+    """Expressions whose every match is a long run (keys, tokens, hex addresses) are scanned only over a text the
+    pass over every text saw such a run in: prose does not pay for them."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+
+    pf = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(pf, hyperscan_prefilter.HyperscanPrefilter) and pf._runs is not None
+
+    def first_pass(text: str) -> set[int]:
+        hits: set[int] = set()
+        pf._db.scan(prefilter.one_byte_per_char(text), match_event_handler=hyperscan_prefilter._collect_catalog,
+                    context=hits)
+        return hits
+
+    assert hyperscan_prefilter._RUN not in first_pass("Plain words of prose, even remarkably long ones.")
+    assert hyperscan_prefilter._RUN in first_pass("token ghp_" + "aB3" * 12)
+
+
+_RUN_PIECES = ["ghp_" + "aB3dE" * 7 + "f", "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z", "AKIAZ7QRSTUVWX2345AB",
+               "RSSMRA85T10A562S", "2001:0db8:85a3:0000:0000:8a2e:0370:7334", "00:1A:2B:3C:4D:5E", "0123.4567.89ab",
+               "https://hooks.slack.com/services/T0ABCDEFG/B0ABCDEFG/" + "x" * 24, "extraordinarily", "well-to-do",
+               "a" * 13, "b" * 14, "/usr/local/bin/python3", "key=", "=", ":", ".", "-", " ", "\n", "word", "é"]
+
+
+@pytest.mark.skipif(not prefilter.hyperscan_available(), reason="needs the hyperscan wheel")
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_RUN_PIECES), max_size=12), st.sampled_from(["", " ", "_", "/"]))
+def test_the_runs_database_finds_what_every_pattern_run_finds(pieces: list[str], glue: str) -> None:
+    """Tokens and prose glued any way (runs that just reach or miss the gate's length, runs cut by a non-ASCII
+    character): the same findings as an engine that runs every pattern with no prefilter at all."""
+    from deepsentinel.detection import DetectionEngine
+
+    text = glue.join(pieces)
+    fast, slow = _ENGINES.setdefault("hyperscan", DetectionEngine(cache_size=0)), _ENGINES.setdefault(
+        "none", DetectionEngine(cache_size=0, prefilter="none"))
+    assert fast.scan(text).findings == slow.scan(text).findings
+
+
+_ENGINES: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """What every match of a regular expression must hold, read from its parse tree (for the prefilter's plan).
 
 :func:`digit_facts` tells whether every match of an expression holds an ASCII digit, and how long such a
-match can be. The prefilter scans such expressions only where a text has digits (see
+match can be; :func:`run_facts`, whether every match is a run of characters of a few kinds, and how short. The prefilter scans such expressions only where a text has digits (see
 ``hyperscan_prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
 an expression this module cannot read is simply scanned everywhere.
 
@@ -17,7 +17,7 @@ from re import _constants as sre  # type: ignore[attr-defined]  # CPython's own 
 from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-__all__ = ["alternatives", "digit_facts"]
+__all__ = ["alternatives", "digit_facts", "run_facts"]
 
 _DIGITS = frozenset(range(ord("0"), ord("9") + 1))
 _ONE_CHAR = (sre.LITERAL, sre.IN, sre.NOT_LITERAL, sre.ANY)
@@ -32,6 +32,15 @@ def digit_facts(expression: str) -> tuple[bool, int | None]:
         return False, None
     _, longest = tree.getwidth()
     return True, None if longest >= sre.MAXREPEAT else int(longest)
+
+
+def run_facts(expression: str) -> tuple[frozenset[int], int] | None:
+    """``(chars, least)`` when every match of ``expression`` is a run of at least ``least`` characters, each one
+    of ``chars`` (ASCII code points, both cases of a letter where the expression ignores case); None when it
+    cannot tell (an item other than a character, a class of characters, a repeat, a group, an alternation or an
+    anchor: a class like ``\\w`` or ``[^ ]``, a look-around)."""
+    tree = _parsed(expression)
+    return None if tree is None else _run(list(tree), tree.state.flags)
 
 
 def alternatives(expression: str) -> list[str]:
@@ -147,3 +156,38 @@ def _chars(op: Any, av: Any) -> frozenset[int] | None:
         else:
             return None  # a negated class, \w, \s...
     return frozenset(chars)
+
+
+def _run(items: list[tuple[Any, Any]], flags: int) -> tuple[frozenset[int], int] | None:
+    """``run_facts`` of the sequence ``items``."""
+    chars: set[int] = set()
+    least = 0
+    for op, av in items:
+        part: tuple[frozenset[int], int] | None
+        if op is sre.AT:  # an anchor consumes no character: a run stays a run
+            continue
+        if op in _ONE_CHAR:
+            one = _chars(op, av)
+            if one is None or max(one) > 0x7F:
+                return None
+            if flags & re.IGNORECASE:
+                one = one | {ord(chr(c).swapcase()) for c in one if chr(c).isalpha()}
+            part = (one, 1)
+        elif op in _REPEATS:
+            inner = _run(list(av[2]), flags)
+            part = None if inner is None else (inner[0], int(av[0]) * inner[1])
+        elif op is sre.SUBPATTERN:
+            part = _run(list(av[3]), (flags | av[1]) & ~av[2])
+        elif op is sre.BRANCH:
+            branches = [_run(list(branch), flags) for branch in av[1]]
+            known = [b for b in branches if b is not None]
+            if len(known) < len(branches):
+                return None
+            part = (frozenset().union(*(b[0] for b in known)), min(b[1] for b in known))
+        else:
+            return None
+        if part is None:
+            return None
+        chars |= part[0]
+        least += part[1]
+    return frozenset(chars), least
