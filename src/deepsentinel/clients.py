@@ -44,7 +44,7 @@ from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import PROVIDER_EXTENSION
-from deepsentinel.wire.exchange import FALLBACKS_HEADER, PROVIDER_HEADER
+from deepsentinel.wire.exchange import FALLBACKS_HEADER, PLACEHOLDER_KEY, PROVIDER_HEADER
 from deepsentinel.wire.scope import CallScope
 
 Family = Literal["openai", "anthropic"]
@@ -281,7 +281,7 @@ class SentinelClient(_OpenAIRouting, _Guarded, openai.OpenAI):
         kwargs = _official(sentinel, kwargs, "openai", sync=True)
         if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
             kwargs["_enforce_credentials"] = False  # Anthropic-only: OpenAI calls say which key is missing
-            kwargs["api_key"] = "unset"
+            kwargs["api_key"] = PLACEHOLDER_KEY
             sentinel.missing_keys.add("openai")
         super().__init__(**kwargs)
 
@@ -301,7 +301,7 @@ class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI
         kwargs = _official(sentinel, kwargs, "openai", sync=False)
         if kwargs.get("api_key") is None and not os.environ.get("OPENAI_API_KEY"):
             kwargs["_enforce_credentials"] = False
-            kwargs["api_key"] = "unset"
+            kwargs["api_key"] = PLACEHOLDER_KEY
             sentinel.missing_keys.add("openai")
         super().__init__(**kwargs)
 

@@ -113,3 +113,28 @@ def test_a_missing_key_is_named_before_anything_is_sent(monkeypatch: Any, call: 
         else:
             client.models.list()
     client.close()
+
+
+def test_a_key_the_caller_gives_later_is_sent(fake_server: FakeLLMServer, monkeypatch: Any) -> None:
+    """Only the SDK's placeholder is left out: a key given to a copy (``with_options``), in the default headers or
+    by the http client's auth reaches the server, and a copy pointed at another server needs none."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    client = SentinelClient(anthropic_api_key="k", base_url=fake_server.openai_base_url, audit=False)
+    client.with_options(api_key="sk-later").embeddings.create(model="text-embedding-3-small", input="quiet")
+    client.with_options(api_key="sk-later").chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    headed = SentinelClient(anthropic_api_key="k", base_url=fake_server.openai_base_url, audit=False,
+                            default_headers={"Authorization": "Bearer via-default"})
+    headed.models.list()
+    authed = SentinelClient(anthropic_api_key="k", base_url=fake_server.openai_base_url, audit=False,
+                            http_client=httpx2.Client(auth=("team", "proxy-secret")))
+    authed.models.list()
+    origin = SentinelClient(anthropic_api_key="k", audit=False)
+    elsewhere = origin.with_options(base_url=fake_server.openai_base_url)
+    elsewhere.models.list()
+    elsewhere.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+    sent = [r.headers.get("authorization") for r in fake_server.requests]
+    assert sent[:3] == ["Bearer sk-later", "Bearer sk-later", "Bearer via-default"]
+    assert sent[3] is not None and sent[3].startswith("Basic ") and sent[4:] == [None, None]
+    for c in (client, headed, authed, origin):
+        c.close()

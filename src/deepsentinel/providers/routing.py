@@ -182,6 +182,11 @@ class Router:
         """Raise ``ConfigurationError`` naming the fix when provider ``name`` needs a key it does not have."""
         self._check_key(name)
 
+    def missing_key(self, name: str) -> ConfigurationError:
+        """The error that says provider ``name`` has no key, and how to give it one."""
+        hint = _KEY_HINTS.get(name, "set api_key in its ProviderConfig")
+        return ConfigurationError(f"provider {name!r} has no API key: {hint} (configured providers: {self._names()})")
+
     def _primary(self, model: str, provider: str | None) -> Target:
         if provider is not None:
             return Target(provider, self._entry(provider).resolve(model))
@@ -234,10 +239,7 @@ class Router:
     def _check_key(self, name: str) -> None:
         entry = self._providers[name]
         if entry.needs_key and not entry.api_key:
-            hint = _KEY_HINTS.get(name, "set api_key in its ProviderConfig")
-            raise ConfigurationError(
-                f"provider {name!r} has no API key: {hint} (configured providers: {self._names()})"
-            )
+            raise self.missing_key(name)
 
     def _names(self) -> str:
         return ", ".join(self._providers) or "none"

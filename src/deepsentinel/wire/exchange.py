@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ValidationError
@@ -31,6 +32,8 @@ from deepsentinel.wire.headers import UNCOMPRESSED, SendHeaders
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.scope import CallScope, current_scope
 
+#: The key a SentinelClient built without an OpenAI key gives the SDK, which needs one: never sent (see _keyless).
+PLACEHOLDER_KEY = "unset"
 #: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
 PROVIDER_HEADER = "x-deepsentinel-provider"
 FALLBACKS_HEADER = "x-deepsentinel-fallbacks"
@@ -96,7 +99,7 @@ class Exchange:
             # Nothing to check on the way out, but a stored answer read back (``responses.retrieve``,
             # ``chat.completions.retrieve``) is model output like any other: its body is checked.
             check = RequestCheck(codec_for(path.rsplit("/", 1)[0]), body, {}, Decision())
-            headers = _keyless(sentinel, check.codec.api, sendable)
+            headers = _keyless(sentinel, check.codec.api, url, sendable)
             exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
             exchange.as_sent = provider is None and fallbacks is None and headers is sendable
             exchange.identity = identity
@@ -226,20 +229,27 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
         targets = router.select(model, provider=provider, fallbacks=fallbacks)
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
-        keyless = _keyless(sentinel, native, headers)
+        keyless = _keyless(sentinel, native, url, headers)
         attempts = [replace(a, request=replace(a.request, headers=keyless)) if a.request.headers is headers else a
                     for a in attempts]
     return attempts
 
 
-def _keyless(sentinel: Sentinel, api: str, headers: SendHeaders) -> SendHeaders:
-    """``headers`` for a request to ``api`` by a client built without its key: the SDK's placeholder key left out
-    (a keyless OpenAI-compatible server needs none), or ``ConfigurationError`` naming the missing key when the
-    provider needs one. Any other request's ``headers`` as they are."""
-    if api not in sentinel.missing_keys:
+def _keyless(sentinel: Sentinel, api: str, url: str, headers: SendHeaders) -> SendHeaders:
+    """``headers`` for a request to ``url`` (an ``api`` endpoint) that carries the SDK's placeholder key, from a
+    client built without one: without it (a keyless OpenAI-compatible server needs none), or, for OpenAI itself,
+    ``ConfigurationError`` naming the missing key. A key the caller gave later (``with_options``, headers, httpx
+    auth) is sent as it is."""
+    if api not in sentinel.missing_keys or headers.get("authorization") != _PLACEHOLDER_AUTH:
         return headers
-    sentinel.router.check_key(api)  # names the missing key and how to set it
+    # The URL the SDK built, not the router's idea of it: a copy (with_options) may point elsewhere.
+    if urlsplit(url).hostname == _OPENAI_HOST:
+        raise sentinel.router.missing_key(api)
     return headers.without("authorization")
+
+
+_PLACEHOLDER_AUTH = f"Bearer {PLACEHOLDER_KEY}"
+_OPENAI_HOST = "api.openai.com"
 
 
 def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Attempt) -> Attempt:
@@ -294,4 +304,4 @@ def _credentials(headers: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(found)
 
 
-__all__ = ["FALLBACKS_HEADER", "PROVIDER_HEADER", "Attempt", "Exchange", "Outgoing"]
+__all__ = ["FALLBACKS_HEADER", "PLACEHOLDER_KEY", "PROVIDER_HEADER", "Attempt", "Exchange", "Outgoing"]
