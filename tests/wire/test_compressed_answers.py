@@ -4,6 +4,7 @@ it says (the caller gets it uncompressed), or refuses a coding it cannot read. N
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import zlib
 from typing import Any
@@ -228,3 +229,34 @@ async def test_the_anthropic_client_raises_the_same_error(fake_server: FakeLLMSe
     closed = client.close()
     if closed is not None:
         await closed
+
+
+@pytest.mark.parametrize("lines", [
+    [(b"content-type", b"application/json"), (b"content-type", b"text/event-stream")],
+    [(b"Content-Type", b""), (b"content-type", b"audio/mpeg")],
+], ids=["json-then-events", "empty-then-audio"])
+def test_repeated_content_types_are_read_together(lines: list[tuple[bytes, bytes]]) -> None:
+    """Two Content-Type lines read as httpx joins them: a later line cannot make an answer skip the guard."""
+    import httpx2
+
+    from deepsentinel import protect
+
+    def event(text: str) -> bytes:
+        chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o",
+                 "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]}
+        return b"data: " + json.dumps(chunk).encode() + b"\n\n"
+
+    streamed = lines[1][1] == b"text/event-stream"
+    body = (event(CARD[:9]) + event(CARD[9:]) + b"data: [DONE]\n\n" if streamed else json.dumps(
+        {"id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": f"key {CARD}"}, "finish_reason": "stop"}]}).encode())
+    upstream = httpx2.Client(transport=httpx2.MockTransport(lambda r: httpx2.Response(200, headers=lines, content=body)))
+    client = protect(openai.OpenAI(api_key="sk", base_url="http://upstream.test/v1", max_retries=0,
+                                   http_client=upstream), audit=False)
+    with client, pytest.raises((ComplianceViolationError, openai.APIError)):
+        answer = client.chat.completions.create(model="gpt-4o", messages=user("hi"), stream=streamed)
+        if streamed:
+            for _ in answer:
+                pass
+        else:
+            assert CARD not in (answer.choices[0].message.content or "")

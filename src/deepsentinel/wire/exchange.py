@@ -152,16 +152,16 @@ class Exchange:
     def body_for(self, status: int, headers: list[tuple[bytes, bytes]]) -> BodyFilter:
         """The filter for the current target's response body (``headers``: the response's raw pairs)."""
         # One pass over the raw pairs: three lookups in httpx's headers cost more than the filter.
-        content_type, content_codings, transfer_codings = b"", [], []
+        content_types, content_codings, transfer_codings = [], [], []
         for name, value in headers:
             name = name.lower()
-            if name == b"content-type":
-                content_type = content_type or value
+            if name == b"content-type":  # repeated, joined as httpx joins them: any line may say a stream or media
+                content_types.append(value.decode("latin-1"))
             elif name == b"content-encoding":
                 content_codings.append(value.decode("latin-1"))
             elif name == b"transfer-encoding":
                 transfer_codings.append(value.decode("latin-1"))
-        filt = self._filter(status, content_type.decode("latin-1"))
+        filt = self._filter(status, ", ".join(content_types))
         # The guard asked for no coding, but a provider may compress anyway: inflated before it is read. (A
         # transfer coding other than chunked, too: aiohttp, under the gateway, leaves it on the body.)
         if content_codings or transfer_codings:
