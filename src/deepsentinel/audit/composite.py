@@ -150,13 +150,13 @@ def _deliver(sinks: tuple[AuditSink, ...], event: AuditEvent) -> tuple[int, Audi
 
 def _count(sinks: tuple[AuditSink, ...], failures: list[int], batch: list[Callable[[], AuditEvent]]) -> None:
     """On the counting thread: build each record and give it to ``sinks`` (the metrics); ``failures[0]`` counts
-    what failed."""
+    the sinks' failures, as ``CompositeSink.failures`` does on any other thread (a record that cannot be built is
+    logged, as on the store's writer thread)."""
     for make in batch:
         try:
             event = make()
         except Exception as exc:  # a record that cannot be built is logged, without content; the rest go on
             logger.error("a call's audit record could not be built (%s)", type(exc).__name__)
-            failures[0] += 1
             continue
         failures[0] += _deliver(sinks, event)[0]
 

@@ -212,7 +212,10 @@ class BatchWriter(Generic[T]):
                 self._queue.put(_Marker(stop=True))
         if running:
             self._nudge.set()
-            self._thread.join(timeout)
+            # Closed from its own thread (an owner's finalizer, when the last reference to it died with an item
+            # the thread was handling): the stop is queued; the thread ends once it returns to the queue.
+            if threading.current_thread() is not self._thread:
+                self._thread.join(timeout)
         elif self._on_stop is not None:
             self._on_stop()
 
