@@ -36,7 +36,8 @@ class HyperscanPrefilter:
     tokens, hex addresses, long codes: ``regex_facts.run_facts``), leave the third for a database of their own,
     scanned over a text only when the third saw such a run (one expression: a run of the shortest one's length in
     all their characters). Classes repeated over every byte are what a pass pays for most, and prose has few
-    runs that long: the pass over every text got 11-13% cheaper on an answer, 19% on 130 KB of prose.
+    runs that long: the pass over every text got 11-13% cheaper on an answer, 19% on 130 KB of prose (measured
+    ad hoc, see docs/performance.md).
 
     Expressions wanted only with another (``later``: context words) are a fifth database, scanned over a text
     on which one of their triggers fired.

@@ -2,8 +2,9 @@
 
 ``feed(chunk) -> bytes`` and ``end() -> bytes``; either may raise ``ComplianceViolationError`` (the response
 is cut there). The shells call ``take(chunk)`` and ``take_end()``: the same, for the bytes as the upstream sent
-them, inflated first when the body came compressed (see ``encoding.py``). ``close(error)`` ends the call's audit record exactly once, however the body ended: read to the
-end, cut, closed early by the caller, or broken by the network.
+them, inflated first when the body came compressed (see ``encoding.py``). ``close(error)`` ends the call's
+audit record exactly once, however the body ended: read to the end, cut, closed early by the caller, or broken
+by the network.
 """
 
 from __future__ import annotations
