@@ -338,3 +338,26 @@ def test_the_runs_database_finds_what_every_pattern_run_finds(pieces: list[str],
 
 
 _ENGINES: dict[str, Any] = {}
+
+
+def test_a_long_run_expression_hyperscan_refuses_keeps_its_context_words() -> None:
+    """A moved expression Hyperscan cannot compile always runs, and the context words it needs are still scanned
+    (they were once left out, and its finding with them)."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+    from deepsentinel.detection.findings import Category, Severity
+    from deepsentinel.detection.recognizer import Pattern, PatternRecognizer
+
+    rec = PatternRecognizer("ACME_KEY", Category.CUSTOM, Severity.HIGH,
+                            (Pattern("acme", r"(?a)[A-Za-z0-9]{20}", 0.9, requires_context=True),),
+                            context=("acme key",))
+    engine = DetectionEngine([rec], cache_size=0, prefilter="hyperscan")
+    assert engine.scan("acme key: Ab3dEf6hIj9kLm2nOp5q").types() == ["ACME_KEY"]
+
+
+def test_a_gate_hyperscan_refuses_scans_the_runs_everywhere() -> None:
+    """A run too long for one Hyperscan expression: the gate does not compile, so the runs' database is scanned
+    over every text rather than never."""
+    pytest.importorskip("hyperscan")
+    pf = hyperscan_prefilter.HyperscanPrefilter([r"(?:[a-z]{200}){200}", "[0-9]{3}"])
+    assert 0 in pf.match("x " + "a" * 40000 + " y")

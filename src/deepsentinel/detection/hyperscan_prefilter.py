@@ -100,7 +100,9 @@ class HyperscanPrefilter:
         self._runs, failed_runs = _compile_group([m for m, _ in runs])
         self._later, failed_later = _compile_group([(i, e) for e, i in first.items() if i in deferred])
         # A trigger that did not compile always runs (its id never fires): what it wants is then scanned always.
-        self._later_always = bool(self._triggers & (failed | failed_near | failed_far))
+        self._later_always = bool(self._triggers & (failed | failed_near | failed_far | failed_runs))
+        # A gate that did not compile (a run too long for Hyperscan): the runs' database is scanned over every text.
+        self._runs_always = _RUN in failed
         self._reach = max(reach.values(), default=0)
         failed |= failed_near | failed_far | failed_runs | failed_later
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
@@ -134,7 +136,7 @@ class HyperscanPrefilter:
     def _scan_rest(self, data: bytes, hits: set[int]) -> None:
         """After the pass over every text: the runs' database when it saw a long run, the digit databases when it
         saw a digit, then the expressions wanted once one of their triggers fired."""
-        if _RUN in hits:
+        if (_RUN in hits or self._runs_always) and self._runs is not None:
             hits.discard(_RUN)
             self._runs.scan(data, match_event_handler=_collect, context=hits)
         if _DIGIT in hits:
