@@ -260,3 +260,20 @@ def test_repeated_content_types_are_read_together(lines: list[tuple[bytes, bytes
                 pass
         else:
             assert CARD not in (answer.choices[0].message.content or "")
+
+
+def test_an_answer_is_media_only_when_every_content_type_line_says_so() -> None:
+    """``audio/mpeg`` then ``application/json``: not media, so the JSON is checked (an earlier media line once let
+    the answer through unread)."""
+    import httpx2
+
+    from deepsentinel import protect
+
+    body = json.dumps({"id": "c", "object": "chat.completion", "created": 1, "model": "gpt-4o", "choices": [
+        {"index": 0, "message": {"role": "assistant", "content": f"key {CARD}"}, "finish_reason": "stop"}]}).encode()
+    lines = [(b"content-type", b"audio/mpeg"), (b"content-type", b"application/json")]
+    upstream = httpx2.Client(transport=httpx2.MockTransport(lambda r: httpx2.Response(200, headers=lines, content=body)))
+    client = protect(openai.OpenAI(api_key="sk", base_url="http://upstream.test/v1", max_retries=0,
+                                   http_client=upstream), audit=False)
+    with client, pytest.raises(ComplianceViolationError):
+        client.chat.completions.create(model="gpt-4o", messages=user("hi"))

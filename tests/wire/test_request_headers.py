@@ -98,13 +98,14 @@ def test_no_placeholder_key_on_any_endpoint(fake_server: FakeLLMServer, monkeypa
     client.close()
 
 
+@pytest.mark.parametrize("base_url", [None, "https://eu.api.openai.com/v1"], ids=["default", "regional"])
 @pytest.mark.parametrize("call", ["chat", "embeddings", "models"])
-def test_a_missing_key_is_named_before_anything_is_sent(monkeypatch: Any, call: str) -> None:
-    """Against OpenAI itself (no base URL), a client built without an OpenAI key says which key is missing on
-    every endpoint, instead of sending the SDK's placeholder (the provider would answer 401)."""
+def test_a_missing_key_is_named_before_anything_is_sent(monkeypatch: Any, call: str, base_url: str | None) -> None:
+    """Against OpenAI itself (no base URL, or a regional host), a client built without an OpenAI key says which
+    key is missing on every endpoint, instead of sending the SDK's placeholder (the provider would answer 401)."""
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    client = SentinelClient(anthropic_api_key="k", audit=False, max_retries=0)
+    client = SentinelClient(anthropic_api_key="k", audit=False, max_retries=0, base_url=base_url)
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
         if call == "chat":
             client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])

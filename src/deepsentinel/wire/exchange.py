@@ -177,7 +177,7 @@ class Exchange:
         if status >= 400:
             owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
             return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
-        if self.check is None or self.check.payload is None or content_type.lower().startswith(_MEDIA):
+        if self.check is None or self.check.payload is None or _media(content_type):
             return PassBody(call)  # no JSON was sent, or audio/images come back: streamed through as they are
         if "text/event-stream" in content_type:
             return EventBody(guard, self.check, attempt, call)
@@ -193,6 +193,12 @@ class Exchange:
 # Not sent upstream: the routing headers (read here), and a length the guard's rewrite may change (recomputed).
 _NOT_SENT = frozenset({PROVIDER_HEADER, FALLBACKS_HEADER, "content-length"})
 _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (text-to-speech, image bytes)
+
+
+def _media(content_type: str) -> bool:
+    """Whether an answer is media: every Content-Type line (joined by commas) says so, so that no line of a
+    provider's can make a text answer skip the guard."""
+    return all(part.strip().lower().startswith(_MEDIA) for part in content_type.split(","))
 
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
@@ -243,7 +249,8 @@ def _keyless(sentinel: Sentinel, api: str, url: str, headers: SendHeaders) -> Se
     if api not in sentinel.missing_keys or headers.get("authorization") != _PLACEHOLDER_AUTH:
         return headers
     # The URL the SDK built, not the router's idea of it: a copy (with_options) may point elsewhere.
-    if urlsplit(url).hostname == _OPENAI_HOST:
+    host = (urlsplit(url).hostname or "").rstrip(".")
+    if host == _OPENAI_HOST or host.endswith("." + _OPENAI_HOST):  # regional hosts (eu., us.) too
         raise sentinel.router.missing_key(api)
     return headers.without("authorization")
 
