@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import openai
 import pytest
 
 from deepsentinel import (
@@ -366,3 +367,35 @@ def test_provider_errors_cross_process_boundaries(error: ProviderError) -> None:
     assert type(copy) is type(error) and copy.__dict__.keys() == error.__dict__.keys()
     assert copy.args == error.args and str(copy) == str(error)
     assert (copy.provider, copy.status_code, copy.message) == (error.provider, error.status_code, error.message)
+
+
+async def test_an_openai_in_stream_error_is_audited_as_a_provider_error(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """OpenAI's ``{"error": ...}`` event after some content: the SDK raises it, and the call's one audit event says
+    it failed (it said allowed), without the provider's text."""
+    fake_server.enqueue(Reply(chunks=["one.", " two.", " three."], error_after=2, error_message="bad 536-22-1234"))
+    client = make_client()
+    stream = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True)
+    stream = await stream if asyncio.iscoroutine(stream) else stream
+    with pytest.raises(openai.APIError):
+        await _drain(stream)
+    client._sentinel.settle()
+    [event] = sink.events
+    assert event.outcome is Outcome.PROVIDER_ERROR and event.error_type == "ProviderError" and event.streamed
+
+
+def test_an_anthropic_in_stream_error_is_audited_as_a_provider_error(fake_server: FakeLLMServer) -> None:
+    import anthropic
+
+    from deepsentinel.anthropic_clients import SentinelAnthropic
+
+    sink = MemorySink()
+    fake_server.enqueue(Reply(chunks=["one.", " two.", " three."], error_after=2))
+    client = SentinelAnthropic(api_key="k", base_url=fake_server.anthropic_base_url, audit=sink, max_retries=0)
+    with client, pytest.raises(anthropic.APIStatusError), client.messages.stream(
+            model="claude-haiku-4-5", max_tokens=64, messages=[{"role": "user", "content": "hi"}]) as stream:
+        for _ in stream.text_stream:
+            pass
+    client._sentinel.settle()
+    assert [e.outcome for e in sink.events] == [Outcome.PROVIDER_ERROR]

@@ -165,6 +165,10 @@ class EventBody(BodyFilter):
             self.call.response_violations.extend(v for v in self.events.violations if v not in self.call.response_violations)
             if self.events.usage is not None:
                 self.call.usage = self.events.usage
+        if error is None and self.events.errored:
+            # The provider ended the stream with its error event, which the caller's SDK raises: the call failed,
+            # whatever came before. (Its own text stays out of the record: it may quote the prompt.)
+            error = ProviderError("the provider ended the stream with an error event", provider=self.provider)
         super().close(error)
 
     def _emit(self, events: list[Event]) -> bytes:

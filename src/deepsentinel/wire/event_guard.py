@@ -40,6 +40,7 @@ class EventGuard:
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
         self.shown = False  # some text reached the caller: a broken stream may no longer be retried
+        self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
         self._rest = _RestMemo(self.codec.event_padding)
@@ -119,6 +120,7 @@ class EventGuard:
             clean = self._wire.redact(event.data, self._secrets)
             return [event if clean == event.data else event.with_data(clean)]
         if self.codec.is_error(event, payload):
+            self.errored = True
             return [event.with_data(self._wire.redact_error(event.data.encode(), self._secrets).decode())]
         usage = self.codec.usage(payload)
         if usage is not None:
