@@ -1,9 +1,10 @@
 """What every match of a regular expression must hold, read from its parse tree (for the prefilter's plan).
 
 :func:`digit_facts` tells whether every match of an expression holds an ASCII digit, and how long such a
-match can be; :func:`run_facts`, whether every match is a run of characters of a few kinds, and how short. The prefilter scans such expressions only where a text has digits (see
-``hyperscan_prefilter.py``): prose without numbers then skips them all. The answers err towards "unknown" (None, False):
-an expression this module cannot read is simply scanned everywhere.
+match can be; :func:`run_facts`, whether every match is a run of characters of a few kinds, and how short. The
+Hyperscan prefilter scans the first kind only where a text has digits and the second only where it has such a
+run (see ``hyperscan_prefilter.py``): prose then skips them all. The answers err towards "unknown" (None,
+False): an expression this module cannot read is simply scanned everywhere.
 
 A text's part (a window around its digits) is scanned as if it were a whole text, so an anchor reads its edges
 as a text's: ``^``, ``$``, ``\\A``, ``\\Z`` and ``\\b`` then hold in more places, never fewer, and a prefilter may

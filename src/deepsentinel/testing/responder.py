@@ -119,7 +119,7 @@ class Responder(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         if self._compress:
-            compressor = _compressor(self._compress)
+            compressor = _new_compressor(self._compress)
             data = data if compressor is None else compressor.compress(data) + compressor.flush()
             self.send_header("Content-Encoding", self._compress)
         self.send_header("Content-Length", str(len(data)))
@@ -151,7 +151,7 @@ class Responder(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         if self._compress:
             self.send_header("Content-Encoding", self._compress)
-            self._compressor = _compressor(self._compress)
+            self._compressor = _new_compressor(self._compress)
         self._common_headers(reply.headers)
         self.end_headers()
         try:
@@ -223,7 +223,7 @@ def _stream_error(reply: Reply, dialect: Dialect, number: int) -> bytes:
     return SseEvent(dumps(payload).decode()).encode()
 
 
-def _compressor(coding: str) -> Any:
+def _new_compressor(coding: str) -> Any:
     """A compressor for ``coding`` (gzip, or deflate as zlib wraps it); None for a coding sent as a name only."""
     if coding == "gzip":
         return zlib.compressobj(wbits=16 + zlib.MAX_WBITS)

@@ -108,8 +108,8 @@ class _Buffered(BodyFilter):
         return body
 
     def unchanged(self, out: bytes) -> bool:
-        """Whether ``out`` (what ``end`` gave) is the body exactly as the provider sent it."""
-        return out is self._read
+        """Whether ``out`` (what ``end`` gave) is the body exactly as the provider sent it (not inflated)."""
+        return out is self._read and self.inflater is None
 
 
 class JsonBody(_Buffered):
