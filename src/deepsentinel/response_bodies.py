@@ -11,6 +11,7 @@ Either way the call's audit record ends exactly once, however the body ended.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
@@ -20,7 +21,7 @@ import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
-from deepsentinel.wire.body import BodyFilter, EventBody
+from deepsentinel.wire.body import NOT_PARSED, BodyFilter, EventBody
 from deepsentinel.wire.exchange import Exchange
 from deepsentinel.wire.scope import current_scope
 
@@ -76,11 +77,31 @@ class WholeBody(_Body):
             # a call).
             upstream.stream = httpx2.ByteStream(content)
             upstream.extensions[PROVIDER_EXTENSION] = self.provider
-            return upstream
-        return caller_response(upstream, self.request, self.exchange, content=content)
+            response = upstream
+        else:
+            response = caller_response(upstream, self.request, self.exchange, content=content)
+        if self.filter.parsed is not NOT_PARSED:
+            response.json = _ParsedJson(self.filter.parsed, content)  # type: ignore[method-assign]
+        return response
 
     def fail(self, error: BaseException) -> None:
         self.end_call(error)
+
+
+class _ParsedJson:
+    """A response's ``json()`` when the guard parsed its body already, as ``json.loads`` would: that parse, the
+    first time (the SDK's own parse would cost as much as the guard's again). Later calls, and calls with options,
+    parse the body as httpx does, so no two callers share an object. (It holds the body, not the response: no
+    reference cycle.)"""
+
+    __slots__ = ("content", "payload")
+
+    def __init__(self, payload: Any, content: bytes) -> None:
+        self.payload, self.content = payload, content
+
+    def __call__(self, **kwargs: Any) -> Any:
+        payload, self.payload = self.payload, NOT_PARSED
+        return json.loads(self.content, **kwargs) if payload is NOT_PARSED or kwargs else payload
 
 
 class _StreamBody(_Body):

@@ -112,3 +112,38 @@ async def test_an_answer_read_chunked_goes_back_with_its_length(chunked_server: 
 def test_an_attempt_never_shows_its_key() -> None:
     attempt = Attempt("openai", "gpt-4o", Outgoing("POST", "http://x/v1/chat/completions", {}, b""), secrets=("sk-secret-1",))
     assert "sk-secret-1" not in repr(attempt)
+
+
+@pytest.mark.parametrize("client_class", [SentinelClient, AsyncSentinelClient])
+@pytest.mark.parametrize("text", ["Mountains stand tall.", f"Write to {EMAIL} today."])
+async def test_json_of_an_answer_is_its_body_parsed_afresh_for_each_caller(
+        fake_server: FakeLLMServer, client_class: type, text: str) -> None:
+    """The guard's own parse of the body stands in for the SDK's first ``json()``: each call still gives what
+    ``json.loads`` gives for the body the caller got (rewritten or not), never an object another caller holds."""
+    fake_server.enqueue(Reply(text=text))
+    policy = CompliancePolicy(name="mask", entity_actions={"EMAIL_ADDRESS": "anonymize"})
+    client = client_class(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False,
+                          compliance_policies=[policy])
+    response = await _raw_answer(client)
+    first = response.json()
+    assert first == json.loads(response.content)
+    first["choices"][0]["message"]["content"] = "changed by the first caller"
+    second = response.json()
+    assert second == json.loads(response.content) and second is not first
+    assert response.json(parse_int=str)["created"] == str(json.loads(response.content)["created"])  # options apply
+    closed = client.close()
+    if closed is not None:
+        await closed
+
+
+@pytest.mark.parametrize("client_class", [SentinelClient, AsyncSentinelClient])
+async def test_the_sdk_builds_its_answer_from_the_body_the_caller_got(chunked_server: str, client_class: type) -> None:
+    client = client_class(openai_api_key="k", base_url=chunked_server, audit=False)
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o", messages=user("hello"))
+    raw = await raw if hasattr(raw, "__await__") else raw
+    mine = raw.http_response.json()  # the caller reads it first and changes it: the SDK's parse is its own
+    mine["choices"][0]["message"]["content"] = "changed"
+    assert raw.parse().choices[0].message.content == "Mountains stand tall."
+    closed = client.close()
+    if closed is not None:
+        await closed

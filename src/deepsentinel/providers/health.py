@@ -56,6 +56,8 @@ class HealthTracker:
 
     def record_success(self, provider: str) -> None:
         """The provider answered: it is healthy again."""
+        if provider not in self._states:  # the common case, read without the lock (a dict lookup is atomic)
+            return
         with self._lock:
             self._states.pop(provider, None)
 

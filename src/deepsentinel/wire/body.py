@@ -10,7 +10,7 @@ by the network.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
@@ -19,13 +19,15 @@ from deepsentinel.errors import ProviderError
 from deepsentinel.wire.encoding import Inflater
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import RequestCheck, WireGuard
-from deepsentinel.wire.json_io import dumps, loads
+from deepsentinel.wire.json_io import dumps, parse
 from deepsentinel.wire.sse import Event, SSEDecoder
 
 if TYPE_CHECKING:
     from deepsentinel.wire.exchange import Attempt
 
 
+#: ``BodyFilter.parsed`` of a body no parse of which is handed on.
+NOT_PARSED: Any = object()
 _RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})
 
 
@@ -41,6 +43,9 @@ class BodyFilter:
     buffered = False
     #: Set when the body came compressed: what undoes its coding before ``feed`` reads it.
     inflater: Inflater | None = None
+    #: Set by a ``buffered`` filter that parsed the body ``end`` gave, as ``json.loads`` would have: the caller's
+    #: SDK may take it instead of parsing the same bytes again (``NOT_PARSED``: no such parse).
+    parsed: Any = NOT_PARSED
 
     def __init__(self, call: CallRecord | None) -> None:
         self.call = call
@@ -126,17 +131,19 @@ class JsonBody(_Buffered):
             completion = self.attempt.adapter.parse_chat_response(body, self.attempt.chat.model)
             body = completion.model_dump_json(exclude_unset=True).encode()
         try:
-            payload = loads(body)
+            payload, exact = parse(body)
         except (ValueError, RecursionError):
-            payload = None
+            payload, exact = None, False
         usage = self.check.codec.usage(payload) if payload is not None else None
         if self.call is not None and usage is not None:
             self.call.usage = usage
-        body, decision = self.guard.check_response(self.check, body, payload)
+        checked, decision = self.guard.check_response(self.check, body, payload)
         if self.call is not None:
             self.call.response_violations.extend(decision.violations)
             self.call.own_seconds += _clock() - started
-        return body
+        if exact and checked is body:
+            self.parsed = payload
+        return checked
 
 
 class EventBody(BodyFilter):

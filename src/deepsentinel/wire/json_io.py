@@ -26,7 +26,7 @@ from typing import Any
 import jiter
 import orjson
 
-__all__ = ["dumps", "dumps_bytes", "loads"]
+__all__ = ["dumps", "dumps_bytes", "loads", "parse"]
 
 
 class _NonFinite(float):
@@ -37,11 +37,17 @@ class _NonFinite(float):
 
 def loads(data: bytes | str) -> Any:
     """Parse JSON; raises ``ValueError`` (or ``RecursionError`` for absurd nesting) when it is not JSON."""
+    return parse(data)[0]
+
+
+def parse(data: bytes | str) -> tuple[Any, bool]:
+    """``loads(data)``, and whether the objects are those ``json.loads(data)`` gives (equal, of the same types):
+    true when jiter read it. The standard library's fallback reads ``NaN`` and ``Infinity`` as a float subclass."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
-        return jiter.from_json(raw, cache_mode="none", allow_inf_nan=False)
+        return jiter.from_json(raw, cache_mode="none", allow_inf_nan=False), True
     except ValueError:
-        return json.loads(data, parse_constant=_NonFinite)
+        return json.loads(data, parse_constant=_NonFinite), False
 
 
 def dumps_bytes(payload: Any) -> bytes:
