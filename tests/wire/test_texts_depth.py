@@ -84,3 +84,46 @@ def test_one_walk_finds_what_the_two_walks_find(node: Any, skip: frozenset[str])
 def test_the_one_walk_refuses_what_the_full_walk_refuses(depth: int, leaf: Any, wrappers: list[bool]) -> None:
     node = _nest(depth, leaf, wrappers)
     assert _refused(texts_and_odd_keys, node) == _refused(check_depth, node)
+
+
+class _Str(str):
+    pass
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _List(list):  # type: ignore[type-arg]
+    pass
+
+
+def _reference(node: Any, path: tuple[Any, ...], skip: frozenset[str]) -> list[tuple[Any, ...]]:
+    """Every string's path, plainly: what the walk must find (its fast paths test exact types first)."""
+    if isinstance(node, str):
+        return [path]
+    found: list[tuple[Any, ...]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and key in skip and not (key == "data" and node.get("type") == "text"):
+                continue
+            found += _reference(value, (*path, key), frozenset() if key in ("input", "arguments", "partial_json") else skip)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _reference(value, (*path, i), skip)
+    return found
+
+
+_KEYS = st.sampled_from(["content", "role", "data", "type", "input", "id", "a b"])
+_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.sampled_from(["text", "x"])
+_BODIES = st.recursive(
+    _SCALARS | st.builds(_Str, st.sampled_from(["sub", "text"])),
+    lambda inner: (st.lists(inner, max_size=3) | st.lists(inner, max_size=3).map(_List)
+                   | st.dictionaries(_KEYS, inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4).map(_Dict)),
+    max_leaves=15)
+
+
+@given(_BODIES, st.sampled_from([STRUCTURAL_KEYS, frozenset()]))
+def test_the_walk_finds_every_string_a_plain_walk_finds_subclasses_too(node: Any, skip: frozenset[str]) -> None:
+    assert [ref.path for ref in string_refs(node, skip=skip)] == _reference(node, (), skip)
+    assert [ref.path for ref in texts_and_odd_keys(node, skip)[0]] == _reference(node, (), skip)

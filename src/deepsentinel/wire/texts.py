@@ -93,27 +93,46 @@ def texts_and_odd_keys(node: Any, skip: frozenset[str] = STRUCTURAL_KEYS) -> tup
 def _collect(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef], odd: list[str] | None) -> None:
     # A list filled by plain recursion: this runs on every body and streamed event, where nested generators cost
     # more than the rest of the event's bookkeeping. A string child is appended in place. Nesting near
-    # MAX_DEPTH takes ``_collect_deepest``, so the loops here test no depth per child.
+    # MAX_DEPTH takes ``_collect_deepest``, so the loops here test no depth per child. A child's exact type is
+    # tested first (a parsed body holds nothing else; a quarter faster on an answer than isinstance alone), and an
+    # empty container holds no text (nor a key, nor nesting too deep: ``_collect_deepest`` lets it pass).
     if depth >= MAX_DEPTH:
         _collect_deepest(node, path, skip, depth, out, odd)
     elif isinstance(node, dict):
         for key, value in node.items():
             if odd is not None and key not in _PLAIN_SEEN and isinstance(key, str) and not plain_key(key):
                 odd.append(key)
-            if isinstance(value, str):
-                # A plain-text document's ``data`` (Anthropic ``source: {type: "text"}``) is text the model reads.
-                if key not in skip or (key == "data" and node.get("type") == "text"):
+            kind = type(value)
+            if kind is str:
+                if key not in skip or _read(node, key, skip):
                     out.append(TextRef((*path, key)))
-            elif isinstance(value, (dict, list)):
+            elif kind is dict or kind is list:
+                if value:
+                    _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out, odd)
+            elif kind not in _SCALARS and isinstance(value, (str, dict, list)) and (
+                    not isinstance(value, str) or _read(node, key, skip)):  # a subclass: as its base
                 _collect(value, (*path, key), frozenset() if key in FREE_FORM_KEYS else skip, depth + 1, out, odd)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            if isinstance(value, str):
+            kind = type(value)
+            if kind is str:
                 out.append(TextRef((*path, i)))
-            elif isinstance(value, (dict, list)):
+            elif kind is dict or kind is list:
+                if value:
+                    _collect(value, (*path, i), skip, depth + 1, out, odd)
+            elif kind not in _SCALARS and isinstance(value, (str, dict, list)):  # a subclass: as its base
                 _collect(value, (*path, i), skip, depth + 1, out, odd)
     elif isinstance(node, str):
         out.append(TextRef(path))
+
+
+def _read(node: dict[str, Any], key: str, skip: frozenset[str]) -> bool:
+    """Whether the string under ``key`` is text the model reads: not a ``skip`` key's value, except a plain-text
+    document's ``data`` (Anthropic ``source: {type: "text"}``)."""
+    return key not in skip or (key == "data" and node.get("type") == "text")
+
+
+_SCALARS = frozenset({int, float, bool, type(None)})  # what else a parsed body holds: no text, nothing inside
 
 
 def _collect_deepest(node: Any, path: Path, skip: frozenset[str], depth: int, out: list[TextRef], odd: list[str] | None) -> None:
