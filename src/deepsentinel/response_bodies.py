@@ -71,10 +71,11 @@ class WholeBody(_Body):
         content = self.filter.take_end()
         self.end_call(None)
         upstream = self.upstream
-        if self.filter.unchanged(content) and _framed_as(upstream.headers.raw, len(content)):
-            # The provider's bytes under the provider's headers, which already describe them: the upstream response
-            # is the caller's, its body the bytes read (building another, headers and all, was a sizeable part of
-            # a call).
+        declared = self.filter.declared_length
+        if declared is not None and declared.strip() == b"%d" % len(content) and self.filter.unchanged(content):
+            # The provider's bytes under the provider's headers, which already describe them (their one length, no
+            # coding, no chunked framing): the upstream response is the caller's, its body the bytes read (building
+            # another, headers and all, was a sizeable part of a call). Any other body goes back with its length.
             upstream.stream = httpx2.ByteStream(content)
             upstream.extensions[PROVIDER_EXTENSION] = self.provider
             response = upstream
@@ -310,21 +311,6 @@ def caller_response(upstream: httpx2.Response, request: httpx2.Request, exchange
 
 
 _RECOMPUTED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})
-
-
-def _framed_as(headers: list[tuple[bytes, bytes]], length: int) -> bool:
-    """Whether ``headers`` describe a body of ``length`` bytes read whole, as they stand: its length given, and no
-    encoding or chunked transfer (a body read chunked goes back with its length, as any read body does)."""
-    given = None
-    for name, value in headers:
-        name = name.lower()
-        if name == b"content-length":
-            if given is not None:
-                return False
-            given = value
-        elif name in _RECOMPUTED:
-            return False
-    return given is not None and given.strip() == b"%d" % length
 
 
 __all__ = ["PROVIDER_EXTENSION", "AsyncBody", "SyncBody", "WholeBody", "caller_response", "in_callers_family"]

@@ -43,6 +43,8 @@ class BodyFilter:
     buffered = False
     #: Set when the body came compressed: what undoes its coding before ``feed`` reads it.
     inflater: Inflater | None = None
+    #: The provider's ``Content-Length`` as sent, when it gave one and no coding: the length its headers declare.
+    declared_length: bytes | None = None
     #: Set by a ``buffered`` filter that parsed the body ``end`` gave, as ``json.loads`` would have: the caller's
     #: SDK may take it instead of parsing the same bytes again (``NOT_PARSED``: no such parse).
     parsed: Any = NOT_PARSED

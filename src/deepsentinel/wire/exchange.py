@@ -151,8 +151,8 @@ class Exchange:
 
     def body_for(self, status: int, headers: list[tuple[bytes, bytes]]) -> BodyFilter:
         """The filter for the current target's response body (``headers``: the response's raw pairs)."""
-        # One pass over the raw pairs: three lookups in httpx's headers cost more than the filter.
-        content_types, content_codings, transfer_codings = [], [], []
+        # One pass over the raw pairs: four lookups in httpx's headers cost more than the filter.
+        content_types, content_codings, transfer_codings, lengths = [], [], [], []
         for name, value in headers:
             name = name.lower()
             if name == b"content-type":  # repeated, joined as httpx joins them: any line may say a stream or media
@@ -161,11 +161,15 @@ class Exchange:
                 content_codings.append(value.decode("latin-1"))
             elif name == b"transfer-encoding":
                 transfer_codings.append(value.decode("latin-1"))
+            elif name == b"content-length":
+                lengths.append(value)
         filt = self._filter(status, ", ".join(content_types))
         # The guard asked for no coding, but a provider may compress anyway: inflated before it is read. (A
         # transfer coding other than chunked, too: aiohttp, under the gateway, leaves it on the body.)
         if content_codings or transfer_codings:
             filt.inflater = inflater_for(content_codings + transfer_codings, self.attempt.provider or "unknown", status)
+        elif len(lengths) == 1:
+            filt.declared_length = lengths[0]
         return filt
 
     def _filter(self, status: int, content_type: str) -> BodyFilter:
@@ -198,6 +202,8 @@ _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (tex
 def _media(content_type: str) -> bool:
     """Whether an answer is media: every Content-Type line (joined by commas) says so, so that no line of a
     provider's can make a text answer skip the guard."""
+    if "," not in content_type:  # one line, as nearly every answer has
+        return content_type.lstrip().lower().startswith(_MEDIA)
     return all(part.strip().lower().startswith(_MEDIA) for part in content_type.split(","))
 
 
