@@ -117,6 +117,29 @@ def test_failures_on_the_counting_thread_are_counted_too(caplog: pytest.LogCaptu
     sink.close()
 
 
+def test_failures_from_many_threads_are_all_counted() -> None:
+    """Caller threads add their sinks' failures to one count: none is lost however they interleave (the GIL
+    hides a lost update on this Python; a free-threaded one would show it without the lock)."""
+
+    class Broken(MemorySink):
+        def record(self, event: AuditEvent) -> None:
+            raise ValueError("boom")
+
+    sink, event = CompositeSink(Broken(), Broken()), make_event()
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        workers = [threading.Thread(target=lambda: [sink.record(event) for _ in range(2000)]) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert sink.failures == 4 * 2000 * 2
+    sink.close()
+
+
 def test_a_client_without_an_audit_store_counts_every_call_when_read(fake_server: FakeLLMServer) -> None:
     client = SentinelClient(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False)
     for _ in range(3):

@@ -40,6 +40,9 @@ class CompositeSink:
     def __init__(self, *sinks: AuditSink) -> None:
         self.sinks: tuple[AuditSink, ...] = sinks
         self._failures = 0
+        # Caller threads and the store's writer thread both add to it: ``+=`` is a read and a write, which a
+        # free-threaded Python may interleave. Taken only when a sink failed.
+        self._failures_lock = threading.Lock()
         self._counted_failures = [0]  # the counting thread's, in a cell it shares (it must not hold this sink)
         stores = [s for s in sinks if isinstance(s, BatchedStore)]
         self._store = stores[0] if len(stores) == 1 else None
@@ -108,7 +111,9 @@ class CompositeSink:
 
     def _record_to(self, sinks: tuple[AuditSink, ...], event: AuditEvent) -> None:
         failures, not_durable = _deliver(sinks, event)
-        self._failures += failures
+        if failures:
+            with self._failures_lock:
+                self._failures += failures
         if not_durable is not None:
             raise not_durable
 
