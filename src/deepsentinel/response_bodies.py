@@ -15,6 +15,7 @@ import json
 import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 import httpx2
@@ -81,7 +82,7 @@ class WholeBody(_Body):
             response = upstream
         else:
             response = caller_response(upstream, self.request, self.exchange, content=content)
-        if self.filter.parsed is not NOT_PARSED:
+        if self.filter.parsed is not NOT_PARSED and self.exchange.parses_at_once:
             response.json = _ParsedJson(self.filter.parsed, content)  # type: ignore[method-assign]
         return response
 
@@ -103,6 +104,10 @@ class _ParsedJson:
     def __call__(self, **kwargs: Any) -> Any:
         payload, self.payload = self.payload, NOT_PARSED
         return json.loads(self.content, **kwargs) if payload is NOT_PARSED or kwargs else payload
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A copy (pickle, deepcopy) parses its body afresh: it carries neither the parse nor the marker of one taken.
+        return partial, (json.loads, self.content)
 
 
 class _StreamBody(_Body):

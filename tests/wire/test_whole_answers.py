@@ -3,15 +3,18 @@ with headers that fit the new body when it rewrote them. Sync and asyncio shells
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import socket
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import httpx2
 import pytest
 
-from deepsentinel import AsyncSentinelClient, CompliancePolicy, SentinelClient
+from deepsentinel import AsyncSentinelClient, CompliancePolicy, SentinelClient, protect
 from deepsentinel.testing import FakeLLMServer, Reply
 from deepsentinel.transport import PROVIDER_EXTENSION
 from deepsentinel.wire.exchange import Attempt, Outgoing
@@ -114,26 +117,29 @@ def test_an_attempt_never_shows_its_key() -> None:
     assert "sk-secret-1" not in repr(attempt)
 
 
-@pytest.mark.parametrize("client_class", [SentinelClient, AsyncSentinelClient])
+@pytest.mark.parametrize("sdk_headers", [{"x-stainless-lang": "python"}, {}, {"x-stainless-lang": "python",
+                                                                         "x-stainless-raw-response": "true"}],
+                         ids=["sdk-call", "plain-http", "sdk-raw-response"])
 @pytest.mark.parametrize("text", ["Mountains stand tall.", f"Write to {EMAIL} today."])
-async def test_json_of_an_answer_is_its_body_parsed_afresh_for_each_caller(
-        fake_server: FakeLLMServer, client_class: type, text: str) -> None:
-    """The guard's own parse of the body stands in for the SDK's first ``json()``: each call still gives what
-    ``json.loads`` gives for the body the caller got (rewritten or not), never an object another caller holds."""
+def test_json_of_an_answer_is_its_body_parsed_afresh_for_each_caller(
+        fake_server: FakeLLMServer, sdk_headers: dict[str, str], text: str) -> None:
+    """The guard's own parse of the body may stand in for the first ``json()`` of an SDK's plain call: each call
+    still gives what ``json.loads`` gives for the body the caller got (rewritten or not), never an object another
+    caller holds, and a copy of the response parses its body afresh."""
     fake_server.enqueue(Reply(text=text))
     policy = CompliancePolicy(name="mask", entity_actions={"EMAIL_ADDRESS": "anonymize"})
-    client = client_class(openai_api_key="k", base_url=fake_server.openai_base_url, audit=False,
-                          compliance_policies=[policy])
-    response = await _raw_answer(client)
+    with protect(httpx2.Client(), audit=False, compliance_policies=[policy]) as http:
+        response = http.post(fake_server.openai_base_url + "/chat/completions", headers=sdk_headers,
+                             json={"model": "gpt-4o", "messages": user("hello")})
     first = response.json()
     assert first == json.loads(response.content)
     first["choices"][0]["message"]["content"] = "changed by the first caller"
     second = response.json()
     assert second == json.loads(response.content) and second is not first
     assert response.json(parse_int=str)["created"] == str(json.loads(response.content)["created"])  # options apply
-    closed = client.close()
-    if closed is not None:
-        await closed
+    for again in (pickle.loads(pickle.dumps(response)), pickle.loads(pickle.dumps(response, protocol=0)),
+                  copy.deepcopy(response), copy.copy(response)):
+        assert again.json() == json.loads(response.content)
 
 
 @pytest.mark.parametrize("client_class", [SentinelClient, AsyncSentinelClient])

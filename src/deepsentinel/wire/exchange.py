@@ -83,6 +83,10 @@ class Exchange:
         # may send the caller's request object instead of building another (a sizeable part of a call).
         self.as_sent = False
         self.identity = False  # whether the caller's request already asks for an uncompressed answer
+        # Whether the caller's SDK parses a whole answer as soon as it has it (an openai or anthropic SDK's plain
+        # call: it marks the raw and streamed-response forms, and the gateway passes on none of its headers). Only
+        # then is the guard's parse of the answer handed on for its json(): a response nobody parses would hold it.
+        self.parses_at_once = False
 
     @classmethod
     def open(cls, sentinel: Sentinel, method: str, url: str, path: str, headers: Mapping[str, str], body: bytes) -> Exchange:
@@ -90,6 +94,7 @@ class Exchange:
         ``ValidationError`` (recorded) when it must not be sent, ``ConfigurationError`` when no provider can take
         it."""
         identity = headers.get("accept-encoding") == UNCOMPRESSED
+        parses_at_once = headers.get(_SDK_LANGUAGE) is not None and headers.get(_SDK_RAW_RESPONSE) is None
         provider = headers.get(PROVIDER_HEADER)
         fallbacks = _fallbacks(headers.get(FALLBACKS_HEADER))
         secrets = _credentials(headers)
@@ -102,7 +107,7 @@ class Exchange:
             headers = _keyless(sentinel, check.codec.api, url, sendable)
             exchange = cls(sentinel, check, None, [Attempt("", "", Outgoing(method, url, headers, body), secrets=secrets)], scope, url)
             exchange.as_sent = provider is None and fallbacks is None and headers is sendable
-            exchange.identity = identity
+            exchange.identity, exchange.parses_at_once = identity, parses_at_once
             return exchange
         if scope is not None and scope.check is not None and scope.body == body:
             check, call = scope.check, scope.call  # a retry: the same body, already checked
@@ -125,7 +130,7 @@ class Exchange:
         first = attempts[0].request
         exchange.as_sent = (provider is None and fallbacks is None and first.headers is sendable and first.body is body
                             and first.url == url and first.method == method)
-        exchange.identity = identity
+        exchange.identity, exchange.parses_at_once = identity, parses_at_once
         return exchange
 
     @property
@@ -194,6 +199,9 @@ class Exchange:
             self.call.finish_with_error(error)
 
 
+# Sent by every call of the openai and anthropic SDKs (Stainless-built), and by their raw and streamed-response forms.
+_SDK_LANGUAGE = "x-stainless-lang"
+_SDK_RAW_RESPONSE = "x-stainless-raw-response"
 # Not sent upstream: the routing headers (read here), and a length the guard's rewrite may change (recomputed).
 _NOT_SENT = frozenset({PROVIDER_HEADER, FALLBACKS_HEADER, "content-length"})
 _MEDIA = ("audio/", "image/", "video/")  # answers that are media, not text (text-to-speech, image bytes)
