@@ -200,7 +200,10 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                     self._let_go()
                     fresh = self.reopen()
                     if fresh is None:
-                        raise
+                        if not (held := self.filter.release_held()):
+                            raise
+                        yield held  # the provider's error event, held back for a retry that did not happen
+                        break
                     self.upstream, self.filter = fresh
             tail = self.filter.take_end()
             if tail:
@@ -266,7 +269,10 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                     await self._let_go()
                     fresh = await self.reopen()
                     if fresh is None:
-                        raise
+                        if not (held := self.filter.release_held()):
+                            raise
+                        yield held  # the provider's error event, held back for a retry that did not happen
+                        break
                     self.upstream, self.filter = fresh
             tail = self.filter.take_end()
             if tail:
