@@ -200,10 +200,7 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                     self._let_go()
                     fresh = self.reopen()
                     if fresh is None:
-                        if not (held := self.filter.release_held()):
-                            raise
-                        yield held  # the provider's error event, held back for a retry that did not happen
-                        break
+                        raise
                     self.upstream, self.filter = fresh
             tail = self.filter.take_end()
             if tail:
@@ -269,10 +266,7 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                     await self._let_go()
                     fresh = await self.reopen()
                     if fresh is None:
-                        if not (held := self.filter.release_held()):
-                            raise
-                        yield held  # the provider's error event, held back for a retry that did not happen
-                        break
+                        raise
                     self.upstream, self.filter = fresh
             tail = self.filter.take_end()
             if tail:

@@ -81,12 +81,6 @@ class BodyFilter:
         """Whether ``out`` (what ``end`` gave, for a ``buffered`` filter) is the body as the provider sent it."""
         return False
 
-    def release_held(self) -> bytes:
-        """What was held back from the caller when the stream broke before any text, once it is not reopened (the
-        provider's error event, which the caller's SDK then raises on as before); the break is then no longer an
-        error of ours."""
-        return b""
-
     def close(self, error: BaseException | None = None) -> None:
         call = self.call
         if call is None:
@@ -165,16 +159,8 @@ class EventBody(BodyFilter):
         self.parser = attempt.adapter.stream_parser(attempt.chat) if attempt.chat is not None else None
         self.provider = attempt.provider
 
-    _held = b""
-
     def feed(self, chunk: bytes) -> bytes:
         return self._emit(self.decoder.feed(chunk))
-
-    def release_held(self) -> bytes:
-        if not self._held:
-            return b""
-        held, self._held, self.error = self._held, b"", None
-        return held
 
     def end(self) -> bytes:
         return self._emit(self.decoder.flush()) + self._encode(self.events.finish())
@@ -205,13 +191,6 @@ class EventBody(BodyFilter):
                 # A stream that failed (overloaded, rate limited) before any text was shown may be reopened.
                 retry = not self.events.shown and failure.status_code in _RETRYABLE
                 self.error = BrokeBeforeContent(failure.message) if retry else failure
-            elif self.events.retryable_error is not None and self.error is None and not self.events.shown:
-                # The provider's own error event, before any text, says "try again": held back (the caller's SDK
-                # would raise on it), and the stream may be reopened. If it is not, the event is sent after all.
-                at = next((i for i, e in enumerate(out) if e is self.events.retryable_error), None)
-                if at is not None:
-                    out, self._held = out[:at], self._encode(out[at:])
-                    self.error = BrokeBeforeContent("the provider's stream failed before any text")
         finally:
             if self.call is not None:
                 self.call.chunks += len(events)

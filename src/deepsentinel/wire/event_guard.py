@@ -41,9 +41,6 @@ class EventGuard:
         self.ended = False  # the provider's end marker arrived
         self.shown = False  # some text reached the caller: a broken stream may no longer be retried
         self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
-        # That event as sent on, when it says "try again" (an overload, a rate limit, a server error): before any
-        # text was shown it is a 5xx before content, and the shell may reopen the stream instead.
-        self.retryable_error: Event | None = None
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
         self._rest = _RestMemo(self.codec.event_padding)
@@ -124,10 +121,7 @@ class EventGuard:
             return [event if clean == event.data else event.with_data(clean)]
         if self.codec.is_error(event, payload):
             self.errored = True
-            sent = event.with_data(self._wire.redact_error(event.data.encode(), self._secrets).decode())
-            if _worth_retrying(payload):
-                self.retryable_error = sent
-            return [sent]
+            return [event.with_data(self._wire.redact_error(event.data.encode(), self._secrets).decode())]
         usage = self.codec.usage(payload)
         if usage is not None:
             self.usage = usage
@@ -295,19 +289,6 @@ class EventGuard:
             self.violations.extend(result.violations)
         if result.blocked:
             raise block_error(result.violations or self.violations, "response")
-
-
-# In-stream error kinds that say "try again" (Anthropic's error types, OpenAI's error types and codes, the Responses
-# API's codes): what the same failure is as a status (429, 5xx), which a call falls back on before any content.
-_RETRYABLE_KINDS = frozenset({"server_error", "api_error", "overloaded_error", "timeout_error", "rate_limit_error",
-                              "rate_limit_exceeded", "service_unavailable"})
-
-
-def _worth_retrying(payload: Any) -> bool:
-    """Whether an error event's payload (``{"error": {...}}``, or the error itself) names a kind worth retrying."""
-    error = payload.get("error")
-    source = error if isinstance(error, dict) else payload
-    return any(isinstance(k, str) and k in _RETRYABLE_KINDS for k in (source.get("type"), source.get("code")))
 
 
 class _RestMemo:
