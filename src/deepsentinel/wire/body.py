@@ -159,18 +159,11 @@ class EventBody(BodyFilter):
         self.parser = attempt.adapter.stream_parser(attempt.chat) if attempt.chat is not None else None
         self.provider = attempt.provider
 
-    # What the stream sent before its first text (a role chunk, message_start, a tool call's name), held until
-    # some text is shown: a stream reopened before any text then shows only the attempt that came through. Shown
-    # twice, the SDKs' accumulators merged both attempts' starts into one answer (role "assistantassistant").
-    _before_text = b""
-
     def feed(self, chunk: bytes) -> bytes:
         return self._emit(self.decoder.feed(chunk))
 
     def end(self) -> bytes:
-        out = self._emit(self.decoder.flush()) + self._encode(self.events.finish())
-        held, self._before_text = self._before_text, b""
-        return held + out
+        return self._emit(self.decoder.flush()) + self._encode(self.events.finish())
 
     @property
     def complete(self) -> bool:
@@ -202,13 +195,7 @@ class EventBody(BodyFilter):
             if self.call is not None:
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
-        encoded = self._encode(out)
-        if not self.events.shown and (self.error is None or isinstance(self.error, BrokeBeforeContent)):
-            self._before_text += encoded  # the stream may yet be reopened: see ``_before_text``
-            return b""
-        if self._before_text:
-            encoded, self._before_text = self._before_text + encoded, b""
-        return encoded
+        return self._encode(out)
 
     def _translate(self, events: list[Event]) -> tuple[list[Event], ProviderError | None]:
         """The events in the caller's format, and the provider's error event that ended them, if one did."""
