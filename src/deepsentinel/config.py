@@ -145,6 +145,8 @@ _PERF_ENV = {
     "DEEPSENTINEL_CONNECTION_TIMEOUT": "connection_timeout",
     "DEEPSENTINEL_READ_TIMEOUT": "read_timeout",
     "DEEPSENTINEL_MAX_RETRIES": "max_retries",
+    "DEEPSENTINEL_RETRY_BACKOFF": "retry_backoff",
+    "DEEPSENTINEL_RETRY_BACKOFF_MAX": "retry_backoff_max",
 }
 
 

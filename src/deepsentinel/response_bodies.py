@@ -121,9 +121,9 @@ class _StreamBody(_Body):
         self._reopened = 0
 
     def broke_unseen(self, exc: BaseException) -> bool:
-        """A stream that broke before any text reached the caller may be reopened."""
+        """A stream that broke before any of it reached the caller (its opening events are held) may be reopened."""
         return (isinstance(exc, httpx2.TransportError) and isinstance(self.filter, EventBody)
-                and not self.filter.events.shown and self.reopen is not None)
+                and not self.filter.events.sent and self.reopen is not None)
 
     def may_reopen(self) -> bool:
         """Whether another attempt is allowed: this target's retries first, then the next target."""

@@ -15,6 +15,7 @@ from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS
 
+_OPENING = frozenset({"message_start", "content_block_start", "ping"})
 _DELTA_FIELDS = {"text_delta": "text", "input_json_delta": "partial_json", "thinking_delta": "thinking"}
 
 
@@ -35,6 +36,9 @@ class AnthropicCodec(Codec):
 
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "error"
+
+    def opens(self, event: Event, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") in _OPENING
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         if not isinstance(payload, dict) or payload.get("type") != "content_block_delta":

@@ -188,8 +188,8 @@ class EventBody(BodyFilter):
             upstream, failure = self._translate(events)
             out, self.error = self.events.feed_many(upstream)
             if failure is not None and self.error is None:
-                # A stream that failed (overloaded, rate limited) before any text was shown may be reopened.
-                retry = not self.events.shown and failure.status_code in _RETRYABLE
+                # A stream that failed (overloaded, rate limited) before any of it was sent may be reopened.
+                retry = not self.events.sent and failure.status_code in _RETRYABLE
                 self.error = BrokeBeforeContent(failure.message) if retry else failure
         finally:
             if self.call is not None:

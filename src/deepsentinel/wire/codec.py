@@ -70,6 +70,13 @@ class Codec:
     def has_end_marker(self) -> bool:
         return False
 
+    def opens(self, event: Event, payload: Any) -> bool:
+        """Whether ``event`` only opens the answer or one of its parts (a role, a tool call's name, an empty
+        block): nothing a caller acts on alone. Such events are held while nothing else was sent, so a stream
+        reopened before its first output shows one attempt's opening, not two merged (an unknown format: none
+        is, and nothing is held)."""
+        return False
+
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and ("error" in payload or payload.get("type") == "error")
 
@@ -130,11 +137,6 @@ class Codec:
 
     def error_event(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> Event:
         return Event("", self.error_body(message, error_type, code, **extra).decode())
-
-
-
-
-
 
 
 @functools.lru_cache(maxsize=256)  # codecs hold no state; a process sends to a handful of paths

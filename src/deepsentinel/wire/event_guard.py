@@ -39,7 +39,11 @@ class EventGuard:
         self._released: dict[Key, list[str]] = {}
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
-        self.shown = False  # some text reached the caller: a broken stream may no longer be retried
+        self.shown = False  # some text reached the caller
+        self.sent = False  # some event reached the caller: a broken stream may no longer be reopened
+        # The answer's opening events (``Codec.opens``), held until something else is sent: a stream reopened
+        # before then shows the caller one attempt's opening, not both attempts' merged by its SDK.
+        self._opening: list[Event] = []
         self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
@@ -50,7 +54,9 @@ class EventGuard:
     def feed(self, event: Event) -> list[Event]:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
         self.events += 1
-        return self._feed_event(event, _parse(event))
+        out: list[Event] = []
+        self._send_event(event, _parse(event), out)
+        return out
 
     def feed_many(self, events: list[Event]) -> tuple[list[Event], Exception | None]:
         """The events to send for upstream events that arrived together, and the error that cuts the stream
@@ -74,7 +80,7 @@ class EventGuard:
                         if row:
                             row, done = [], row
                             self._settle(done, out)
-                        out += self._feed_event(event, payload)
+                        self._send_event(event, payload, out)
                         continue
                     found = len(self.violations)
                     try:
@@ -89,6 +95,25 @@ class EventGuard:
         except Exception as exc:  # noqa: BLE001 - handed to the shell, which raises it after ``out``
             return out, exc
         return out, None
+
+    def _send_event(self, event: Event, payload: Any, out: list[Event]) -> None:
+        """Guard one event (not in a row), appending what to send to ``out``, or holding it if it opens the
+        answer (as guarded: a tool call's first arguments held back leave the event that names it)."""
+        sent = self._feed_event(event, payload)
+        if not self.sent and self.codec.opens(event, payload):
+            self._opening += sent
+        else:
+            self._send(sent, out)
+
+    def _send(self, events: list[Event], out: list[Event]) -> None:
+        """Append ``events`` to ``out``, after the opening events held so far."""
+        if not events:
+            return
+        if self._opening:
+            out += self._opening
+            self._opening = []
+        out += events
+        self.sent = True
 
     def _shaped(self, event: Event) -> _Pieces | None:
         """``event`` as a row's item without parsing it, when it has the shape of the last clean text event."""
@@ -222,22 +247,27 @@ class EventGuard:
                 last = min(last, row.index(at))
                 if error is None:
                     error = block_error(result.violations or self.violations, "response")
+        sent: list[Event] = []
         for item in row[: last + 1]:
             if not item.shown:
                 continue  # all of its text is held back for now: nothing to send yet
             if item.changed:
                 payload = item.doc()
                 self.codec.drop_logprobs(payload)
-                out.append(item.event.with_data(dumps(payload)))
+                sent.append(item.event.with_data(dumps(payload)))
             else:
-                out.append(item.event)
+                sent.append(item.event)
+        self._send(sent, out)
         if error is not None:
             raise error
 
     def finish(self) -> list[Event]:
-        """Upstream ended. Without the end marker the held tails are dropped, never released: a value the
-        provider never finished stays unseen, exactly as when the connection breaks."""
-        return []
+        """Upstream ended: the opening events still held (a stream that ended before anything else). Without
+        the end marker the held tails are dropped, never released: a value the provider never finished stays
+        unseen, exactly as when the connection breaks."""
+        out, self._opening = self._opening, []
+        self.sent = self.sent or bool(out)
+        return out
 
     def _feed(self, key: Key, text: str) -> GuardResult:
         guard = self._guard(key)

@@ -47,6 +47,25 @@ class ChatCodec(Codec):
     def has_end_marker(self) -> bool:
         return True
 
+    def opens(self, event: Event, payload: Any) -> bool:
+        # A chunk that names the role or a tool call (its id and name) and holds no text yet: any choices' deltas
+        # empty but for those, no end of a choice, no usage (an error event has no choices).
+        if type(payload) is not dict or type(payload.get("choices")) is not list or payload.get("usage") is not None:
+            return False
+        for _, choice in _choices(payload):
+            if choice.get("finish_reason") or choice.get("logprobs"):
+                return False
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                return False
+            for field, value in delta.items():
+                if field == "tool_calls":
+                    if not isinstance(value, list) or not all(_names_a_call(call) for call in value):
+                        return False
+                elif field != "role" and value not in (None, ""):
+                    return False
+        return True
+
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         out: list[Delta] = []
         for n, choice in _choices(payload):
@@ -111,6 +130,14 @@ class ChatCodec(Codec):
             delta = {key[1]: text}
         base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
         return template.with_data(dumps(base))
+
+
+def _names_a_call(call: Any) -> bool:
+    """Whether a streamed tool call only names itself (index, id, type, function name) with no arguments yet."""
+    if not isinstance(call, dict):
+        return False
+    fn = call.get("function")
+    return fn is None or (isinstance(fn, dict) and not fn.get("arguments"))
 
 
 class CompletionsCodec(Codec):
@@ -187,6 +214,9 @@ _RESPONSE_DONE = {
     "response.shell_call_command.done": ("command", "command"),
 }
 _WHOLE_ITEM_TEXTS = ("arguments", "input", "code", "transcript")  # one text per item: no part index
+# The events that open the answer, an output item or one of its parts, holding no text yet.
+_RESPONSE_OPENING = frozenset({"response.created", "response.in_progress", "response.output_item.added",
+                               "response.content_part.added", "response.reasoning_summary_part.added"})
 _RESPONSE_ENDS = frozenset({"response.completed", "response.failed", "response.incomplete"})
 _PART_FIELDS = {"output_text": "text", "refusal": "refusal", "reasoning_text": "reasoning", "summary_text": "summary"}
 
@@ -212,6 +242,9 @@ class ResponsesCodec(Codec):
 
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "error"
+
+    def opens(self, event: Event, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_OPENING
 
     def only_deltas(self, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") in _RESPONSE_DELTAS and not payload.get("logprobs")
