@@ -66,13 +66,21 @@ class _Guarded:
         return error
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        with CallScope():
+        with CallScope(max_retries=self._max_retries_for(args, kwargs)):
             try:
                 return super().request(*args, **kwargs)  # type: ignore[misc]
             except self._connection_errors as exc:
                 raise self._flavor(connection_error(exc, self._family, self._timeout_errors)) from exc
             except RecursionError:  # the SDK could not even encode the body: refused, and recorded
                 raise self._too_deep() from None
+
+    def _max_retries_for(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int | None:
+        """The retries the SDK allows this call (``request(cast_to, options, ...)``): a stream that breaks before
+        any of it was shown is reopened within the same budget."""
+        options = kwargs.get("options", args[1] if len(args) > 1 else None)
+        budget = getattr(options, "get_max_retries", None)
+        retries = budget(self.max_retries) if callable(budget) else getattr(self, "max_retries", None)  # type: ignore[attr-defined]
+        return retries if isinstance(retries, int) else None
 
     def _too_deep(self) -> DeepSentinelError:
         error = ValidationError("the request is nested too deeply to check or send")
@@ -144,7 +152,7 @@ class _AsyncGuarded(_Guarded):
     __slots__ = ()
 
     async def request(self, *args: Any, **kwargs: Any) -> Any:
-        with CallScope():
+        with CallScope(max_retries=self._max_retries_for(args, kwargs)):
             try:
                 return await super().request(*args, **kwargs)
             except self._connection_errors as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import sys
 import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
@@ -28,6 +29,9 @@ from deepsentinel.wire.scope import current_scope
 
 #: The extension on each response naming the provider that answered (``response.extensions[...]``).
 PROVIDER_EXTENSION = "deepsentinel_provider"
+#: Statuses answering a reopen that are worth another try at the same target (rate limits, overload).
+REOPEN_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+_LONGEST_RETRY_AFTER = 60.0  # seconds: a provider asking for longer is not waited for
 
 
 class _Body:
@@ -125,13 +129,35 @@ class _StreamBody(_Body):
         return (isinstance(exc, httpx2.TransportError) and isinstance(self.filter, EventBody)
                 and not self.filter.events.sent and self.reopen is not None)
 
-    def may_reopen(self) -> bool:
-        """Whether another attempt is allowed: this target's retries first, then the next target."""
-        if self._reopened < self.exchange.sentinel.performance.max_retries:
+    def reopen_after(self, status: int | None = None, retry_after: float | None = None) -> float | None:
+        """After the stream broke unseen (``status`` ``None``), or a reopen was answered ``status``: the seconds
+        to wait before sending the request again, or ``None`` to give up. This target is retried as often as
+        its retry budget allows, backing off as the SDKs do (or as long as the provider's ``Retry-After`` asks,
+        up to a minute); then the next target is tried at once. Never past the call's deadline."""
+        exchange = self.exchange
+        if (status is None or status in REOPEN_STATUS) and self._reopened < self._retries():
             self._reopened += 1
-            return time.monotonic() < self.deadline
-        self._reopened = 0
-        return self.exchange.move_on(None) and time.monotonic() < self.deadline
+            if exchange.call is not None:
+                exchange.call.attempts += 1
+            perf = exchange.sentinel.performance
+            wait = retry_after if retry_after is not None and retry_after <= _LONGEST_RETRY_AFTER else \
+                backoff(self._reopened, perf.retry_backoff, perf.retry_backoff_max)
+        else:
+            self._reopened = 0
+            if not exchange.move_on(status):
+                return None
+            wait = 0.0
+        return wait if time.monotonic() + wait < self.deadline else None
+
+    def _retries(self) -> int:
+        """This target's retry budget: its provider's own ``max_retries``, else the SDK call's, else ours."""
+        exchange = self.exchange
+        entry = exchange.sentinel.router.providers.get(exchange.attempt.provider)
+        if entry is not None and entry.max_retries is not None:
+            return entry.max_retries
+        if exchange.scope is not None and exchange.scope.max_retries is not None:
+            return exchange.scope.max_retries
+        return exchange.sentinel.performance.max_retries
 
     def check_cut(self) -> None:
         """Raise the block that cut the answer right after the output just sent (what preceded it is shown)."""
@@ -293,6 +319,12 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                 await iteration.aclose()
         await self._let_go()
         self.finish(None)
+
+
+def backoff(retry: int, initial: float, longest: float) -> float:
+    """The wait before the ``retry``-th retry (from 1): doubling from ``initial`` up to ``longest``, less up to a
+    quarter at random so that callers who failed together do not come back together (as the SDKs do)."""
+    return min(initial * 2.0 ** (retry - 1), longest) * (1 - 0.25 * random.random())
 
 
 def in_callers_family(request: httpx2.Request, error: DeepSentinelError) -> None:

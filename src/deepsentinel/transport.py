@@ -14,9 +14,11 @@ from __future__ import annotations
 import time
 from typing import cast
 
+import anyio
 import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError
+from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.response_bodies import (
     PROVIDER_EXTENSION,
     AsyncBody,
@@ -77,14 +79,18 @@ class SentinelTransport(httpx2.BaseTransport):
         stream = SyncBody(response, filt, deadline, request, exchange)
 
         def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
-            """After a stream broke before any text was shown: the same target again, or the next one."""
-            while stream.may_reopen():
+            """After a stream broke before any of it was shown: the same target again, or the next one."""
+            status, retry_after = None, None
+            while (wait := stream.reopen_after(status, retry_after)) is not None:
+                time.sleep(wait)
                 try:
                     fresh = self.inner.handle_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
+                    status, retry_after = None, None
                     continue
                 if fresh.status_code < 400:
                     return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
+                status, retry_after = fresh.status_code, parse_retry_after(fresh.headers)
                 fresh.close()
             return None
 
@@ -140,14 +146,18 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         stream = AsyncBody(response, filt, deadline, request, exchange)
 
         async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
-            """After a stream broke before any text was shown: the same target again, or the next one."""
-            while stream.may_reopen():
+            """After a stream broke before any of it was shown: the same target again, or the next one."""
+            status, retry_after = None, None
+            while (wait := stream.reopen_after(status, retry_after)) is not None:
+                await anyio.sleep(wait)  # asyncio or trio, as the caller runs
                 try:
                     fresh = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
+                    status, retry_after = None, None
                     continue
                 if fresh.status_code < 400:
                     return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
+                status, retry_after = fresh.status_code, parse_retry_after(fresh.headers)
                 await fresh.aclose()
             return None
 

@@ -29,6 +29,7 @@ class CallScope:
     call: CallRecord | None = None
     check: RequestCheck | None = field(default=None, repr=False)
     body: bytes | None = field(default=None, repr=False)  # the body ``check`` was made for
+    max_retries: int | None = None  # the SDK call's own retry budget (its client's, or the call's ``max_retries``)
     _token: Token[CallScope | None] | None = field(default=None, repr=False)
 
     def __enter__(self) -> CallScope:
