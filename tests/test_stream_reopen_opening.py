@@ -8,9 +8,7 @@ so a reopen replaces them. Everything else, text-less events included, stays liv
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2
@@ -26,6 +24,7 @@ from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import WireGuard
 from deepsentinel.wire.sse import Event
+from tests.raw_sse import RawSSEServer, sse
 
 FAST = SentinelConfig(performance_config=PerformanceConfig(max_retries=1, retry_backoff=0))
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]
@@ -93,51 +92,17 @@ async def test_once_text_was_shown_a_break_is_not_reopened(make_client: Any, fak
 
 # Text-less streams stay live: a server that sends some events, then waits for the test before the rest.
 
-class _Gated:
-    """A loopback SSE server: sends ``first``, waits until ``go`` is set, then sends ``rest`` and closes."""
-
-    def __init__(self, first: list[tuple[str, Any]], rest: list[tuple[str, Any]]) -> None:
-        self.go = threading.Event()
-        gated = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("connection", "close")
-                self.end_headers()
-                for name, data in first:
-                    self._event(name, data)
-                gated.go.wait(10)
-                for name, data in rest:
-                    self._event(name, data)
-
-            def _event(self, name: str, data: Any) -> None:
-                line = f"event: {name}\n" if name else ""
-                text = data if isinstance(data, str) else json.dumps(data)
-                self.wfile.write(f"{line}data: {text}\n\n".encode())
-                self.wfile.flush()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.go.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def gated() -> Iterator[list[_Gated]]:
-    made: list[_Gated] = []
+def gated() -> Iterator[list[RawSSEServer]]:
+    made: list[RawSSEServer] = []
     yield made
     for server in made:
         server.close()
+
+
+def _gated(first: list[tuple[str, Any]], rest: list[tuple[str, Any]]) -> RawSSEServer:
+    """A server that sends ``first``, then waits for the test's ``go`` before ``rest``."""
+    return RawSSEServer((b"".join(sse(*e) for e in first), b"".join(sse(*e) for e in rest)))
 
 
 def _response(status: str) -> dict[str, Any]:
@@ -149,7 +114,7 @@ def _image_call(status: str) -> dict[str, Any]:
     return {"id": "ig_1", "type": "image_generation_call", "status": status, "result": None}
 
 
-def test_a_responses_stream_of_partial_images_is_live_before_any_text(gated: list[_Gated]) -> None:
+def test_a_responses_stream_of_partial_images_is_live_before_any_text(gated: list[RawSSEServer]) -> None:
     """Responses' opening events are held only until the next event (here a hosted tool's progress), so a partial
     image arrives while the provider is still working, not at the first text."""
     first = [("response.created", {"type": "response.created", "sequence_number": 0, "response": _response("in_progress")}),
@@ -160,7 +125,7 @@ def test_a_responses_stream_of_partial_images_is_live_before_any_text(gated: lis
                  "item_id": "ig_1", "partial_image_index": 0, "partial_image_b64": "aGVsbG8="})]
     rest = [("response.completed", {"type": "response.completed", "sequence_number": 3,
                                     "response": {**_response("completed"), "output": [_image_call("completed")]}})]
-    server = _Gated(first, rest)
+    server = _gated(first, rest)
     gated.append(server)
     from deepsentinel import SentinelClient
 
@@ -176,7 +141,7 @@ def test_a_responses_stream_of_partial_images_is_live_before_any_text(gated: lis
                      "response.image_generation_call.partial_image", "response.completed"]
 
 
-def test_an_image_stream_of_an_unknown_format_passes_live(gated: list[_Gated]) -> None:
+def test_an_image_stream_of_an_unknown_format_passes_live(gated: list[RawSSEServer]) -> None:
     """``images.generate(stream=True)`` (a format the guard reads whole-string by string): nothing is held."""
     first = [("image_generation.partial_image", {"type": "image_generation.partial_image", "b64_json": "aGVsbG8=",
                                                  "partial_image_index": 0, "created_at": 1, "size": "1024x1024",
@@ -186,7 +151,7 @@ def test_an_image_stream_of_an_unknown_format_passes_live(gated: list[_Gated]) -
                                             "background": "opaque", "output_format": "png",
                                             "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2,
                                                       "input_tokens_details": {"image_tokens": 0, "text_tokens": 1}}})]
-    server = _Gated(first, rest)
+    server = _gated(first, rest)
     gated.append(server)
     with openai.OpenAI(api_key="k", base_url=server.url, max_retries=0, http_client=protect(httpx2.Client())) as client:
         kinds = []
@@ -198,14 +163,14 @@ def test_an_image_stream_of_an_unknown_format_passes_live(gated: list[_Gated]) -
     assert kinds == ["image_generation.partial_image", "image_generation.completed"]
 
 
-async def test_the_held_role_chunk_leaves_with_the_first_text_not_at_the_end(gated: list[_Gated]) -> None:
+async def test_the_held_role_chunk_leaves_with_the_first_text_not_at_the_end(gated: list[RawSSEServer]) -> None:
     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o"}
     first = [("", {**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}),
              *[("", {**chunk, "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}]})
                for word in ("The ", "quick ", "brown ", "fox ", "jumps ", "over ", "the ", "lazy ", "dog ", "and ", "runs ",
                             "far ", "away.")]]
     rest = [("", {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}), ("", "[DONE]")]
-    server = _Gated(first, rest)
+    server = _gated(first, rest)
     gated.append(server)
     from deepsentinel import AsyncSentinelClient
 

@@ -23,7 +23,7 @@ import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
 from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
-from deepsentinel.wire.body import NOT_PARSED, BodyFilter, EventBody
+from deepsentinel.wire.body import NOT_PARSED, BodyFilter, BrokeBeforeContent, EventBody
 from deepsentinel.wire.exchange import Exchange
 from deepsentinel.wire.scope import current_scope
 
@@ -219,6 +219,10 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                             yield out
                         self.check_cut()
                         self.check_time()
+                    tail = self.filter.take_end()
+                    if tail:
+                        yield tail
+                    self.check_cut()
                     break
                 except httpx2.TransportError as exc:
                     if not self.broke_unseen(exc):
@@ -226,12 +230,14 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                     self._let_go()
                     fresh = self.reopen()
                     if fresh is None:
-                        raise
+                        if not isinstance(exc, BrokeBeforeContent):
+                            raise
+                        held = self.filter.give_up()  # the provider's own error event, sent after all
+                        if held:
+                            yield held
+                        self.check_cut()
+                        break
                     self.upstream, self.filter = fresh
-            tail = self.filter.take_end()
-            if tail:
-                yield tail
-            self.check_cut()
             error = self.incomplete()
             if error is not None:
                 raise error
@@ -285,6 +291,10 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                             yield out
                         self.check_cut()
                         self.check_time()
+                    tail = self.filter.take_end()
+                    if tail:
+                        yield tail
+                    self.check_cut()
                     break
                 except httpx2.TransportError as exc:
                     if not self.broke_unseen(exc):
@@ -292,12 +302,14 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                     await self._let_go()
                     fresh = await self.reopen()
                     if fresh is None:
-                        raise
+                        if not isinstance(exc, BrokeBeforeContent):
+                            raise
+                        held = self.filter.give_up()  # the provider's own error event, sent after all
+                        if held:
+                            yield held
+                        self.check_cut()
+                        break
                     self.upstream, self.filter = fresh
-            tail = self.filter.take_end()
-            if tail:
-                yield tail
-            self.check_cut()
             error = self.incomplete()
             if error is not None:
                 raise error

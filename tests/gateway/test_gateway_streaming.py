@@ -99,3 +99,18 @@ def test_performance_config_bounds_a_whole_stream(start_gateway: StartGateway, f
     assert elapsed < 3.5  # the upstream would take 4 s
     assert b"slow0" in response.content and b"[DONE]" not in response.content
     assert b'"type": "timeout"' in response.content
+
+
+def test_an_overload_event_before_any_text_is_retried_by_the_gateway(gateway: RunningGateway,
+                                                                     fake_server: FakeLLMServer) -> None:
+    """The provider's own "try again" event before any text: the gateway reopens the stream, as it does for a
+    529 before content; the client reads only the answer that came through."""
+    fake_server.enqueue(Reply(text="lost", error_after=0), Reply(chunks=["alpha", " beta"]))
+    with httpx2.Client(timeout=20) as http:
+        response = http.post(gateway.url + "/v1/chat/completions", json=BODY,
+                             headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    data = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
+    assert data[-1] == "[DONE]" and not any("error" in json.loads(d) for d in data[:-1])
+    assert "".join(c["choices"][0]["delta"].get("content") or "" for c in map(json.loads, data[:-1])
+                   if c["choices"]) == "alpha beta"
+    assert fake_server.request_count() == 2

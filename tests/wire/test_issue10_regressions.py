@@ -53,8 +53,10 @@ async def test_provider_error_text_is_redacted_everywhere(make_client: Any, fake
 
 
 async def test_in_stream_error_text_is_redacted(make_client: Any, fake_server: FakeLLMServer) -> None:
-    """An error event mid-stream that echoes a value reaches the caller without it."""
-    fake_server.enqueue(Reply(chunks=["one", " two"], error_after=1, error_message=f"bad {SSN}"))
+    """An error event mid-stream that echoes a value reaches the caller without it. (A request error: one that says
+    "try again" before any text is shown reopens the stream instead.)"""
+    fake_server.enqueue(Reply(chunks=["one", " two"], error_after=1, error_message=f"bad {SSN}",
+                              error_type="invalid_request_error"))
     stream = await create(make_client(), model="gpt-4o", messages=user("hi"), stream=True)
     with pytest.raises(openai.APIError) as info:
         await collect(stream)

@@ -32,7 +32,12 @@ _RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})
 
 
 class BrokeBeforeContent(httpx2.TransportError):
-    """A stream failed (overloaded, rate limited) before any text was shown: as safe to retry as a disconnect."""
+    """A stream failed (overloaded, rate limited) before any of it was shown: as safe to retry as a disconnect.
+    ``failure``: the provider's error, when a translated stream reported one (raised if it is not retried)."""
+
+    def __init__(self, message: str, failure: ProviderError | None = None) -> None:
+        super().__init__(message)
+        self.failure = failure
 
 
 class BodyFilter:
@@ -80,6 +85,12 @@ class BodyFilter:
     def unchanged(self, out: bytes) -> bool:
         """Whether ``out`` (what ``end`` gave, for a ``buffered`` filter) is the body as the provider sent it."""
         return False
+
+    def give_up(self) -> bytes:
+        """A stream that failed before any of it was shown is not reopened after all: what was held for the
+        reopen, to send now (the provider's error event, which the caller's SDK raises on). A translated
+        stream's provider error becomes the error raised after it."""
+        return b""
 
     def close(self, error: BaseException | None = None) -> None:
         call = self.call
@@ -190,12 +201,21 @@ class EventBody(BodyFilter):
             if failure is not None and self.error is None:
                 # A stream that failed (overloaded, rate limited) before any of it was sent may be reopened.
                 retry = not self.events.sent and failure.status_code in _RETRYABLE
-                self.error = BrokeBeforeContent(failure.message) if retry else failure
+                self.error = BrokeBeforeContent(failure.message, failure) if retry else failure
+            elif self.error is None and self.events.retry_event is not None:
+                # The provider's own error event said "try again" before anything was sent: held back (the
+                # caller's SDK would raise on it), so the shell may reopen the stream.
+                self.error = BrokeBeforeContent("the provider's stream failed before any of it was shown")
         finally:
             if self.call is not None:
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
         return self._encode(out)
+
+    def give_up(self) -> bytes:
+        failure = self.error.failure if isinstance(self.error, BrokeBeforeContent) else None
+        self.error = failure
+        return self._encode(self.events.release())
 
     def _translate(self, events: list[Event]) -> tuple[list[Event], ProviderError | None]:
         """The events in the caller's format, and the provider's error event that ended them, if one did."""

@@ -44,6 +44,10 @@ class EventGuard:
         # The answer's opening events (``Codec.opens``), held until something else is sent: a stream reopened
         # before then shows the caller one attempt's opening, not both attempts' merged by its SDK.
         self._opening: list[Event] = []
+        # The provider's error event when it says "try again" before anything was sent (an overload, a rate
+        # limit, a server error after HTTP 200): held, with all after it, so the shell may reopen the stream
+        # instead; ``release()`` gives it up when it does not.
+        self.retry_event: list[Event] | None = None
         self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
@@ -100,14 +104,21 @@ class EventGuard:
         """Guard one event (not in a row), appending what to send to ``out``, or holding it if it opens the
         answer (as guarded: a tool call's first arguments held back leave the event that names it)."""
         sent = self._feed_event(event, payload)
-        if not self.sent and self.codec.opens(event, payload):
-            self._opening += sent
-        else:
-            self._send(sent, out)
+        if not self.sent and self.retry_event is None:
+            if self.codec.opens(event, payload):
+                self._opening += sent
+                return
+            if self.errored and _says_try_again(payload):
+                self.retry_event = sent
+                return
+        self._send(sent, out)
 
     def _send(self, events: list[Event], out: list[Event]) -> None:
         """Append ``events`` to ``out``, after the opening events held so far."""
         if not events:
+            return
+        if self.retry_event is not None:  # the stream is reopened, or all of it given up at once
+            self.retry_event += events
             return
         if self._opening:
             out += self._opening
@@ -264,8 +275,15 @@ class EventGuard:
     def finish(self) -> list[Event]:
         """Upstream ended: the opening events still held (a stream that ended before anything else). Without
         the end marker the held tails are dropped, never released: a value the provider never finished stays
-        unseen, exactly as when the connection breaks."""
+        unseen, exactly as when the connection breaks. (An error event held for a reopen stays held: the
+        shell reopens the stream, or calls ``release()``.)"""
+        return [] if self.retry_event is not None else self.release()
+
+    def release(self) -> list[Event]:
+        """Everything held: the opening events, then the error event held for a reopen that did not happen."""
         out, self._opening = self._opening, []
+        out += self.retry_event or ()
+        self.retry_event = None
         self.sent = self.sent or bool(out)
         return out
 
@@ -319,6 +337,21 @@ class EventGuard:
             self.violations.extend(result.violations)
         if result.blocked:
             raise block_error(result.violations or self.violations, "response")
+
+
+# In-stream error kinds that say "try again" (Anthropic's error types, OpenAI's error types and codes, the Responses
+# API's codes): what the same failure is as a status (429, 5xx), which a call retries before any content.
+_TRY_AGAIN = frozenset({"server_error", "api_error", "overloaded_error", "timeout_error", "rate_limit_error",
+                        "rate_limit_exceeded", "service_unavailable"})
+
+
+def _says_try_again(payload: Any) -> bool:
+    """Whether an error event's payload (``{"error": {...}}``, or the error itself) names a kind worth retrying."""
+    if not isinstance(payload, dict):
+        return False
+    error = payload.get("error")
+    source = error if isinstance(error, dict) else payload
+    return any(isinstance(k, str) and k in _TRY_AGAIN for k in (source.get("type"), source.get("code")))
 
 
 class _RestMemo:

@@ -1,0 +1,58 @@
+"""A loopback server that answers each POST with a scripted server-sent event stream, byte for byte.
+
+For what the fake LLM server does not do on purpose: send part of a stream, then wait until a test says go
+(to see what the caller got meanwhile), or end a stream in a way no provider should.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def sse(name: str, data: Any) -> bytes:
+    """One event (``data`` a string as it is, else JSON), with its blank line."""
+    line = f"event: {name}\n" if name else ""
+    return f"{line}data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
+
+
+class RawSSEServer:
+    """Answers the n-th POST with ``bodies[n]``: its first bytes at once, the rest once ``go`` is set; then closes
+    the connection (the body is delimited by the close). ``url`` ends in ``/v1``."""
+
+    def __init__(self, *bodies: tuple[bytes, bytes]) -> None:
+        self.go = threading.Event()
+        self.requests = 0
+        script = deque(bodies)
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                server.requests += 1
+                first, rest = script.popleft()
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                self.wfile.write(first)
+                self.wfile.flush()
+                if rest:
+                    server.go.wait(10)
+                    self.wfile.write(rest)
+                    self.wfile.flush()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
+        threading.Thread(target=self._http.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.go.set()
+        self._http.shutdown()
+        self._http.server_close()
