@@ -191,8 +191,10 @@ async def test_the_held_role_chunk_leaves_with_the_first_text_not_at_the_end(gat
 GUARD = WireGuard([DEFAULT_POLICY], default_engine())
 
 
-def _guard(path: str, body: dict[str, Any]) -> EventGuard:
-    return EventGuard(GUARD, GUARD.check_request(path, json.dumps(body).encode()), ())
+def _guard(path: str, body: dict[str, Any], *, may_reopen: bool = True) -> EventGuard:
+    guard = EventGuard(GUARD, GUARD.check_request(path, json.dumps(body).encode()), ())
+    guard.may_reopen = may_reopen
+    return guard
 
 
 @pytest.mark.parametrize(("path", "payload", "opens"), [
@@ -242,3 +244,15 @@ def test_a_stream_that_ends_with_only_opening_events_still_delivers_them() -> No
     role = Event("", json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))
     assert guard.feed_many([role]) == ([], None)
     assert guard.finish() == [role] and guard.sent
+
+
+@pytest.mark.parametrize("body", [{"model": "m", "messages": HI},
+                                  {"model": "m", "input": "hi", "background": True}], ids=["no-reopen", "background"])
+def test_nothing_is_held_when_the_stream_will_not_be_reopened(body: dict[str, Any]) -> None:
+    """A stream that cannot be reopened (no retry left, no other target), or a background response (a job resumed
+    by its id, never started twice): its opening leaves at once."""
+    background = "background" in body
+    guard = _guard("/v1/responses" if background else "/v1/chat/completions", body, may_reopen=background)
+    opening = Event("response.created", '{"type": "response.created", "response": {"id": "resp_1"}}') if background \
+        else Event("", json.dumps({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}))
+    assert guard.feed_many([opening]) == ([opening], None) and guard.sent

@@ -21,7 +21,14 @@ from typing import Any
 
 import httpx2
 
-from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError, StreamDisconnectedError
+from deepsentinel.errors import (
+    DeepSentinelError,
+    ProviderError,
+    ProviderTimeoutError,
+    StreamDisconnectedError,
+    status_error_class,
+)
+from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.read_ahead import AsyncReadAhead, ReadAhead, in_asyncio, readable_ahead
 from deepsentinel.wire.body import NOT_PARSED, BodyFilter, BrokeBeforeContent, EventBody
 from deepsentinel.wire.exchange import Exchange
@@ -29,9 +36,7 @@ from deepsentinel.wire.scope import current_scope
 
 #: The extension on each response naming the provider that answered (``response.extensions[...]``).
 PROVIDER_EXTENSION = "deepsentinel_provider"
-#: Statuses answering a reopen that are worth another try at the same target (rate limits, overload).
-REOPEN_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-_LONGEST_RETRY_AFTER = 60.0  # seconds: a provider asking for longer is not waited for
+_LONGEST_RETRY_AFTER = 120.0  # seconds: a provider asking for longer is not retried (as the openai SDK does)
 
 
 class _Body:
@@ -129,35 +134,58 @@ class _StreamBody(_Body):
         return (isinstance(exc, httpx2.TransportError) and isinstance(self.filter, EventBody)
                 and not self.filter.events.sent and self.reopen is not None)
 
-    def reopen_after(self, status: int | None = None, retry_after: float | None = None) -> float | None:
-        """After the stream broke unseen (``status`` ``None``), or a reopen was answered ``status``: the seconds
-        to wait before sending the request again, or ``None`` to give up. This target is retried as often as
-        its retry budget allows, backing off as the SDKs do (or as long as the provider's ``Retry-After`` asks,
-        up to a minute); then the next target is tried at once. Never past the call's deadline."""
+    def allow_reopen(self, reopen: Any) -> None:
+        """Let a stream that breaks before any of it was shown be sent again through ``reopen()`` (the shell's)."""
+        self.reopen = reopen
+        self.filter.reopenable = self.can_reopen()
+
+    def can_reopen(self) -> bool:
+        """Whether a break now could be retried (this target's budget, or another target; before the deadline):
+        only then does the guard hold the provider's own "try again" event for a reopen."""
         exchange = self.exchange
-        if (status is None or status in REOPEN_STATUS) and self._reopened < self._retries():
+        return (self.reopen is not None and time.monotonic() < self.deadline
+                and (self._reopened < self._retries() or exchange.index + 1 < len(exchange.attempts)))
+
+    def reopen_after(self, answer: httpx2.Response | None = None) -> float | None:
+        """After the stream broke unseen (``answer`` ``None``), or a reopen was answered with an error: the seconds
+        to wait before sending the request again, or ``None`` to give up. This target is retried while its
+        budget lasts and the provider does not say otherwise (as the SDKs decide: ``x-should-retry``, 408, 409,
+        429, 5xx, no ``Retry-After`` past two minutes), backing off as they do or as ``Retry-After`` asks; then
+        the next target is tried at once. Never past the call's deadline."""
+        exchange = self.exchange
+        if _worth_another_try(answer) and self._reopened < self._retries():
+            retry_after = parse_retry_after(answer.headers) if answer is not None else None
+            perf = exchange.sentinel.performance
+            wait = retry_after if retry_after is not None and retry_after > 0 else \
+                backoff(self._reopened + 1, perf.retry_backoff, perf.retry_backoff_max)
+            if time.monotonic() + wait >= self.deadline:
+                return None
             self._reopened += 1
             if exchange.call is not None:
                 exchange.call.attempts += 1
-            perf = exchange.sentinel.performance
-            wait = retry_after if retry_after is not None and retry_after <= _LONGEST_RETRY_AFTER else \
-                backoff(self._reopened, perf.retry_backoff, perf.retry_backoff_max)
-        else:
-            self._reopened = 0
-            if not exchange.move_on(status):
-                return None
-            wait = 0.0
-        return wait if time.monotonic() + wait < self.deadline else None
+            return wait
+        self._reopened = 0
+        if not exchange.move_on(answer.status_code if answer is not None else None):
+            return None
+        return 0.0 if time.monotonic() < self.deadline else None
+
+    def adopt(self, fresh: tuple[httpx2.Response, BodyFilter]) -> None:
+        """Read the reopened answer from now on."""
+        self.upstream, self.filter = fresh
+        self.filter.reopenable = self.can_reopen()
 
     def _retries(self) -> int:
-        """This target's retry budget: its provider's own ``max_retries``, else the SDK call's, else ours."""
+        """This target's retry budget: its provider's own ``max_retries``; else what is left of the SDK call's
+        (less the retries its SDK already took: ``X-Stainless-Retry-Count``), else of ours."""
         exchange = self.exchange
         entry = exchange.sentinel.router.providers.get(exchange.attempt.provider)
         if entry is not None and entry.max_retries is not None:
             return entry.max_retries
-        if exchange.scope is not None and exchange.scope.max_retries is not None:
-            return exchange.scope.max_retries
-        return exchange.sentinel.performance.max_retries
+        scope = exchange.scope
+        budget = scope.max_retries if scope is not None and scope.max_retries is not None else \
+            exchange.sentinel.performance.max_retries
+        taken = self.request.headers.get("x-stainless-retry-count", "0")
+        return budget - (int(taken) if taken.isdigit() else 0)
 
     def check_cut(self) -> None:
         """Raise the block that cut the answer right after the output just sent (what preceded it is shown)."""
@@ -171,6 +199,13 @@ class _StreamBody(_Body):
                 exc = ProviderTimeoutError(request=self.request, provider=self.provider)
             else:
                 exc = StreamDisconnectedError(request=self.request, provider=self.provider)
+        status = exc.status_code if type(exc) is ProviderError else None
+        if isinstance(exc, ProviderError) and status is not None:
+            # A translated stream's in-stream failure: the status error the caller's SDK would raise for it.
+            answer = httpx2.Response(status, headers=self.upstream.headers, request=self.request)
+            exc = status_error_class(status, "openai")(
+                exc.message, response=answer, body=None, provider=exc.provider, status_code=status,
+                error_type=exc.error_type, retry_after=exc.retry_after)
         if isinstance(exc, DeepSentinelError):
             in_callers_family(self.request, exc)
         return exc
@@ -237,7 +272,7 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                             yield held
                         self.check_cut()
                         break
-                    self.upstream, self.filter = fresh
+                    self.adopt(fresh)
             error = self.incomplete()
             if error is not None:
                 raise error
@@ -309,7 +344,7 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                             yield held
                         self.check_cut()
                         break
-                    self.upstream, self.filter = fresh
+                    self.adopt(fresh)
             error = self.incomplete()
             if error is not None:
                 raise error
@@ -331,6 +366,19 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                 await iteration.aclose()
         await self._let_go()
         self.finish(None)
+
+
+def _worth_another_try(answer: httpx2.Response | None) -> bool:
+    """Whether the same target is worth another try after a break (``None``) or after this error answer."""
+    if answer is None:
+        return True
+    retry_after = parse_retry_after(answer.headers)
+    if retry_after is not None and retry_after > _LONGEST_RETRY_AFTER:
+        return False
+    said = answer.headers.get("x-should-retry")
+    if said in ("true", "false"):
+        return said == "true"
+    return answer.status_code in (408, 409, 429) or answer.status_code >= 500
 
 
 def backoff(retry: int, initial: float, longest: float) -> float:

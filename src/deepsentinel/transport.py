@@ -18,7 +18,6 @@ import anyio
 import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError
-from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.response_bodies import (
     PROVIDER_EXTENSION,
     AsyncBody,
@@ -80,21 +79,21 @@ class SentinelTransport(httpx2.BaseTransport):
 
         def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
             """After a stream broke before any of it was shown: the same target again, or the next one."""
-            status, retry_after = None, None
-            while (wait := stream.reopen_after(status, retry_after)) is not None:
+            answer: httpx2.Response | None = None
+            while (wait := stream.reopen_after(answer)) is not None:
                 time.sleep(wait)
                 try:
                     fresh = self.inner.handle_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
-                    status, retry_after = None, None
+                    answer = None
                     continue
                 if fresh.status_code < 400:
                     return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
-                status, retry_after = fresh.status_code, parse_retry_after(fresh.headers)
+                answer = fresh
                 fresh.close()
             return None
 
-        stream.reopen = reopen
+        stream.allow_reopen(reopen)
         return caller_response(response, request, exchange, stream=stream)
 
     def close(self) -> None:
@@ -147,21 +146,21 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
 
         async def reopen() -> tuple[httpx2.Response, BodyFilter] | None:
             """After a stream broke before any of it was shown: the same target again, or the next one."""
-            status, retry_after = None, None
-            while (wait := stream.reopen_after(status, retry_after)) is not None:
+            answer: httpx2.Response | None = None
+            while (wait := stream.reopen_after(answer)) is not None:
                 await anyio.sleep(wait)  # asyncio or trio, as the caller runs
                 try:
                     fresh = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
                 except httpx2.TransportError:
-                    status, retry_after = None, None
+                    answer = None
                     continue
                 if fresh.status_code < 400:
                     return fresh, exchange.body_for(fresh.status_code, fresh.headers.raw)
-                status, retry_after = fresh.status_code, parse_retry_after(fresh.headers)
+                answer = fresh
                 await fresh.aclose()
             return None
 
-        stream.reopen = reopen
+        stream.allow_reopen(reopen)
         return caller_response(response, request, exchange, stream=stream)
 
     async def aclose(self) -> None:

@@ -41,10 +41,12 @@ def test_streams_arrive_as_they_are_produced(gateway: RunningGateway, fake_serve
         started = time.monotonic()
         chunks = response.iter_raw()
         first = next(chunks)
+        while b"data: " not in first:  # a comment while the opening role chunk is held for its first text
+            assert first.startswith(b": ")
+            first = next(chunks)
         first_at = time.monotonic() - started
         rest = b"".join(chunks)
         total = time.monotonic() - started
-    assert b"data: " in first
     assert b"[DONE]" in rest
     assert first_at < total / 2
 

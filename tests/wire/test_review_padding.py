@@ -63,6 +63,5 @@ def test_the_padding_at_the_top_of_a_streamed_event_is_left_alone() -> None:
     guard = EventGuard(GUARD, check, ())
     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m", "obfuscation": "M11AE",
              "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
-    assert guard.feed(Event("", json.dumps(chunk))) == []  # an opening chunk: held until something follows it
-    [out] = guard.finish()
+    [out] = guard.feed(Event("", json.dumps(chunk)))
     assert json.loads(out.data)["obfuscation"] == "M11AE"

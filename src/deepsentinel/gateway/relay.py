@@ -26,7 +26,9 @@ from deepsentinel.errors import (
     ComplianceViolationError,
     ConfigurationError,
     ProviderConnectionError,
+    ProviderError,
     ProviderTimeoutError,
+    StreamDisconnectedError,
     UnreadableResponseError,
     ValidationError,
 )
@@ -163,6 +165,12 @@ def _failure(exc: Exception) -> tuple[int, str]:
         return 502, "The provider's answer came in a form the gateway cannot read; none of it was sent."
     if isinstance(exc, (ProviderConnectionError, httpx2.TransportError)):
         return 502, "The provider could not be reached."
+    if isinstance(exc, StreamDisconnectedError):
+        return 502, "The provider's stream broke before it ended."
+    if isinstance(exc, ProviderError) and exc.status_code is not None and 400 <= exc.status_code < 600:
+        # A translated stream's in-stream failure (an overload): its status, and its kind if it is a plain name.
+        kind = exc.error_type if isinstance(exc.error_type, str) and exc.error_type.isidentifier() else None
+        return exc.status_code, f"The provider reported an error ({kind})." if kind else "The provider reported an error."
     if isinstance(exc, ConfigurationError):
         log.error("gateway configuration error: %s", exc)
         return 500, "The gateway cannot route this request (configuration)."

@@ -53,6 +53,9 @@ class BodyFilter:
     #: Set by a ``buffered`` filter that parsed the body ``end`` gave, as ``json.loads`` would have: the caller's
     #: SDK may take it instead of parsing the same bytes again (``NOT_PARSED``: no such parse).
     parsed: Any = NOT_PARSED
+    #: Set by the shell while a stream that fails before any of it was shown could be sent again: only then is
+    #: the provider's own "try again" held back for it.
+    reopenable = False
 
     def __init__(self, call: CallRecord | None) -> None:
         self.call = call
@@ -170,6 +173,14 @@ class EventBody(BodyFilter):
         self.parser = attempt.adapter.stream_parser(attempt.chat) if attempt.chat is not None else None
         self.provider = attempt.provider
 
+    @property
+    def reopenable(self) -> bool:
+        return self.events.may_reopen
+
+    @reopenable.setter
+    def reopenable(self, value: bool) -> None:
+        self.events.may_reopen = value
+
     def feed(self, chunk: bytes) -> bytes:
         return self._emit(self.decoder.feed(chunk))
 
@@ -178,7 +189,8 @@ class EventBody(BodyFilter):
 
     @property
     def complete(self) -> bool:
-        return self.events.ended or not self.events.codec.has_end_marker()
+        # An error event ends a stream too: the caller's SDK raises on it, and the call is recorded as failed.
+        return self.events.ended or self.events.errored or not self.events.codec.has_end_marker()
 
     def close(self, error: BaseException | None = None) -> None:
         if self.call is not None:
@@ -195,27 +207,40 @@ class EventBody(BodyFilter):
         if not events:
             return b""
         started = _clock()
+        holding = self.events.holding
         try:
             upstream, failure = self._translate(events)
             out, self.error = self.events.feed_many(upstream)
             if failure is not None and self.error is None:
                 # A stream that failed (overloaded, rate limited) before any of it was sent may be reopened.
-                retry = not self.events.sent and failure.status_code in _RETRYABLE
+                retry = self.reopenable and not self.events.sent and failure.status_code in _RETRYABLE
                 self.error = BrokeBeforeContent(failure.message, failure) if retry else failure
             elif self.error is None and self.events.retry_event is not None:
                 # The provider's own error event said "try again" before anything was sent: held back (the
-                # caller's SDK would raise on it), so the shell may reopen the stream.
-                self.error = BrokeBeforeContent("the provider's stream failed before any of it was shown")
+                # caller's SDK would raise on it) while the shell may reopen the stream; else sent on now, and
+                # the stream read on to its end.
+                if self.reopenable:
+                    self.error = BrokeBeforeContent("the provider's stream failed before any of it was shown")
+                else:
+                    out += self.events.release()
         finally:
             if self.call is not None:
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
+        if not out and self.events.holding > holding:
+            # A comment (which every SSE reader skips) in place of the opening events just held: the caller's
+            # connection sees bytes as the provider sends them (a gateway sends its status line; a provider's
+            # ``ping`` still keeps proxies from closing an idle stream), and nothing a reopen would repeat.
+            return _HOLDING
         return self._encode(out)
 
     def give_up(self) -> bytes:
         failure = self.error.failure if isinstance(self.error, BrokeBeforeContent) else None
         self.error = failure
-        return self._encode(self.events.release())
+        held = self.events.release()
+        # A translated stream's failure is raised with nothing before it (a gateway may still answer it with a
+        # status); the provider's own error event goes after the opening it followed.
+        return b"" if failure is not None else self._encode(held)
 
     def _translate(self, events: list[Event]) -> tuple[list[Event], ProviderError | None]:
         """The events in the caller's format, and the provider's error event that ended them, if one did."""
@@ -264,6 +289,7 @@ class ErrorBody(_Buffered):
 
 
 _clock = time.perf_counter
+_HOLDING = b": holding the opening until more follows\n\n"
 
 
 __all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody"]

@@ -48,6 +48,11 @@ class EventGuard:
         # limit, a server error after HTTP 200): held, with all after it, so the shell may reopen the stream
         # instead; ``release()`` gives it up when it does not.
         self.retry_event: list[Event] | None = None
+        # Set by the shell while a stream that breaks before any of it was sent could be sent again: only then
+        # is anything held for that. (A background response is a job the caller resumes by its id: never.)
+        self.may_reopen = False
+        payload = request.payload
+        self._background = isinstance(payload, dict) and payload.get("background") is True
         self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
@@ -100,11 +105,16 @@ class EventGuard:
             return out, exc
         return out, None
 
+    @property
+    def holding(self) -> int:
+        """How many opening events are held now."""
+        return len(self._opening)
+
     def _send_event(self, event: Event, payload: Any, out: list[Event]) -> None:
         """Guard one event (not in a row), appending what to send to ``out``, or holding it if it opens the
         answer (as guarded: a tool call's first arguments held back leave the event that names it)."""
         sent = self._feed_event(event, payload)
-        if not self.sent and self.retry_event is None:
+        if not self.sent and self.retry_event is None and self.may_reopen and not self._background:
             if self.codec.opens(event, payload):
                 self._opening += sent
                 return

@@ -53,16 +53,18 @@ class ChatCodec(Codec):
         if type(payload) is not dict or type(payload.get("choices")) is not list or payload.get("usage") is not None:
             return False
         for _, choice in _choices(payload):
-            if choice.get("finish_reason") or choice.get("logprobs"):
+            if choice.get("finish_reason") or not _no_tokens(choice.get("logprobs")):
                 return False
             delta = choice.get("delta")
             if not isinstance(delta, dict):
                 return False
             for field, value in delta.items():
+                if value is None or field == "role":
+                    continue
                 if field == "tool_calls":
                     if not isinstance(value, list) or not all(_names_a_call(call) for call in value):
                         return False
-                elif field != "role" and value not in (None, ""):
+                elif value != "":
                     return False
         return True
 
@@ -130,6 +132,11 @@ class ChatCodec(Codec):
             delta = {key[1]: text}
         base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
         return template.with_data(dumps(base))
+
+
+def _no_tokens(logprobs: Any) -> bool:
+    """Whether a chunk's ``logprobs`` spell no token (absent, or ``{"content": [], "refusal": null}``)."""
+    return not logprobs or (isinstance(logprobs, dict) and not any(logprobs.values()))
 
 
 def _names_a_call(call: Any) -> bool:
