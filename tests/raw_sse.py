@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,11 +20,16 @@ def sse(name: str, data: Any) -> bytes:
     return f"{line}data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
 
 
-class RawSSEServer:
-    """Answers the n-th POST with ``bodies[n]``: its first bytes at once, the rest once ``go`` is set; then closes
-    the connection (the body is delimited by the close). ``url`` ends in ``/v1``."""
+#: Seconds between the parts of a paced body: long enough for each to be read on its own.
+PACE = 0.05
 
-    def __init__(self, *bodies: tuple[bytes, bytes]) -> None:
+
+class RawSSEServer:
+    """Answers the n-th POST with ``bodies[n]``, then closes the connection (the body is delimited by the close).
+    A body is ``(first, rest)``: ``first`` at once, ``rest`` once ``go`` is set; or a list of parts, each in its
+    own write, ``PACE`` seconds apart. ``url`` ends in ``/v1``."""
+
+    def __init__(self, *bodies: tuple[bytes, bytes] | list[bytes]) -> None:
         self.go = threading.Event()
         self.requests = 0
         script = deque(bodies)
@@ -33,17 +39,28 @@ class RawSSEServer:
             def do_POST(self) -> None:  # noqa: N802 - http.server's name
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 server.requests += 1
-                first, rest = script.popleft()
+                body = script.popleft()
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.send_header("connection", "close")
                 self.end_headers()
-                self.wfile.write(first)
+                try:
+                    if isinstance(body, list):
+                        for part in body:
+                            self._write(part)
+                            time.sleep(PACE)
+                        return
+                    first, rest = body
+                    self._write(first)
+                    if rest:
+                        server.go.wait(10)
+                        self._write(rest)
+                except OSError:
+                    pass  # the client left
+
+            def _write(self, part: bytes) -> None:
+                self.wfile.write(part)
                 self.wfile.flush()
-                if rest:
-                    server.go.wait(10)
-                    self.wfile.write(rest)
-                    self.wfile.flush()
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -48,19 +48,13 @@ async def test_an_error_event_held_back_for_nothing_is_raised_by_the_sdk_as_befo
     assert [(e.outcome, e.error_type) for e in sink.events] == [(Outcome.PROVIDER_ERROR, "ProviderError")]
 
 
-async def test_an_overload_event_after_text_is_shown_is_not_retried(
-        make_client: Any, fake_server: FakeLLMServer, sink: MemorySink) -> None:
-    fake_server.enqueue(Reply(chunks=["Hello there.", " The sky", " is blue", " today."], error_after=3),
-                        Reply(text="unused"))
-    stream = await create(make_client(config=_CONFIG), model="gpt-4o", messages=user("hi"), stream=True)
-    with pytest.raises(openai.APIError):
-        await collect(stream)
-    assert fake_server.request_count() == 1
-
-
-async def test_a_request_error_event_is_not_retried(
-        make_client: Any, fake_server: FakeLLMServer, sink: MemorySink) -> None:
-    fake_server.enqueue(Reply(text="x", error_after=0, error_type="invalid_request_error"), Reply(text="unused"))
+@pytest.mark.parametrize("reply", [
+    Reply(chunks=["Hello there.", " The sky", " is blue", " today."], error_after=3),  # after text was shown
+    Reply(text="x", error_after=0, error_type="invalid_request_error"),  # a request error: it would fail again
+], ids=["after-text", "request-error"])
+async def test_an_error_event_is_not_retried_after_text_or_for_a_request_error(
+        make_client: Any, fake_server: FakeLLMServer, reply: Reply) -> None:
+    fake_server.enqueue(reply, Reply(text="unused"))
     stream = await create(make_client(config=_CONFIG), model="gpt-4o", messages=user("hi"), stream=True)
     with pytest.raises(openai.APIError):
         await collect(stream)

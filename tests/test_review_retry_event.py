@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import threading
-import time
-from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx2
@@ -26,50 +22,9 @@ from deepsentinel.gateway import create_app
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.gateway.conftest import CLIENT_KEY, RunningGateway, gateway_env
+from tests.raw_sse import RawSSEServer, sse
 
 _CONFIG = SentinelConfig(performance_config=PerformanceConfig(max_retries=1, retry_backoff=0))
-
-
-def sse(name: str, data: Any) -> bytes:
-    line = f"event: {name}\n" if name else ""
-    return f"{line}data: {data if isinstance(data, str) else json.dumps(data)}\n\n".encode()
-
-
-class PacedSSEServer:
-    """Answers the n-th POST with ``bodies[n]``: each part in its own write, 50 ms apart; then closes."""
-
-    def __init__(self, *bodies: list[bytes]) -> None:
-        self.requests = 0
-        script = deque(bodies)
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("content-length", 0)))
-                server.requests += 1
-                parts = script.popleft()
-                self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
-                self.send_header("connection", "close")
-                self.end_headers()
-                try:
-                    for part in parts:
-                        self.wfile.write(part)
-                        self.wfile.flush()
-                        time.sleep(0.05)
-                except OSError:
-                    pass
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._http.server_address[1]}/v1"
-        threading.Thread(target=self._http.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
 
 
 _RESPONSE = {"id": "resp_1", "object": "response", "created_at": 1, "status": "in_progress", "model": "gpt-4o",
@@ -102,7 +57,7 @@ async def test_responses_stream_given_up_keeps_the_providers_end_event(client_cl
     """Every attempt sends ``error`` then ``response.failed`` (separate writes). The last attempt, which cannot be
     reopened, holds nothing: the caller gets both events and the stream ends cleanly (the SDK yields an ``error``
     event, it does not raise); with no retry budget at all nothing is held from the start."""
-    server = PacedSSEServer(*(_responses_attempt() for _ in range(max_retries + 1)))
+    server = RawSSEServer(*(_responses_attempt() for _ in range(max_retries + 1)))
     sink = MemorySink()
     config = SentinelConfig(performance_config=PerformanceConfig(max_retries=max_retries, retry_backoff=0))
     client = client_class(openai_api_key="k", base_url=server.url, audit=sink, config=config)
@@ -134,7 +89,7 @@ def test_gateway_chat_error_chunk_then_done_keeps_done_and_adds_no_error() -> No
     chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini",
              "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
     error = {"error": {"message": "The server had an error", "type": "server_error", "param": None, "code": None}}
-    server = PacedSSEServer(*([sse("", chunk), sse("", error), sse("", "[DONE]")] for _ in range(2)))
+    server = RawSSEServer(*([sse("", chunk), sse("", error), sse("", "[DONE]")] for _ in range(2)))
     fake = type("Upstream", (), {"openai_base_url": server.url, "anthropic_base_url": server.url})()
     env = gateway_env(fake, DEEPSENTINEL_MAX_RETRIES="1", DEEPSENTINEL_RETRY_BACKOFF="0")  # type: ignore[arg-type]
     sink = MemorySink()

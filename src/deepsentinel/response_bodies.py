@@ -169,6 +169,13 @@ class _StreamBody(_Body):
             return None
         return 0.0 if time.monotonic() < self.deadline else None
 
+    def given_up(self, exc: httpx2.TransportError) -> bytes:
+        """No reopen after all: what was held for one, to send now (the provider's own error event, which the
+        caller's SDK raises on); a break of the network's own is raised as it is."""
+        if not isinstance(exc, BrokeBeforeContent):
+            raise exc
+        return self.filter.give_up()
+
     def adopt(self, fresh: tuple[httpx2.Response, BodyFilter]) -> None:
         """Read the reopened answer from now on."""
         self.upstream, self.filter = fresh
@@ -265,9 +272,7 @@ class SyncBody(_StreamBody, httpx2.SyncByteStream):
                     self._let_go()
                     fresh = self.reopen()
                     if fresh is None:
-                        if not isinstance(exc, BrokeBeforeContent):
-                            raise
-                        held = self.filter.give_up()  # the provider's own error event, sent after all
+                        held = self.given_up(exc)
                         if held:
                             yield held
                         self.check_cut()
@@ -337,9 +342,7 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
                     await self._let_go()
                     fresh = await self.reopen()
                     if fresh is None:
-                        if not isinstance(exc, BrokeBeforeContent):
-                            raise
-                        held = self.filter.give_up()  # the provider's own error event, sent after all
+                        held = self.given_up(exc)
                         if held:
                             yield held
                         self.check_cut()

@@ -80,6 +80,15 @@ class Codec:
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and ("error" in payload or payload.get("type") == "error")
 
+    def says_try_again(self, payload: Any) -> bool:
+        """Whether an error event's payload (``{"error": {...}}``, or the error itself) names a kind worth retrying
+        (an overload, a rate limit, a server error): what the same failure is as a 429 or a 5xx."""
+        if not isinstance(payload, dict):
+            return False
+        error = payload.get("error")
+        source = error if isinstance(error, dict) else payload
+        return any(isinstance(k, str) and k in _TRY_AGAIN for k in (source.get("type"), source.get("code")))
+
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         """The streamed text pieces in ``payload``: (stream key, path of the piece)."""
         return []
@@ -137,6 +146,12 @@ class Codec:
 
     def error_event(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> Event:
         return Event("", self.error_body(message, error_type, code, **extra).decode())
+
+
+# In-stream error kinds that say "try again": Anthropic's error types, OpenAI's error types and codes, the
+# Responses API's codes.
+_TRY_AGAIN = frozenset({"server_error", "api_error", "overloaded_error", "timeout_error", "rate_limit_error",
+                        "rate_limit_exceeded", "service_unavailable"})
 
 
 @functools.lru_cache(maxsize=256)  # codecs hold no state; a process sends to a handful of paths

@@ -21,6 +21,7 @@ from deepsentinel.wire.codec import Codec, Key
 from deepsentinel.wire.event_shape import EventShape
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
+from deepsentinel.wire.rest_memo import RestMemo
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import TextRef, string_refs
 
@@ -56,7 +57,7 @@ class EventGuard:
         self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
-        self._rest = _RestMemo(self.codec.event_padding)
+        self._rest = RestMemo(self.codec.event_padding)
         self._shape: tuple[EventShape, Key, tuple[Any, ...]] | None = None
         self._shape_tries = 0  # shapes learned since one last matched
 
@@ -118,7 +119,7 @@ class EventGuard:
             if self.codec.opens(event, payload):
                 self._opening += sent
                 return
-            if self.errored and _says_try_again(payload):
+            if self.errored and self.codec.says_try_again(payload):
                 self.retry_event = sent
                 return
         self._send(sent, out)
@@ -349,69 +350,6 @@ class EventGuard:
             raise block_error(result.violations or self.violations, "response")
 
 
-# In-stream error kinds that say "try again" (Anthropic's error types, OpenAI's error types and codes, the Responses
-# API's codes): what the same failure is as a status (429, 5xx), which a call retries before any content.
-_TRY_AGAIN = frozenset({"server_error", "api_error", "overloaded_error", "timeout_error", "rate_limit_error",
-                        "rate_limit_exceeded", "service_unavailable"})
-
-
-def _says_try_again(payload: Any) -> bool:
-    """Whether an error event's payload (``{"error": {...}}``, or the error itself) names a kind worth retrying."""
-    if not isinstance(payload, dict):
-        return False
-    error = payload.get("error")
-    source = error if isinstance(error, dict) else payload
-    return any(isinstance(k, str) and k in _TRY_AGAIN for k in (source.get("type"), source.get("code")))
-
-
-class _RestMemo:
-    """The rest of the last event read whole and found clean: everything but its streamed texts and padding.
-
-    A chat stream repeats its id, model and fingerprint in every chunk; a chunk whose rest equals the remembered
-    one (a dict comparison, in C) holds no text that was not already read whole and passed, so it is not read
-    again. A stream whose rest changes with every event (Responses' sequence numbers) stops asking after a few
-    misses in a row.
-    """
-
-    def __init__(self, padding: frozenset[str]) -> None:
-        self.padding = padding
-        self.seen: Any = None
-        self.misses = 0
-
-    def known(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
-        if self.seen is None or self.misses >= _MEMO_MISSES or not isinstance(payload, dict):
-            return False
-        saved: list[tuple[Any, Any, Any]] = []
-        try:
-            self._blank(payload, handled, saved)
-            same = bool(payload == self.seen)
-        finally:
-            for parent, key, value in saved:  # in place: the event keeps its keys' order
-                parent[key] = value
-        self.misses = 0 if same else self.misses + 1
-        return same
-
-    def remember(self, fresh: Any, handled: set[tuple[Any, ...]]) -> None:
-        """``fresh``: the event parsed again (a copy nobody else holds), its rest as just read."""
-        if isinstance(fresh, dict) and self.misses < _MEMO_MISSES:
-            self._blank(fresh, handled, [])
-            self.seen = fresh
-
-    def _blank(self, payload: dict[str, Any], handled: set[tuple[Any, ...]], saved: list[tuple[Any, Any, Any]]) -> None:
-        """Blank the streamed texts and the padding in place, noting each value in ``saved`` as it goes."""
-        for path in handled:
-            parent = payload
-            for key in path[:-1]:
-                parent = parent[key]
-            saved.append((parent, path[-1], parent[path[-1]]))
-            parent[path[-1]] = ""
-        for key in self.padding:
-            if key in payload:
-                saved.append((payload, key, payload[key]))
-                payload[key] = ""
-
-
-_MEMO_MISSES = 4  # a chat stream misses twice (the role chunk, the first text chunk), then hits to its end
 _SHAPE_TRIES = 4  # shapes learned in a row that never matched before a stream stops learning them
 
 
