@@ -143,3 +143,34 @@ def test_gateway_translated_stream_given_up_names_the_overload(fake_server: Fake
     data = [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
     assert data[-1]["error"]["message"] == "The provider reported an error (overloaded_error)."
     assert "compliance" not in response.text and all("error" not in d for d in data[:-1])
+
+
+def _failed_attempt(code: str) -> list[bytes]:
+    failed = dict(_RESPONSE, status="failed", error={"code": code, "message": "boom"})
+    return [sse("response.created", {"type": "response.created", "sequence_number": 0, "response": _RESPONSE}),
+            sse("response.failed", {"type": "response.failed", "sequence_number": 1, "response": failed})]
+
+
+@pytest.mark.parametrize(("code", "reopened"), [("server_error", True), ("invalid_prompt", False)])
+def test_a_responses_stream_that_fails_before_any_output_is_reopened_or_recorded_as_failed(
+        code: str, reopened: bool) -> None:
+    """``response.failed`` with no ``error`` event before it: a server error is retried like one; any failure that
+    reaches the caller is audited as the provider's error, not as allowed."""
+    done = dict(_RESPONSE, status="completed")
+    server = RawSSEServer(_failed_attempt(code), [
+        sse("response.created", {"type": "response.created", "sequence_number": 0, "response": _RESPONSE}),
+        sse("response.completed", {"type": "response.completed", "sequence_number": 1, "response": done})])
+    sink = MemorySink()
+    client = SentinelClient(openai_api_key="k", base_url=server.url, audit=sink, config=_CONFIG)
+    try:
+        types = [e.type for e in client.responses.create(model="gpt-4o", input="hi", stream=True)]
+        client._sentinel.settle()
+    finally:
+        client.close()
+        server.close()
+    if reopened:
+        assert (types, server.requests) == (["response.created", "response.completed"], 2)
+        assert [(e.outcome, e.attempts) for e in sink.events] == [(Outcome.ALLOWED, 2)]
+    else:
+        assert (types, server.requests) == (["response.created", "response.failed"], 1)
+        assert [(e.outcome, e.error_type) for e in sink.events] == [(Outcome.PROVIDER_ERROR, "ProviderError")]

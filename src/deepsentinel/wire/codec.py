@@ -80,6 +80,11 @@ class Codec:
     def is_error(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and ("error" in payload or payload.get("type") == "error")
 
+    def ends_in_failure(self, payload: Any) -> bool:
+        """Whether ``payload``, an end marker, says the answer failed (the Responses API's ``response.failed``):
+        the call is recorded as failed, as after an error event."""
+        return False
+
     def says_try_again(self, payload: Any) -> bool:
         """Whether an error event's payload (``{"error": {...}}``, or the error itself) names a kind worth retrying
         (an overload, a rate limit, a server error): what the same failure is as a 429 or a 5xx."""

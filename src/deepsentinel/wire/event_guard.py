@@ -54,7 +54,7 @@ class EventGuard:
         self.may_reopen = False
         payload = request.payload
         self._background = isinstance(payload, dict) and payload.get("background") is True
-        self.errored = False  # the provider sent its in-stream error event (the caller's SDK raises on it)
+        self.errored = False  # an in-stream error event (the caller's SDK raises on it), or an end saying it failed
         self.usage: tuple[int | None, int | None] | None = None
         self.events = 0
         self._rest = RestMemo(self.codec.event_padding)
@@ -210,6 +210,7 @@ class EventGuard:
             changed = True
         if self.codec.is_end(event, payload):
             self.ended = True
+            self.errored = self.errored or self.codec.ends_in_failure(payload)
             out += self._close([k for k in self._guards if k not in closing])
         out.append(event.with_data(dumps(payload)) if changed else event)
         return out

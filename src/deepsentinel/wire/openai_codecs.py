@@ -253,6 +253,16 @@ class ResponsesCodec(Codec):
     def opens(self, event: Event, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") in _RESPONSE_OPENING
 
+    def ends_in_failure(self, payload: Any) -> bool:
+        return isinstance(payload, dict) and payload.get("type") == "response.failed"
+
+    def says_try_again(self, payload: Any) -> bool:
+        # An error event names its code at the top; ``response.failed`` in its response's ``error``.
+        response = payload.get("response") if isinstance(payload, dict) else None
+        if isinstance(response, dict) and isinstance(response.get("error"), dict):
+            return super().says_try_again(response["error"])
+        return super().says_try_again(payload)
+
     def only_deltas(self, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") in _RESPONSE_DELTAS and not payload.get("logprobs")
 
