@@ -125,9 +125,9 @@ async def test_translated_stream_given_up_raises_an_openai_sdk_error(make_client
 
 
 def test_gateway_translated_stream_given_up_names_the_overload(fake_server: FakeLLMServer) -> None:
-    """A chat call the gateway routes to Claude (translated), overloaded on every attempt: the stream (its status
-    line already sent, with a comment while the opening was held) ends with an error event naming the overload,
-    not a made-up "compliance check failed"."""
+    """A chat call the gateway routes to Claude (translated), overloaded on every attempt: the last attempt holds
+    nothing, so the stream (its role chunk sent) ends with an error event naming the overload, not a made-up
+    "compliance check failed"."""
     env = gateway_env(fake_server, DEEPSENTINEL_MAX_RETRIES="1", DEEPSENTINEL_RETRY_BACKOFF="0")
     gateway = RunningGateway(create_app(env, sentinel=Sentinel(environ=env, audit=False))).__enter__()
     fake_server.enqueue(*(Reply(text="lost", error_after=0, error_message="busy") for _ in range(2)))

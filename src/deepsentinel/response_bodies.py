@@ -192,7 +192,7 @@ class _StreamBody(_Body):
         budget = scope.max_retries if scope is not None and scope.max_retries is not None else \
             exchange.sentinel.performance.max_retries
         taken = self.request.headers.get("x-stainless-retry-count", "0")
-        return budget - (int(taken) if taken.isdigit() else 0)
+        return max(0, budget - (int(taken) if taken.isascii() and taken.isdigit() else 0))
 
     def check_cut(self) -> None:
         """Raise the block that cut the answer right after the output just sent (what preceded it is shown)."""

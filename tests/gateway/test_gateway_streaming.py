@@ -41,7 +41,7 @@ def test_streams_arrive_as_they_are_produced(gateway: RunningGateway, fake_serve
         started = time.monotonic()
         chunks = response.iter_raw()
         first = next(chunks)
-        while b"data: " not in first:  # a comment while the opening role chunk is held for its first text
+        while b"data: " not in first:  # a keep-alive comment, if the held opening waited that long
             assert first.startswith(b": ")
             first = next(chunks)
         first_at = time.monotonic() - started

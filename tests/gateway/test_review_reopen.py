@@ -150,8 +150,8 @@ def test_a_reopen_the_provider_says_not_to_retry_is_not_retried(fake_server: Fak
     assert fake_server.request_count() == 2, f"retried after {time.monotonic() - started:.2f}s"
 
 
-# 4. Gateway: while the opening is held, each held event (Anthropic's ``ping`` included) is relayed as an SSE
-#    comment, so the status line and the keep-alives reach the client as they come.
+# 4. Gateway: while nothing is released (the opening held for a reopen, Anthropic's ``ping`` with it), the status
+#    line waits at most KEEPALIVE seconds, then comments keep the client's read timeout from firing.
 
 def _anthropic_pinging(pings: int, every: float) -> list[tuple[Any, ...]]:
     start = {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
@@ -177,7 +177,7 @@ def test_through_the_gateway_pings_keep_a_slow_stream_alive(start_gateway: Start
                                                             scripted: list[Scripted]) -> None:
     upstream = Scripted(_anthropic_pinging(pings=8, every=0.25))  # 2 s of pings before the first text
     scripted.append(upstream)
-    gateway = start_gateway(ANTHROPIC_BASE_URL=upstream.base, DEEPSENTINEL_MAX_RETRIES="0")
+    gateway = start_gateway(ANTHROPIC_BASE_URL=upstream.base, DEEPSENTINEL_MAX_RETRIES="1")  # openings held
     with anthropic.Anthropic(base_url=gateway.url, api_key=CLIENT_KEY, max_retries=0,
                              timeout=httpx2.Timeout(1.0)) as client:
         started = time.monotonic()
@@ -185,7 +185,7 @@ def test_through_the_gateway_pings_keep_a_slow_stream_alive(start_gateway: Start
             headers_after = time.monotonic() - started
             text = stream.get_final_text()
     assert text == "Finally here."
-    assert headers_after < 0.5  # the status line and message_start do not wait for the first text
+    assert headers_after < 0.9  # the status line waits at most KEEPALIVE (0.5 s), not for the first text
 
 
 def test_through_the_gateway_the_status_line_does_not_wait_for_the_first_text(start_gateway: StartGateway,
@@ -193,13 +193,13 @@ def test_through_the_gateway_the_status_line_does_not_wait_for_the_first_text(st
     upstream = Scripted([("event", "", _chunk({"role": "assistant", "content": ""})), ("sleep", 1.5),
                          *_chat_answer("Late.")[1:]])
     scripted.append(upstream)
-    gateway = start_gateway(OPENAI_BASE_URL=upstream.base + "/v1", DEEPSENTINEL_MAX_RETRIES="0")
+    gateway = start_gateway(OPENAI_BASE_URL=upstream.base + "/v1", DEEPSENTINEL_MAX_RETRIES="1")
     with openai.OpenAI(base_url=gateway.url + "/v1", api_key=CLIENT_KEY, max_retries=0) as client:
         started = time.monotonic()
         stream = client.chat.completions.create(model="gpt-4o", messages=HI, stream=True)
         headers_after = time.monotonic() - started
         assert "".join(p.choices[0].delta.content or "" for p in stream) == "Late."
-    assert headers_after < 0.5, f"the status line came after {headers_after:.2f}s"
+    assert headers_after < 0.9, f"the status line came after {headers_after:.2f}s"
 
 
 # 5. Audit: a reopen given up because its backoff would pass the deadline is not counted as an attempt.

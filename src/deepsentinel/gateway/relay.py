@@ -1,7 +1,8 @@
 """Relaying the guarded answer to the client, and turning the guard's exceptions into answers.
 
-The status line waits for the first byte the guard releases, so a block found before it becomes a proper error
-response; after it, the API's error event ends the stream.
+The status line waits for the first byte the guard releases (at most ``KEEPALIVE`` seconds; then comments keep the
+stream alive until it comes), so a block or failure found before it becomes a proper error response; after it,
+the API's error event ends the stream.
 
 A stream is read by a second task (``_pump``) into a small window, and the client is sent whatever the window
 holds at once: when the upstream's events arrive faster than they are relayed (a burst, or a busy gateway),
@@ -48,6 +49,11 @@ log = logging.getLogger("deepsentinel.gateway")
 WINDOW = 64 * 1024
 #: Seconds released bytes may wait for more to join them before the pump lets the relay send them.
 HOLD = 0.002
+#: Seconds a stream's status line waits for its first released byte (a failure before then still gets an error
+#: status); then, until that byte comes, an SSE comment (which every reader skips) goes out this often, so a
+#: client's read timeout and a proxy's idle timeout see the stream alive while its opening is held for a reopen.
+KEEPALIVE = 0.5
+_KEEPALIVE_COMMENT = b": waiting for the provider\n\n"
 _DROPPED = frozenset({b"connection", b"keep-alive", b"date", b"server", b"transfer-encoding", b"content-length"})
 
 
@@ -81,6 +87,14 @@ class _Window:
         self.ended = True
         self.error = error
         self._ready.set()
+
+    async def ready_within(self, seconds: float) -> bool:
+        """Whether something was released (or the stream ended) within ``seconds``."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), seconds)
+        except asyncio.TimeoutError:
+            return False
+        return True
 
     async def take(self) -> list[bytes]:
         """Everything released so far (waiting for something); empty once the stream ended."""
@@ -124,7 +138,15 @@ async def relay(response: httpx2.Response, codec: Codec, send: Send, only: tuple
             return
         window = _Window()
         pump = asyncio.ensure_future(_pump(stream, window))
-        while chunks := await window.take():
+        released = False
+        while True:
+            if not released and not await window.ready_within(KEEPALIVE):
+                chunks = [_KEEPALIVE_COMMENT]  # nothing released yet (an opening held for a reopen)
+            else:
+                chunks = await window.take()
+                if not chunks:
+                    break
+                released = True
             if not started:
                 await send({"type": "http.response.start", "status": response.status_code, "headers": headers})
                 started = True
@@ -195,4 +217,4 @@ def _only_models(body: bytes, allowed: tuple[str, ...]) -> bytes:
     return json.dumps(listing).encode()
 
 
-__all__ = ["HOLD", "WINDOW", "refuse", "relay"]
+__all__ = ["HOLD", "KEEPALIVE", "WINDOW", "refuse", "relay"]

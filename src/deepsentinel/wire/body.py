@@ -207,7 +207,6 @@ class EventBody(BodyFilter):
         if not events:
             return b""
         started = _clock()
-        holding = self.events.holding
         try:
             upstream, failure = self._translate(events)
             out, self.error = self.events.feed_many(upstream)
@@ -227,11 +226,6 @@ class EventBody(BodyFilter):
             if self.call is not None:
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
-        if not out and self.events.holding > holding:
-            # A comment (which every SSE reader skips) in place of the opening events just held: the caller's
-            # connection sees bytes as the provider sends them (a gateway sends its status line; a provider's
-            # ``ping`` still keeps proxies from closing an idle stream), and nothing a reopen would repeat.
-            return _HOLDING
         return self._encode(out)
 
     def give_up(self) -> bytes:
@@ -289,7 +283,6 @@ class ErrorBody(_Buffered):
 
 
 _clock = time.perf_counter
-_HOLDING = b": holding the opening until more follows\n\n"
 
 
 __all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody"]

@@ -106,11 +106,6 @@ class EventGuard:
             return out, exc
         return out, None
 
-    @property
-    def holding(self) -> int:
-        """How many opening events are held now."""
-        return len(self._opening)
-
     def _send_event(self, event: Event, payload: Any, out: list[Event]) -> None:
         """Guard one event (not in a row), appending what to send to ``out``, or holding it if it opens the
         answer (as guarded: a tool call's first arguments held back leave the event that names it)."""
