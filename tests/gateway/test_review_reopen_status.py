@@ -10,6 +10,7 @@ import httpx2
 
 from deepsentinel import protect
 from deepsentinel.config import PerformanceConfig, SentinelConfig
+from deepsentinel.testing import FakeLLMServer, Reply
 from tests.gateway.conftest import CLIENT_KEY, StartGateway
 from tests.gateway.test_review_reopen import Scripted, _chat_answer, _chunk, scripted  # noqa: F401
 from tests.raw_sse import RawSSEServer, sse
@@ -135,3 +136,17 @@ def _front(first: str, rest: str, calls: dict[str, int]) -> str:
     srv.daemon_threads = True
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return f"http://127.0.0.1:{srv.server_address[1]}"
+
+
+# 4. A block found before anything was released (the role chunk held with the opening) is an error response.
+
+def test_gateway_block_before_anything_was_released_is_an_error_status(start_gateway: StartGateway,
+                                                                       fake_server: FakeLLMServer) -> None:
+    gateway = start_gateway()  # the default retry budget: the opening is held
+    fake_server.enqueue(Reply(chunks=["4111 1111 1111 1111 is the card"]))
+    with httpx2.Client(timeout=20) as http:
+        response = http.post(gateway.url + "/v1/chat/completions",
+                             json={"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]},
+                             headers={"authorization": f"Bearer {CLIENT_KEY}"})
+    assert response.status_code == 400 and "4111" not in response.text
+    assert response.json()["error"]["type"] == "compliance_violation"
