@@ -153,8 +153,8 @@ class _StreamBody(_Body):
         429, 5xx, no ``Retry-After`` past two minutes), backing off as they do or as ``Retry-After`` asks; then
         the next target is tried at once. Never past the call's deadline."""
         exchange = self.exchange
-        if _worth_another_try(answer) and self._reopened < self._retries():
-            retry_after = parse_retry_after(answer.headers) if answer is not None else None
+        retry_after = parse_retry_after(answer.headers) if answer is not None else None
+        if _worth_another_try(answer, retry_after) and self._reopened < self._retries():
             perf = exchange.sentinel.performance
             wait = retry_after if retry_after is not None and retry_after > 0 else \
                 backoff(self._reopened + 1, perf.retry_backoff, perf.retry_backoff_max)
@@ -206,8 +206,7 @@ class _StreamBody(_Body):
                 exc = ProviderTimeoutError(request=self.request, provider=self.provider)
             else:
                 exc = StreamDisconnectedError(request=self.request, provider=self.provider)
-        status = exc.status_code if type(exc) is ProviderError else None
-        if isinstance(exc, ProviderError) and status is not None:
+        if type(exc) is ProviderError and (status := exc.status_code) is not None:
             # A translated stream's in-stream failure: the status error the caller's SDK would raise for it.
             answer = httpx2.Response(status, headers=self.upstream.headers, request=self.request)
             exc = status_error_class(status, "openai")(
@@ -371,11 +370,11 @@ class AsyncBody(_StreamBody, httpx2.AsyncByteStream):
         self.finish(None)
 
 
-def _worth_another_try(answer: httpx2.Response | None) -> bool:
-    """Whether the same target is worth another try after a break (``None``) or after this error answer."""
+def _worth_another_try(answer: httpx2.Response | None, retry_after: float | None) -> bool:
+    """Whether the same target is worth another try after a break (``None``) or after this error answer (whose
+    ``Retry-After`` asked for ``retry_after`` seconds)."""
     if answer is None:
         return True
-    retry_after = parse_retry_after(answer.headers)
     if retry_after is not None and retry_after > _LONGEST_RETRY_AFTER:
         return False
     said = answer.headers.get("x-should-retry")
