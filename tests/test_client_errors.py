@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -139,6 +140,14 @@ def test_retry_after_parsing_covers_both_forms_and_garbage() -> None:
     assert parse_retry_after({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({"x-ratelimit-reset-requests": "120ms"}) is None
+    # As the SDKs read them: a spelled-out infinity, nan or a negative number names no wait (they back off); a
+    # number past a float's range is an excessive one (they do not retry); a parsed millisecond value is the answer.
+    for nameless in ("inf", " Infinity", "+inf", "nan", "-3"):
+        assert parse_retry_after({"retry-after": nameless}) is None
+        assert parse_retry_after({"retry-after-ms": nameless, "retry-after": "2"}) is None
+    assert parse_retry_after({"retry-after": "1e999"}) == math.inf
+    assert parse_retry_after({"retry-after-ms": "1e999"}) == math.inf
+    assert parse_retry_after({"retry-after-ms": "soon", "retry-after": "2"}) == 2.0
 
 
 async def test_stalled_stream_honours_read_timeout(make_client, fake_server: FakeLLMServer) -> None:

@@ -78,6 +78,33 @@ async def test_a_reopen_answered_with_retry_after_waits_as_asked(make_client: An
     assert fake_server.request_count() == 3
 
 
+@pytest.mark.parametrize(("retry_after", "retried"), [("inf", True), ("nan", True), ("1e999", False)])
+async def test_a_reopen_reads_an_odd_retry_after_as_the_sdk_does(
+    make_client: Any, fake_server: FakeLLMServer, retry_after: str, retried: bool
+) -> None:
+    """``Retry-After: inf`` or ``nan`` names no wait: the SDK backs off and tries again, and so does a reopen
+    (which used to give up on ``inf``). ``1e999`` is too long a wait: neither tries again. The raw client is run
+    on the same answers first, so the test follows the SDK if it changes its mind."""
+    fake_server.enqueue(Reply(status=429, headers={"retry-after": retry_after}), Reply(text="Raw second try."))
+    with openai.OpenAI(api_key="sk-test", base_url=fake_server.openai_base_url, max_retries=1, timeout=5) as raw:
+        try:
+            raw_retried = raw.chat.completions.create(model="gpt-4o", messages=HI).choices[0].message.content == \
+                "Raw second try."
+        except openai.RateLimitError:
+            raw_retried = False
+            fake_server.reset()
+    assert raw_retried is retried
+    sent = fake_server.request_count()
+    fake_server.enqueue(*_broken(1), Reply(status=429, headers={"retry-after": retry_after}), Reply(text="Third try."))
+    client = make_client(config=NO_WAIT, max_retries=2)
+    if retried:
+        assert await _stream_text(client) == "Third try."
+    else:
+        with pytest.raises(openai.APIConnectionError):
+            await _stream_text(client)
+    assert fake_server.request_count() - sent == (3 if retried else 2)
+
+
 async def test_a_reopen_refused_for_good_is_not_tried_again(make_client: Any, fake_server: FakeLLMServer) -> None:
     """A 401 to the reopened request would be a 401 again: the caller gets the break, nothing more is sent."""
     fake_server.enqueue(*_broken(1), Reply(status=401), Reply(text="never sent"))

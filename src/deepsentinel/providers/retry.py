@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -10,36 +11,40 @@ from deepsentinel.errors import ProviderError
 
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
-    """Seconds to wait according to ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date).
+    """Seconds to wait according to ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), read as the
+    openai and anthropic SDKs read them.
 
-    Malformed values are ignored rather than raised: a provider's odd header must never crash a call.
+    Malformed values are ignored rather than raised: a provider's odd header must never crash a call. A number
+    that names no wait (``inf`` or ``nan`` spelled out, a negative one) gives ``None``: the SDKs back off as they
+    would without it. A number too large for a float (``1e999``) is an excessive wait, ``inf``: the SDKs do not
+    retry it.
     """
     lower = {k.lower(): v for k, v in headers.items()}
-    ms = lower.get("retry-after-ms")
-    if ms is not None:
+    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        raw = lower.get(name)
+        if raw is None:
+            continue
         try:
-            value = float(ms) / 1000.0
-            if value >= 0:
-                return value
+            value = float(raw)
         except ValueError:
-            pass
+            continue  # not a number: the next header, or an HTTP date
+        if value == math.inf and raw.strip().lower() not in _INFINITY:
+            return math.inf
+        return value / scale if 0 <= value < math.inf else None
     raw = lower.get("retry-after")
     if raw is None:
         return None
-    raw = raw.strip()
     try:
-        seconds = float(raw)
-        return seconds if seconds >= 0 else None
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(raw)
+        when = parsedate_to_datetime(raw.strip())
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     delta = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return max(0.0, delta)
+
+
+_INFINITY = frozenset({"inf", "+inf", "infinity", "+infinity"})  # spelled out: no wait named, unlike an overflow
 
 
 def error_for_status(
