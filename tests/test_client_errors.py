@@ -148,6 +148,7 @@ def test_retry_after_parsing_covers_both_forms_and_garbage() -> None:
     assert parse_retry_after({"retry-after": "1e999"}) == math.inf
     assert parse_retry_after({"retry-after-ms": "1e999"}) == math.inf
     assert parse_retry_after({"retry-after-ms": "soon", "retry-after": "2"}) == 2.0
+    assert str(parse_retry_after({"retry-after": "-0"})) == "0.0"
 
 
 async def test_stalled_stream_honours_read_timeout(make_client, fake_server: FakeLLMServer) -> None:

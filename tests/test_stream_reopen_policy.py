@@ -84,7 +84,7 @@ async def test_a_reopen_reads_an_odd_retry_after_as_the_sdk_does(
 ) -> None:
     """``Retry-After: inf`` or ``nan`` names no wait: the SDK backs off and tries again, and so does a reopen
     (which used to give up on ``inf``). ``1e999`` is too long a wait: neither tries again. The raw client is run
-    on the same answers first, so the test follows the SDK if it changes its mind."""
+    on the same answers first, so the test fails if the SDK changes its mind and the two drift apart."""
     fake_server.enqueue(Reply(status=429, headers={"retry-after": retry_after}), Reply(text="Raw second try."))
     with openai.OpenAI(api_key="sk-test", base_url=fake_server.openai_base_url, max_retries=1, timeout=5) as raw:
         try:

@@ -9,15 +9,18 @@ from email.utils import parsedate_to_datetime
 
 from deepsentinel.errors import ProviderError
 
+_INFINITY = frozenset({"inf", "+inf", "infinity", "+infinity"})  # spelled out: no wait named, unlike an overflow
+
 
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds to wait according to ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), read as the
-    openai and anthropic SDKs read them.
+    openai SDK reads them.
 
     Malformed values are ignored rather than raised: a provider's odd header must never crash a call. A number
-    that names no wait (``inf`` or ``nan`` spelled out, a negative one) gives ``None``: the SDKs back off as they
-    would without it. A number too large for a float (``1e999``) is an excessive wait, ``inf``: the SDKs do not
-    retry it.
+    that names no wait (``inf`` or ``nan`` spelled out, a negative one) gives ``None``: the openai SDK backs off
+    as it would without it. A number too large for a float (``1e999``) is an excessive wait, ``inf``, which the
+    openai SDK does not retry, nor does a stream's reopen (any wait past two minutes). (The anthropic SDK waits
+    out any positive value, capped at about 50 days; a reopen follows the openai SDK's rule for both.)
     """
     lower = {k.lower(): v for k, v in headers.items()}
     for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
@@ -30,7 +33,7 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
             continue  # not a number: the next header, or an HTTP date
         if value == math.inf and raw.strip().lower() not in _INFINITY:
             return math.inf
-        return value / scale if 0 <= value < math.inf else None
+        return max(0.0, value / scale) if 0 <= value < math.inf else None  # max: no "-0.0 seconds"
     raw = lower.get("retry-after")
     if raw is None:
         return None
@@ -42,9 +45,6 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
         when = when.replace(tzinfo=timezone.utc)
     delta = (when - (now or datetime.now(timezone.utc))).total_seconds()
     return max(0.0, delta)
-
-
-_INFINITY = frozenset({"inf", "+inf", "infinity", "+infinity"})  # spelled out: no wait named, unlike an overflow
 
 
 def error_for_status(
