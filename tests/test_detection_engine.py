@@ -96,6 +96,51 @@ def test_cache_is_bounded_and_keeps_no_text() -> None:
     assert all(isinstance(k, bytes) and len(k) == 16 for k in engine._cache._data)  # type: ignore[union-attr]
 
 
+def test_cache_keeps_the_most_recently_used_and_evicts_the_oldest() -> None:
+    """A hit moves a text to the back: the text not used for longest is the one evicted."""
+    engine = DetectionEngine(cache_size=2)
+    engine.scan("first"), engine.scan("second"), engine.scan("first")  # "first" is now the most recent
+    engine.scan("third")  # evicts "second"
+    engine.scan("first")
+    assert engine.cache_info().hits == 2
+    engine.scan("second")
+    assert engine.cache_info().misses == 4
+
+
+def test_cache_shared_by_threads_gives_each_text_its_own_result() -> None:
+    """Lookups and stores take no lock: threads hammering a small cache still get each text's own findings, and it
+    stays within a few entries of its bound."""
+    import sys
+    import threading
+
+    engine = DetectionEngine(cache_size=8)
+    texts = [f"note {i}: SSN 536-22-{1000 + i}" if i % 3 == 0 else f"note {i}: nothing here" for i in range(40)]
+    expected = {t: engine.scan(t, cached=False).findings for t in texts}
+    wrong: list[str] = []
+    sizes: list[int] = []
+
+    def hammer(seed: int) -> None:
+        for n in range(400):
+            text = texts[(seed * 7 + n * 13) % len(texts)]
+            if engine.scan(text).findings != expected[text]:
+                wrong.append(text)
+            sizes.append(engine.cache_info().size)
+
+    threads = [threading.Thread(target=hammer, args=(seed,)) for seed in range(6)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch every few bytecodes, inside the cache's steps
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert wrong == []
+    assert max(sizes) <= 8 + len(threads)
+    assert engine.cache_info().size <= 8 + len(threads)
+
+
 def test_findings_never_show_the_value() -> None:
     """Reprs of findings and results name the type and position only."""
     text = "SSN 536-22-1234 card 4111 1111 1111 1111"

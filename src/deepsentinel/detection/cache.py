@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from deepsentinel.detection.findings import ScanResult
@@ -29,15 +27,22 @@ class CacheInfo:
 
 
 class ScanCache:
-    """Thread-safe LRU mapping ``hash(text) -> ScanResult``."""
+    """Thread-safe LRU mapping ``hash(text) -> ScanResult``.
+
+    Every scan looks its text up, and a fresh text stores its result: neither takes a lock. Each step is one dict
+    operation, atomic in CPython, and a result is immutable and keyed by its text's content, so no interleaving can
+    hand a scan another text's result; at worst two threads storing at once leave the cache an entry or two over
+    ``maxsize`` until the next store, or lose a hit or miss count. (With the CPU's caches cold, as they are between
+    two calls, the lock and ``OrderedDict`` this had cost a lookup and a store about 25 µs; see
+    ``benchmarks/guard_in_the_cold.py``.)
+    """
 
     def __init__(self, maxsize: int = 1024) -> None:
         self.maxsize = maxsize
         # Keyed once: a copy of the keyed state hashes a text without parsing the key and its block again (a
         # third of a key's cost, more when the call around it has pushed hashlib out of the CPU's caches).
         self._keyed = hashlib.blake2b(digest_size=16, key=os.urandom(16))
-        self._data: OrderedDict[bytes, ScanResult] = OrderedDict()
-        self._lock = threading.Lock()
+        self._data: dict[bytes, ScanResult] = {}  # least recently used first: a dict keeps insertion order
         self._hits = 0
         self._misses = 0
 
@@ -47,27 +52,29 @@ class ScanCache:
         return hasher.digest()
 
     def get(self, key: bytes) -> ScanResult | None:
-        with self._lock:
-            result = self._data.get(key)
-            if result is None:
-                self._misses += 1
-                return None
-            self._data.move_to_end(key)
-            self._hits += 1
-            return result
+        data = self._data
+        result = data.get(key)
+        if result is None:
+            self._misses += 1
+            return None
+        self._hits += 1
+        if data.pop(key, None) is not None:  # to the back, as the most recently used (unless evicted meanwhile)
+            data[key] = result
+        return result
 
     def put(self, key: bytes, result: ScanResult) -> None:
-        with self._lock:
-            self._data[key] = result
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+        data = self._data
+        data.pop(key, None)  # stored again (two threads scanned one text): to the back
+        data[key] = result
+        while len(data) > self.maxsize:
+            try:
+                del data[next(iter(data))]
+            except (KeyError, RuntimeError, StopIteration):  # another thread changed it first: its store evicts
+                return
 
     def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-            self._hits = self._misses = 0
+        self._data.clear()
+        self._hits = self._misses = 0
 
     def info(self) -> CacheInfo:
-        with self._lock:
-            return CacheInfo(self._hits, self._misses, len(self._data), self.maxsize)
+        return CacheInfo(self._hits, self._misses, len(self._data), self.maxsize)
