@@ -17,6 +17,7 @@ import pytest
 
 from deepsentinel import PerformanceConfig, SentinelConfig, protect
 from deepsentinel.anthropic_clients import AsyncSentinelAnthropic, SentinelAnthropic
+from deepsentinel.audit.events import MemorySink
 from deepsentinel.detection.engine import default_engine
 from deepsentinel.policy.policy import DEFAULT_POLICY
 from deepsentinel.testing import FakeLLMServer, Reply, ToolCall
@@ -65,6 +66,21 @@ async def test_a_native_tool_call_reopened_after_a_disconnect_is_named_once(
 
 
 @pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
+async def test_what_a_reopened_attempts_held_opening_showed_the_guard_stays_in_the_record(
+    make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
+) -> None:
+    """A tool named with an address, held and then dropped with its broken attempt: never shown, but the provider
+    sent it, so the call's audit event still counts the finding (it used to record only the second attempt's)."""
+    named = ToolCall("mail_jane.canary@corp-example.com", '{"city": "Paris"}', argument_chunks=['{"city":', ' "Paris"}'])
+    fake_server.enqueue(Reply(tool_calls=[named], disconnect_after=1), Reply(text="Plain answer."))
+    client = make_client(config=FAST)
+    message = await _final_chat(client, model="gpt-4o")
+    assert (message.content, message.tool_calls) == ("Plain answer.", None)
+    client._sentinel.settle()
+    [event] = sink.events
+    assert (event.attempts, event.finding_counts(), event.direction) == (2, {"EMAIL_ADDRESS": 1}, "response")
+
+
 async def test_an_anthropic_tool_stream_reopened_after_a_disconnect_has_one_block(
     fake_server: FakeLLMServer, sync: bool
 ) -> None:
