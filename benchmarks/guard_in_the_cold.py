@@ -56,6 +56,7 @@ def _parts(guard: Any, fresh: Fresh) -> dict[str, tuple[Callable[[Any], Any], Ca
         "empty": (lambda _: None, fresh.prompt),
         "scan-cache key of a prompt": (engine._cache.key, fresh.prompt),
         "scan of a prompt (uncached)": (lambda text: engine.scan(text, cached=False), fresh.prompt),
+        "scan of a prompt (cache missed, result stored)": (engine.scan, fresh.prompt),
         "scan of an answer (uncached)": (lambda text: engine.scan(text, cached=False),
                                          lambda: "".join(fresh.answer(200))),
         "check_request (chat body)": (lambda body: guard.check_request("/v1/chat/completions", body),
