@@ -19,6 +19,15 @@ pytest_plugins = ["deepsentinel.testing.pytest_plugin"]
 _OURS = ("OPENAI_", "ANTHROPIC_", "DEEPSENTINEL_")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_catalog() -> None:
+    """A first run on a machine compiles the catalog's digit database on a thread; tests that compare the
+    prefilter's answers across calls see it compiled. (Its meantime is tested in test_detection_prefilter.py.)"""
+    from deepsentinel.detection.engine import default_engine
+
+    assert default_engine().wait_compiled(120)
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     """No test sees the developer's real keys, and no test writes an audit file outside its tmp dir."""

@@ -147,6 +147,7 @@ def test_scanning_around_digits_fires_as_scanning_everything() -> None:
     from deepsentinel.detection import DetectionEngine
 
     pf = DetectionEngine(cache_size=0)._prefilter
+    assert pf.wait(120)
     assert isinstance(pf, hyperscan_prefilter.HyperscanPrefilter) and pf._near is not None and pf._far is not None
     texts = _peer_texts() + ["536-22-1234", "x" * 500 + " 536-22-1234", "1 2 3 " * 400, "word " * 300 + "12",
                              "Meet me at 221B Baker Street on March 3rd, 2024", "AB12 CDE", "no digits at all here"]
@@ -361,3 +362,29 @@ def test_a_gate_hyperscan_refuses_scans_the_runs_everywhere() -> None:
     pytest.importorskip("hyperscan")
     pf = hyperscan_prefilter.HyperscanPrefilter([r"(?:[a-z]{200}){200}", "[0-9]{3}"])
     assert 0 in pf.match("x " + "a" * 40000 + " y")
+
+
+def test_a_first_start_compiles_the_digits_database_on_a_thread(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With nothing in the cache directory, a large digits' database is compiled on a thread: the prefilter is
+    usable at once, counting each of its expressions as fired on a text with a digit (a superset: the engine runs
+    those patterns, same findings), and exact once compiled; the next start loads it, with nothing to wait for."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+
+    catalog = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
+    expressions = [e for _, e in catalog._near_group[:45]]  # about a second to compile: still compiling below
+    monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
+    pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
+    assert not pf.wait(0) and pf._near is None and len(pf._near_ids) >= 32
+    texts = ["SSN 536-22-1234", "card 4111 1111 1111 1111", "call +1 415 555 2671", "no digits here", "1 2 3 " * 60]
+    meantime = {text: pf.match(text) for text in texts}
+    assert pf.wait(60) and pf._near is not None and pf._near_unfiltered == frozenset()
+    for text in texts:
+        exact = pf.match(text)
+        has_digit = any(c.isdigit() for c in text)
+        assert meantime[text] == (exact | pf._near_ids if has_digit else exact), text
+    assert pf.match("SSN 536-22-1234") != pf._near_ids  # compiled, it filters again
+    assert hyperscan_prefilter.HyperscanPrefilter(expressions).wait(0)  # stored: the next start loads it

@@ -260,6 +260,12 @@ class DetectionEngine:
         self._cache.put(key, result)
         return result
 
+    def wait_compiled(self, timeout: float | None = None) -> bool:
+        """Wait until the native prefilter is compiled; whether it is. Only a first start on a machine (nothing in
+        the cache directory) compiles part of it on a thread: scans meanwhile give the same findings, slower on text
+        with digits. A service may wait before it takes traffic."""
+        return self._prefilter.wait(timeout)
+
     def cache_info(self) -> CacheInfo:
         """Hit and miss counters of the per-text cache."""
         return self._cache.info() if self._cache else CacheInfo(0, 0, 0, 0)

@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - exercised where no wheel exists; the RE2 backend is tested directly
     hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["PREFILTER_FLAGS", "cache_dir", "compile_database", "compile_expressions", "compiles", "hyperscan",
+__all__ = ["PREFILTER_FLAGS", "cache_dir", "cached_expressions", "compile_database", "compile_expressions", "compiles", "hyperscan",
            "hyperscan_available"]
 
 #: Prefilter mode: each expression reports once, a superset of where it really matches.
@@ -54,22 +54,37 @@ def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool 
 def compile_expressions(expressions: Sequence[str], ids: list[int], flags: int | list[int], *, store: bool = False) -> Any:
     """A block-mode database of ``expressions`` with per-expression ``flags``, from the cache directory when it was
     compiled before (``store``: keep it there even when it has few expressions)."""
-    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), flags, list(expressions), ids)).encode()).hexdigest()[:32]
-    folder = cache_dir()
-    path = folder / f"prefilter-{key}.hsdb" if folder is not None else None
-    if path is not None and path.is_file():
-        try:
-            db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
-            db.scratch = hyperscan.Scratch(db)
-            return db
-        except (OSError, hyperscan.error):
-            pass  # compiled elsewhere or damaged: compile again below
+    db = cached_expressions(expressions, ids, flags)
+    if db is not None:
+        return db
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=[e.encode() for e in expressions], ids=ids, elements=len(ids),
                flags=flags if isinstance(flags, list) else [flags] * len(ids))
+    path = _cache_path(expressions, ids, flags)
     if path is not None and (store or len(expressions) > 8):  # small ones compile faster than a file is read
         _store(path, hyperscan.dumpb(db))
     return db
+
+
+def cached_expressions(expressions: Sequence[str], ids: list[int], flags: int | list[int]) -> Any | None:
+    """The database ``compile_expressions`` would give, when the cache directory holds it (else None)."""
+    path = _cache_path(expressions, ids, flags)
+    if path is None or not path.is_file():
+        return None
+    try:
+        db = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        db.scratch = hyperscan.Scratch(db)
+        return db
+    except (OSError, hyperscan.error):
+        return None  # compiled elsewhere or damaged: compiled again
+
+
+def _cache_path(expressions: Sequence[str], ids: list[int], flags: int | list[int]) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = hashlib.sha256(repr((getattr(hyperscan, "__version__", ""), flags, list(expressions), ids)).encode()).hexdigest()[:32]
+    return folder / f"prefilter-{key}.hsdb"
 
 
 def _store(path: Path, data: bytes) -> None:

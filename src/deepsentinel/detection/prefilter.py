@@ -51,6 +51,10 @@ class Prefilter(Protocol):
         prefilter does not find them; the caller scans for them itself)."""
         ...
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until every database is compiled (a first start may compile one on a thread); whether it is."""
+        ...
+
 
 class _Nothing:
     """No prefilter: every pattern runs (same findings, slower)."""
@@ -65,6 +69,9 @@ class _Nothing:
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         return frozenset(), None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
 
 
 class _Re2Set:
@@ -96,6 +103,9 @@ class _Re2Set:
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         return self.match(text, data), None
 
+    def wait(self, timeout: float | None = None) -> bool:
+        return True
+
 
 @lru_cache(maxsize=64)
 def _cached(expressions: tuple[str, ...], backend: str, cues: tuple[tuple[int, str], ...] = (),
@@ -124,6 +134,9 @@ class _Composite:
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         first, cues = self._parts[0][1].match_cues(text, data)  # the catalog's part: the one that may carry cues
         return self._with_rest(first, text, data), cues
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return all([part.wait(timeout) for _, part in self._parts])
 
     def _with_rest(self, first: frozenset[int], text: str, data: bytes | None) -> frozenset[int]:
         """The first part's hits (at offset 0) and the other parts', offset."""
