@@ -388,3 +388,38 @@ def test_a_first_start_compiles_the_digits_database_on_a_thread(
         assert meantime[text] == (exact | pf._near_ids if has_digit else exact), text
     assert pf.match("SSN 536-22-1234") != pf._near_ids  # compiled, it filters again
     assert hyperscan_prefilter.HyperscanPrefilter(expressions).wait(0)  # stored: the next start loads it
+
+
+def test_a_child_forked_during_the_compile_takes_its_parents_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A fork inherits no thread: the child looks for its parent's compile in the cache directory instead of
+    compiling again (four workers of a server forked at start used to cost four more compiles of CPU)."""
+    pytest.importorskip("hyperscan")
+    import os
+    import resource
+
+    from deepsentinel.detection import DetectionEngine
+
+    catalog = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
+    expressions = [e for _, e in catalog._near_group[:45]]
+    monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
+    pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
+    assert not pf.wait(0)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report whether it got the database, and the CPU its threads spent
+        try:
+            ready = pf.wait(60) and pf.match("SSN 536-22-1234") != pf._near_ids
+            cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+            os.write(write, f"{ready} {cpu}".encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert pf.wait(60)
+    _, status = os.waitpid(pid, 0)
+    ready, cpu = os.read(read, 100).decode().split()
+    os.close(read)
+    assert status == 0 and ready == "True"
+    assert float(cpu) < 0.3, f"the child spent {cpu} s of CPU: it compiled the database itself"

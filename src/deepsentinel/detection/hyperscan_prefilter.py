@@ -7,8 +7,10 @@ is scanned only by the databases that can fire on it (see ``HyperscanPrefilter``
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 import weakref
 from array import array
 from collections.abc import Sequence
@@ -17,6 +19,7 @@ from typing import Any
 from deepsentinel.detection.byte_text import one_byte_per_char
 from deepsentinel.detection.hyperscan_db import (
     PREFILTER_FLAGS,
+    cache_dir,
     cached_expressions,
     compile_expressions,
     compiles,
@@ -25,6 +28,8 @@ from deepsentinel.detection.hyperscan_db import (
 from deepsentinel.detection.regex_facts import alternatives, digit_facts, run_facts
 
 __all__ = ["HyperscanPrefilter", "by_end"]
+
+log = logging.getLogger(__name__)
 
 
 class HyperscanPrefilter:
@@ -112,8 +117,8 @@ class HyperscanPrefilter:
         self._near_unfiltered: frozenset[int] = frozenset()  # counted as fired on every text with a digit
         self._near_build: threading.Thread | None = None
         failed_near: set[int] = set()
-        self._near = _cached_group(near) if len(near) >= _LATER_MIN else None
-        if self._near is None and len(near) >= _LATER_MIN:
+        self._near = _cached_group(near) if len(near) >= _THREAD_MIN else None
+        if self._near is None and len(near) >= _THREAD_MIN:
             self._near_unfiltered = self._near_ids
             self._start_near_build()
         elif self._near is None:
@@ -130,23 +135,34 @@ class HyperscanPrefilter:
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]
 
-    def _start_near_build(self) -> None:
-        """Compile the digits' database on a thread (again in a forked child, which inherits no thread)."""
+    def _start_near_build(self, patience: float = 0.0) -> None:
+        """Compile the digits' database on a thread. ``patience``: seconds to look for it in the cache directory first
+        (a forked child: its parent's compile stores it there, and N children compiling it again would cost N times
+        the CPU). Not a daemon: a process that ends sooner still stores it, so the next start loads it."""
         if self._near is not None:
             return
         _BUILDING.add(self)
-        self._near_build = threading.Thread(target=self._build_near, daemon=True, name="deepsentinel-hyperscan-compile")
+        self._near_build = threading.Thread(target=self._build_near, args=(patience,),
+                                            name="deepsentinel-hyperscan-compile")
         self._near_build.start()
 
-    def _build_near(self) -> None:
+    def _build_near(self, patience: float) -> None:
         try:
-            db, failed = _compile_group(self._near_group)
-        except Exception:  # noqa: BLE001 - any failure leaves every digit expression unfiltered: slower, never wrong
-            return
+            db, failed = None, set[int]()
+            deadline = time.monotonic() + patience
+            while patience and db is None and time.monotonic() < deadline:
+                db = _cached_group(self._near_group)
+                if db is None:
+                    time.sleep(0.25)
+            if db is None:
+                db, failed = _compile_group(self._near_group)
+            with self._lock:  # scans read both under the lock: never the new database with the stand-in gone first
+                self._near, self._near_unfiltered = db, frozenset(failed)
+        except Exception as exc:  # noqa: BLE001 - left unfiltered: slower on text with digits, never wrong
+            log.warning("compiling the digits' Hyperscan database failed (%s): those patterns run unfiltered",
+                        type(exc).__name__)
         finally:
-            _BUILDING.discard(self)
-        with self._lock:  # scans read both under the lock: never the new database with the old stand-in gone first
-            self._near, self._near_unfiltered = db, frozenset(failed)
+            _BUILDING.discard(self)  # after the database is in place: a fork before this builds again
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every database is compiled (a first start compiles the digits' one on a thread); whether it
@@ -266,13 +282,16 @@ def _cached_group(group: list[tuple[int, str]]) -> Any | None:
     return cached_expressions([e for _, e in group], [i for i, _ in group], [PREFILTER_FLAGS] * len(group))
 
 
-_LATER_MIN = 32  # a group this large, not in the cache directory, is compiled on a thread (smaller ones take < 0.1 s)
+_THREAD_MIN = 32  # a group this large, not in the cache directory, is compiled on a thread (smaller ones take < 0.1 s)
+_CHILD_PATIENCE = 60.0  # seconds a forked child looks for its parent's compile in the cache directory
 _BUILDING: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()  # prefilters whose digits' database is compiling
 
 
 def _build_again_in_child() -> None:
+    """A forked child inherits no thread: it waits for its parent's compile in the cache directory (if there is
+    one), else compiles."""
     for prefilter in list(_BUILDING):
-        prefilter._start_near_build()
+        prefilter._start_near_build(patience=_CHILD_PATIENCE if cache_dir() is not None else 0.0)
 
 
 os.register_at_fork(after_in_child=_build_again_in_child)

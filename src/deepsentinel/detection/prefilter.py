@@ -15,6 +15,7 @@ catalog; compiled Hyperscan databases are also kept on disk (``hyperscan_db.py``
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections.abc import Sequence
 from functools import lru_cache
@@ -136,7 +137,9 @@ class _Composite:
         return self._with_rest(first, text, data), cues
 
     def wait(self, timeout: float | None = None) -> bool:
-        return all([part.wait(timeout) for _, part in self._parts])
+        deadline = None if timeout is None else time.monotonic() + timeout
+        return all([part.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                    for _, part in self._parts])
 
     def _with_rest(self, first: frozenset[int], text: str, data: bytes | None) -> frozenset[int]:
         """The first part's hits (at offset 0) and the other parts', offset."""
