@@ -15,9 +15,9 @@ import httpx2
 import openai
 import pytest
 
-from deepsentinel import PerformanceConfig, SentinelConfig, protect
+from deepsentinel import CompliancePolicy, PerformanceConfig, SentinelConfig, protect
 from deepsentinel.anthropic_clients import AsyncSentinelAnthropic, SentinelAnthropic
-from deepsentinel.audit.events import MemorySink
+from deepsentinel.audit.events import MemorySink, Outcome
 from deepsentinel.detection.engine import default_engine
 from deepsentinel.policy.policy import DEFAULT_POLICY
 from deepsentinel.testing import FakeLLMServer, Reply, ToolCall
@@ -65,20 +65,25 @@ async def test_a_native_tool_call_reopened_after_a_disconnect_is_named_once(
     assert fake_server.request_count() == 2
 
 
-@pytest.mark.parametrize("sync", [True, False], ids=["sync", "async"])
 async def test_what_a_reopened_attempts_held_opening_showed_the_guard_stays_in_the_record(
     make_client: Any, fake_server: FakeLLMServer, sink: MemorySink
 ) -> None:
     """A tool named with an address, held and then dropped with its broken attempt: never shown, but the provider
-    sent it, so the call's audit event still counts the finding (it used to record only the second attempt's)."""
+    sent it, so the call's audit event still counts the finding (it used to record only the second attempt's).
+    It decides nothing about what the caller got: under a policy that anonymizes it, the call is still recorded
+    as allowed, its answer untouched."""
     named = ToolCall("mail_jane.canary@corp-example.com", '{"city": "Paris"}', argument_chunks=['{"city":', ' "Paris"}'])
-    fake_server.enqueue(Reply(tool_calls=[named], disconnect_after=1), Reply(text="Plain answer."))
-    client = make_client(config=FAST)
-    message = await _final_chat(client, model="gpt-4o")
-    assert (message.content, message.tool_calls) == ("Plain answer.", None)
-    client._sentinel.settle()
-    [event] = sink.events
-    assert (event.attempts, event.finding_counts(), event.direction) == (2, {"EMAIL_ADDRESS": 1}, "response")
+    pseudonymize = CompliancePolicy(name="pseudo", block_on_violation=False, anonymize_threshold=0.1)
+    for config in (FAST, FAST.model_copy(update={"compliance_policies": (pseudonymize,)})):
+        fake_server.enqueue(Reply(tool_calls=[named], disconnect_after=1), Reply(text="Plain answer."))
+        client = make_client(config=config)
+        message = await _final_chat(client, model="gpt-4o")
+        assert (message.content, message.tool_calls) == ("Plain answer.", None)
+        client._sentinel.settle()
+        event = sink.events[-1]
+        assert (event.attempts, event.finding_counts(), event.outcome) == (2, {"EMAIL_ADDRESS": 1}, Outcome.ALLOWED)
+        assert [f.direction for f in event.findings] == ["response"]
+    assert fake_server.request_count() == 4
 
 
 async def test_an_anthropic_tool_stream_reopened_after_a_disconnect_has_one_block(

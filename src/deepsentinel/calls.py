@@ -19,10 +19,11 @@ _NO_DECISION = Decision()  # immutable: one shared default instead of a new one 
 
 
 def _event(key: bytes, texts: tuple[str, ...], request: Decision, response: tuple[Violation, ...],
-           fields: dict[str, Any]) -> AuditEvent:
-    """One call's audit event, from the facts ``CallRecord.finish`` took."""
+           fields: dict[str, Any], unshown: tuple[Violation, ...] = ()) -> AuditEvent:
+    """One call's audit event, from the facts ``CallRecord.finish`` took. ``unshown``: findings in an attempt that
+    was dropped unseen: recorded, but no part of the outcome, direction or risk of what the caller got."""
     findings = tuple(FindingRecord.of(v, "request") for v in request.violations) + tuple(
-        FindingRecord.of(v, "response") for v in response
+        FindingRecord.of(v, "response") for v in (*response, *unshown)
     )
     # The direction is where the strictest action was taken (a masked answer is a response decision).
     request_action = Action.strictest([v.action for v in request.violations])
@@ -54,6 +55,9 @@ class CallRecord:
     own_seconds: float = 0.0  # DeepSentinel's work after sending (the stream guard), when it is interleaved
     request_decision: Decision = _NO_DECISION
     response_violations: list[Violation] = field(default_factory=list)
+    # Found in a streamed attempt that broke before any of it was shown and was sent again: the provider sent it,
+    # the caller never saw it.
+    unshown_violations: list[Violation] = field(default_factory=list)
     chunks: int = 0
     usage: tuple[int | None, int | None] | None = None  # prompt and completion tokens, when reported
     attempts: int = 0  # HTTP attempts this call made (the SDK's retries, fallback targets)
@@ -86,7 +90,7 @@ class CallRecord:
             "attempts": max(1, self.attempts), "timestamp": time.time(),
         }
         make = partial(_event, self.key, tuple(self.texts), self.request_decision, tuple(self.response_violations),
-                       fields)
+                       fields, tuple(self.unshown_violations))
         try:
             later = getattr(self.sink, "record_later", None)
             if later is not None:

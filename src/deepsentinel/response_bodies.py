@@ -178,10 +178,11 @@ class _StreamBody(_Body):
 
     def adopt(self, fresh: tuple[httpx2.Response, BodyFilter]) -> None:
         """Read the reopened answer from now on. What the guard found in the broken attempt's held opening (a
-        tool's name) stays in the call's record: never shown, but the provider did send it."""
+        tool's name) stays in the call's record as findings: the provider sent it, though the caller never saw it
+        (so it decides nothing about the call's outcome)."""
         old, call = self.filter, self.exchange.call
         if call is not None and isinstance(old, EventBody):
-            call.response_violations.extend(v for v in old.events.violations if v not in call.response_violations)
+            call.unshown_violations.extend(old.events.violations)
         self.upstream, self.filter = fresh
         self.filter.reopenable = self.can_reopen()
 
