@@ -22,6 +22,7 @@ from deepsentinel.audit.writer import BatchWriter
 from deepsentinel.metrics import ComplianceMonitor, MetricsCollector, OTelSink
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.audit_factory import make_event
+from tests.switching import run_switching_often
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -126,16 +127,7 @@ def test_failures_from_many_threads_are_all_counted() -> None:
             raise ValueError("boom")
 
     sink, event = CompositeSink(Broken(), Broken()), make_event()
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        workers = [threading.Thread(target=lambda: [sink.record(event) for _ in range(2000)]) for _ in range(4)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-    finally:
-        sys.setswitchinterval(previous)
+    run_switching_often([threading.Thread(target=lambda: [sink.record(event) for _ in range(2000)]) for _ in range(4)])
     assert sink.failures == 4 * 2000 * 2
     sink.close()
 

@@ -110,8 +110,9 @@ def test_cache_keeps_the_most_recently_used_and_evicts_the_oldest() -> None:
 def test_cache_shared_by_threads_gives_each_text_its_own_result() -> None:
     """Lookups and stores take no lock: threads hammering a small cache still get each text's own findings, and it
     stays within a few entries of its bound."""
-    import sys
     import threading
+
+    from tests.switching import run_switching_often
 
     engine = DetectionEngine(cache_size=8)
     texts = [f"note {i}: SSN 536-22-{1000 + i}" if i % 3 == 0 else f"note {i}: nothing here" for i in range(40)]
@@ -127,15 +128,7 @@ def test_cache_shared_by_threads_gives_each_text_its_own_result() -> None:
             sizes.append(engine.cache_info().size)
 
     threads = [threading.Thread(target=hammer, args=(seed,)) for seed in range(6)]
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads switch every few bytecodes, inside the cache's steps
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(interval)
+    run_switching_often(threads)  # they switch inside the cache's steps
     assert wrong == []
     assert max(sizes) <= 8 + len(threads)
     assert engine.cache_info().size <= 8 + len(threads)
