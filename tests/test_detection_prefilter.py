@@ -423,3 +423,23 @@ def test_a_child_forked_during_the_compile_takes_its_parents_database(
     os.close(read)
     assert status == 0 and ready == "True"
     assert float(cpu) < 0.3, f"the child spent {cpu} s of CPU: it compiled the database itself"
+
+
+def test_only_a_process_that_can_store_the_compile_waits_for_it_at_exit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The compile thread keeps a process alive at exit only to store its database for the next start: with a
+    cache directory that cannot be written (or none), it is a daemon, and the process exits at once."""
+    pytest.importorskip("hyperscan")
+    from deepsentinel.detection import DetectionEngine
+
+    catalog = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
+    expressions = [e for _, e in catalog._near_group[:40]]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    for folder, storable in ((str(tmp_path / "cache"), True), (str(blocker / "cache"), False), ("", False)):
+        monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", folder)
+        pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
+        assert pf._near_build is not None and pf._near_build.daemon is not storable, folder
+        assert pf.wait(60)

@@ -71,10 +71,11 @@ async def test_what_a_reopened_attempts_held_opening_showed_the_guard_stays_in_t
     """A tool named with an address, held and then dropped with its broken attempt: never shown, but the provider
     sent it, so the call's audit event still counts the finding (it used to record only the second attempt's).
     It decides nothing about what the caller got: under a policy that anonymizes it, the call is still recorded
-    as allowed, its answer untouched."""
+    as allowed, the finding's action as ``log``. Resent and shown, it is counted once, as the shown one."""
     named = ToolCall("mail_jane.canary@corp-example.com", '{"city": "Paris"}', argument_chunks=['{"city":', ' "Paris"}'])
     pseudonymize = CompliancePolicy(name="pseudo", block_on_violation=False, anonymize_threshold=0.1)
-    for config in (FAST, FAST.model_copy(update={"compliance_policies": (pseudonymize,)})):
+    anonymizing = FAST.model_copy(update={"compliance_policies": (pseudonymize,)})
+    for config in (FAST, anonymizing):
         fake_server.enqueue(Reply(tool_calls=[named], disconnect_after=1), Reply(text="Plain answer."))
         client = make_client(config=config)
         message = await _final_chat(client, model="gpt-4o")
@@ -82,8 +83,15 @@ async def test_what_a_reopened_attempts_held_opening_showed_the_guard_stays_in_t
         client._sentinel.settle()
         event = sink.events[-1]
         assert (event.attempts, event.finding_counts(), event.outcome) == (2, {"EMAIL_ADDRESS": 1}, Outcome.ALLOWED)
-        assert [f.direction for f in event.findings] == ["response"]
-    assert fake_server.request_count() == 4
+        assert [(f.direction, f.action) for f in event.findings] == [("response", "log")]
+    fake_server.enqueue(Reply(tool_calls=[named], disconnect_after=1), Reply(tool_calls=[named]))
+    client = make_client(config=anonymizing)
+    message = await _final_chat(client, model="gpt-4o")
+    client._sentinel.settle()
+    event = sink.events[-1]
+    assert (event.finding_counts(), event.outcome) == ({"EMAIL_ADDRESS": 1}, Outcome.ANONYMIZED)
+    assert [f.action for f in event.findings] == ["anonymize"]
+    assert fake_server.request_count() == 6
 
 
 async def test_an_anthropic_tool_stream_reopened_after_a_disconnect_has_one_block(

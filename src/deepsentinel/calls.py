@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -21,10 +21,15 @@ _NO_DECISION = Decision()  # immutable: one shared default instead of a new one 
 def _event(key: bytes, texts: tuple[str, ...], request: Decision, response: tuple[Violation, ...],
            fields: dict[str, Any], unshown: tuple[Violation, ...] = ()) -> AuditEvent:
     """One call's audit event, from the facts ``CallRecord.finish`` took. ``unshown``: findings in an attempt that
-    was dropped unseen: recorded, but no part of the outcome, direction or risk of what the caller got."""
+    was dropped unseen: each recorded once (not again when the shown answer repeats it), with the action ``log``
+    (nothing was done to what the caller got), and no part of the outcome, direction or risk."""
+    dropped: list[Violation] = []
+    for v in unshown:
+        if v not in response and v not in dropped:
+            dropped.append(v)
     findings = tuple(FindingRecord.of(v, "request") for v in request.violations) + tuple(
-        FindingRecord.of(v, "response") for v in (*response, *unshown)
-    )
+        FindingRecord.of(v, "response") for v in response
+    ) + tuple(FindingRecord.of(replace(v, action=Action.LOG), "response") for v in dropped)
     # The direction is where the strictest action was taken (a masked answer is a response decision).
     request_action = Action.strictest([v.action for v in request.violations])
     response_action = Action.strictest([v.action for v in response])

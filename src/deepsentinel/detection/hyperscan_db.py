@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - exercised where no wheel exists; the RE2 backend is tested directly
     hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["PREFILTER_FLAGS", "cache_dir", "cached_expressions", "compile_database", "compile_expressions", "compiles", "hyperscan",
+__all__ = ["PREFILTER_FLAGS", "cache_dir", "cache_writable", "cached_expressions", "compile_database", "compile_expressions", "compiles", "hyperscan",
            "hyperscan_available"]
 
 #: Prefilter mode: each expression reports once, a superset of where it really matches.
@@ -41,6 +42,24 @@ def cache_dir() -> Path | None:
         return Path(configured) if configured else None
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "deepsentinel"
+
+
+def cache_writable() -> bool:
+    """Whether compiled databases can be kept in the cache directory (tried once per directory)."""
+    folder = cache_dir()
+    return folder is not None and _writable(str(folder))
+
+
+@lru_cache(maxsize=8)
+def _writable(folder: str) -> bool:
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError:
+        return False
+    return True
 
 
 def compile_database(expressions: Sequence[str], ids: list[int], *, exact: bool = False, store: bool = False) -> Any:

@@ -19,7 +19,7 @@ from typing import Any
 from deepsentinel.detection.byte_text import one_byte_per_char
 from deepsentinel.detection.hyperscan_db import (
     PREFILTER_FLAGS,
-    cache_dir,
+    cache_writable,
     cached_expressions,
     compile_expressions,
     compiles,
@@ -135,22 +135,26 @@ class HyperscanPrefilter:
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
             self.ids = [-1 if i in failed else i for i in self.ids]
 
-    def _start_near_build(self, patience: float = 0.0) -> None:
-        """Compile the digits' database on a thread. ``patience``: seconds to look for it in the cache directory first
-        (a forked child: its parent's compile stores it there, and N children compiling it again would cost N times
-        the CPU). Not a daemon: a process that ends sooner still stores it, so the next start loads it."""
+    def _start_near_build(self, parent: int | None = None) -> None:
+        """Compile the digits' database on a thread. A process that can store it in the cache directory waits for
+        the thread at exit (not a daemon), so a run that ends sooner still leaves it for the next start; one that
+        cannot store it does not wait. ``parent``: in a forked child, its parent's pid: the child looks for the
+        parent's database in the cache directory while the parent lives (N children compiling it again would cost
+        N times the CPU), and its thread is a daemon (the parent stores the database)."""
         if self._near is not None:
             return
+        storable = cache_writable()
         _BUILDING.add(self)
-        self._near_build = threading.Thread(target=self._build_near, args=(patience,),
+        self._near_build = threading.Thread(target=self._build_near, args=(parent if storable else None,),
+                                            daemon=parent is not None or not storable,
                                             name="deepsentinel-hyperscan-compile")
         self._near_build.start()
 
-    def _build_near(self, patience: float) -> None:
+    def _build_near(self, parent: int | None) -> None:
         try:
             db, failed = None, set[int]()
-            deadline = time.monotonic() + patience
-            while patience and db is None and time.monotonic() < deadline:
+            deadline = time.monotonic() + _CHILD_PATIENCE
+            while parent is not None and db is None and os.getppid() == parent and time.monotonic() < deadline:
                 db = _cached_group(self._near_group)
                 if db is None:
                     time.sleep(0.25)
@@ -283,15 +287,15 @@ def _cached_group(group: list[tuple[int, str]]) -> Any | None:
 
 
 _THREAD_MIN = 32  # a group this large, not in the cache directory, is compiled on a thread (smaller ones take < 0.1 s)
-_CHILD_PATIENCE = 60.0  # seconds a forked child looks for its parent's compile in the cache directory
+_CHILD_PATIENCE = 60.0  # at most, seconds a forked child looks for its living parent's compile in the cache directory
 _BUILDING: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()  # prefilters whose digits' database is compiling
 
 
 def _build_again_in_child() -> None:
-    """A forked child inherits no thread: it waits for its parent's compile in the cache directory (if there is
-    one), else compiles."""
+    """A forked child inherits no thread: it waits for its parent's compile in the cache directory, else compiles."""
+    parent = os.getppid()
     for prefilter in list(_BUILDING):
-        prefilter._start_near_build(patience=_CHILD_PATIENCE if cache_dir() is not None else 0.0)
+        prefilter._start_near_build(parent)
 
 
 os.register_at_fork(after_in_child=_build_again_in_child)
