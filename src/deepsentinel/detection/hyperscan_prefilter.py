@@ -111,7 +111,7 @@ class HyperscanPrefilter:
         # The digits' database takes most of a first compile (7 of 9 s on a 2-core machine): when the cache directory
         # does not hold it, it is compiled on a thread of its own (Hyperscan lets go of the GIL) and, until it is
         # ready, every one of its expressions counts as fired on a text with a digit. The engine then runs those
-        # patterns itself: the same findings, and a client that starts in 2 s instead of 9.
+        # patterns itself: the same findings, and a client built in 3.4 s instead of 8 (benchmarks/bench_first_start.py).
         self._near_group = near
         self._near_ids = frozenset(i for i, _ in near)
         self._near_unfiltered: frozenset[int] = frozenset()  # counted as fired on every text with a digit
