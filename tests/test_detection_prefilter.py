@@ -443,3 +443,35 @@ def test_only_a_process_that_can_store_the_compile_waits_for_it_at_exit(
         pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
         assert pf._near_build is not None and pf._near_build.daemon is not storable, folder
         assert pf.wait(60)
+
+
+def test_a_child_forked_while_a_thread_held_the_scan_lock_can_scan() -> None:
+    """A fork copies a held lock held: the child (whose only thread is the one that forked) gets a fresh one, so
+    its first scan does not wait forever for a thread it does not have."""
+    pytest.importorskip("hyperscan")
+    import os
+    import signal
+    import threading
+
+    pf = hyperscan_prefilter.HyperscanPrefilter([r"[0-9]{3}-[0-9]{4}", r"(?i:\bssn\b)"])
+    held, release = threading.Event(), threading.Event()
+
+    def scanning() -> None:  # stands for a thread in the middle of a scan when another forks
+        with pf._lock:
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=scanning)
+    thread.start()
+    try:
+        assert held.wait(10)
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not pytest-timeout's handler: the child just dies
+            signal.alarm(5)  # a deadlocked child dies of SIGALRM instead of hanging the suite
+            os._exit(0 if pf.match("ssn 555-0199") == frozenset({0, 1}) else 1)
+    finally:
+        release.set()
+        thread.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"child status {status}"

@@ -100,8 +100,10 @@ class HyperscanPrefilter:
             run_class = "".join(f"\\x{c:02x}" for c in sorted(kinds))
             rest.append((_RUN, f"[{run_class}]{{{least}}}"))
         # The database's own scratch space is cheaper per call than a separate Scratch object; the lock makes
-        # sharing it across threads safe (scans are microseconds, so contention is short).
+        # sharing it across threads safe (scans are microseconds, so contention is short). A forked child gets a
+        # fresh one (``_after_fork_in_child``): a fork while another thread scanned would copy it locked.
         self._lock = threading.Lock()
+        _ALL.add(self)
         # The name detector's cues (``name_gate``) ride along in the database scanned over every text: one pass
         # finds both. Every end of a cue is reported, under an id past the catalog's that is its tag's (as in
         # name_gate's own database): one end per tag, however many of the tag's expressions end there.
@@ -291,14 +293,21 @@ _CHILD_PATIENCE = 60.0  # at most, seconds a forked child looks for its living p
 _BUILDING: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()  # prefilters whose digits' database is compiling
 
 
-def _build_again_in_child() -> None:
-    """A forked child inherits no thread: it waits for its parent's compile in the cache directory, else compiles."""
+_ALL: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child inherits no other thread: each prefilter gets an unheld lock (one a parent's thread held at
+    the fork would never be released), and a compile under way waits for its parent's database in the cache
+    directory, else compiles."""
+    for prefilter in list(_ALL):
+        prefilter._lock = threading.Lock()
     parent = os.getppid()
     for prefilter in list(_BUILDING):
         prefilter._start_near_build(parent)
 
 
-os.register_at_fork(after_in_child=_build_again_in_child)
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _collect(id_: int, start: int, end: int, flags: int, hits: set[int]) -> None:
