@@ -119,12 +119,13 @@ class HyperscanPrefilter:
         self._near_unfiltered: frozenset[int] = frozenset()  # counted as fired on every text with a digit
         self._near_build: threading.Thread | None = None
         failed_near: set[int] = set()
-        self._near = _cached_group(near) if len(near) >= _THREAD_MIN else None
-        if self._near is None and len(near) >= _THREAD_MIN:
-            self._near_unfiltered = self._near_ids
-            self._start_near_build()
-        elif self._near is None:
+        if len(near) < _THREAD_MIN:
             self._near, failed_near = _compile_group(near)
+        else:
+            self._near = _cached_group(near)
+            if self._near is None:
+                self._near_unfiltered = self._near_ids
+                self._start_near_build()
         self._far, failed_far = _compile_group(far)
         self._runs, failed_runs = _compile_group([m for m, _ in runs])
         self._later, failed_later = _compile_group([(i, e) for e, i in first.items() if i in deferred])
@@ -146,7 +147,6 @@ class HyperscanPrefilter:
         if self._near is not None:
             return
         storable = cache_writable()
-        _BUILDING.add(self)
         self._near_build = threading.Thread(target=self._build_near, args=(parent if storable else None,),
                                             daemon=parent is not None or not storable,
                                             name="deepsentinel-hyperscan-compile")
@@ -165,10 +165,14 @@ class HyperscanPrefilter:
             with self._lock:  # scans read both under the lock: never the new database with the stand-in gone first
                 self._near, self._near_unfiltered = db, frozenset(failed)
         except Exception as exc:  # noqa: BLE001 - left unfiltered: slower on text with digits, never wrong
+            self._near_build = None  # given up: nothing to wait for, nor to build again in a forked child
             log.warning("compiling the digits' Hyperscan database failed (%s): those patterns run unfiltered",
                         type(exc).__name__)
-        finally:
-            _BUILDING.discard(self)  # after the database is in place: a fork before this builds again
+
+    @property
+    def _near_pending(self) -> bool:
+        """Whether the digits' database is being compiled (set in place under the lock when it is done)."""
+        return self._near is None and self._near_build is not None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every database is compiled (a first start compiles the digits' one on a thread); whether it
@@ -290,21 +294,18 @@ def _cached_group(group: list[tuple[int, str]]) -> Any | None:
 
 _THREAD_MIN = 32  # a group this large, not in the cache directory, is compiled on a thread (smaller ones take < 0.1 s)
 _CHILD_PATIENCE = 60.0  # at most, seconds a forked child looks for its living parent's compile in the cache directory
-_BUILDING: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()  # prefilters whose digits' database is compiling
-
-
-_ALL: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()
+_ALL: weakref.WeakSet[HyperscanPrefilter] = weakref.WeakSet()  # every prefilter of the process, for a forked child
 
 
 def _after_fork_in_child() -> None:
     """A forked child inherits no other thread: each prefilter gets an unheld lock (one a parent's thread held at
     the fork would never be released), and a compile under way waits for its parent's database in the cache
     directory, else compiles."""
+    parent = os.getppid()
     for prefilter in list(_ALL):
         prefilter._lock = threading.Lock()
-    parent = os.getppid()
-    for prefilter in list(_BUILDING):
-        prefilter._start_near_build(parent)
+        if prefilter._near_pending:
+            prefilter._start_near_build(parent)
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
