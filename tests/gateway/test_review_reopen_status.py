@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx2
 
@@ -18,40 +19,37 @@ from tests.raw_sse import RawSSEServer, sse
 HI = [{"role": "user", "content": "hi"}]
 BODY = json.dumps({"model": "gpt-4o", "messages": HI, "stream": True}).encode()
 ROLE = _chunk({"role": "assistant", "content": ""})
+T = TypeVar("T")
 
 
 def _config(retries: int) -> SentinelConfig:
     return SentinelConfig(performance_config=PerformanceConfig(max_retries=retries, retry_backoff=0))
 
 
-# 1. An odd x-stainless-retry-count (a digit int() refuses: "²", latin-1 byte 0xB2) is ignored, not a crash.
-def test_odd_stainless_retry_count_does_not_crash_the_call() -> None:
+def _hello_through_protect(extra_headers: dict[str, Any], read: Callable[[httpx2.Response], T]) -> T:
+    """A short chat stream from a raw SSE server, read by ``read`` through ``protect(httpx2.Client())``."""
     server = RawSSEServer([sse("", ROLE), sse("", _chunk({"content": "Hello"})),
                            sse("", _chunk({}, "stop")), sse("", "[DONE]")])
     client = protect(httpx2.Client(), openai_api_key="k", openai_base_url=server.url, audit=False, config=_config(1))
     try:
         with client.stream("POST", server.url + "/chat/completions", content=BODY,
                            headers={"content-type": "application/json", "authorization": "Bearer k",
-                                    "x-stainless-retry-count": b"\xb2"}) as response:
-            text = response.read()
+                                    **extra_headers}) as response:
+            return read(response)
     finally:
         client.close()
         server.close()
+
+
+# 1. An odd x-stainless-retry-count (a digit int() refuses: "²", latin-1 byte 0xB2) is ignored, not a crash.
+def test_odd_stainless_retry_count_does_not_crash_the_call() -> None:
+    text = _hello_through_protect({"x-stainless-retry-count": b"\xb2"}, lambda response: response.read())
     assert b"Hello" in text
 
 
 # 2. A raw httpx reader sees only the provider's lines: holding an opening adds nothing to the stream.
 def test_raw_reader_sees_only_provider_lines() -> None:
-    server = RawSSEServer([sse("", ROLE), sse("", _chunk({"content": "Hello"})),
-                           sse("", _chunk({}, "stop")), sse("", "[DONE]")])
-    client = protect(httpx2.Client(), openai_api_key="k", openai_base_url=server.url, audit=False, config=_config(1))
-    try:
-        with client.stream("POST", server.url + "/chat/completions", content=BODY,
-                           headers={"content-type": "application/json", "authorization": "Bearer k"}) as response:
-            lines = [line for line in response.iter_lines() if line]
-    finally:
-        client.close()
-        server.close()
+    lines = _hello_through_protect({}, lambda response: [line for line in response.iter_lines() if line])
     assert all(line.startswith("data: ") for line in lines), lines
 
 
