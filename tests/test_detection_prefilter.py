@@ -364,6 +364,16 @@ def test_a_gate_hyperscan_refuses_scans_the_runs_everywhere() -> None:
     assert 0 in pf.match("x " + "a" * 40000 + " y")
 
 
+def _digit_expressions(count: int) -> list[str]:
+    """The first ``count`` expressions of the catalog's digits' database: enough (32 or more) for it to be compiled
+    on a thread, and about a second to compile at 45."""
+    from deepsentinel.detection import DetectionEngine
+
+    catalog = DetectionEngine(cache_size=0)._prefilter
+    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
+    return [e for _, e in catalog._near_group[:count]]
+
+
 def test_a_first_start_compiles_the_digits_database_on_a_thread(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -371,11 +381,7 @@ def test_a_first_start_compiles_the_digits_database_on_a_thread(
     usable at once, counting each of its expressions as fired on a text with a digit (a superset: the engine runs
     those patterns, same findings), and exact once compiled; the next start loads it, with nothing to wait for."""
     pytest.importorskip("hyperscan")
-    from deepsentinel.detection import DetectionEngine
-
-    catalog = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
-    expressions = [e for _, e in catalog._near_group[:45]]  # about a second to compile: still compiling below
+    expressions = _digit_expressions(45)  # about a second to compile: still compiling below
     monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
     pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
     assert not pf.wait(0) and pf._near is None and len(pf._near_ids) >= 32
@@ -399,11 +405,7 @@ def test_a_child_forked_during_the_compile_takes_its_parents_database(
     import os
     import resource
 
-    from deepsentinel.detection import DetectionEngine
-
-    catalog = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
-    expressions = [e for _, e in catalog._near_group[:45]]
+    expressions = _digit_expressions(45)
     monkeypatch.setenv("DEEPSENTINEL_CACHE_DIR", str(tmp_path))
     pf = hyperscan_prefilter.HyperscanPrefilter(expressions)
     assert not pf.wait(0)
@@ -431,11 +433,7 @@ def test_only_a_process_that_can_store_the_compile_waits_for_it_at_exit(
     """The compile thread keeps a process alive at exit only to store its database for the next start: with a
     cache directory that cannot be written (or none), it is a daemon, and the process exits at once."""
     pytest.importorskip("hyperscan")
-    from deepsentinel.detection import DetectionEngine
-
-    catalog = DetectionEngine(cache_size=0)._prefilter
-    assert isinstance(catalog, hyperscan_prefilter.HyperscanPrefilter) and catalog.wait(120)
-    expressions = [e for _, e in catalog._near_group[:40]]
+    expressions = _digit_expressions(40)
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     for folder, storable in ((str(tmp_path / "cache"), True), (str(blocker / "cache"), False), ("", False)):
