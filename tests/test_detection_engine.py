@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from deepsentinel.detection import (
@@ -12,6 +14,7 @@ from deepsentinel.detection import (
     PCIDetector,
     PHIDetector,
     PIIDetector,
+    ScanCache,
     ScanResult,
     SecretDetector,
     Severity,
@@ -87,13 +90,50 @@ def test_cache_skips_rescanning_the_same_text() -> None:
 
 
 def test_cache_is_bounded_and_keeps_no_text() -> None:
-    """The LRU evicts beyond maxsize, and its keys are keyed digests, not text."""
+    """The LRU evicts beyond maxsize, and its keys are keyed hashes, not text: the process's string hash (keyed at
+    random per process in a test run), or keyed BLAKE2b digests when asked."""
+    from deepsentinel.detection.cache import STRING_HASH_KEYED
+
+    assert STRING_HASH_KEYED  # the suite runs without a fixed PYTHONHASHSEED
     engine = DetectionEngine(cache_size=2)
     for text in ("one", "two", "three", "one"):
         engine.scan(text)
     info = engine.cache_info()
     assert info.size == 2 and info.misses == 4
-    assert all(isinstance(k, bytes) and len(k) == 16 for k in engine._cache._data)  # type: ignore[union-attr]
+    assert sorted(engine._cache._data) == sorted([hash("three"), hash("one")])  # type: ignore[union-attr]
+    digests = ScanCache(4, string_hash=False)
+    assert isinstance(digests.key("one"), bytes) and len(digests.key("one")) == 16
+    assert digests.key("one") != ScanCache(4, string_hash=False).key("one")  # each cache keys its own digests
+
+
+def test_a_fixed_hash_seed_keys_the_cache_with_blake2b() -> None:
+    """Under a fixed PYTHONHASHSEED anyone who knows the seed could make two texts share a string hash: the cache
+    then keys texts with its own BLAKE2b key. A str subclass (which may define its own ``__hash__``) is keyed so too."""
+    import subprocess
+    import sys
+
+    code = ("from deepsentinel.detection.cache import STRING_HASH_KEYED, ScanCache; "
+            "print(STRING_HASH_KEYED, type(ScanCache().key('536-22-1234')).__name__)")
+    for seed, expected in (("0", "False bytes"), ("123", "False bytes"), ("random", "True int")):
+        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                             capture_output=True, text=True, check=True, timeout=60)
+        assert out.stdout.split() == expected.split(), seed
+
+    class Constant(str):
+        def __hash__(self) -> int:
+            return 0
+
+    assert isinstance(ScanCache().key(Constant("536-22-1234")), bytes)
+
+
+def test_a_cached_result_is_used_only_for_a_text_of_its_length() -> None:
+    """Two texts sharing a key (forced here) never share a result unless their lengths match too."""
+    engine = DetectionEngine(cache_size=8)
+    cache = engine._cache
+    assert cache is not None
+    ssn = engine.scan("my SSN is 536-22-1234", cached=False)
+    cache.put(cache.key("nothing here"), ssn)
+    assert engine.scan("nothing here").findings == ()
 
 
 def test_cache_keeps_the_most_recently_used_and_evicts_the_oldest() -> None:

@@ -254,7 +254,7 @@ class DetectionEngine:
             return self._scan(text)
         key = self._cache.key(text)
         hit = self._cache.get(key)
-        if hit is not None:
+        if hit is not None and hit.text_length == len(text):  # the length too: a 64-bit key is all a hit rests on
             return hit
         result = self._scan(text)
         self._cache.put(key, result)
