@@ -133,6 +133,7 @@ class HyperscanPrefilter:
         self._later_always = bool(self._triggers & (failed | failed_near | failed_far | failed_runs))
         # A gate that did not compile (a run too long for Hyperscan): the runs' database is scanned over every text.
         self._runs_always = _RUN in failed
+        self._rest_always = self._runs_always or self._later_always  # else a text on which nothing fired ends there
         self._reach = max(reach.values(), default=0)
         failed |= failed_near | failed_far | failed_runs | failed_later
         if failed:  # not Hyperscan syntax (look-arounds in a custom pattern): always run
@@ -197,15 +198,20 @@ class HyperscanPrefilter:
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         if not self._cues:
             return self.match(text, data), None
-        found = _Found(set(), array("q"))
-        if text:
-            if data is None:
-                data = one_byte_per_char(text)
-            with self._lock:
-                if self._db is not None:
-                    self._db.scan(data, match_event_handler=_collect_both, context=found)
-                self._scan_rest(data, found.hits)
-        return frozenset(found.hits), by_end(found.cues)
+        if not text:
+            return _NO_HITS, _NO_CUES
+        if data is None:
+            data = one_byte_per_char(text)
+        # Most texts fire nothing: that case makes no holder object, array or frozen copy (the pass runs with the
+        # CPU's caches cold, between two calls, where each object made costs several µs).
+        hits: set[int] = set()
+        cues: list[int] = []
+        with self._lock:
+            if self._db is not None:
+                self._db.scan(data, match_event_handler=_collect_both, context=(hits, cues))
+            if hits or self._rest_always:
+                self._scan_rest(data, hits)
+        return (frozenset(hits) if hits else _NO_HITS), (by_end(array("q", cues)) if cues else _NO_CUES)
 
     def _scan_rest(self, data: bytes, hits: set[int]) -> None:
         """After the pass over every text: the runs' database when it saw a long run, the digit databases when it
@@ -338,17 +344,13 @@ def _collect_catalog(id_: int, start: int, end: int, flags: int, hits: set[int])
         hits.add(id_)
 
 
-class _Found:
-    """What one scan for catalog hits and cues collects."""
-
-    __slots__ = ("cues", "hits")
-
-    def __init__(self, hits: set[int], cues: array[int]) -> None:
-        self.hits, self.cues = hits, cues
-
-
-def _collect_both(id_: int, start: int, end: int, flags: int, found: _Found) -> None:
+def _collect_both(id_: int, start: int, end: int, flags: int, found: tuple[set[int], list[int]]) -> None:
+    """Hyperscan's match callback for catalog hits and cues: ``found`` is (hits, cues)."""
     if id_ >= _CUE_BASE:
-        found.cues.append(end << 2 | (id_ - _CUE_BASE))  # a tag fits in two bits (name_gate's kinds)
+        found[1].append(end << 2 | (id_ - _CUE_BASE))  # a tag fits in two bits (name_gate's kinds)
     else:
-        found.hits.add(id_)
+        found[0].add(id_)
+
+
+_NO_HITS: frozenset[int] = frozenset()
+_NO_CUES: array[int] = array("q")  # shared by every text without a cue: read, never written to
