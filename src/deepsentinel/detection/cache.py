@@ -1,10 +1,11 @@
 """ScanCache: a bounded LRU of scan results keyed by a keyed hash of the text.
 
 A chat sends its whole history on every turn; with the cache, turn N only pays for the new message. The key is a
-hash keyed with a random secret, so the cache holds no raw text and its keys cannot be brute-forced back into short
-values (a 9-digit SSN has only 10^9 candidates; an unkeyed hash would give it away), nor two texts be made to share
-one by anyone who does not know the secret. Python's own string hash is such a hash (SipHash, keyed at random per
-process) unless ``PYTHONHASHSEED`` fixes its key; then a BLAKE2b digest keyed per cache is used instead.
+hash keyed with a random secret, so the cache holds no raw text, its keys cannot be brute-forced back into short
+values (a 9-digit SSN has only 10^9 candidates; an unkeyed hash would give it away), and nobody who does not know
+the secret can make two texts share one. Where Python's string hash is 64-bit SipHash, the key is that hash of the
+text behind a random prefix of the cache's own (so it stays secret under a fixed ``PYTHONHASHSEED`` too); elsewhere
+a BLAKE2b digest keyed per cache.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from deepsentinel.detection.findings import ScanResult
 
 __all__ = ["CacheInfo", "ScanCache"]
 
-# Whether ``hash(str)`` is keyed with a secret of this process: not under a fixed PYTHONHASHSEED (0 turns the key
-# off; any other number makes it one anybody who reads the deployment's environment knows). With ``-E`` the setting is
-# ignored and the key random, but reading it here still chooses BLAKE2b: the safe way round.
-STRING_HASH_KEYED = bool(sys.flags.hash_randomization) and os.environ.get("PYTHONHASHSEED", "random") == "random"
+# Whether ``hash(str)`` is 64-bit SipHash over every string. Not on 32-bit builds (too few bits), nor with FNV or a
+# cutoff below which short strings get a weaker hash (build options).
+STRING_HASH_FITS = (sys.hash_info.width >= 64 and sys.hash_info.algorithm.startswith("siphash")
+                    and sys.hash_info.cutoff == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class CacheInfo:
 
 
 class ScanCache:
-    """Thread-safe LRU mapping ``hash(text) -> ScanResult``.
+    """Thread-safe LRU mapping a keyed hash of a text to its ``ScanResult``.
 
     Every scan looks its text up, and a fresh text stores its result: neither takes a lock. Each step is one
     ``OrderedDict`` operation in C, atomic under CPython's GIL, and a result is immutable and keyed by its text's
@@ -46,14 +47,15 @@ class ScanCache:
     ``benchmarks/guard_in_the_cold.py``. An ``OrderedDict`` evicts its oldest in constant time, at any size.)
     """
 
-    def __init__(self, maxsize: int = 1024, *, string_hash: bool = STRING_HASH_KEYED) -> None:
+    def __init__(self, maxsize: int = 1024, *, string_hash: bool = STRING_HASH_FITS) -> None:
         self.maxsize = maxsize
-        # The string hash costs a call 20 µs less than BLAKE2b when the call around it has pushed hashlib out of the
-        # CPU's caches (benchmarks/guard_in_the_cold.py): it is C the interpreter runs all the time, and needs no
-        # encoded copy of the text. Its 64 bits suffice: to be handed another text's result, a text must share a
-        # key with one of at most ``maxsize`` others it cannot see, a chance of about 2^-54 a try (and the engine
-        # also compares the lengths).
-        self._string_hash = string_hash
+        # The string hash costs a call 15 µs less than BLAKE2b when the call around it has pushed hashlib out of the
+        # CPU's caches (benchmarks/guard_in_the_cold.py): it is C the interpreter runs all the time. The prefix is
+        # what keys it: the process's own SipHash key is random unless PYTHONHASHSEED fixes it, and then anyone who
+        # knows the seed could search for two texts with one hash offline. 64 bits suffice: to be handed another
+        # text's result, a text must share a key with one of at most ``maxsize`` others it cannot see, about
+        # 2^-54 a try at the default size. (The engine also compares the lengths, a cheap second check.)
+        self._prefix = os.urandom(16).hex() if string_hash else None
         # BLAKE2b keyed once: a copy of the keyed state hashes a text without parsing the key and its block again.
         self._keyed = hashlib.blake2b(digest_size=16, key=os.urandom(16))
         self._data: OrderedDict[int | bytes, ScanResult] = OrderedDict()  # least recently used first
@@ -61,8 +63,8 @@ class ScanCache:
         self._misses = 0
 
     def key(self, text: str) -> int | bytes:
-        if self._string_hash and type(text) is str:  # a subclass may define its own __hash__
-            return hash(text)
+        if self._prefix is not None and type(text) is str:  # a subclass may define its own __hash__
+            return hash(self._prefix + text)
         hasher = self._keyed.copy()
         hasher.update(text.encode("utf-8", "surrogatepass"))
         return hasher.digest()
