@@ -103,6 +103,11 @@ def test_cache_is_bounded_and_keeps_no_text() -> None:
     keys = list(engine._cache._data)  # type: ignore[union-attr]
     assert all(type(k) is int for k in keys) and not {hash("three"), hash("one")} & set(keys)
     assert ScanCache(4).key("one") != ScanCache(4).key("one")  # each cache keys with its own prefix
+    # One hash over prefix and text together: a combination of two hashes (a tuple's, an XOR) would carry every
+    # collision of ``hash(text)`` over, and under a known seed those can be searched for offline.
+    cache = ScanCache(4)
+    for text in ("one", "536-22-1234 and more", "ünïcödé 🙂", ""):
+        assert cache.key(text) == hash(cache._prefix + text)  # type: ignore[operator]
     digests = ScanCache(4, string_hash=False)
     assert isinstance(digests.key("one"), bytes) and len(digests.key("one")) == 16
     assert digests.key("one") != ScanCache(4, string_hash=False).key("one")
