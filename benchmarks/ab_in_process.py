@@ -31,9 +31,12 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "src"))  # "after" is this tree, whatever is installed
 
 BEFORE = "deepsentinel_before"
 _IMPORTS = re.compile(r"\bdeepsentinel(?=\.[A-Za-z_])|(?<=import )deepsentinel\b|(?<=from )deepsentinel(?= import)")
+# Process-wide names the package registers: renamed too, or the last registration would serve both versions.
+_REGISTERED = re.compile(r"\bdeepsentinel(?=-one-byte\b)")
 
 
 def copy_renamed(src: Path, into: Path) -> None:
@@ -41,7 +44,8 @@ def copy_renamed(src: Path, into: Path) -> None:
     target = into / BEFORE
     shutil.copytree(src / "deepsentinel", target, ignore=shutil.ignore_patterns("__pycache__"))
     for path in target.rglob("*.py"):
-        path.write_text(_IMPORTS.sub(BEFORE, path.read_text(encoding="utf-8")), encoding="utf-8")
+        text = _IMPORTS.sub(BEFORE, path.read_text(encoding="utf-8"))
+        path.write_text(_REGISTERED.sub(BEFORE, text), encoding="utf-8")
 
 
 def main() -> None:
@@ -64,13 +68,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ab-in-process-") as tmp:
         copy_renamed(args.before, Path(tmp))
         sys.path.insert(0, tmp)
-        before, after = importlib.import_module(BEFORE), importlib.import_module("deepsentinel")
-        clients: dict[str, Any] = {
-            "raw": openai.OpenAI(api_key="bench", base_url=base_url),
-            "raw-2": openai.OpenAI(api_key="bench", base_url=base_url),
-            "before": before.SentinelClient(openai_api_key="bench", base_url=base_url, audit=os.path.join(tmp, "b.db")),
-            "after": after.SentinelClient(openai_api_key="bench", base_url=base_url, audit=os.path.join(tmp, "a.db")),
-        }
+        packages = {"before": BEFORE, "after": "deepsentinel"}
+        clients: dict[str, Any] = {kind: openai.OpenAI(api_key="bench", base_url=base_url) for kind in ("raw", "raw-2")}
+        for kind in random.sample(list(packages), 2):  # neither version is always imported and built first
+            package = importlib.import_module(packages[kind])
+            clients[kind] = package.SentinelClient(openai_api_key="bench", base_url=base_url,
+                                                   audit=os.path.join(tmp, f"{kind}.db"))
         fresh = Fresh(int(time.time()))
         wall: dict[str, list[float]] = {kind: [] for kind in clients}
         for round_ in range(rounds):
