@@ -49,8 +49,8 @@ class ScanCache:
 
     def __init__(self, maxsize: int = 1024, *, string_hash: bool = STRING_HASH_FITS) -> None:
         self.maxsize = maxsize
-        # The string hash costs a call 15 µs less than BLAKE2b when the call around it has pushed hashlib out of the
-        # CPU's caches (benchmarks/guard_in_the_cold.py): it is C the interpreter runs all the time. The prefix is
+        # The string hash costs a scan about 15 µs less than BLAKE2b when the call around it has pushed hashlib out
+        # of the CPU's caches (docs/performance.md, stop 28): it is C the interpreter runs all the time. The prefix is
         # what keys it: the process's own SipHash key is random unless PYTHONHASHSEED fixes it, and then anyone who
         # knows the seed could search for two texts with one hash offline. 64 bits suffice: to be handed another
         # text's result, a text must share a key with one of at most ``maxsize`` others it cannot see, about
