@@ -22,8 +22,8 @@ try:
 except ImportError:  # pragma: no cover - exercised where no wheel exists; the RE2 backend is tested directly
     hyperscan = None  # type: ignore[assignment]
 
-__all__ = ["PREFILTER_FLAGS", "cache_dir", "cache_writable", "cached_expressions", "compile_database", "compile_expressions", "compiles", "hyperscan",
-           "hyperscan_available"]
+__all__ = ["PREFILTER_FLAGS", "cache_dir", "cache_writable", "cached_expressions", "compile_database",
+           "compile_expressions", "compiles", "hyperscan", "hyperscan_available"]
 
 #: Prefilter mode: each expression reports once, a superset of where it really matches.
 PREFILTER_FLAGS = (hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY

@@ -185,7 +185,7 @@ class HyperscanPrefilter:
 
     def match(self, text: str, data: bytes | None = None) -> frozenset[int]:
         if not text:
-            return frozenset()
+            return _NO_HITS
         hits: set[int] = set()
         if data is None:
             data = one_byte_per_char(text)
@@ -193,7 +193,7 @@ class HyperscanPrefilter:
             if self._db is not None:
                 self._db.scan(data, match_event_handler=_collect_catalog if self._cues else _collect, context=hits)
             self._scan_rest(data, hits)
-        return frozenset(hits)
+        return frozenset(hits) if hits else _NO_HITS
 
     def match_cues(self, text: str, data: bytes | None = None) -> tuple[frozenset[int], array[int] | None]:
         if not self._cues:
@@ -209,13 +209,14 @@ class HyperscanPrefilter:
         with self._lock:
             if self._db is not None:
                 self._db.scan(data, match_event_handler=_collect_both, context=(hits, cues))
-            if hits or self._rest_always:
-                self._scan_rest(data, hits)
+            self._scan_rest(data, hits)
         return (frozenset(hits) if hits else _NO_HITS), (by_end(array("q", cues)) if cues else _NO_CUES)
 
     def _scan_rest(self, data: bytes, hits: set[int]) -> None:
         """After the pass over every text: the runs' database when it saw a long run, the digit databases when it
         saw a digit, then the expressions wanted once one of their triggers fired."""
+        if not hits and not self._rest_always:  # most texts: nothing fired, so nothing follows
+            return
         if (_RUN in hits or self._runs_always) and self._runs is not None:
             hits.discard(_RUN)
             self._runs.scan(data, match_event_handler=_collect, context=hits)
