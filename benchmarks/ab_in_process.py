@@ -22,7 +22,6 @@ import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,7 +49,7 @@ def copy_renamed(src: Path, into: Path) -> None:
 
 def main() -> None:
     import openai
-    from bench_client import MODEL, Fresh
+    from bench_client import MODEL, Fresh, start_server, stop_server
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--before", required=True, type=Path, help="a src directory holding the other version")
@@ -61,10 +60,7 @@ def main() -> None:
         parser.error(f"{args.before} holds no deepsentinel package")
     rounds = args.calls + 50
     per_round = 4 * (2 if args.streams else 1)
-    server = subprocess.Popen([sys.executable, str(HERE / "bench_client.py"), "--serve", str(rounds * per_round + 10),
-                               "--chunks", "200"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdin is not None
-    base_url = server.stdout.readline().strip()
+    server, base_url = start_server(rounds * per_round + 10, 200)
     with tempfile.TemporaryDirectory(prefix="ab-in-process-") as tmp:
         copy_renamed(args.before, Path(tmp))
         sys.path.insert(0, tmp)
@@ -96,8 +92,7 @@ def main() -> None:
                         clients[kind].audit  # noqa: B018
         for client in clients.values():
             client.close()
-    server.stdin.close()
-    server.wait()
+    stop_server(server)
     p50 = {kind: statistics.median(values) for kind, values in wall.items()}
     raw = p50["raw"]
     print(f"python {sys.version.split()[0]}, load {os.getloadavg()[0]:.1f}, {args.calls} plain calls per client"

@@ -181,6 +181,24 @@ def serve(seed: int, chunks: int, count: int) -> None:
         print(json.dumps({"unused": server.pending_replies, "requests": len(server.requests)}), flush=True)
 
 
+def start_server(count: int, chunks: int, seed: int = 1) -> tuple[subprocess.Popen[str], str]:
+    """``serve`` in a process of its own (so its work never shares a GIL with the clients), and its base URL. Close
+    its stdin to stop it; it then prints how many answers were left unused."""
+    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--seed", str(seed), "--chunks", str(chunks),
+                               "--serve", str(count)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None and server.stdin is not None
+    return server, server.stdout.readline().strip()
+
+
+def stop_server(server: subprocess.Popen[str]) -> str:
+    """Stop a server ``start_server`` started; what it printed after its base URL."""
+    assert server.stdout is not None and server.stdin is not None
+    server.stdin.close()
+    out = server.stdout.read()
+    server.wait()
+    return out
+
+
 def cold(kind: str, base_url: str, seed: int, chunks: int, audit_dir: str) -> None:
     """First calls in a fresh interpreter: import, construct, one non-streamed call, one streamed call."""
     import openai  # noqa: F401 - the import is what is timed
@@ -213,9 +231,7 @@ def run(args: argparse.Namespace) -> None:
     per_client = args.warmup + args.calls
     count = len(cold_kinds) * 2 + len(KINDS) * per_client * 2 + 10
     me = [sys.executable, os.path.abspath(__file__), "--seed", str(args.seed), "--chunks", str(args.chunks)]
-    server = subprocess.Popen([*me, "--serve", str(count)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdin is not None
-    base_url = server.stdout.readline().strip()
+    server, base_url = start_server(count, args.chunks, args.seed)
     expected = answers(args.seed, args.chunks)
     with tempfile.TemporaryDirectory(prefix="bench-client-") as audit_dir:
         colds: dict[str, dict[str, float]] = {}
@@ -262,9 +278,7 @@ def run(args: argparse.Namespace) -> None:
         for client in clients.values():
             client.close()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    server.stdin.close()
-    served = json.loads(server.stdout.read().strip().splitlines()[-1])
-    server.wait()
+    served = json.loads(stop_server(server).strip().splitlines()[-1])
     report(args, colds, times, wrong, rss, wall, served)
 
 

@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -113,7 +112,7 @@ def _switch(swaps: list[tuple[Any, str, Any]]) -> tuple[Callable[[], None], Call
 
 def main() -> None:
     import openai
-    from bench_client import MODEL, Fresh
+    from bench_client import MODEL, Fresh, start_server, stop_server
 
     from deepsentinel import SentinelClient
 
@@ -123,10 +122,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=800)
     parser.add_argument("--chunks", type=int, default=200, help="words per answer, as in bench_client.py")
     args = parser.parse_args()
-    server = subprocess.Popen([sys.executable, str(HERE / "bench_client.py"), "--serve", str(3 * args.calls + 200),
-                               "--chunks", str(args.chunks)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert server.stdout is not None and server.stdin is not None
-    base_url = server.stdout.readline().strip()
+    server, base_url = start_server(3 * args.calls + 200, args.chunks)
     with tempfile.TemporaryDirectory() as audit_dir:
         raw = openai.OpenAI(api_key="bench", base_url=base_url)
         guarded = SentinelClient(openai_api_key="bench", base_url=base_url, audit=os.path.join(audit_dir, "a.db"))
@@ -152,8 +148,7 @@ def main() -> None:
                     wall[side].append(elapsed)
                     cpu[side].append(elapsed_cpu)
         guarded.close()
-    server.stdin.close()
-    server.wait()
+    stop_server(server)
     for name, times in (("wall", wall), ("thread CPU", cpu)):
         p50 = {side: statistics.median(values) * 1e6 for side, values in times.items()}
         added, swapped = p50["guarded"] - p50["raw"], p50["swapped"] - p50["raw"]
