@@ -13,7 +13,9 @@ The stand-ins do less than the guard must: the swapped client is not a safe clie
 
 Two swaps replace the whole guard, to show the floor under it: ``transport-floor`` only forwards the request and
 buffers the answer; ``guard-floor`` also makes the two scans no guard can skip (the prompt, the answer), and
-nothing else. What they add over the raw client is what any transport, and any guard, would cost here.
+nothing else; ``least-floor`` makes each of those scans a bare pass of a one-literal Hyperscan database, which
+finds nothing, so it is below what any guard built on Hyperscan could cost. What they add over the raw client is
+what any transport, and any guard, would cost here.
 """
 
 from __future__ import annotations
@@ -62,24 +64,33 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
     transport = client._client._transport
     inner = transport.inner
 
-    def floor(scan: bool) -> Callable[[Any], Any]:
+    def engine_scan(text: str) -> None:
+        engine.scan(text, cached=False)
+
+    def bare_scan(text: str) -> None:
+        one_literal.scan(text.encode("utf-8"), match_event_handler=_no_match)
+
+    def floor(scan: Callable[[str], None] | None) -> Callable[[Any], Any]:
         """The transport as only a guard's floor: read the request, forward it, read the answer whole and
         hand it back; with ``scan``, also the two scans no guard can skip (each message text, the answer's text;
-        uncached, as for a fresh text). No policy, routing, deadline, audit record or error handling."""
+        uncached, as for a fresh text) and the two parses they need. The answer's parse is handed on to the SDK,
+        as the guard's is. No policy, routing, deadline, audit record or error handling."""
         def handle_request(request: Any) -> Any:
             body = request.read()
-            if scan:
+            if scan is not None:
                 for message in loads(body)["messages"]:
-                    engine.scan(message["content"], cached=False)
+                    scan(message["content"])
             response = inner.handle_request(request)
             try:
                 content = b"".join(response.stream)
             finally:
                 response.stream.close()
-            if scan:
-                for choice in loads(content)["choices"]:
-                    engine.scan(choice["message"]["content"], cached=False)
             response.stream = httpx2.ByteStream(content)
+            if scan is not None:
+                parsed = loads(content)
+                for choice in parsed["choices"]:
+                    scan(choice["message"]["content"])
+                response.json = lambda **_: parsed
             return response
         return handle_request
 
@@ -91,9 +102,15 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
         "answer-scan": [(guard.WireGuard, "check_text", answer_unread)],
         "audit-handoff": [(calls.CallRecord, "finish", no_finish)],
         # Not a part swapped but the whole guard: what is left is the floor any guard pays.
-        "transport-floor": [(transport, "handle_request", floor(scan=False))],
-        "guard-floor": [(transport, "handle_request", floor(scan=True))],
+        "transport-floor": [(transport, "handle_request", floor(None))],
+        "guard-floor": [(transport, "handle_request", floor(engine_scan))],
+        # Below any real guard: each scan a bare Hyperscan pass of a one-literal database (no engine at all).
+        "least-floor": [(transport, "handle_request", floor(bare_scan))],
     }
+
+
+def _no_match(*_: Any) -> None:
+    """A match handler for a database whose one literal never occurs."""
 
 
 def _switch(swaps: list[tuple[Any, str, Any]]) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -118,7 +135,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--swap", default="none", help="none, database, scans, scan-cache, answer-scan, audit-handoff, "
-                        "transport-floor, guard-floor")
+                        "transport-floor, guard-floor, least-floor")
     parser.add_argument("--calls", type=int, default=800)
     parser.add_argument("--chunks", type=int, default=200, help="words per answer, as in bench_client.py")
     args = parser.parse_args()
