@@ -144,6 +144,38 @@ def test_a_cached_result_is_used_only_for_a_text_of_its_length() -> None:
     assert engine.scan("nothing here").findings == ()
 
 
+@pytest.mark.parametrize("string_hash", [True, False], ids=["string-hash", "blake2b"])
+def test_a_cache_partition_hits_only_what_it_stored(string_hash: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scans under ``cache_partition(name)`` key each text with that partition's own prefix: one partition's
+    entries are misses for another and for the shared one, and hits for itself; both key forms. A cache that has
+    met too many partitions forgets their prefixes, so their old entries only miss."""
+    from deepsentinel.detection import cache as cache_module
+    from deepsentinel.detection.cache import cache_partition
+
+    cache = ScanCache(8, string_hash=string_hash)
+    shared = cache.key("536-22-1234")
+    with cache_partition("alice"):
+        alice = cache.key("536-22-1234")
+        assert cache.key("536-22-1234") == alice
+        with cache_partition("bob"):
+            bob = cache.key("536-22-1234")
+        assert cache.key("536-22-1234") == alice  # the block restores the partition around it
+    assert len({shared, alice, bob}) == 3 and cache.key("536-22-1234") == shared
+    if string_hash:
+        assert alice == hash(cache._partitions["alice"] + "536-22-1234")
+    engine = DetectionEngine(cache_size=8)
+    for partition, hits in (("alice", 0), ("bob", 0), ("alice", 1), (None, 0)):
+        before = engine.cache_info().hits
+        with cache_partition(partition):
+            assert engine.scan("my SSN is 536-22-1234").types() == ["US_SSN"]
+        assert engine.cache_info().hits - before == hits
+    monkeypatch.setattr(cache_module, "_MAX_PARTITIONS", 2)
+    with cache_partition("carol"):
+        cache.key("x")  # a third partition: the first two's prefixes are forgotten
+    with cache_partition("alice"):
+        assert cache.key("536-22-1234") != alice
+
+
 def test_cache_keeps_the_most_recently_used_and_evicts_the_oldest() -> None:
     """A hit moves a text to the back: the text not used for longest is the one evicted."""
     engine = DetectionEngine(cache_size=2)

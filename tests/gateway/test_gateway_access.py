@@ -14,7 +14,7 @@ import pytest
 
 from deepsentinel.errors import ConfigurationError
 from deepsentinel.gateway.server import create_app
-from deepsentinel.testing import FakeLLMServer
+from deepsentinel.testing import FakeLLMServer, Reply
 from tests.cli_runner import run_cli
 from tests.gateway.conftest import CLIENT_KEY, RunningGateway, StartGateway, gateway_env
 
@@ -136,3 +136,24 @@ def _wait_clear_of_minute_boundary() -> None:
     left = 60 - time.time() % 60
     if left < 5:
         time.sleep(left + 0.1)
+
+
+def test_one_clients_texts_are_never_cache_hits_for_another(start_gateway: StartGateway,
+                                                            fake_server: FakeLLMServer) -> None:
+    """The engine's scan cache is shared, but each key scans in a partition of its own: a text another client
+    sent is scanned afresh (a hit would answer faster, and so tell that someone sent it), while the same client
+    sending it again is served from the cache."""
+    other = "gw-other-" + "o" * 24
+    gw = start_gateway(DEEPSENTINEL_GATEWAY_KEYS=f"alice={CLIENT_KEY},bob={other}")
+    engine = gw.app.sentinel.engine
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Plan the trip {uuid.uuid4().hex}"}]}
+    answer = f"Take the early train, ticket {uuid.uuid4().hex}."
+    hits = []
+    for key in (CLIENT_KEY, other, CLIENT_KEY):
+        fake_server.enqueue(Reply(text=answer))
+        before = engine.cache_info().hits
+        response = _chat(gw, key, body)
+        assert response.status_code == 200 and response.json()["choices"][0]["message"]["content"] == answer
+        hits.append(engine.cache_info().hits - before)
+    assert hits[1] == 0  # bob: neither the prompt nor the answer alice's call stored
+    assert hits[2] >= 2  # alice again: both

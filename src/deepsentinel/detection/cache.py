@@ -6,6 +6,11 @@ values (a 9-digit SSN has only 10^9 candidates; an unkeyed hash would give it aw
 the secret can make two texts share one. Where Python's string hash is 64-bit SipHash, the key is that hash of the
 text behind a random prefix of the cache's own (so it stays secret under a fixed ``PYTHONHASHSEED`` too); elsewhere
 a BLAKE2b digest keyed per cache.
+
+A cache may be shared by callers who must not learn each other's texts (the gateway's clients): a scan that hits is
+faster than one that misses, so a caller could time whether someone else sent a text it guesses. Scans run under
+``cache_partition(name)`` key their texts with that partition's own prefix: they hit only what the same partition
+stored.
 """
 
 from __future__ import annotations
@@ -14,16 +19,36 @@ import hashlib
 import os
 import sys
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from deepsentinel.detection.findings import ScanResult
 
-__all__ = ["CacheInfo", "ScanCache"]
+__all__ = ["CacheInfo", "ScanCache", "cache_partition"]
 
 # Whether ``hash(str)`` is 64-bit SipHash over every string. Not on 32-bit builds (too few bits), nor with FNV or a
 # cutoff below which short strings get a weaker hash (build options).
 STRING_HASH_FITS = (sys.hash_info.width >= 64 and sys.hash_info.algorithm.startswith("siphash")
                     and sys.hash_info.cutoff == 0)
+
+
+# The partition of the scans running in this context (None: the shared one). A context variable, not an argument:
+# the gateway knows the caller, and dozens of scans on a call's path below it need not.
+_PARTITION: ContextVar[str | None] = ContextVar("deepsentinel_cache_partition", default=None)
+_MAX_PARTITIONS = 4096  # past this many, the prefixes are forgotten: the old partitions' entries only miss, then age out
+
+
+@contextmanager
+def cache_partition(name: str | None) -> Iterator[None]:
+    """Scans in this block hit only the scan-cache entries that scans under the same ``name`` stored (None: the
+    shared partition, where scans outside any block go)."""
+    token = _PARTITION.set(name)
+    try:
+        yield
+    finally:
+        _PARTITION.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +80,10 @@ class ScanCache:
         # knows the seed could search for two texts with one hash offline. 64 bits suffice: to be handed another
         # text's result, a text must share a key with one of at most ``maxsize`` others it cannot see, about
         # 2^-54 a try at the default size. (The engine also compares the lengths, a cheap second check.)
-        self._prefix = os.urandom(16).hex() if string_hash else None
+        # A partition's prefix is drawn the same way, once; the digest path hashes the prefix too.
+        self._string_hash = string_hash
+        self._prefix = os.urandom(16).hex()
+        self._partitions: dict[str, str] = {}
         # BLAKE2b keyed once: a copy of the keyed state hashes a text without parsing the key and its block again.
         self._keyed = hashlib.blake2b(digest_size=16, key=os.urandom(16))
         self._data: OrderedDict[int | bytes, ScanResult] = OrderedDict()  # least recently used first
@@ -63,11 +91,22 @@ class ScanCache:
         self._misses = 0
 
     def key(self, text: str) -> int | bytes:
-        if self._prefix is not None and type(text) is str:  # a subclass may define its own __hash__
-            return hash(self._prefix + text)
+        partition = _PARTITION.get()
+        prefix = self._prefix if partition is None else self._partition_prefix(partition)
+        if self._string_hash and type(text) is str:  # a subclass may define its own __hash__
+            return hash(prefix + text)
         hasher = self._keyed.copy()
-        hasher.update(text.encode("utf-8", "surrogatepass"))
+        hasher.update((prefix + text).encode("utf-8", "surrogatepass"))
         return hasher.digest()
+
+    def _partition_prefix(self, partition: str) -> str:
+        prefix = self._partitions.get(partition)
+        if prefix is None:
+            if len(self._partitions) >= _MAX_PARTITIONS:
+                self._partitions.clear()
+            # setdefault: two threads drawing at once agree on one
+            prefix = self._partitions.setdefault(partition, os.urandom(16).hex())
+        return prefix
 
     def get(self, key: int | bytes) -> ScanResult | None:
         result = self._data.get(key)

@@ -7,6 +7,9 @@ the guard's exceptions into answers in the client's wire format:
 - an answer cut before its first byte left: the same 400; cut mid-stream: the API's error event, then the end;
 - any other failure of the guard: refused (fail closed), 5xx or an error event.
 
+Each client key's calls scan under a scan-cache partition of its own (``detection/cache.py``): the engine and its
+cache are shared, but no client's text is ever a cache hit for another, whose call would then run faster.
+
 Relaying (``relay.py``) reads the upstream only as fast as the client takes the answer, within a small window;
 a client that disconnects cancels the upstream call.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 import httpx2
 
+from deepsentinel.detection.cache import cache_partition
 from deepsentinel.gateway.auth import Authenticator, presented_key
 from deepsentinel.gateway.keys import ClientKey
 from deepsentinel.gateway.ratelimit import Limiter, MemoryLimiter, RedisLimiter
@@ -119,7 +123,8 @@ class Gateway:
                 return
         request = self.upstream.build(method, path, scope.get("query_string", b""), headers, body, key.policies)
         only = key.models if path == "/v1/models" else ()
-        await self._exchange(request, codec, receive, send, only)
+        with cache_partition(key.name):
+            await self._exchange(request, codec, receive, send, only)
 
     async def _authenticate(self, headers: dict[str, str], send: Send, codec: Codec) -> ClientKey | None:
         auth = self.settings.auth
