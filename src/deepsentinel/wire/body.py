@@ -16,6 +16,7 @@ import httpx2
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ProviderError
+from deepsentinel.providers.base import TRANSIENT_STATUS
 from deepsentinel.wire.encoding import Inflater
 from deepsentinel.wire.event_guard import EventGuard
 from deepsentinel.wire.guard import RequestCheck, WireGuard
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 #: ``BodyFilter.parsed`` of a body no parse of which is handed on.
 NOT_PARSED: Any = object()
-_RETRYABLE = frozenset({429, 500, 502, 503, 504, 529})
 
 
 class BrokeBeforeContent(httpx2.TransportError):
@@ -212,7 +212,7 @@ class EventBody(BodyFilter):
             out, self.error = self.events.feed_many(upstream)
             if failure is not None and self.error is None:
                 # A stream that failed (overloaded, rate limited) before any of it was sent may be reopened.
-                retry = self.reopenable and not self.events.sent and failure.status_code in _RETRYABLE
+                retry = self.reopenable and not self.events.sent and failure.status_code in TRANSIENT_STATUS
                 self.error = BrokeBeforeContent(failure.message, failure) if retry else failure
             elif self.error is None and self.events.retry_event is not None:
                 # The provider's own error event said "try again" before anything was sent: held back (the

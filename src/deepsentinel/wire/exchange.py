@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ValidationError
 from deepsentinel.policy.decision import Decision
-from deepsentinel.providers.base import ChatRequest
+from deepsentinel.providers.base import TRANSIENT_STATUS, ChatRequest
 from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
@@ -37,8 +37,6 @@ PLACEHOLDER_KEY = "unset"
 #: Out-of-band routing for one call (``provider=``, ``fallbacks=``): read and removed here, never sent.
 PROVIDER_HEADER = "x-deepsentinel-provider"
 FALLBACKS_HEADER = "x-deepsentinel-fallbacks"
-# Worth another target: rate limits, overload and server failures. A 4xx request error would fail anywhere.
-_FALLBACK_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ class Exchange:
     def move_on(self, status: int | None) -> bool:
         """After the current target answered ``status`` (``None``: no connection): whether to try the next one."""
         health = self.sentinel.router.health
-        failed = status is None or status in _FALLBACK_STATUS
+        failed = status is None or status in TRANSIENT_STATUS
         if not failed:
             if health is not None and self.attempt.provider:
                 health.record_success(self.attempt.provider)
