@@ -148,7 +148,7 @@ def test_a_cached_result_is_used_only_for_a_text_of_its_length() -> None:
 def test_a_cache_partition_hits_only_what_it_stored(string_hash: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Scans under ``cache_partition(name)`` key each text with that partition's own prefix: one partition's
     entries are misses for another and for the shared one, and hits for itself; both key forms. A cache that has
-    met too many partitions forgets their prefixes, so their old entries only miss."""
+    met too many partitions forgets the prefix drawn first, so that partition's old entries only miss."""
     from deepsentinel.detection import cache as cache_module
     from deepsentinel.detection.cache import cache_partition
 
@@ -171,9 +171,13 @@ def test_a_cache_partition_hits_only_what_it_stored(string_hash: bool, monkeypat
         assert engine.cache_info().hits - before == hits
     monkeypatch.setattr(cache_module, "_MAX_PARTITIONS", 2)
     with cache_partition("carol"):
-        cache.key("x")  # a third partition: the first two's prefixes are forgotten
+        carol = cache.key("x")  # a third partition: the first one's prefix is forgotten, the second's kept
+    with cache_partition("bob"):
+        assert cache.key("536-22-1234") == bob
     with cache_partition("alice"):
-        assert cache.key("536-22-1234") != alice
+        assert cache.key("536-22-1234") != alice  # drawn again (and bob's, the oldest now, forgotten)
+    with cache_partition("carol"):
+        assert cache.key("x") == carol
 
 
 def test_cache_keeps_the_most_recently_used_and_evicts_the_oldest() -> None:

@@ -3,6 +3,7 @@ policies and rate limits (in process, and shared through Redis)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -157,3 +158,25 @@ def test_one_clients_texts_are_never_cache_hits_for_another(start_gateway: Start
         hits.append(engine.cache_info().hits - before)
     assert hits[1] == 0  # bob: neither the prompt nor the answer alice's call stored
     assert hits[2] >= 2  # alice again: both
+
+
+def test_one_clients_values_never_shift_anothers_placeholders(start_gateway: StartGateway,
+                                                              fake_server: FakeLLMServer) -> None:
+    """Placeholders are numbered per key: a value another client sent takes no number of this one's, so an echo
+    of ``<EMAIL_n>`` (a model repeating the prompt, an error quoting it) tells nobody what others sent."""
+    from deepsentinel.policy.presets import gdpr
+    from deepsentinel.sentinel import Sentinel
+    from tests.gateway.conftest import gateway_env
+
+    other = "gw-other-" + "o" * 24
+    keys = f"alice={CLIENT_KEY},bob={other}"
+    gw = start_gateway(sentinel=Sentinel(environ=gateway_env(fake_server, DEEPSENTINEL_GATEWAY_KEYS=keys),
+                                         compliance_policies=[gdpr()]), DEEPSENTINEL_GATEWAY_KEYS=keys)
+    sent = []
+    for key, email in ((CLIENT_KEY, "jane.doe.4471@example.com"), (other, "zed.q@example.org"),
+                       (other, "jane.doe.4471@example.com"), (CLIENT_KEY, "jane.doe.4471@example.com")):
+        fake_server.enqueue(Reply(status=400, error_echoes_prompt=True))
+        body = {**CHAT, "messages": [{"role": "user", "content": f"Email {email} today"}]}
+        assert _chat(gw, key, body).status_code == 400
+        sent.append(json.loads(fake_server.last_request.body)["messages"][0]["content"])
+    assert sent == ["Email <EMAIL_1> today", "Email <EMAIL_1> today", "Email <EMAIL_2> today", "Email <EMAIL_1> today"]

@@ -37,7 +37,7 @@ STRING_HASH_FITS = (sys.hash_info.width >= 64 and sys.hash_info.algorithm.starts
 # The partition of the scans running in this context (None: the shared one). A context variable, not an argument:
 # the gateway knows the caller, and dozens of scans on a call's path below it need not.
 _PARTITION: ContextVar[str | None] = ContextVar("deepsentinel_cache_partition", default=None)
-_MAX_PARTITIONS = 4096  # past this many, the prefixes are forgotten: the old partitions' entries only miss, then age out
+_MAX_PARTITIONS = 4096  # past this many, the first drawn prefix is forgotten
 
 
 @contextmanager
@@ -102,10 +102,13 @@ class ScanCache:
     def _partition_prefix(self, partition: str) -> str:
         prefix = self._partitions.get(partition)
         if prefix is None:
-            if len(self._partitions) >= _MAX_PARTITIONS:
-                self._partitions.clear()
             # setdefault: two threads drawing at once agree on one
             prefix = self._partitions.setdefault(partition, os.urandom(16).hex())
+            while len(self._partitions) > _MAX_PARTITIONS:  # the first drawn: its entries only miss, then age out
+                try:
+                    del self._partitions[next(iter(self._partitions))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
+                    break
         return prefix
 
     def get(self, key: int | bytes) -> ScanResult | None:

@@ -7,8 +7,9 @@ the guard's exceptions into answers in the client's wire format:
 - an answer cut before its first byte left: the same 400; cut mid-stream: the API's error event, then the end;
 - any other failure of the guard: refused (fail closed), 5xx or an error event.
 
-Each client key's calls scan under a scan-cache partition of its own (``detection/cache.py``): the engine and its
-cache are shared, but no client's text is ever a cache hit for another, whose call would then run faster.
+Each client key has a guard of its own (``upstream.py``: its placeholders' numbering is its own) and scans under a
+scan-cache partition of its own (``detection/cache.py``): the engine and its cache are shared, but no client's text
+is ever a cache hit for another, whose call would then run faster.
 
 Relaying (``relay.py``) reads the upstream only as fast as the client takes the answer, within a small window;
 a client that disconnects cancels the upstream call.
@@ -121,9 +122,12 @@ class Gateway:
             if model is not None and not key.allows_model(model):
                 await send_error(send, codec, 403, "This key may not use the requested model.", code="model_not_allowed")
                 return
-        request = self.upstream.build(method, path, scope.get("query_string", b""), headers, body, key.policies)
+        # The key's digest names its guard and its scan-cache partition: unique per credential, where a name may be
+        # given again (a revoked key's name reissued, an environment key and a stored one).
+        request = self.upstream.build(method, path, scope.get("query_string", b""), headers, body, key.policies,
+                                      key.digest)
         only = key.models if path == "/v1/models" else ()
-        with cache_partition(key.name):
+        with cache_partition(key.digest or None):
             await self._exchange(request, codec, receive, send, only)
 
     async def _authenticate(self, headers: dict[str, str], send: Send, codec: Codec) -> ClientKey | None:

@@ -1,8 +1,10 @@
 """The gateway's way upstream: the SDK's wire guard over one connection pool.
 
 Every request goes through ``AsyncSentinelTransport`` (check, route, translate, fall back, filter the answer)
-over one shared connection pool sized by ``PerformanceConfig``. A client key with its own policies gets its
-own guard (``Sentinel.with_policies``) over the same pool: the request names it in an extension.
+over one shared connection pool sized by ``PerformanceConfig``. Each client key gets a guard of its own
+(``Sentinel.with_policies``, with the key's policies or the gateway's) over the same pool: the request names the key
+and its policies in extensions. So what a guard keeps between calls (the numbering of placeholders, the values
+behind them) is one key's: no client sees a number another's value took.
 
 Requests go to the transport directly, not through an ``httpx2.AsyncClient``: the client's layers (default
 headers, cookies, auth, redirects, event hooks) do nothing for a proxy, and cost about a tenth of the hop.
@@ -13,6 +15,7 @@ own ``Authorization``/``x-api-key`` never do: the gateway's provider keys replac
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 import httpx2
@@ -24,6 +27,9 @@ from deepsentinel.transport import AsyncSentinelTransport
 
 #: The request extension naming the policy set (a tuple of names; ``()``: the gateway's own policies).
 POLICIES_EXTENSION = "deepsentinel_policies"
+#: The request extension naming the client key (its digest; absent or ``""``: no keys, every caller one client).
+CLIENT_EXTENSION = "deepsentinel_client"
+_MAX_GUARDS = 4096  # past this many keys seen, the least recently used key's guard is let go (and made anew)
 _PASSED = ("content-type", "accept", "anthropic-version", "anthropic-beta", "openai-beta",
            "x-deepsentinel-provider", "x-deepsentinel-fallbacks")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a length even when empty, as httpx2 does
@@ -32,19 +38,27 @@ ANTHROPIC_DEFAULT = "https://api.anthropic.com"
 
 
 class _PolicyTransport(httpx2.AsyncBaseTransport):
-    """Hands each request to the guard of its policy set; all guards share one pool."""
+    """Hands each request to its client key's guard; all guards share one pool."""
 
     def __init__(self, sentinel: Sentinel, twin: Callable[[tuple[str, ...]], Sentinel],
                  inner: httpx2.AsyncBaseTransport) -> None:
         self.twin = twin
         self.inner = inner
-        self.guards = {(): AsyncSentinelTransport(sentinel, inner)}
+        self.shared = AsyncSentinelTransport(sentinel, inner)  # without client keys
+        self.guards: OrderedDict[tuple[str, tuple[str, ...]], AsyncSentinelTransport] = OrderedDict()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        client = request.extensions.get(CLIENT_EXTENSION, "")
         names = request.extensions.get(POLICIES_EXTENSION, ())
-        guard = self.guards.get(names)
-        if guard is None:  # a key's policy set, first seen: built once (unknown names raise ConfigurationError)
-            guard = self.guards[names] = AsyncSentinelTransport(self.twin(names), self.inner)
+        if not client and not names:
+            return await self.shared.handle_async_request(request)
+        guard = self.guards.get((client, names))
+        if guard is None:  # a key first seen: its guard is built once (unknown names raise ConfigurationError)
+            guard = self.guards[(client, names)] = AsyncSentinelTransport(self.twin(names), self.inner)
+            if len(self.guards) > _MAX_GUARDS:
+                self.guards.popitem(last=False)
+        else:
+            self.guards.move_to_end((client, names))
         return await guard.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -75,8 +89,9 @@ class Upstream:
         self._urls: dict[str, httpx2.URL] = {}  # parsed once per upstream URL (the gateway's routes are few)
 
     def build(self, method: str, path: str, query: bytes, headers: Mapping[str, str], body: bytes,
-              policies: tuple[str, ...]) -> httpx2.Request:
-        """The upstream request for a client's ``method path``: the provider's URL and key, the client's body."""
+              policies: tuple[str, ...], client: str = "") -> httpx2.Request:
+        """The upstream request for a client's ``method path``: the provider's URL and key, the client's body.
+        ``client``: the client key's digest (its guard), ``""`` without keys."""
         out = {k: headers[k] for k in _PASSED if k in headers}
         if path.startswith("/v1/messages"):
             url = self.anthropic_base + path
@@ -90,6 +105,8 @@ class Upstream:
         extensions: dict[str, object] = {"timeout": self.timeout}
         if policies:
             extensions[POLICIES_EXTENSION] = policies
+        if client:
+            extensions[CLIENT_EXTENSION] = client
         if query:
             parsed = httpx2.URL(url + "?" + query.decode("latin-1"))
         elif url in self._urls:
@@ -119,4 +136,4 @@ def _bearer(config: SentinelConfig) -> str | None:
     return f"Bearer {config.openai_api_key.get_secret_value()}" if config.openai_api_key else None
 
 
-__all__ = ["POLICIES_EXTENSION", "Upstream"]
+__all__ = ["CLIENT_EXTENSION", "POLICIES_EXTENSION", "Upstream"]
