@@ -14,26 +14,35 @@ from deepsentinel.wire.headers import UNCOMPRESSED
 
 
 def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
-    """A new httpx2 client whose transport guards ``client``'s transport (its pool is shared)."""
+    """A new httpx2 client whose transports guard ``client``'s (its pools are shared): the default one and each
+    mounted one (proxies, from ``proxy=``, ``mounts=`` or the environment), with ``client``'s settings (base URL,
+    default headers and query parameters, auth, timeout, redirects, event hooks) and its very cookie jar."""
     if isinstance(client, httpx2.AsyncClient):
-        transport: Any = AsyncSentinelTransport(sentinel, client._transport)
+        guard: Any = AsyncSentinelTransport
         cls: Any = httpx2.AsyncClient
     elif isinstance(client, httpx2.Client):
-        transport = SentinelTransport(sentinel, client._transport)
-        cls = httpx2.Client
+        guard, cls = SentinelTransport, httpx2.Client
     else:
         raise ConfigurationError(f"cannot guard a {type(client).__name__}: pass an httpx2.Client or httpx2.AsyncClient")
     headers = httpx2.Headers(client.headers)
     headers["accept-encoding"] = UNCOMPRESSED
+    # A mount of None sends its URLs through the default transport (a NO_PROXY host): guarded as that is.
+    mounts = {pattern.pattern: None if inner is None else guard(sentinel, inner) for pattern, inner in client._mounts.items()}
     guarded = cls(
-        transport=transport, timeout=client.timeout, headers=headers, base_url=client.base_url,
-        follow_redirects=client.follow_redirects, auth=client._auth, event_hooks=client.event_hooks, trust_env=False,
+        transport=guard(sentinel, client._transport), mounts=mounts, timeout=client.timeout, headers=headers,
+        params=client.params, base_url=client.base_url, follow_redirects=client.follow_redirects,
+        max_redirects=client.max_redirects, auth=client._auth, event_hooks=client.event_hooks,
+        default_encoding=client._default_encoding,
+        trust_env=False,  # the environment's proxies, if ``client`` trusted it, are among its mounts already
     )
+    guarded._cookies = client._cookies  # one jar: cookies either client receives, both send
     guarded._deepsentinel_origin = client  # keeps the original alive: its finalizer would close the shared pool
     return guarded
 
 
 def new_http_client(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.AsyncClient:
+    """The guarded client of a ``SentinelClient`` given no ``http_client``: as the SDK's own default, it honours the
+    environment's proxies (``HTTPS_PROXY``, ``NO_PROXY``...) and certificates (``SSL_CERT_FILE``)."""
     perf = sentinel.performance
     limits = httpx2.Limits(
         max_connections=perf.connection_pool_size,
@@ -41,11 +50,11 @@ def new_http_client(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.As
         keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
     )
     # Asked for uncompressed answers from the start, a request needs no header rewritten per call.
-    options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "trust_env": False,
+    options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "limits": limits,
                                "headers": {"accept-encoding": UNCOMPRESSED}}
-    if sync:
-        return httpx2.Client(transport=SentinelTransport(sentinel, httpx2.HTTPTransport(limits=limits)), **options)
-    return httpx2.AsyncClient(transport=AsyncSentinelTransport(sentinel, httpx2.AsyncHTTPTransport(limits=limits)), **options)
+    plain = httpx2.Client(**options) if sync else httpx2.AsyncClient(**options)
+    guarded: httpx2.Client | httpx2.AsyncClient = guard_http_client(plain, sentinel)
+    return guarded
 
 
 def timeout_of(perf: PerformanceConfig) -> httpx2.Timeout:

@@ -1,0 +1,128 @@
+"""What the user's httpx2 client was set up with survives the guard: proxies (from the environment, ``proxy=`` or
+``mounts=``), default query parameters and the cookie jar, for ``SentinelClient`` and both forms of ``protect()``;
+and what goes through a proxy is guarded like the rest."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx2
+import openai
+import pytest
+
+from deepsentinel import AsyncSentinelClient, ComplianceViolationError, SentinelClient, protect
+
+BASE = "http://llm.internal.example/v1"  # never resolved: only a proxy can reach it
+ANSWER = {"id": "c1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+          "choices": [{"index": 0, "message": {"role": "assistant", "content": "Via the proxy."},
+                       "finish_reason": "stop"}]}
+
+
+class Recorder:
+    """A loopback server that answers every request with one chat completion, and a cookie, and keeps each
+    request's target and headers: as an HTTP proxy, it sees the absolute URL."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                self.rfile.read(int(self.headers.get("content-length", 0)))
+                owner.seen.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
+                body = json.dumps(ANSWER).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.send_header("set-cookie", "served=yes; Path=/")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    server = Recorder()
+    yield server
+    server.close()
+
+
+def _ask(client: Any, text: str = "Tell me about gardens") -> str:
+    reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": text}])
+    return str(reply.choices[0].message.content)
+
+
+def test_the_environments_proxy_carries_a_sentinel_clients_calls(recorder: Recorder,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the SDK's own default client does, ``SentinelClient`` honours ``HTTP_PROXY``; a blocked prompt reaches
+    not even the proxy."""
+    monkeypatch.setenv("HTTP_PROXY", recorder.url)
+    for name in ("NO_PROXY", "no_proxy", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    raw = openai.OpenAI(api_key="sk-test", base_url=BASE, max_retries=0)
+    with SentinelClient(openai_api_key="sk-test", base_url=BASE, max_retries=0, audit=False) as ours:
+        assert _ask(raw) == _ask(ours) == "Via the proxy."
+        with pytest.raises(ComplianceViolationError):
+            _ask(ours, "My SSN is 536-22-" + "1234")
+    raw.close()
+    assert [path for path, _ in recorder.seen] == [BASE + "/chat/completions"] * 2
+
+
+def test_a_proxy_given_to_the_http_client_is_kept_by_every_guarded_form(recorder: Recorder) -> None:
+    """``http_client=httpx2.Client(proxy=...)`` under ``SentinelClient``, ``protect()`` of an ``openai.OpenAI`` built
+    with one, and ``protect()`` of the httpx2 client itself (for LangChain's ``http_client=``)."""
+    clients = [
+        SentinelClient(openai_api_key="sk-test", base_url=BASE, max_retries=0, audit=False,
+                       http_client=httpx2.Client(proxy=recorder.url)),
+        protect(openai.OpenAI(api_key="sk-test", base_url=BASE, max_retries=0,
+                              http_client=httpx2.Client(proxy=recorder.url)), audit=False),
+        openai.OpenAI(api_key="sk-test", base_url=BASE, max_retries=0,
+                      http_client=protect(httpx2.Client(proxy=recorder.url), audit=False)),
+    ]
+    for client in clients:
+        assert _ask(client) == "Via the proxy."
+        with pytest.raises(ComplianceViolationError):
+            _ask(client, "My SSN is 536-22-" + "1234")
+        client.close()
+    assert [path for path, _ in recorder.seen] == [BASE + "/chat/completions"] * 3
+
+
+async def test_an_async_clients_proxy_and_settings_are_kept(recorder: Recorder) -> None:
+    """The asyncio client keeps the proxy, the default query parameters and the cookie jar too."""
+    http = httpx2.AsyncClient(proxy=recorder.url, params={"api-version": "2024-10"}, cookies={"session": "abc"})
+    async with AsyncSentinelClient(openai_api_key="sk-test", base_url=BASE, max_retries=0, audit=False,
+                                   http_client=http) as client:
+        reply = await client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}])
+    assert reply.choices[0].message.content == "Via the proxy."
+    path, headers = recorder.seen[0]
+    assert path == BASE + "/chat/completions?api-version=2024-10" and headers["cookie"] == "session=abc"
+    assert http.cookies.get("served") == "yes"
+
+
+def test_default_query_parameters_and_the_cookie_jar_are_the_users(recorder: Recorder) -> None:
+    """A default query parameter (Azure-style ``api-version``) and a cookie of the user's client are sent; a cookie
+    the server sets lands in the user's own jar, as with the raw client."""
+    seen = []
+    for make in (openai.OpenAI, lambda **kw: SentinelClient(audit=False, **kw)):
+        http = httpx2.Client(params={"api-version": "2024-10"}, cookies={"session": "abc"})
+        client = make(api_key="sk-test", base_url=recorder.url + "/v1", max_retries=0, http_client=http)
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}],
+                                       extra_query={"q": "1"})
+        client.close()
+        path, headers = recorder.seen[-1]
+        seen.append((path, headers.get("cookie"), http.cookies.get("served")))
+    assert seen[0] == seen[1] == ("/v1/chat/completions?api-version=2024-10&q=1", "session=abc", "yes")
