@@ -39,7 +39,7 @@ class PerformanceConfig(_Model):
 
     connection_pool_size: int = Field(default=100, ge=1)
     connection_timeout: float = Field(default=10.0, gt=0)
-    read_timeout: float = Field(default=60.0, gt=0)
+    read_timeout: float = Field(default=600.0, gt=0)  # as the official SDKs: long answers and streams are normal
     write_timeout: float = Field(default=30.0, gt=0)
     pool_timeout: float = Field(default=10.0, gt=0)
     keep_alive: bool = True

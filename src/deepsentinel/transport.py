@@ -168,21 +168,28 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
 
 
 def _deadline(request: httpx2.Request) -> float:
-    """When the whole call must end: its scope's deadline, else now plus the request's longest timeout."""
+    """When this attempt must end, its answer read (a stream included): its scope's deadline when one was set for the
+    whole call (``call_scope(timeout)``), else now plus the request's longest timeout. A timeout of None (``Timeout(None,
+    connect=2)``: no read limit) sets none. Each attempt the SDK makes (its retries) has a deadline of its own, as
+    each has its own timeout in the SDK; the targets and reopens within one attempt share it."""
     scope = current_scope()
     if scope is not None and scope.deadline is not None:
         return scope.deadline
     timeouts = request.extensions.get("timeout") or {}
     budget = -1.0
     for v in timeouts.values():
+        if v is None:
+            budget = _UNBOUNDED
+            break
         if isinstance(v, (int, float)) and v > budget:
             budget = v
     if budget < 0:
         budget = 600.0
-    deadline = time.monotonic() + budget
-    if scope is not None:
-        scope.deadline = deadline
-    return deadline
+    return time.monotonic() + budget
+
+
+#: "No deadline": a week, finite so that every wait computed from it stays a number the OS takes.
+_UNBOUNDED = 7 * 24 * 3600.0
 
 
 def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> httpx2.Request:
@@ -190,7 +197,8 @@ def _outgoing(request: httpx2.Request, exchange: Exchange, deadline: float) -> h
     extensions = dict(request.extensions)
     left = deadline - time.monotonic()
     if left <= 0:
-        raise ProviderTimeoutError("The call ran past its timeout.", request=request)
+        raise ProviderTimeoutError("The call ran past its timeout.", request=request,
+                                   provider=exchange.attempt.provider or "unknown")
     cap = min(left, out.timeout) if out.timeout is not None else left
     timeouts = extensions.get("timeout")
     if isinstance(timeouts, dict):  # no single wait may outlast the whole call (or the provider's own timeout)

@@ -130,6 +130,42 @@ async def test_timeout_bounds_the_whole_call_async(trickle_server: str) -> None:
     await client.close()
 
 
+def test_a_timeout_without_a_read_limit_sets_no_deadline(fake_server: FakeLLMServer) -> None:
+    """``Timeout(None, connect=...)`` means reads may take as long as they take: the connect limit is not taken for
+    a bound on the whole call (it cut a 1 s answer at 0.3 s)."""
+    import httpx2
+
+    fake_server.enqueue(Reply(text="Slow but fine.", delay_before=1.0))
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, max_retries=0, audit=False,
+                        timeout=httpx2.Timeout(None, connect=0.3)) as client:
+        reply = client.chat.completions.create(model="gpt-4o", messages=user("hi"))
+    assert reply.choices[0].message.content == "Slow but fine."
+
+
+def test_each_sdk_retry_has_its_own_deadline(fake_server: FakeLLMServer) -> None:
+    """After an attempt timed out, the SDK's retry gets the whole ``timeout`` again, as with the raw client (one
+    deadline for all attempts made the retry fail before it was sent)."""
+    fake_server.enqueue(Reply(text="Too late.", delay_before=2.0), Reply(text="In time."))
+    sink = MemorySink()
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, max_retries=1, audit=sink) as client:
+        reply = client.chat.completions.create(model="gpt-4o", messages=user("hi"), timeout=0.5)
+    assert reply.choices[0].message.content == "In time."
+    assert fake_server.request_count("/v1/chat/completions") == 2
+    assert [(e.outcome, e.attempts) for e in sink.events] == [(Outcome.ALLOWED, 2)]
+
+
+def test_the_default_timeout_is_the_sdks(fake_server: FakeLLMServer) -> None:
+    """Without ``timeout=``, a call may read for as long as the official client's default lets it (600 s), not a
+    minute: long answers and streams are normal."""
+    raw = openai.OpenAI(api_key="k", base_url=fake_server.openai_base_url)
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, audit=False) as ours:
+        assert isinstance(ours.timeout, openai.Timeout) and isinstance(raw.timeout, openai.Timeout)
+        assert ours.timeout.read == raw.timeout.read == 600
+        ours.chat.completions.create(model="gpt-4o", messages=user("hi"))
+    raw.close()
+    assert fake_server.last_request.headers["x-stainless-read-timeout"] == "600.0"
+
+
 async def test_deep_nesting_is_a_typed_error_and_audited(make_client: Any, fake_server: FakeLLMServer, sink: MemorySink) -> None:
     """A message field nested 1,000 levels deep is a ValidationError, recorded, with nothing sent."""
     deep: Any = "x"
