@@ -105,3 +105,32 @@ def test_twins_keep_their_meaning_and_pickle(error: deepsentinel.DeepSentinelErr
     assert type(copy) is type(error) and copy.message == error.message
     assert isinstance(pickle.loads(pickle.dumps(ANTHROPIC_STATUS_ERRORS[429]("x", response=httpx2.Response(
         429, request=httpx2.Request("POST", "http://x")), body=None))), anthropic.RateLimitError)
+
+
+@pytest.mark.parametrize("status", [400, 402, 408, 413, 429, 500, 501, 503, 504, 529, 418])
+def test_an_error_answer_is_the_class_the_anthropic_sdk_raises(fake_server: FakeLLMServer, status: int) -> None:
+    """The anthropic SDK picks its error class by status (and by the error's code, from a table that grows with
+    each release): ours is an instance of the very class the raw client raises, and a ``ProviderError``."""
+    caught = []
+    for client in (anthropic.Anthropic(api_key="k", base_url=fake_server.anthropic_base_url, max_retries=0),
+                   SentinelAnthropic(api_key="k", base_url=fake_server.anthropic_base_url, max_retries=0, audit=False)):
+        fake_server.enqueue(Reply(status=status))
+        with client, pytest.raises(anthropic.APIStatusError) as info:
+            client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+        caught.append(info.value)
+    raw, ours = caught
+    assert isinstance(ours, type(raw)) and isinstance(ours, ProviderError) and ours.status_code == status
+
+
+def test_a_status_twin_made_in_one_process_unpickles_in_another(fake_server: FakeLLMServer) -> None:
+    """A twin is made when its class is first raised; a fresh process unpickling one makes it then."""
+    fake_server.enqueue(Reply(status=503))
+    with SentinelAnthropic(api_key="k", base_url=fake_server.anthropic_base_url, max_retries=0, audit=False) as client,\
+            pytest.raises(anthropic.APIStatusError) as info:
+        client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    code = ("import pickle, sys, anthropic, deepsentinel; e = pickle.loads(sys.stdin.buffer.read()); "
+            "print(type(e).__name__, isinstance(e, anthropic.ServiceUnavailableError), "
+            "isinstance(e, deepsentinel.ProviderError))")
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(info.value), capture_output=True,
+                         check=True, timeout=120).stdout.decode().split()
+    assert out == ["AnthropicServiceUnavailableError", "True", "True"]

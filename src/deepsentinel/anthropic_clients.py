@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
+import httpx2
 
-from deepsentinel.anthropic_flavor import as_anthropic
+from deepsentinel.anthropic_flavor import as_anthropic, sdk_status_class
 from deepsentinel.clients import Family, _AsyncGuarded, _Guarded, _official, _settings
-from deepsentinel.errors import DeepSentinelError
+from deepsentinel.errors import DeepSentinelError, ProviderError
 
 __all__ = ["AsyncSentinelAnthropic", "SentinelAnthropic"]
 
@@ -27,6 +28,9 @@ class _AnthropicGuarded(_Guarded):
     @staticmethod
     def _flavor(error: DeepSentinelError) -> DeepSentinelError:
         return as_anthropic(error)
+
+    def _status_class(self, err_msg: str, body: object, response: httpx2.Response) -> type[ProviderError]:
+        return sdk_status_class(self, err_msg, body, response)
 
 
 class _AsyncAnthropicGuarded(_AnthropicGuarded, _AsyncGuarded):

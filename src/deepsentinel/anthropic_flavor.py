@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
+import httpx2
 
 from deepsentinel.errors import (
     ComplianceViolationError,
@@ -26,7 +27,7 @@ from deepsentinel.errors import (
     ValidationError,
 )
 
-__all__ = ["ANTHROPIC_STATUS_ERRORS", "as_anthropic"]
+__all__ = ["ANTHROPIC_STATUS_ERRORS", "as_anthropic", "sdk_status_class", "status_twin"]
 
 
 def _twin(name: str, ours: type[DeepSentinelError], theirs: type[anthropic.AnthropicError], doc: str) -> Any:
@@ -63,20 +64,46 @@ def as_anthropic(error: DeepSentinelError) -> DeepSentinelError:
     return error
 
 
-def _status_twin(name: str, base: type[anthropic.APIStatusError]) -> type[ProviderError]:
-    cls: type[ProviderError] = _twin(name, ProviderError, base, f"An ``anthropic.{name}`` and a ``ProviderError``.")
+def status_twin(theirs: type[anthropic.APIStatusError]) -> type[ProviderError]:
+    """The ``ProviderError`` twin of one of the anthropic SDK's status errors, made once per class. The SDK picks
+    the class (by status and by the error's code, from a table that grows with every release); we take its pick."""
+    found = globals().get(f"Anthropic{theirs.__name__}")
+    if isinstance(found, type) and issubclass(found, theirs) and issubclass(found, ProviderError):
+        return found
+    cls: type[ProviderError] = _twin(theirs.__name__, ProviderError, theirs,
+                                     f"An ``anthropic.{theirs.__name__}`` and a ``ProviderError``.")
     return cls
 
 
+def sdk_status_class(client: Any, err_msg: str, body: object, response: httpx2.Response) -> type[ProviderError]:
+    """The twin of the class the anthropic SDK raises for this error answer (``client``: the anthropic client, sync or
+    async: their factories are one function)."""
+    theirs = anthropic.Anthropic._make_status_error(client, err_msg, body=body, response=response)
+    return status_twin(type(theirs))
+
+
+def __getattr__(name: str) -> Any:
+    # A twin made in another process, being unpickled here: made again from the SDK's class of that name.
+    theirs = getattr(anthropic, name.removeprefix("Anthropic"), None) if name.startswith("Anthropic") else None
+    if isinstance(theirs, type) and issubclass(theirs, anthropic.APIStatusError):
+        return status_twin(theirs)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _sdk_class(name: str) -> type[anthropic.APIStatusError]:
+    """``anthropic.<name>``, or the generic status error in an SDK release without it."""
+    found = getattr(anthropic, name, None)
+    return found if isinstance(found, type) and issubclass(found, anthropic.APIStatusError) else anthropic.APIStatusError
+
+
+#: The twins of the SDK's classes by status alone (0: any other status); the clients take the SDK's own pick.
 ANTHROPIC_STATUS_ERRORS: dict[int, type[ProviderError]] = {
-    400: _status_twin("BadRequestError", anthropic.BadRequestError),
-    401: _status_twin("AuthenticationError", anthropic.AuthenticationError),
-    403: _status_twin("PermissionDeniedError", anthropic.PermissionDeniedError),
-    404: _status_twin("NotFoundError", anthropic.NotFoundError),
-    409: _status_twin("ConflictError", anthropic.ConflictError),
-    422: _status_twin("UnprocessableEntityError", anthropic.UnprocessableEntityError),
-    429: _status_twin("RateLimitError", anthropic.RateLimitError),
-    500: _status_twin("InternalServerError", anthropic.InternalServerError),
-    529: _status_twin("OverloadedError", anthropic.APIStatusError),
-    0: _status_twin("APIStatusError", anthropic.APIStatusError),
+    status: status_twin(_sdk_class(name)) for status, name in (
+        (400, "BadRequestError"), (401, "AuthenticationError"), (402, "PaymentRequiredError"),
+        (403, "PermissionDeniedError"), (404, "NotFoundError"), (408, "RequestTimeoutError"),
+        (409, "ConflictError"), (413, "ContentTooLargeError"), (422, "UnprocessableEntityError"),
+        (429, "RateLimitError"), (500, "InternalServerError"), (501, "HTTPNotImplementedError"),
+        (503, "ServiceUnavailableError"), (504, "GatewayTimeoutError"), (529, "OverloadedError"),
+        (0, "APIStatusError"),
+    )
 }

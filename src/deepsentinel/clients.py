@@ -32,6 +32,7 @@ from deepsentinel.errors import (
     ConfigurationError,
     DeepSentinelError,
     ProviderConnectionError,
+    ProviderError,
     ProviderTimeoutError,
     ValidationError,
     status_error_class,
@@ -87,9 +88,13 @@ class _Guarded:
         CallRecord(self._sentinel.sink, self._sentinel.guard.key, "unknown", self._family, "").finish_with_error(error)
         return self._flavor(error)
 
+    def _status_class(self, err_msg: str, body: object, response: httpx2.Response) -> type[ProviderError]:
+        """The error class for an error answer: ours of the openai SDK's (the anthropic clients take their SDK's)."""
+        return status_error_class(response.status_code, "openai")
+
     def _make_status_error(self, err_msg: str, *, body: object, response: httpx2.Response) -> Any:
         data = body.get("error", body) if self._family == "openai" and isinstance(body, Mapping) else body
-        error = status_error_class(response.status_code, self._family)(err_msg, response=response, body=data)
+        error = self._status_class(err_msg, data, response)(err_msg, response=response, body=data)
         error.provider = str(response.extensions.get(PROVIDER_EXTENSION, self._family))
         error.retry_after = parse_retry_after(response.headers)
         return error
