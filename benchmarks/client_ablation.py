@@ -90,7 +90,7 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
                 parsed = loads(content)
                 for choice in parsed["choices"]:
                     scan(choice["message"]["content"])
-                response.json = lambda **_: parsed
+                response.json = _handed_on(parsed, content)
             return response
         return handle_request
 
@@ -107,6 +107,17 @@ def _swaps(client: Any) -> dict[str, list[tuple[Any, str, Any]]]:
         # Below any real guard: each scan a bare Hyperscan pass of a one-literal database (no engine at all).
         "least-floor": [(transport, "handle_request", floor(bare_scan))],
     }
+
+
+def _handed_on(parsed: Any, content: bytes) -> Callable[..., Any]:
+    """A response's ``json()`` that hands the floor's parse on once, as the guard's does; later calls parse again."""
+    import json
+
+    left = [parsed]
+
+    def json_(**kwargs: Any) -> Any:
+        return left.pop() if left and not kwargs else json.loads(content, **kwargs)
+    return json_
 
 
 def _no_match(*_: Any) -> None:
