@@ -42,6 +42,12 @@ class Recorder:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(json.dumps(ANSWER))))
+                self.end_headers()
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -126,3 +132,13 @@ def test_default_query_parameters_and_the_cookie_jar_are_the_users(recorder: Rec
         path, headers = recorder.seen[-1]
         seen.append((path, headers.get("cookie"), http.cookies.get("served")))
     assert seen[0] == seen[1] == ("/v1/chat/completions?api-version=2024-10&q=1", "session=abc", "yes")
+
+
+def test_a_head_answer_keeps_its_length(recorder: Recorder) -> None:
+    """A HEAD answer's Content-Length (the length a GET would get) reaches the caller as the raw client shows it."""
+    lengths = []
+    for http in (httpx2.Client(), protect(httpx2.Client(), audit=False)):
+        with http:
+            answer = http.head(recorder.url + "/v1/files/file-1/content")
+        lengths.append((answer.status_code, answer.headers.get("content-length"), answer.content))
+    assert lengths[0] == lengths[1] == (200, str(len(json.dumps(ANSWER))), b"")

@@ -82,7 +82,10 @@ class WholeBody(_Body):
         self.end_call(None)
         upstream = self.upstream
         declared = self.filter.declared_length
-        if declared is not None and declared.strip() == b"%d" % len(content) and self.filter.unchanged(content):
+        # A HEAD answer's length is the body a GET would get: it has none, and its headers stand as they are.
+        same_length = declared is not None and (declared.strip() == b"%d" % len(content)
+                                                or (not content and self.request.method == "HEAD"))
+        if same_length and self.filter.unchanged(content):
             # The provider's bytes under the provider's headers, which already describe them (their one length, no
             # coding, no chunked framing): the upstream response is the caller's, its body the bytes read (building
             # another, headers and all, was a sizeable part of a call). Any other body goes back with its length.
