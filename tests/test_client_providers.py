@@ -142,3 +142,24 @@ async def test_a_call_the_provider_cannot_express_is_invalid_sends_nothing_and_l
     with pytest.raises(ValidationError):
         await create(make_client(), model=CLAUDE, messages=user("hi"), n=2)
     assert fake_server.request_count() == 0 and sink.events == []
+
+
+def test_a_claude_model_stays_at_the_callers_url_without_an_anthropic_key(fake_server: FakeLLMServer,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An OpenAI-compatible proxy (LiteLLM, a company gateway) may serve a model named ``claude-*``: with no Anthropic
+    key configured, the call goes to the client's own URL as the raw client sends it (it was refused for the missing
+    key). With one, it is routed to Anthropic and translated, as documented."""
+    from deepsentinel import SentinelClient
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    fake_server.enqueue(Reply(text="From the proxy."))
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, audit=False) as client:
+        reply = client.chat.completions.create(model="claude-3-5-haiku-latest", messages=user("hi"))
+    assert reply.choices[0].message.content == "From the proxy."
+    assert [r.path for r in fake_server.requests] == ["/v1/chat/completions"]
+    fake_server.enqueue(Reply(text="From Anthropic."))
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, anthropic_api_key="ak",
+                        anthropic_base_url=fake_server.anthropic_base_url, audit=False) as client:
+        reply = client.chat.completions.create(model="claude-3-5-haiku-latest", messages=user("hi"))
+    assert reply.choices[0].message.content == "From Anthropic."
+    assert [r.path for r in fake_server.requests] == ["/v1/chat/completions", "/v1/messages"]

@@ -182,6 +182,11 @@ class Router:
         """Raise ``ConfigurationError`` naming the fix when provider ``name`` needs a key it does not have."""
         self._check_key(name)
 
+    def has_key(self, name: str) -> bool:
+        """Whether provider ``name`` is configured with the key it needs (or needs none)."""
+        entry = self._providers.get(name)
+        return entry is not None and (not entry.needs_key or bool(entry.api_key))
+
     def missing_key(self, name: str) -> ConfigurationError:
         """The error that says provider ``name`` has no key, and how to give it one."""
         hint = _KEY_HINTS.get(name, "set api_key in its ProviderConfig")

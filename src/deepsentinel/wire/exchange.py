@@ -22,7 +22,7 @@ from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ComplianceViolationError, ConfigurationError, ValidationError
 from deepsentinel.policy.decision import Decision
 from deepsentinel.providers.base import TRANSIENT_STATUS, ChatRequest
-from deepsentinel.providers.routing import Target
+from deepsentinel.providers.routing import Router, Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
 from deepsentinel.wire.codec import codec_for
@@ -242,8 +242,7 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
     attempts = [same]
     router = sentinel.router
     if check.codec.name == "chat" and native == "openai" and model and (
-            provider is not None or fallbacks is not None or router.fallbacks
-            or (primary := router.primary(model)).provider != native or primary.model != model):
+            provider is not None or fallbacks is not None or router.fallbacks or _elsewhere(router, router.primary(model), same)):
         targets = router.select(model, provider=provider, fallbacks=fallbacks)
         attempts = [_attempt(sentinel, check, t, same) for t in targets]
     if native in sentinel.missing_keys and any(a.provider == native for a in attempts):
@@ -251,6 +250,15 @@ def _route(sentinel: Sentinel, check: RequestCheck, method: str, url: str, heade
         attempts = [replace(a, request=replace(a.request, headers=keyless)) if a.request.headers is headers else a
                     for a in attempts]
     return attempts
+
+
+def _elsewhere(router: Router, primary: Target, same: Attempt) -> bool:
+    """Whether a call that names no provider goes to another target than the caller's own. A model whose name alone
+    points to another provider (``claude-*``) stays at the caller's URL when that provider has no key here, as the
+    raw client would send it: an OpenAI-compatible proxy may serve it (LiteLLM, a company gateway)."""
+    if primary.provider != same.provider:
+        return router.has_key(primary.provider)
+    return primary.model != same.model
 
 
 def _keyless(sentinel: Sentinel, api: str, url: str, headers: SendHeaders) -> SendHeaders:
