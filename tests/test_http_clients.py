@@ -142,3 +142,42 @@ def test_a_head_answer_keeps_its_length(recorder: Recorder) -> None:
             answer = http.head(recorder.url + "/v1/files/file-1/content")
         lengths.append((answer.status_code, answer.headers.get("content-length"), answer.content))
     assert lengths[0] == lengths[1] == (200, str(len(json.dumps(ANSWER))), b"")
+
+
+def test_a_fallback_host_goes_through_the_transport_its_own_url_picks(recorder: Recorder,
+                                                                     fake_server: Any) -> None:
+    """The primary answers 529; the fallback (another OpenAI-compatible provider) is reachable only through the proxy
+    the user mounted for its host: it is sent there, not through the primary's transport, and the cookie it sets
+    is not filed under the primary's host."""
+    from deepsentinel import PerformanceConfig, ProviderConfig, SentinelConfig
+    from deepsentinel.testing import Reply
+
+    backup = ProviderConfig(name="backup", api_key="kb", base_url="http://backup.internal.example/v1")
+    config = SentinelConfig(providers=(backup,), performance_config=PerformanceConfig(max_retries=0))
+    http = httpx2.Client(mounts={"http://backup.internal.example": httpx2.HTTPTransport(proxy=recorder.url)})
+    fake_server.enqueue(Reply(status=529))
+    with SentinelClient(api_key="k", base_url=fake_server.openai_base_url, config=config, audit=False,
+                        http_client=http) as client:
+        reply = client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "Hi"}],
+                                               fallbacks=["backup/gpt-4o"])
+    assert reply.choices[0].message.content == "Via the proxy."
+    assert [path for path, _ in recorder.seen] == ["http://backup.internal.example/v1/chat/completions"]
+    assert "served" not in http.cookies
+
+
+def test_a_client_whose_proxy_mount_is_unguarded_gets_guarded(recorder: Recorder) -> None:
+    """A client built on our transport but with a proxy mount of its own is not taken for guarded: the mount's
+    requests would skip the guard. Both forms guard it, and a blocked prompt reaches not even the proxy."""
+    from deepsentinel.sentinel import Sentinel
+    from deepsentinel.transport import SentinelTransport
+
+    def half() -> httpx2.Client:
+        return httpx2.Client(transport=SentinelTransport(Sentinel(audit=False)), proxy=recorder.url)
+
+    for client in (SentinelClient(api_key="k", base_url=BASE, max_retries=0, audit=False, http_client=half()),
+                   protect(openai.OpenAI(api_key="k", base_url=BASE, max_retries=0, http_client=half()), audit=False)):
+        with pytest.raises(ComplianceViolationError):
+            _ask(client, "My SSN is 536-22-" + "1234")
+        assert _ask(client) == "Via the proxy."
+        client.close()
+    assert len(recorder.seen) == 2

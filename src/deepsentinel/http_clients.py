@@ -27,9 +27,16 @@ def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
     headers = httpx2.Headers(client.headers)
     headers["accept-encoding"] = UNCOMPRESSED
     # A mount of None sends its URLs through the default transport (a NO_PROXY host): guarded as that is.
-    mounts = {pattern.pattern: None if inner is None else guard(sentinel, inner) for pattern, inner in client._mounts.items()}
+    # Already guarded transports (a client built on ours) are kept; only the others get a guard. A request the guard
+    # sends elsewhere (a fallback) goes through the transport ``client`` would pick for its URL.
+    route = client._transport_for_url
+
+    def guarded_(inner: Any) -> Any:
+        return inner if isinstance(inner, (SentinelTransport, AsyncSentinelTransport)) else guard(sentinel, inner, route)
+
+    mounts = {pattern.pattern: None if inner is None else guarded_(inner) for pattern, inner in client._mounts.items()}
     guarded = cls(
-        transport=guard(sentinel, client._transport), mounts=mounts, timeout=client.timeout, headers=headers,
+        transport=guarded_(client._transport), mounts=mounts, timeout=client.timeout, headers=headers,
         params=client.params, base_url=client.base_url, follow_redirects=client.follow_redirects,
         max_redirects=client.max_redirects, auth=client._auth, event_hooks=client.event_hooks,
         default_encoding=client._default_encoding,
@@ -63,8 +70,14 @@ def timeout_of(perf: PerformanceConfig) -> httpx2.Timeout:
 
 
 def sentinel_of(client: Any) -> Sentinel | None:
+    """The guard of an httpx2 client whose every transport is guarded (a proxy mount too), else None."""
     transport = getattr(client, "_transport", None)
-    return transport.sentinel if isinstance(transport, (SentinelTransport, AsyncSentinelTransport)) else None
+    if not isinstance(transport, (SentinelTransport, AsyncSentinelTransport)):
+        return None
+    mounted = getattr(client, "_mounts", {}).values()
+    if any(t is not None and not isinstance(t, (SentinelTransport, AsyncSentinelTransport)) for t in mounted):
+        return None
+    return transport.sentinel
 
 
 __all__ = ["guard_http_client", "new_http_client", "sentinel_of", "timeout_of"]

@@ -12,7 +12,8 @@ Any SDK built on httpx2 can use them: ``httpx2.Client(transport=SentinelTranspor
 from __future__ import annotations
 
 import time
-from typing import cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 import anyio
 import httpx2
@@ -36,9 +37,13 @@ from deepsentinel.wire.scope import current_scope
 class SentinelTransport(httpx2.BaseTransport):
     """A sync transport that guards every request and response passing through ``inner``."""
 
-    def __init__(self, sentinel: Sentinel, inner: httpx2.BaseTransport | None = None) -> None:
+    def __init__(self, sentinel: Sentinel, inner: httpx2.BaseTransport | None = None,
+                 route: Callable[[httpx2.URL], httpx2.BaseTransport] | None = None) -> None:
         self.sentinel = sentinel
         self.inner = inner if inner is not None else httpx2.HTTPTransport()
+        # The transport for a request the guard sends to another URL than the caller's (a fallback, a routed
+        # provider): the one the caller's client would pick for that URL (its proxy, or none), not this one's.
+        self.route = route
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
@@ -53,7 +58,8 @@ class SentinelTransport(httpx2.BaseTransport):
         deadline = _deadline(request)
         while True:
             try:
-                response = self.inner.handle_request(_outgoing(request, exchange, deadline))
+                out = _outgoing(request, exchange, deadline)
+                response = _transport_for(self.inner, self.route, out, request).handle_request(out)
             except BaseException as exc:  # no connection: the next target; anything else (interrupted) ends the call
                 if isinstance(exc, httpx2.TransportError) and exchange.move_on(None):
                     continue
@@ -83,7 +89,8 @@ class SentinelTransport(httpx2.BaseTransport):
             while (wait := stream.reopen_after(answer)) is not None:
                 time.sleep(wait)
                 try:
-                    fresh = self.inner.handle_request(_outgoing(request, exchange, deadline))
+                    out = _outgoing(request, exchange, deadline)
+                    fresh = _transport_for(self.inner, self.route, out, request).handle_request(out)
                 except httpx2.TransportError:
                     answer = None
                     continue
@@ -103,9 +110,11 @@ class SentinelTransport(httpx2.BaseTransport):
 class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
     """The asyncio twin of ``SentinelTransport``."""
 
-    def __init__(self, sentinel: Sentinel, inner: httpx2.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, sentinel: Sentinel, inner: httpx2.AsyncBaseTransport | None = None,
+                 route: Callable[[httpx2.URL], httpx2.AsyncBaseTransport] | None = None) -> None:
         self.sentinel = sentinel
         self.inner = inner if inner is not None else httpx2.AsyncHTTPTransport()
+        self.route = route  # as in SentinelTransport
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         try:
@@ -120,7 +129,8 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         deadline = _deadline(request)
         while True:
             try:
-                response = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
+                out = _outgoing(request, exchange, deadline)
+                response = await _transport_for(self.inner, self.route, out, request).handle_async_request(out)
             except BaseException as exc:  # no connection: the next target; anything else (interrupted) ends the call
                 if isinstance(exc, httpx2.TransportError) and exchange.move_on(None):
                     continue
@@ -150,7 +160,8 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
             while (wait := stream.reopen_after(answer)) is not None:
                 await anyio.sleep(wait)  # asyncio or trio, as the caller runs
                 try:
-                    fresh = await self.inner.handle_async_request(_outgoing(request, exchange, deadline))
+                    out = _outgoing(request, exchange, deadline)
+                    fresh = await _transport_for(self.inner, self.route, out, request).handle_async_request(out)
                 except httpx2.TransportError:
                     answer = None
                     continue
@@ -167,18 +178,29 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+def _transport_for(inner: _T, route: Callable[[httpx2.URL], _T] | None, out: httpx2.Request,
+                   request: httpx2.Request) -> _T:
+    """``inner``; for a request the guard sends to another origin than the caller's, the transport ``route`` picks."""
+    if route is None or out is request or (out.url.scheme, out.url.netloc) == (request.url.scheme, request.url.netloc):
+        return inner
+    return route(out.url)
+
+
+_T = TypeVar("_T")
+
+
 def _deadline(request: httpx2.Request) -> float:
     """When this attempt must end, its answer read (a stream included): its scope's deadline when one was set for the
-    whole call (``call_scope(timeout)``), else now plus the request's longest timeout. A timeout of None (``Timeout(None,
-    connect=2)``: no read limit) sets none. Each attempt the SDK makes (its retries) has a deadline of its own, as
+    whole call (``call_scope(timeout)``), else now plus the request's longest timeout. No read or write limit
+    (``Timeout(None, connect=2)``) sets none. Each attempt the SDK makes (its retries) has a deadline of its own, as
     each has its own timeout in the SDK; the targets and reopens within one attempt share it."""
     scope = current_scope()
     if scope is not None and scope.deadline is not None:
         return scope.deadline
     timeouts = request.extensions.get("timeout") or {}
     budget = -1.0
-    for v in timeouts.values():
-        if v is None:
+    for k, v in timeouts.items():
+        if v is None and k in ("read", "write"):  # no read (or write) limit; None for connect or pool lifts no bound
             budget = _UNBOUNDED
             break
         if isinstance(v, (int, float)) and v > budget:
