@@ -18,6 +18,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Iterator
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 
@@ -85,7 +86,7 @@ class WholeBody(_Body):
         # A HEAD answer's length is the body a GET would get: it has none, and its headers stand as they are.
         same_length = declared is not None and (declared.strip() == b"%d" % len(content)
                                                 or (not content and self.request.method == "HEAD"))
-        if same_length and self.filter.unchanged(content):
+        if same_length and self.filter.unchanged(content) and not _elsewhere(self.exchange):
             # The provider's bytes under the provider's headers, which already describe them (their one length, no
             # coding, no chunked framing): the upstream response is the caller's, its body the bytes read (building
             # another, headers and all, was a sizeable part of a call). Any other body goes back with its length.
@@ -412,12 +413,26 @@ def caller_response(upstream: httpx2.Response, request: httpx2.Request, exchange
     extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
     # The body may change: its length and encoding are recomputed. (Raw pairs: decoding them to build the new
     # response's headers again cost more than the filter.)
-    headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in _RECOMPUTED]
+    dropped = _RECOMPUTED
+    if _elsewhere(exchange):
+        # Answered by another host than the one the caller asked (a fallback): its cookies are not the caller's
+        # host's, and the caller's client would file them under that host.
+        dropped = _RECOMPUTED | {b"set-cookie"}
+    headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in dropped]
     return httpx2.Response(upstream.status_code, headers=headers, stream=stream, content=content, request=request,
                            extensions=extensions)
 
 
 _RECOMPUTED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding"})
+
+
+def _elsewhere(exchange: Exchange) -> bool:
+    """Whether the answer came from another origin than the one the caller asked (a fallback, a routed provider)."""
+    sent = exchange.attempt.request.url
+    if sent == exchange.url:
+        return False
+    a, b = urlsplit(sent), urlsplit(exchange.url)
+    return (a.scheme, a.netloc) != (b.scheme, b.netloc)
 
 
 __all__ = ["PROVIDER_EXTENSION", "AsyncBody", "SyncBody", "WholeBody", "caller_response", "in_callers_family"]
