@@ -142,6 +142,20 @@ def test_a_timeout_without_a_read_limit_sets_no_deadline(fake_server: FakeLLMSer
     assert reply.choices[0].message.content == "Slow but fine."
 
 
+def test_no_pool_limit_still_bounds_the_attempt(trickle_server: str) -> None:
+    """Only a missing read or write limit lifts the bound: ``Timeout(1, pool=None)`` (no wait for a pooled
+    connection) still ends a trickling answer within about a second."""
+    import httpx2
+
+    client = SentinelClient(api_key="k", base_url=trickle_server, max_retries=0, audit=False,
+                            timeout=httpx2.Timeout(1.0, pool=None))
+    started = time.monotonic()
+    with pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(model="gpt-4o", messages=user("hi"))
+    assert time.monotonic() - started < 3.0
+    client.close()
+
+
 def test_each_sdk_retry_has_its_own_deadline(fake_server: FakeLLMServer) -> None:
     """After an attempt timed out, the SDK's retry gets the whole ``timeout`` again, as with the raw client (one
     deadline for all attempts made the retry fail before it was sent)."""
