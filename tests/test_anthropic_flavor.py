@@ -128,9 +128,16 @@ def test_a_status_twin_made_in_one_process_unpickles_in_another(fake_server: Fak
     with SentinelAnthropic(api_key="k", base_url=fake_server.anthropic_base_url, max_retries=0, audit=False) as client,\
             pytest.raises(anthropic.APIStatusError) as info:
         client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
-    code = ("import pickle, sys, anthropic, deepsentinel; e = pickle.loads(sys.stdin.buffer.read()); "
-            "print(type(e).__name__, isinstance(e, anthropic.ServiceUnavailableError), "
-            "isinstance(e, deepsentinel.ProviderError))")
-    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(info.value), capture_output=True,
-                         check=True, timeout=120).stdout.decode().split()
-    assert out == ["AnthropicServiceUnavailableError", "True", "True"]
+    fake_server.enqueue(Reply(status=404, error_body={"type": "error", "error": {
+        "type": "not_found_error", "message": "gone", "details": {"error_code": "file_expired"}}}))
+    with SentinelAnthropic(api_key="k", base_url=fake_server.anthropic_base_url, max_retries=0, audit=False) as client,\
+            pytest.raises(anthropic.APIStatusError) as coded:
+        client.messages.create(model="claude-haiku-4-5", max_tokens=8, messages=[{"role": "user", "content": "hi"}])
+    code = ("import pickle, sys, anthropic, deepsentinel; errors = pickle.loads(sys.stdin.buffer.read()); "
+            "print(*[type(e).__name__ for e in errors], isinstance(errors[0], anthropic.ServiceUnavailableError), "
+            "all(isinstance(e, deepsentinel.ProviderError) for e in errors))")
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps([info.value, coded.value]),
+                         capture_output=True, check=True, timeout=120).stdout.decode().split()
+    # The second: a class of the SDK's for one error code, found only in its table of error classes.
+    assert out[0] == "AnthropicServiceUnavailableError" and out[2:] == ["True", "True"]
+    assert out[1] == f"Anthropic{type(coded.value).__name__.removeprefix('Anthropic')}"

@@ -10,6 +10,7 @@ its attributes and traceback.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import anthropic
@@ -67,12 +68,16 @@ def as_anthropic(error: DeepSentinelError) -> DeepSentinelError:
 def status_twin(theirs: type[anthropic.APIStatusError]) -> type[ProviderError]:
     """The ``ProviderError`` twin of one of the anthropic SDK's status errors, made once per class. The SDK picks
     the class (by status and by the error's code, from a table that grows with every release); we take its pick."""
-    found = globals().get(f"Anthropic{theirs.__name__}")
-    if isinstance(found, type) and issubclass(found, theirs) and issubclass(found, ProviderError):
-        return found
-    cls: type[ProviderError] = _twin(theirs.__name__, ProviderError, theirs,
-                                     f"An ``anthropic.{theirs.__name__}`` and a ``ProviderError``.")
-    return cls
+    with _MAKING:  # one class per name: an instance of a twin that lost a race would not pickle
+        found = globals().get(f"Anthropic{theirs.__name__}")
+        if isinstance(found, type) and issubclass(found, theirs) and issubclass(found, ProviderError):
+            return found
+        cls: type[ProviderError] = _twin(theirs.__name__, ProviderError, theirs,
+                                         f"An ``anthropic.{theirs.__name__}`` and a ``ProviderError``.")
+        return cls
+
+
+_MAKING = threading.Lock()
 
 
 def sdk_status_class(client: Any, err_msg: str, body: object, response: httpx2.Response) -> type[ProviderError]:
@@ -84,9 +89,13 @@ def sdk_status_class(client: Any, err_msg: str, body: object, response: httpx2.R
 
 def __getattr__(name: str) -> Any:
     # A twin made in another process, being unpickled here: made again from the SDK's class of that name.
-    theirs = getattr(anthropic, name.removeprefix("Anthropic"), None) if name.startswith("Anthropic") else None
-    if isinstance(theirs, type) and issubclass(theirs, anthropic.APIStatusError):
-        return status_twin(theirs)
+    if name.startswith("Anthropic"):
+        wanted = name.removeprefix("Anthropic")
+        # Exported at the package's top, or only in the SDK's table of error classes (most code-specific ones).
+        table = getattr(getattr(anthropic, "_error_classes", None), "ERROR_CLASSES", {})
+        for theirs in (getattr(anthropic, wanted, None), *table.values()):
+            if isinstance(theirs, type) and issubclass(theirs, anthropic.APIStatusError) and theirs.__name__ == wanted:
+                return status_twin(theirs)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
