@@ -29,7 +29,10 @@ from deepsentinel.transport import AsyncSentinelTransport
 POLICIES_EXTENSION = "deepsentinel_policies"
 #: The request extension naming the client key (its digest; absent or ``""``: no keys, every caller one client).
 CLIENT_EXTENSION = "deepsentinel_client"
-_MAX_GUARDS = 4096  # past this many keys seen, the least recently used key's guard is let go (and made anew)
+# Past this many keys seen, the least recently used key's guard is let go (and made anew, its placeholders numbered
+# afresh). Each guard's placeholder book holds up to vault.MAX_ENTRIES values (about 11 MB when full), so this bounds
+# what keys that fill theirs can hold: about 2.8 GB at worst, against 11 MB for one shared book.
+_MAX_GUARDS = 256
 _PASSED = ("content-type", "accept", "anthropic-version", "anthropic-beta", "openai-beta",
            "x-deepsentinel-provider", "x-deepsentinel-fallbacks")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})  # sent with a length even when empty, as httpx2 does
