@@ -178,15 +178,15 @@ class AsyncSentinelTransport(httpx2.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+_T = TypeVar("_T")
+
+
 def _transport_for(inner: _T, route: Callable[[httpx2.URL], _T] | None, out: httpx2.Request,
                    request: httpx2.Request) -> _T:
     """``inner``; for a request the guard sends to another origin than the caller's, the transport ``route`` picks."""
     if route is None or out is request or (out.url.scheme, out.url.netloc) == (request.url.scheme, request.url.netloc):
         return inner
     return route(out.url)
-
-
-_T = TypeVar("_T")
 
 
 def _deadline(request: httpx2.Request) -> float:
