@@ -98,6 +98,14 @@ class Codec:
         """The streamed text pieces in ``payload``: (stream key, path of the piece)."""
         return []
 
+    def logprob_tokens(self, payload: Any, key: Key, path: Path) -> list[Any] | None:
+        """The token logprobs that spell the text piece at ``path`` of a streamed event (None: none, or the codec
+        does not carry them, and they are dropped when the text changes)."""
+        return None
+
+    def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
+        """Give the event (its logprobs dropped) the ``tokens`` of its text piece at ``path``."""
+
     def drop_logprobs(self, payload: Any) -> None:
         """Remove token logprobs from a streamed event whose text the guard changed."""
         if not isinstance(payload, dict):

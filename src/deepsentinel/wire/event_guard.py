@@ -21,6 +21,7 @@ from deepsentinel.wire.codec import Codec, Key
 from deepsentinel.wire.event_shape import EventShape
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
+from deepsentinel.wire.logprob_carry import LogprobCarry
 from deepsentinel.wire.rest_memo import RestMemo
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import TextRef, string_refs
@@ -38,6 +39,7 @@ class EventGuard:
         self._guards: dict[Key, StreamGuard | None] = {}
         self._templates: dict[Key, _Pieces] = {}  # each key's last event, as sent (its payload parsed on demand)
         self._released: dict[Key, list[str]] = {}
+        self._carried: dict[Key, LogprobCarry] = {}  # texts that came with token logprobs (logprob_carry.py)
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
         self.shown = False  # some text reached the caller
@@ -170,17 +172,23 @@ class EventGuard:
         out: list[Event] = []
         changed = False
         fed: dict[Key, tuple[Any, ...]] = {}
+        tokens: set[Key] = set()  # the texts whose token logprobs are carried
         deltas = self.codec.deltas(event, payload)
         for key, path in deltas:
             text = _get(payload, path)
             self._templates[key] = _Pieces(event, payload, [])
+            spelled = self.codec.logprob_tokens(payload, key, path)
+            if spelled is not None or key in self._carried:
+                self._carried.setdefault(key, LogprobCarry()).take(spelled, "")  # held until their text leaves
+                tokens.add(key)
             result = self._feed(key, text)
             if result.text != text:
                 _set(payload, path, result.text)
                 changed = True
             fed[key] = path
-        if changed:  # logprobs spell the tokens as generated, the held or rewritten ones included
+        if changed or tokens:  # logprobs spell the tokens as generated, the held or rewritten ones included
             self.codec.drop_logprobs(payload)
+            changed = True
         closing = self.codec.closes(event, payload, self._guards.keys())
         if deltas and not closing and all(not _get(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
@@ -193,6 +201,10 @@ class EventGuard:
                 changed = True
             else:
                 out.append(self._tail_event(key, tail))
+        for key in tokens:  # each token goes with the event that releases the last of its text
+            carried = self._carried[key].take(None, _get(payload, fed[key]))
+            if carried:
+                self.codec.put_logprob_tokens(payload, key, fed[key], carried)
         snapshots = self.codec.snapshots(event, payload)
         for key, path in snapshots:
             text = _get(payload, path)
@@ -323,9 +335,18 @@ class EventGuard:
         return out
 
     def _tail_event(self, key: Key, tail: str) -> Event:
-        # The template as it was sent: its text held back, its logprobs dropped when it was rewritten.
+        # The template as it was sent: its text held back, its logprobs dropped when it was rewritten; the tokens
+        # of the tail, when they were carried, with it.
         template = self._templates[key]
-        return self.codec.tail_event(template.event, template.doc(), key, tail)
+        event = self.codec.tail_event(template.event, template.doc(), key, tail)
+        carry = self._carried.get(key)
+        carried = carry.take(None, tail) if carry is not None else []
+        if not carried:
+            return event
+        payload = loads(event.data)
+        path = next(path for k, path in self.codec.deltas(event, payload) if k == key)
+        self.codec.put_logprob_tokens(payload, key, path, carried)
+        return event.with_data(dumps(payload))
 
     def _whole(self, text: str, location: str | TextRef) -> str:
         new, decision = self._wire.check_text(text, location, self._restore)

@@ -119,6 +119,20 @@ class ChatCodec(Codec):
                 return False
         return True
 
+    def logprob_tokens(self, payload: Any, key: Key, path: Path) -> list[Any] | None:
+        # A choice's content (or refusal) tokens: {"logprobs": {"content": [...], "refusal": null}}.
+        if not isinstance(key, tuple) or key[1] not in ("content", "refusal"):
+            return None
+        logprobs = payload["choices"][path[1]].get("logprobs")
+        tokens = logprobs.get(key[1]) if isinstance(logprobs, dict) else None
+        return tokens if isinstance(tokens, list) else None
+
+    def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
+        assert isinstance(key, tuple)
+        choice = payload["choices"][path[1]]
+        logprobs = choice.get("logprobs") if isinstance(choice.get("logprobs"), dict) else {"content": None, "refusal": None}
+        choice["logprobs"] = {**logprobs, key[1]: tokens}
+
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
         assert isinstance(key, tuple)
         base = {k: v for k, v in template_payload.items() if k not in ("choices", "usage")}

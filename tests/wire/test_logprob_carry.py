@@ -1,0 +1,127 @@
+"""Streamed token logprobs leave with their text, however the answer is tokenized and chunked: a token is never
+sent before the guard has released all of its text (it would spell what the guard holds, perhaps a value), safe
+text keeps every token, and after a rewrite no token follows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import openai
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from deepsentinel import SentinelClient
+from deepsentinel.detection.engine import default_engine
+from deepsentinel.errors import ComplianceViolationError
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
+from deepsentinel.wire.event_guard import EventGuard
+from deepsentinel.wire.guard import WireGuard
+from deepsentinel.wire.logprob_carry import LogprobCarry
+from deepsentinel.wire.sse import Event, SSEDecoder
+from tests.raw_sse import RawSSEServer
+
+SAFE = "The quarterly review covers 3 topics, version 2.1 and the plan for next year. Thanks!"
+EMAIL = "jane.canary" + "@corp-example.com"
+CARD = "4111 1111 1111 " + "1111"
+PSEUDONYMS = WireGuard([CompliancePolicy(name="pseudonymise", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})],
+                       default_engine())
+DEFAULT = WireGuard([DEFAULT_POLICY], default_engine())
+
+
+def _split(text: str, cuts: list[int]) -> list[str]:
+    bounds = sorted({c % (len(text) + 1) for c in cuts} | {0, len(text)})
+    return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+
+
+def _token(text: str) -> dict[str, Any]:
+    return {"token": text, "logprob": -0.25, "bytes": list(text.encode()), "top_logprobs": []}
+
+
+def _events(tokens: list[str], groups: list[int]) -> list[Event]:
+    """A chat stream with ``logprobs=True``: the tokens, several to a chunk where ``groups`` cut them."""
+    def chunk(delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> Event:
+        choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+        return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                     "choices": [choice]}))
+
+    bounds = sorted({g % (len(tokens) + 1) for g in groups} | {0, len(tokens)})
+    chunks = [tokens[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    return [chunk({"role": "assistant", "content": ""}),
+            *(chunk({"content": "".join(c)}, {"content": [_token(t) for t in c], "refusal": None}) for c in chunks),
+            chunk({}, finish="stop"), Event("", "[DONE]")]
+
+
+def _stream(wire: WireGuard, text: str, cuts: list[int], groups: list[int]) -> tuple[str, str, bool]:
+    """The text shown and the tokens' text sent, checking after every event that the tokens never run ahead of
+    the text; and whether the stream was cut."""
+    check = wire.check_request("/v1/chat/completions", json.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "logprobs": True}).encode())
+    guard, decoder = EventGuard(wire, check), SSEDecoder()
+    shown, spelled = "", ""
+    try:
+        for event in _events(_split(text, cuts), groups):
+            for sent in guard.feed(event):
+                for out in decoder.feed(sent.encode()):
+                    payload = json.loads(out.data) if out.data.startswith("{") else {"choices": []}
+                    for choice in payload["choices"]:
+                        shown += choice["delta"].get("content") or ""
+                        spelled += "".join(t["token"] for t in (choice.get("logprobs") or {}).get("content") or ())
+                    assert shown.startswith(spelled)  # no token ahead of its text
+    except ComplianceViolationError:
+        return shown, spelled, True
+    return shown, spelled, False
+
+
+cuts = st.lists(st.integers(min_value=0, max_value=200), max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(cuts=cuts, groups=st.lists(st.integers(min_value=0, max_value=60), max_size=10))
+def test_safe_text_keeps_every_token(cuts: list[int], groups: list[int]) -> None:
+    shown, spelled, cut = _stream(DEFAULT, SAFE, cuts, groups)
+    assert not cut and shown == spelled == SAFE
+
+
+@settings(max_examples=80, deadline=None)
+@given(cuts=cuts, groups=st.lists(st.integers(min_value=0, max_value=60), max_size=10))
+def test_no_token_spells_a_value_the_guard_hid(cuts: list[int], groups: list[int]) -> None:
+    """An email replaced by a placeholder, a card that cuts the stream: the tokens spell only text that was
+    shown, so never the value, and none follow a rewrite."""
+    shown, spelled, cut = _stream(PSEUDONYMS, f"Write to {EMAIL} about the plan.", cuts, groups)
+    assert not cut and EMAIL not in shown and "<EMAIL_" in shown and shown.startswith(spelled)
+    assert "corp-example" not in spelled
+    shown, spelled, cut = _stream(DEFAULT, f"Pay with {CARD} today.", cuts, groups)
+    assert cut and CARD.replace(" ", "")[:8] not in spelled.replace(" ", "")
+
+
+def test_a_token_waits_for_the_rest_of_its_text_and_a_mismatch_ends_the_carry() -> None:
+    carry = LogprobCarry()
+    assert carry.take([_token("Hel"), _token("lo")], "He") == []  # "Hel" is not all released yet
+    assert [t["token"] for t in carry.take([_token(" world")], "llo wor")] == ["Hel", "lo"]
+    assert [t["token"] for t in carry.take(None, "ld")] == [" world"]
+    assert carry.take([_token(" mail")], " <EMAIL_1>") == []  # rewritten: nothing more, ever
+    assert carry.take([_token("x")], "x") == []
+
+
+@pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])
+def test_an_sdk_stream_with_logprobs_gets_each_token(client_class: type) -> None:
+    """Through the official SDK's stream: every token, in order, as the raw client gets them."""
+    tokens = ["The", " garden", " is", " green", " and", " quiet", "."]
+    body = b"".join(b"data: " + e.data.encode() + b"\n\n" for e in _events(tokens, list(range(len(tokens)))))
+    server = RawSSEServer((body, b""))
+    try:
+        client = client_class(api_key="k", base_url=server.url, max_retries=0,
+                              **({"audit": False} if client_class is SentinelClient else {}))
+        got: list[str] = []
+        with client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], stream=True,
+                                            logprobs=True) as stream:
+            for chunk in stream:
+                for choice in chunk.choices:
+                    got += [t.token for t in ((choice.logprobs and choice.logprobs.content) or ())]
+        client.close()
+    finally:
+        server.close()
+    assert got == tokens
