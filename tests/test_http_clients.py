@@ -44,7 +44,9 @@ class Recorder:
 
             def do_HEAD(self) -> None:  # noqa: N802 - http.server's name
                 self.send_response(200)
-                self.send_header("content-type", "application/json")
+                self.send_header("content-type", "text/event-stream" if self.path.endswith("sse") else "application/json")
+                if self.path.endswith("gzip"):
+                    self.send_header("content-encoding", "gzip")
                 self.send_header("content-length", str(len(json.dumps(ANSWER))))
                 self.end_headers()
 
@@ -134,14 +136,18 @@ def test_default_query_parameters_and_the_cookie_jar_are_the_users(recorder: Rec
     assert seen[0] == seen[1] == ("/v1/chat/completions?api-version=2024-10&q=1", "session=abc", "yes")
 
 
-def test_a_head_answer_keeps_its_length(recorder: Recorder) -> None:
-    """A HEAD answer's Content-Length (the length a GET would get) reaches the caller as the raw client shows it."""
-    lengths = []
+@pytest.mark.parametrize("path", ["/v1/files/file-1/content", "/v1/files/file-1/gzip", "/v1/responses/sse"])
+def test_a_head_answer_keeps_its_headers(recorder: Recorder, path: str) -> None:
+    """A HEAD answer's Content-Length and Content-Encoding (those a GET would get; there is no body) reach the caller
+    as the raw client shows them, whatever the content type."""
+    seen = []
     for http in (httpx2.Client(), protect(httpx2.Client(), audit=False)):
         with http:
-            answer = http.head(recorder.url + "/v1/files/file-1/content")
-        lengths.append((answer.status_code, answer.headers.get("content-length"), answer.content))
-    assert lengths[0] == lengths[1] == (200, str(len(json.dumps(ANSWER))), b"")
+            answer = http.head(recorder.url + path)
+        seen.append((answer.status_code, answer.headers.get("content-length"), answer.headers.get("content-encoding"),
+                     answer.content))
+    assert seen[0] == seen[1]
+    assert seen[0][:2] == (200, str(len(json.dumps(ANSWER))))
 
 
 def test_a_fallback_host_goes_through_the_transport_its_own_url_picks(recorder: Recorder,

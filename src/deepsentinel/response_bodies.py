@@ -413,11 +413,12 @@ def caller_response(upstream: httpx2.Response, request: httpx2.Request, exchange
     extensions = {**upstream.extensions, PROVIDER_EXTENSION: exchange.attempt.provider or "unknown"}
     # The body may change: its length and encoding are recomputed. (Raw pairs: decoding them to build the new
     # response's headers again cost more than the filter.)
-    dropped = _RECOMPUTED
+    # A HEAD answer has no body: its length and codings describe the one a GET would get, and stand as they are.
+    dropped = _RECOMPUTED if request.method != "HEAD" else frozenset()
     if _elsewhere(exchange):
         # Answered by another host than the one the caller asked (a fallback): its cookies are not the caller's
         # host's, and the caller's client would file them under that host.
-        dropped = _RECOMPUTED | {b"set-cookie"}
+        dropped = dropped | {b"set-cookie"}
     headers = [(k, v) for k, v in upstream.headers.raw if k.lower() not in dropped]
     return httpx2.Response(upstream.status_code, headers=headers, stream=stream, content=content, request=request,
                            extensions=extensions)
