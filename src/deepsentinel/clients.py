@@ -46,7 +46,7 @@ from deepsentinel.providers.routing import Target
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.transport import PROVIDER_EXTENSION
 from deepsentinel.wire.exchange import FALLBACKS_HEADER, PLACEHOLDER_KEY, PROVIDER_HEADER
-from deepsentinel.wire.scope import CallScope
+from deepsentinel.wire.scope import CallScope, current_scope
 
 Family = Literal["openai", "anthropic"]
 
@@ -67,7 +67,7 @@ class _Guarded:
         return error
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
-        with CallScope(max_retries=self._max_retries_for(args, kwargs)):
+        with CallScope(max_retries=self._max_retries_for(args, kwargs), deadline=_outer_deadline()):
             try:
                 return super().request(*args, **kwargs)  # type: ignore[misc]
             except self._connection_errors as exc:
@@ -157,7 +157,7 @@ class _AsyncGuarded(_Guarded):
     __slots__ = ()
 
     async def request(self, *args: Any, **kwargs: Any) -> Any:
-        with CallScope(max_retries=self._max_retries_for(args, kwargs)):
+        with CallScope(max_retries=self._max_retries_for(args, kwargs), deadline=_outer_deadline()):
             try:
                 return await super().request(*args, **kwargs)
             except self._connection_errors as exc:
@@ -322,6 +322,12 @@ class AsyncSentinelClient(_AsyncOpenAIRouting, _AsyncGuarded, openai.AsyncOpenAI
         """Release pooled connections and flush the audit trail; safe to call twice."""
         await super().close()
         self._sentinel.close()
+
+
+def _outer_deadline() -> float | None:
+    """The deadline of a ``call_scope(timeout)`` the call runs in: it bounds all of the call's attempts together."""
+    outer = current_scope()
+    return outer.deadline if outer is not None else None
 
 
 def protect(obj: Any, **settings: Any) -> Any:

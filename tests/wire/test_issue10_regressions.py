@@ -156,6 +156,20 @@ def test_no_pool_limit_still_bounds_the_attempt(trickle_server: str) -> None:
     client.close()
 
 
+def test_a_call_scope_bounds_all_of_a_calls_attempts(fake_server: FakeLLMServer) -> None:
+    """``call_scope(timeout)`` around a call bounds it whole, the SDK's retries included: each attempt alone gets
+    its own ``timeout`` (four slow attempts here would take four seconds and more)."""
+    from deepsentinel.wire.scope import call_scope
+
+    fake_server.enqueue(*(Reply(text="Too late.", delay_before=3.0) for _ in range(4)))
+    client = SentinelClient(api_key="k", base_url=fake_server.openai_base_url, max_retries=3, audit=False)
+    started = time.monotonic()
+    with call_scope(1.5), pytest.raises(openai.APITimeoutError):
+        client.chat.completions.create(model="gpt-4o", messages=user("hi"), timeout=1.0)
+    assert time.monotonic() - started < 3.0
+    client.close()
+
+
 def test_each_sdk_retry_has_its_own_deadline(fake_server: FakeLLMServer) -> None:
     """After an attempt timed out, the SDK's retry gets the whole ``timeout`` again, as with the raw client (one
     deadline for all attempts made the retry fail before it was sent)."""
