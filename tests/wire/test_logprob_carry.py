@@ -125,3 +125,70 @@ def test_an_sdk_stream_with_logprobs_gets_each_token(client_class: type) -> None
     finally:
         server.close()
     assert got == tokens
+
+
+def _spellings(node: Any) -> list[str]:
+    """What every ``logprobs`` in a JSON document spells: its tokens joined (lists of token objects, or a legacy
+    completion's ``tokens``)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "logprobs" and value:
+                entries = value.get("content") or value.get("tokens") or [] if isinstance(value, dict) else value
+                found.append("".join(e["token"] if isinstance(e, dict) else str(e) for e in entries))
+            found += _spellings(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _spellings(item)
+    return found
+
+
+EMAIL_TOKENS = ["Write", " to", " jane", ".c", "anary", "@", "corp", "-example", ".com", " today."]
+
+
+@pytest.mark.parametrize("api", ["chat", "responses", "completions"])
+def test_a_whole_answers_logprobs_never_spell_a_value_it_hid(api: str) -> None:
+    """A non-streamed answer whose text the guard rewrote (an email made a placeholder) loses the logprobs around
+    that text: they spelled the email (the Responses API's and legacy completions' kept them)."""
+    text = "".join(EMAIL_TOKENS)
+    tokens = [_token(t) for t in EMAIL_TOKENS]
+    path, request, answer = {
+        "chat": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]},
+                 {"choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                               "logprobs": {"content": tokens, "refusal": None}, "finish_reason": "stop"}]}),
+        "responses": ("/v1/responses", {"input": "hi"},
+                      {"object": "response", "output": [{"id": "m1", "type": "message", "role": "assistant", "content": [
+                          {"type": "output_text", "text": text, "annotations": [], "logprobs": tokens}]}]}),
+        "completions": ("/v1/completions", {"prompt": "hi"},
+                        {"object": "text_completion", "choices": [{"index": 0, "text": text, "finish_reason": "stop",
+                                                                   "logprobs": {"tokens": EMAIL_TOKENS}}]}),
+    }[api]
+    check = PSEUDONYMS.check_request(path, json.dumps({"model": "m", **request}).encode())
+    sent = json.loads(PSEUDONYMS.check_response(check, json.dumps({"id": "x", **answer}).encode())[0])
+    assert EMAIL not in json.dumps(sent) and "<EMAIL_" in json.dumps(sent)
+    assert not any("corp-example" in spelled for spelled in _spellings(sent))
+
+
+def test_a_responses_streams_snapshots_never_spell_a_value_it_hid() -> None:
+    """Streamed, the Responses API repeats the text and its logprobs in ``*.done`` events and ``response.completed``:
+    rewritten to the released text, they lose the logprobs that spelled the email."""
+    text = "".join(EMAIL_TOKENS)
+    tokens = [_token(t) for t in EMAIL_TOKENS]
+    part = {"type": "output_text", "text": text, "annotations": [], "logprobs": tokens}
+    item = {"id": "m1", "type": "message", "role": "assistant", "content": [part]}
+
+    def ev(kind: str, **fields: Any) -> Event:
+        return Event(kind, json.dumps({"type": kind, **fields}))
+
+    ids = {"item_id": "m1", "output_index": 0, "content_index": 0}
+    events = [ev("response.created", response={"id": "r", "output": []}),
+              *(ev("response.output_text.delta", **ids, delta=t, logprobs=[_token(t)]) for t in EMAIL_TOKENS),
+              ev("response.output_text.done", **ids, text=text, logprobs=tokens),
+              ev("response.content_part.done", **ids, part=part),
+              ev("response.output_item.done", output_index=0, item=item),
+              ev("response.completed", response={"id": "r", "output": [item]})]
+    check = PSEUDONYMS.check_request("/v1/responses", json.dumps({"model": "m", "input": "hi", "stream": True}).encode())
+    guard = EventGuard(PSEUDONYMS, check)
+    sent = [json.loads(out.data) for event in events for out in guard.feed(event)]
+    assert EMAIL not in json.dumps(sent) and "<EMAIL_" in json.dumps(sent)
+    assert not any("corp-example" in spelled or "canary" in spelled for spelled in _spellings(sent))

@@ -60,7 +60,18 @@ class Codec:
         return self.response_refs(body), odd_keys(body)
 
     def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
-        """Fix-ups after texts at ``rewritten`` changed (drop logprobs that spell the old text)."""
+        """Fix-ups after texts at ``rewritten`` changed: the token logprobs of any object around a changed text
+        are emptied, as their tokens spell the old text (a chat choice's, a Responses output text's, a legacy
+        completion's, a Responses ``*.done`` event's own)."""
+        for path in rewritten:
+            node = body
+            for step in path:
+                if isinstance(node, dict) and node.get("logprobs"):
+                    node["logprobs"] = [] if isinstance(node["logprobs"], list) else None
+                try:
+                    node = node[step]
+                except (KeyError, IndexError, TypeError):
+                    break
 
     # Streams ------------------------------------------------------------------------------------------------
     def is_end(self, event: Event, payload: Any) -> bool:

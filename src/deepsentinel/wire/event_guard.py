@@ -212,6 +212,7 @@ class EventGuard:
             new = "".join(pieces) if pieces is not None else self._whole(text, "snapshot")
             if new != text:
                 _set(payload, path, new)
+                self.codec.after_rewrite(payload, [path])  # its logprobs spell the text as generated
                 changed = True
         if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots}):
             changed = True
@@ -243,6 +244,7 @@ class EventGuard:
             new = self._whole(text, ref)
             if new != text:
                 ref.set(payload, new)
+                self.codec.after_rewrite(payload, [ref.path])
                 changed = True
         return changed
 

@@ -35,12 +35,6 @@ class ChatCodec(Codec):
             raise ValidationError("the request body must be a JSON object")
         validate_chat_args(body.get("model"), body.get("messages"))
 
-    def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
-        # A choice whose text changed loses its logprobs: their tokens spell the original value.
-        for path in rewritten:
-            if len(path) > 1 and path[0] == "choices" and isinstance(path[1], int):
-                body["choices"][path[1]]["logprobs"] = None
-
     def is_end(self, event: Event, payload: Any) -> bool:
         return event.data.strip() == "[DONE]"
 
