@@ -36,11 +36,12 @@ def _split(text: str, cuts: list[int]) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
-def _token(text: str) -> dict[str, Any]:
-    return {"token": text, "logprob": -0.25, "bytes": list(text.encode()), "top_logprobs": []}
+def _token(text: str, alternatives: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"token": text, "logprob": -0.25, "bytes": list(text.encode()),
+            "top_logprobs": [{"token": a, "logprob": -3.0, "bytes": list(a.encode())} for a in alternatives]}
 
 
-def _events(tokens: list[str], groups: list[int]) -> list[Event]:
+def _events(tokens: list[str], groups: list[int], alternatives: tuple[str, ...] = ()) -> list[Event]:
     """A chat stream with ``logprobs=True``: the tokens, several to a chunk where ``groups`` cut them."""
     def chunk(delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> Event:
         choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
@@ -50,50 +51,68 @@ def _events(tokens: list[str], groups: list[int]) -> list[Event]:
     bounds = sorted({g % (len(tokens) + 1) for g in groups} | {0, len(tokens)})
     chunks = [tokens[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
     return [chunk({"role": "assistant", "content": ""}),
-            *(chunk({"content": "".join(c)}, {"content": [_token(t) for t in c], "refusal": None}) for c in chunks),
+            *(chunk({"content": "".join(c)}, {"content": [_token(t, alternatives) for t in c], "refusal": None})
+              for c in chunks),
             chunk({}, finish="stop"), Event("", "[DONE]")]
 
 
-def _stream(wire: WireGuard, text: str, cuts: list[int], groups: list[int]) -> tuple[str, str, bool]:
+def _stream(wire: WireGuard, text: str, cuts: list[int], groups: list[int], bursts: list[int] | None = None,
+            alternatives: tuple[str, ...] = ()) -> tuple[str, str, bool]:
     """The text shown and the tokens' text sent, checking after every event that the tokens never run ahead of
-    the text; and whether the stream was cut."""
+    the text and that no alternative leaves; and whether the stream was cut. ``bursts``: the events go through
+    ``feed_many`` in groups cut there (the SDK transports' and the gateway's path), else one by one."""
     check = wire.check_request("/v1/chat/completions", json.dumps(
         {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "logprobs": True}).encode())
     guard, decoder = EventGuard(wire, check), SSEDecoder()
     shown, spelled = "", ""
-    try:
-        for event in _events(_split(text, cuts), groups):
-            for sent in guard.feed(event):
-                for out in decoder.feed(sent.encode()):
-                    payload = json.loads(out.data) if out.data.startswith("{") else {"choices": []}
-                    for choice in payload["choices"]:
-                        shown += choice["delta"].get("content") or ""
-                        spelled += "".join(t["token"] for t in (choice.get("logprobs") or {}).get("content") or ())
-                    assert shown.startswith(spelled)  # no token ahead of its text
-    except ComplianceViolationError:
-        return shown, spelled, True
+    events = _events(_split(text, cuts), groups, alternatives)
+    if bursts is None:
+        rows = [[event] for event in events]
+    else:
+        bounds = sorted({b % (len(events) + 1) for b in bursts} | {0, len(events)})
+        rows = [events[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    for row in rows:
+        sent, error = guard.feed_many(row)
+        for out in (e for event in sent for e in decoder.feed(event.encode())):
+            payload = json.loads(out.data) if out.data.startswith("{") else {"choices": []}
+            for choice in payload["choices"]:
+                shown += choice["delta"].get("content") or ""
+                for token in (choice.get("logprobs") or {}).get("content") or ():
+                    spelled += token["token"]
+                    assert token["top_logprobs"] == [] and bytes(token["bytes"]).decode() == token["token"]
+            assert shown.startswith(spelled)  # no token ahead of its text
+        if error is not None:
+            assert isinstance(error, ComplianceViolationError)
+            return shown, spelled, True
     return shown, spelled, False
 
 
 cuts = st.lists(st.integers(min_value=0, max_value=200), max_size=40)
 
 
+groups = st.lists(st.integers(min_value=0, max_value=60), max_size=10)
+bursts = st.one_of(st.none(), st.lists(st.integers(min_value=0, max_value=60), max_size=8))
+
+
 @settings(max_examples=80, deadline=None)
-@given(cuts=cuts, groups=st.lists(st.integers(min_value=0, max_value=60), max_size=10))
-def test_safe_text_keeps_every_token(cuts: list[int], groups: list[int]) -> None:
-    shown, spelled, cut = _stream(DEFAULT, SAFE, cuts, groups)
+@given(cuts=cuts, groups=groups, bursts=bursts)
+def test_safe_text_keeps_every_token_and_no_alternative(cuts: list[int], groups: list[int],
+                                                       bursts: list[int] | None) -> None:
+    """Every token arrives, in order; the alternatives the model weighed (here a card number) never do: they are
+    not text anyone was shown, and the one before a value is often the value's first token."""
+    shown, spelled, cut = _stream(DEFAULT, SAFE, cuts, groups, bursts, alternatives=(" " + CARD,))
     assert not cut and shown == spelled == SAFE
 
 
 @settings(max_examples=80, deadline=None)
-@given(cuts=cuts, groups=st.lists(st.integers(min_value=0, max_value=60), max_size=10))
-def test_no_token_spells_a_value_the_guard_hid(cuts: list[int], groups: list[int]) -> None:
+@given(cuts=cuts, groups=groups, bursts=bursts)
+def test_no_token_spells_a_value_the_guard_hid(cuts: list[int], groups: list[int], bursts: list[int] | None) -> None:
     """An email replaced by a placeholder, a card that cuts the stream: the tokens spell only text that was
     shown, so never the value, and none follow a rewrite."""
-    shown, spelled, cut = _stream(PSEUDONYMS, f"Write to {EMAIL} about the plan.", cuts, groups)
+    shown, spelled, cut = _stream(PSEUDONYMS, f"Write to {EMAIL} about the plan.", cuts, groups, bursts)
     assert not cut and EMAIL not in shown and "<EMAIL_" in shown and shown.startswith(spelled)
     assert "corp-example" not in spelled
-    shown, spelled, cut = _stream(DEFAULT, f"Pay with {CARD} today.", cuts, groups)
+    shown, spelled, cut = _stream(DEFAULT, f"Pay with {CARD} today.", cuts, groups, bursts)
     assert cut and CARD.replace(" ", "")[:8] not in spelled.replace(" ", "")
 
 
@@ -104,6 +123,16 @@ def test_a_token_waits_for_the_rest_of_its_text_and_a_mismatch_ends_the_carry() 
     assert [t["token"] for t in carry.take(None, "ld")] == [" world"]
     assert carry.take([_token(" mail")], " <EMAIL_1>") == []  # rewritten: nothing more, ever
     assert carry.take([_token("x")], "x") == []
+    assert [t["token"] for t in LogprobCarry().take([_token(""), _token("Hi")], "") ] == [""]  # an empty one leaves
+    partial = {"token": "bytes:\\xf0\\x9f", "logprob": -1.0, "bytes": [240, 159], "top_logprobs": []}
+    lying = {"token": "fine", "logprob": -1.0, "bytes": list(b"4111"), "top_logprobs": []}
+    for odd in (partial, lying):  # a token whose bytes are not its text: carried no further
+        carry = LogprobCarry()
+        assert carry.take([_token("A"), odd], "A") == [] and carry.take([_token("b")], "fineb") == []
+    carry = LogprobCarry()
+    carry.take([_token("Hello")], "")
+    carry.stop()  # text came without its tokens
+    assert carry.take(None, "Hello") == []
 
 
 @pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])

@@ -117,6 +117,13 @@ class Codec:
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         """Give the event (its logprobs dropped) the ``tokens`` of its text piece at ``path``."""
 
+    def has_logprobs(self, payload: Any) -> bool:
+        """Whether a streamed event carries token logprobs anywhere (top level or in a choice)."""
+        if not isinstance(payload, dict):
+            return False
+        return bool(payload.get("logprobs")) or any(
+            isinstance(c, dict) and _spells(c.get("logprobs")) for c in payload.get("choices") or ())
+
     def drop_logprobs(self, payload: Any) -> None:
         """Remove token logprobs from a streamed event whose text the guard changed."""
         if not isinstance(payload, dict):
@@ -196,6 +203,11 @@ def codec_for(path: str) -> Codec:
     if path.endswith("/completions"):
         return CompletionsCodec()
     return Codec()
+
+
+def _spells(logprobs: Any) -> bool:
+    """Whether a choice's ``logprobs`` hold any token (``{"content": [], "refusal": null}`` holds none)."""
+    return bool(logprobs) and (not isinstance(logprobs, dict) or any(logprobs.values()))
 
 
 __all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps"]

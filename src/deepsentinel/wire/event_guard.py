@@ -172,21 +172,26 @@ class EventGuard:
         out: list[Event] = []
         changed = False
         fed: dict[Key, tuple[Any, ...]] = {}
-        tokens: set[Key] = set()  # the texts whose token logprobs are carried
+        tokens: dict[Key, list[Any]] = {}  # the texts whose token logprobs are carried: those leaving with this event
         deltas = self.codec.deltas(event, payload)
         for key, path in deltas:
             text = _get(payload, path)
             self._templates[key] = _Pieces(event, payload, [])
             spelled = self.codec.logprob_tokens(payload, key, path)
             if spelled is not None or key in self._carried:
-                self._carried.setdefault(key, LogprobCarry()).take(spelled, "")  # held until their text leaves
-                tokens.add(key)
+                carry = self._carried.setdefault(key, LogprobCarry())
+                if spelled is None and text:
+                    carry.stop()
+                # Held until their text leaves (an empty token at the head leaves now).
+                tokens[key] = carry.take(spelled, "")
             result = self._feed(key, text)
             if result.text != text:
                 _set(payload, path, result.text)
                 changed = True
             fed[key] = path
-        if changed or tokens:  # logprobs spell the tokens as generated, the held or rewritten ones included
+        # Logprobs spell the tokens as generated, the held or rewritten ones included; those of a choice with no
+        # text in this event (a finish, a tool call) spell nothing it shows. Only carried tokens go back.
+        if changed or tokens or self.codec.has_logprobs(payload):
             self.codec.drop_logprobs(payload)
             changed = True
         closing = self.codec.closes(event, payload, self._guards.keys())
@@ -201,8 +206,8 @@ class EventGuard:
                 changed = True
             else:
                 out.append(self._tail_event(key, tail))
-        for key in tokens:  # each token goes with the event that releases the last of its text
-            carried = self._carried[key].take(None, _get(payload, fed[key]))
+        for key, early in tokens.items():  # each token goes with the event that releases the last of its text
+            carried = early + self._carried[key].take(None, _get(payload, fed[key]))
             if carried:
                 self.codec.put_logprob_tokens(payload, key, fed[key], carried)
         snapshots = self.codec.snapshots(event, payload)
@@ -214,7 +219,9 @@ class EventGuard:
                 _set(payload, path, new)
                 self.codec.after_rewrite(payload, [path])  # its logprobs spell the text as generated
                 changed = True
-        if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots}):
+        # An event whose logprobs the carry changed is not remembered as clean: what was read is not the event.
+        if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots},
+                            remember=not tokens):
             changed = True
         if self.codec.is_end(event, payload):
             self.ended = True
@@ -223,7 +230,7 @@ class EventGuard:
         out.append(event.with_data(dumps(payload)) if changed else event)
         return out
 
-    def _check_rest(self, event: Event, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
+    def _check_rest(self, event: Event, payload: Any, handled: set[tuple[Any, ...]], remember: bool = True) -> bool:
         """Check everything else that is text in the event (a block's opening text, audio transcripts,
         annotations, event kinds newer than this codec) as a whole: nothing reaches the caller unread. Whether
         anything was rewritten."""
@@ -231,7 +238,7 @@ class EventGuard:
             return False
         found = len(self.violations)
         changed = self._read_rest(payload, handled)
-        if not changed and len(self.violations) == found:
+        if not changed and len(self.violations) == found and remember:
             self._rest.remember(_parse(event), handled)
         return changed
 
@@ -272,6 +279,8 @@ class EventGuard:
             result = guard.feed(joined) if guard is not None else GuardResult(joined)
             self._released.setdefault(key, []).append(result.text)
             self.shown = self.shown or bool(result.text)
+            if key in self._carried and joined:  # text that came without its tokens (no logprobs): none after it
+                self._carried[key].stop()
             at = _share(result.text, before, pieces)
             if result.violations:
                 self.violations.extend(result.violations)
