@@ -221,3 +221,90 @@ def test_a_responses_streams_snapshots_never_spell_a_value_it_hid() -> None:
     sent = [json.loads(out.data) for event in events for out in guard.feed(event)]
     assert EMAIL not in json.dumps(sent) and "<EMAIL_" in json.dumps(sent)
     assert not any("corp-example" in spelled or "canary" in spelled for spelled in _spellings(sent))
+
+
+def _chunk(delta: dict[str, Any], logprobs: Any = None, finish: str | None = None, **choice: Any) -> Event:
+    return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                 "choices": [{"index": 0, "delta": delta, "logprobs": logprobs,
+                                              "finish_reason": finish, **choice}]}))
+
+
+def _chat_guard(wire: WireGuard = DEFAULT) -> EventGuard:
+    return EventGuard(wire, wire.check_request("/v1/chat/completions", json.dumps(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "logprobs": True}).encode()))
+
+
+def _sent_tokens(events: list[Event]) -> list[dict[str, Any]]:
+    return [token for event in events if event.data.startswith("{")
+            for choice in json.loads(event.data)["choices"]
+            for token in ((choice.get("logprobs") or {}).get("content") or ())]
+
+
+def test_a_carried_token_leaves_with_only_what_the_guard_read() -> None:
+    """A token is rebuilt from its text, its logprob and its text's bytes: a field the provider added (here
+    holding a card number) stays behind, through the tail event as through the token's own event. A token whose
+    logprob is not a number, or whose bytes are not integers, is not carried."""
+    odd = {**_token("Total"), "note": f"card {CARD}"}
+    guard = _chat_guard()
+    sent = [out for event in (_chunk({"content": "Total"}, {"content": [odd], "refusal": None}),
+                              _chunk({"content": " 42"}, {"content": [{**_token(" 42"), "x": CARD}], "refusal": None}),
+                              _chunk({}, finish="stop"), Event("", "[DONE]")) for out in guard.feed(event)]
+    tokens = _sent_tokens(sent)
+    assert [t["token"] for t in tokens] == ["Total", " 42"]
+    assert all(set(t) == {"token", "logprob", "bytes", "top_logprobs"} for t in tokens)
+    assert CARD not in "".join(e.data for e in sent)
+    assert LogprobCarry().take([{"token": "a", "logprob": "high"}], "a") == []
+    assert LogprobCarry().take([{"token": "a", "logprob": -1.0, "bytes": [97.0]}], "a") == []
+
+
+def test_a_rewrite_elsewhere_in_the_event_keeps_its_carried_tokens() -> None:
+    """An email in another field of the same choice is rewritten and the logprobs around it emptied; the tokens
+    carried with the content (read, released text) still go, so the caller's tokens have no silent gap."""
+    guard = _chat_guard(PSEUDONYMS)
+    events = [_chunk({"content": "Hello.\n"}, {"content": [_token("Hello.\n")], "refusal": None}, note=f"cc {EMAIL}"),
+              _chunk({"content": " there"}, {"content": [_token(" there")], "refusal": None}),
+              _chunk({}, finish="stop"), Event("", "[DONE]")]
+    sent = [out for event in events for out in guard.feed(event)]
+    assert EMAIL not in "".join(e.data for e in sent)
+    assert [t["token"] for t in _sent_tokens(sent)] == ["Hello.\n", " there"]
+
+
+@pytest.mark.parametrize("bare", [None, {"content": [], "refusal": None}], ids=["null", "empty"])
+def test_text_before_its_tokens_or_without_them_ends_the_carry(bare: Any) -> None:
+    """Text that arrives with no tokens (logprobs null, or an empty list) can no longer be lined up with the
+    tokens after it, whether or not a carry had begun. Here every piece is "Hi", so a later token would match
+    the held text it does not spell."""
+    def hi(logprobs: Any) -> Event:
+        return _chunk({"content": "Hi"}, logprobs)
+
+    tokens = {"content": [_token("Hi")], "refusal": None}
+    for lead, most in (([hi(bare)], 0), ([hi(tokens), hi(bare)], 1)):
+        guard = _chat_guard()
+        events = [*lead, hi(tokens), _chunk({}, finish="stop"), Event("", "[DONE]")]
+        sent = [out for event in events for out in guard.feed(event)]
+        assert "".join(json.loads(e.data)["choices"][0]["delta"].get("content") or "" for e in sent
+                       if e.data.startswith("{")) == "Hi" * len(events[:-2])
+        assert len(_sent_tokens(sent)) <= most
+
+
+def test_unchanged_events_of_other_apis_keep_their_logprobs() -> None:
+    """The Responses API's deltas and legacy completions' choices keep their logprobs when the guard passes their
+    text unchanged (their alternatives are read with the rest of the event); a chat choice's logprobs on an event
+    with no text of its own (a finish) spell nothing it shows and go."""
+    responses = EventGuard(DEFAULT, DEFAULT.check_request("/v1/responses", json.dumps(
+        {"model": "m", "input": "hi", "stream": True}).encode()))
+    ids = {"item_id": "m1", "output_index": 0, "content_index": 0}
+    tokens = [_token("Hello", ("Hi",)), _token(".\n")]
+    out = responses.feed(Event("response.output_text.delta", json.dumps(
+        {"type": "response.output_text.delta", **ids, "delta": "Hello.\n", "logprobs": tokens})))
+    assert [json.loads(e.data).get("logprobs") for e in out] == [tokens]
+    completions = EventGuard(DEFAULT, DEFAULT.check_request("/v1/completions", json.dumps(
+        {"model": "m", "prompt": "hi", "stream": True}).encode()))
+    legacy = {"tokens": ["Hello", ".\n"], "token_logprobs": [-0.1, -0.2], "top_logprobs": None, "text_offset": [0, 5]}
+    out = completions.feed(Event("", json.dumps(
+        {"choices": [{"index": 0, "text": "Hello.\n", "logprobs": legacy, "finish_reason": None}]})))
+    assert any(c.get("logprobs") == legacy for e in out for c in json.loads(e.data)["choices"])
+    chat = _chat_guard()
+    chat.feed(_chunk({"content": "Hi"}, {"content": [_token("Hi")], "refusal": None}))
+    out = chat.feed(_chunk({}, {"content": [_token(" 4111")], "refusal": None}, finish="stop"))
+    assert "4111" not in "".join(e.data for e in out)

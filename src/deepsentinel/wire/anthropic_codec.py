@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.codec import Codec, Delta, Key, key_part
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS
@@ -38,7 +38,7 @@ class AnthropicCodec(Codec):
         return isinstance(payload, dict) and payload.get("type") == "error"
 
     def opens(self, event: Event, payload: Any) -> bool:
-        return isinstance(payload, dict) and payload.get("type") in _OPENING
+        return isinstance(payload, dict) and isinstance(payload.get("type"), str) and payload["type"] in _OPENING
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         if not isinstance(payload, dict) or payload.get("type") != "content_block_delta":
@@ -49,7 +49,7 @@ class AnthropicCodec(Codec):
         field = _DELTA_FIELDS.get(str(delta.get("type")))
         if field is None or not isinstance(delta.get(field), str):
             return []
-        return [((payload.get("index", 0), delta["type"]), ("delta", field))]
+        return [((key_part(payload.get("index", 0)), delta["type"]), ("delta", field))]
 
     def only_deltas(self, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "content_block_delta"
@@ -58,7 +58,7 @@ class AnthropicCodec(Codec):
         if not isinstance(payload, dict):
             return []
         if payload.get("type") == "content_block_stop":
-            index = payload.get("index", 0)
+            index = key_part(payload.get("index", 0))
             return [k for k in open_keys if isinstance(k, tuple) and k[0] == index]
         if payload.get("type") == "message_stop":
             return list(open_keys)

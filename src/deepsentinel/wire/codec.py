@@ -117,12 +117,11 @@ class Codec:
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         """Give the event (its logprobs dropped) the ``tokens`` of its text piece at ``path``."""
 
-    def has_logprobs(self, payload: Any) -> bool:
-        """Whether a streamed event carries token logprobs anywhere (top level or in a choice)."""
-        if not isinstance(payload, dict):
-            return False
-        return bool(payload.get("logprobs")) or any(
-            isinstance(c, dict) and _spells(c.get("logprobs")) for c in payload.get("choices") or ())
+    def carries_logprobs(self, payload: Any) -> bool:
+        """Whether a streamed event's token logprobs are all the carry's (``logprob_tokens``): dropped whatever
+        happens to its text, and only the carried tokens put back. Otherwise they go as they came when its text
+        is unchanged."""
+        return False
 
     def drop_logprobs(self, payload: Any) -> None:
         """Remove token logprobs from a streamed event whose text the guard changed."""
@@ -205,9 +204,10 @@ def codec_for(path: str) -> Codec:
     return Codec()
 
 
-def _spells(logprobs: Any) -> bool:
-    """Whether a choice's ``logprobs`` hold any token (``{"content": [], "refusal": null}`` holds none)."""
-    return bool(logprobs) and (not isinstance(logprobs, dict) or any(logprobs.values()))
+def key_part(value: Any) -> Key:
+    """A JSON value as part of a stream key: an index or id that is an array or object (a provider's error,
+    or a hostile one) is keyed by its JSON text instead of failing the stream."""
+    return dumps(value) if isinstance(value, list | dict) else value
 
 
-__all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps"]
+__all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps", "key_part"]

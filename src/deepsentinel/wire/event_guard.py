@@ -40,6 +40,7 @@ class EventGuard:
         self._templates: dict[Key, _Pieces] = {}  # each key's last event, as sent (its payload parsed on demand)
         self._released: dict[Key, list[str]] = {}
         self._carried: dict[Key, LogprobCarry] = {}  # texts that came with token logprobs (logprob_carry.py)
+        self._tokenless: set[Key] = set()  # texts that some text came to without its tokens
         self.violations: list[Violation] = []
         self.ended = False  # the provider's end marker arrived
         self.shown = False  # some text reached the caller
@@ -179,19 +180,24 @@ class EventGuard:
             self._templates[key] = _Pieces(event, payload, [])
             spelled = self.codec.logprob_tokens(payload, key, path)
             if spelled is not None or key in self._carried:
-                carry = self._carried.setdefault(key, LogprobCarry())
-                if spelled is None and text:
+                carry = self._carried.get(key)
+                if carry is None:
+                    carry = self._carried[key] = LogprobCarry()
+                    if key in self._tokenless:  # its text began without tokens: they cannot be lined up with it
+                        carry.stop()
+                if not spelled and text:  # text without its tokens: none after it can be lined up either
                     carry.stop()
                 # Held until their text leaves (an empty token at the head leaves now).
                 tokens[key] = carry.take(spelled, "")
+            elif text:
+                self._tokenless.add(key)
             result = self._feed(key, text)
             if result.text != text:
                 _set(payload, path, result.text)
                 changed = True
             fed[key] = path
-        # Logprobs spell the tokens as generated, the held or rewritten ones included; those of a choice with no
-        # text in this event (a finish, a tool call) spell nothing it shows. Only carried tokens go back.
-        if changed or tokens or self.codec.has_logprobs(payload):
+        # Logprobs spell the tokens as generated, the held or rewritten ones included. Only carried tokens go back.
+        if changed or tokens or self.codec.carries_logprobs(payload):
             self.codec.drop_logprobs(payload)
             changed = True
         closing = self.codec.closes(event, payload, self._guards.keys())
@@ -206,10 +212,6 @@ class EventGuard:
                 changed = True
             else:
                 out.append(self._tail_event(key, tail))
-        for key, early in tokens.items():  # each token goes with the event that releases the last of its text
-            carried = early + self._carried[key].take(None, _get(payload, fed[key]))
-            if carried:
-                self.codec.put_logprob_tokens(payload, key, fed[key], carried)
         snapshots = self.codec.snapshots(event, payload)
         for key, path in snapshots:
             text = _get(payload, path)
@@ -223,6 +225,12 @@ class EventGuard:
         if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots},
                             remember=not tokens):
             changed = True
+        # Put back after the rest is read: a rewrite there empties the logprobs around it, and these tokens (built
+        # only of released text, see logprob_carry.py) would be lost with no gap to show for it.
+        for key, early in tokens.items():  # each token goes with the event that releases the last of its text
+            carried = early + self._carried[key].take(None, _get(payload, fed[key]))
+            if carried:
+                self.codec.put_logprob_tokens(payload, key, fed[key], carried)
         if self.codec.is_end(event, payload):
             self.ended = True
             self.errored = self.errored or self.codec.ends_in_failure(payload)
@@ -279,8 +287,10 @@ class EventGuard:
             result = guard.feed(joined) if guard is not None else GuardResult(joined)
             self._released.setdefault(key, []).append(result.text)
             self.shown = self.shown or bool(result.text)
-            if key in self._carried and joined:  # text that came without its tokens (no logprobs): none after it
-                self._carried[key].stop()
+            if joined:  # text that came without its tokens (a row has no logprobs): none after it can be carried
+                self._tokenless.add(key)
+                if key in self._carried:
+                    self._carried[key].stop()
             at = _share(result.text, before, pieces)
             if result.violations:
                 self.violations.extend(result.violations)

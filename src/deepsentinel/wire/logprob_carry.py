@@ -6,9 +6,11 @@ the guard still holds (perhaps a value it is about to hide). Dropped, as before,
 ``logprobs=True`` lost them all on plain prose. Carried instead, each token leaves with the event that releases
 the last of its text, and none leave once the released text stops matching the tokens (the guard rewrote it).
 
-So every string a carried token holds is released text, which the guard has read: its ``bytes`` must spell its
-text (else the carry stops), and its ``top_logprobs`` go out empty. The alternatives the model weighed are not
-text anyone was shown, and the one before a value is often the value's own first token.
+So every string a carried token holds is released text, which the guard has read. A carried token is rebuilt
+from what the guard knows: its text, its logprob, the UTF-8 bytes of its text (only when the provider's spell
+the same text, else the carry stops) and no ``top_logprobs``: the alternatives the model weighed are not text
+anyone was shown, and the one before a value is often the value's own first token. Any other field the provider
+put in a token stays behind, unread.
 """
 
 from __future__ import annotations
@@ -22,34 +24,37 @@ __all__ = ["LogprobCarry"]
 class LogprobCarry:
     """One streamed text's tokens not yet sent. ``take(tokens, released)`` per event of that text."""
 
-    __slots__ = ("_broken", "_pending", "_unspelled")
+    __slots__ = ("_at", "_broken", "_pending", "_unspelled")
 
     def __init__(self) -> None:
-        self._pending: deque[Any] = deque()  # tokens whose text is not all released yet, in order
-        self._unspelled = ""  # released text that no token sent so far spells: the start of the next one
+        self._pending: deque[dict[str, Any]] = deque()  # tokens whose text is not all released yet, in order
+        self._unspelled = ""  # released text from ``_at`` on that no token sent so far spells
+        self._at = 0
         self._broken = False
 
-    def take(self, tokens: list[Any] | None, released: str) -> list[Any]:
+    def take(self, tokens: list[Any] | None, released: str) -> list[dict[str, Any]]:
         """The tokens to send with an event: this event's ``tokens`` join those held, ``released`` is the text
         the event leaves with. Only whole tokens whose text has all been released, in order."""
         if self._broken:
             return []
         for token in tokens or ():
-            if not _spells_itself(token):
+            carried = _carried(token)
+            if carried is None:
                 return self._break([])
-            self._pending.append({**token, "top_logprobs": []} if "top_logprobs" in token else token)
-        self._unspelled += released
-        out: list[Any] = []
+            self._pending.append(carried)
+        self._unspelled = self._unspelled[self._at:] + released
+        self._at = 0
+        out: list[dict[str, Any]] = []
         while self._pending:
             text = self._pending[0]["token"]
-            if self._unspelled.startswith(text):
-                self._unspelled = self._unspelled[len(text):]
+            if self._unspelled.startswith(text, self._at):
+                self._at += len(text)
                 out.append(self._pending.popleft())
-            elif text.startswith(self._unspelled):
+            elif text.startswith(self._unspelled[self._at:]):
                 break  # the rest of its text is still held
             else:
                 return self._break(out)  # released text that is not the tokens' text: rewritten
-        if self._unspelled and not self._pending:
+        if self._at < len(self._unspelled) and not self._pending:
             return self._break(out)  # more text released than the tokens spell: rewritten
         return out
 
@@ -57,17 +62,27 @@ class LogprobCarry:
         """Text arrived without its tokens: the rest can no longer be lined up with the text, so none go."""
         self._break([])
 
-    def _break(self, out: list[Any]) -> list[Any]:
+    def _break(self, out: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """No more tokens for this text: what matched exactly up to here still goes."""
         self._broken = True
         self._pending.clear()
         return out
 
 
-def _spells_itself(token: Any) -> bool:
-    """Whether a token entry is a text token whose ``bytes`` (when given) are its text's: a partial character
-    (``bytes:\\xf0\\x9f``) or bytes that spell something else are not carried."""
-    if not isinstance(token, dict) or not isinstance(token.get("token"), str):
-        return False
-    raw = token.get("bytes")
-    return raw is None or (isinstance(raw, list) and raw == list(token["token"].encode("utf-8", "surrogatepass")))
+def _carried(token: Any) -> dict[str, Any] | None:
+    """The token as it may leave, or ``None`` when it cannot be carried: not a text token with a numeric
+    logprob, or ``bytes`` that are not its text's (a partial character such as ``bytes:\\xf0\\x9f``, or another
+    text)."""
+    if not isinstance(token, dict):
+        return None
+    text, logprob, raw = token.get("token"), token.get("logprob"), token.get("bytes")
+    if not isinstance(text, str) or isinstance(logprob, bool) or not isinstance(logprob, int | float):
+        return None
+    spelled = list(text.encode("utf-8", "surrogatepass"))
+    if raw is not None and not (isinstance(raw, list) and all(type(b) is int for b in raw) and raw == spelled):
+        return None
+    carried: dict[str, Any] = {"token": text, "logprob": logprob}
+    if "bytes" in token:
+        carried["bytes"] = None if raw is None else spelled
+    carried["top_logprobs"] = []
+    return carried

@@ -7,7 +7,7 @@ from typing import Any
 
 from deepsentinel.errors import ValidationError
 from deepsentinel.messages import validate_chat_args
-from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.codec import Codec, Delta, Key, key_part
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path, TextRef, string_refs
@@ -65,7 +65,7 @@ class ChatCodec(Codec):
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         out: list[Delta] = []
         for n, choice in _choices(payload):
-            i = choice.get("index", n)
+            i = key_part(choice.get("index", n))
             delta = choice.get("delta")
             if not isinstance(delta, dict):
                 continue
@@ -75,7 +75,7 @@ class ChatCodec(Codec):
             for k, call in enumerate(delta.get("tool_calls") or ()):
                 fn = call.get("function") if isinstance(call, dict) else None
                 if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
-                    index = call.get("index", k)
+                    index = key_part(call.get("index", k))
                     out.append(((i, "tool", index), ("choices", n, "delta", "tool_calls", k, "function", "arguments")))
             fn = delta.get("function_call")
             if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
@@ -86,7 +86,7 @@ class ChatCodec(Codec):
         return out
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = {c.get("index", n) for n, c in _choices(payload) if c.get("finish_reason")}
+        done = {key_part(c.get("index", n)) for n, c in _choices(payload) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
     def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
@@ -98,7 +98,7 @@ class ChatCodec(Codec):
             if type(choice) is dict and not choice.get("finish_reason") and not choice.get("logprobs"):
                 delta = choice.get("delta")
                 if type(delta) is dict and len(delta) == 1 and type(delta.get("content")) is str:
-                    return [((choice.get("index", 0), "content"), ("choices", 0, "delta", "content"), delta["content"])]
+                    return [((key_part(choice.get("index", 0)), "content"), ("choices", 0, "delta", "content"), delta["content"])]
         return super().text_pieces(event, payload)
 
     def only_deltas(self, payload: Any) -> bool:
@@ -120,6 +120,11 @@ class ChatCodec(Codec):
         logprobs = payload["choices"][path[1]].get("logprobs")
         tokens = logprobs.get(key[1]) if isinstance(logprobs, dict) else None
         return tokens if isinstance(tokens, list) else None
+
+    def carries_logprobs(self, payload: Any) -> bool:
+        # A choice's tokens spell its content or refusal: carried when it has either in this event, and when it
+        # has neither (a finish, a tool call), spelling nothing it shows.
+        return any(not _no_tokens(choice.get("logprobs")) for _, choice in _choices(payload))
 
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         assert isinstance(key, tuple)
@@ -171,13 +176,13 @@ class CompletionsCodec(Codec):
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
         return [
-            ((c.get("index", n),), ("choices", n, "text"))
+            ((key_part(c.get("index", n)),), ("choices", n, "text"))
             for n, c in _choices(payload)
             if isinstance(c.get("text"), str)
         ]
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = {c.get("index", n) for n, c in _choices(payload) if c.get("finish_reason")}
+        done = {key_part(c.get("index", n)) for n, c in _choices(payload) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
@@ -250,7 +255,7 @@ class ResponsesCodec(Codec):
     known = True
 
     def is_end(self, event: Event, payload: Any) -> bool:
-        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_ENDS
+        return _kind(payload) in _RESPONSE_ENDS
 
     def has_end_marker(self) -> bool:
         return True
@@ -259,7 +264,7 @@ class ResponsesCodec(Codec):
         return isinstance(payload, dict) and payload.get("type") == "error"
 
     def opens(self, event: Event, payload: Any) -> bool:
-        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_OPENING
+        return _kind(payload) in _RESPONSE_OPENING
 
     def ends_in_failure(self, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "response.failed"
@@ -272,24 +277,24 @@ class ResponsesCodec(Codec):
         return super().says_try_again(payload)
 
     def only_deltas(self, payload: Any) -> bool:
-        return isinstance(payload, dict) and payload.get("type") in _RESPONSE_DELTAS and not payload.get("logprobs")
+        return _kind(payload) in _RESPONSE_DELTAS and not payload.get("logprobs")
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
-        kind = _RESPONSE_DELTAS.get(payload.get("type", "")) if isinstance(payload, dict) else None
+        kind = _RESPONSE_DELTAS.get(_kind(payload))
         if kind is None or not isinstance(payload.get("delta"), str):
             return []
         return [(_key(kind, payload), ("delta",))]
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = _RESPONSE_DONE.get(payload.get("type", "")) if isinstance(payload, dict) else None
+        done = _RESPONSE_DONE.get(_kind(payload))
         if done is not None:
             return [_key(done[0], payload)]
-        if isinstance(payload, dict) and payload.get("type") in _RESPONSE_ENDS:
+        if _kind(payload) in _RESPONSE_ENDS:
             return list(open_keys)
         return []
 
     def snapshots(self, event: Event, payload: Any) -> list[tuple[Key | None, Path]]:
-        kind = payload.get("type", "") if isinstance(payload, dict) else ""
+        kind = _kind(payload)
         done = _RESPONSE_DONE.get(kind)
         if done is not None and isinstance(payload.get(done[1]), str):
             return [(_key(done[0], payload), (done[1],))]
@@ -326,13 +331,19 @@ class ResponsesCodec(Codec):
         return Event("error", dumps({"type": "error", "code": code or error_type, "message": message, "param": None}))
 
 
+def _kind(payload: Any) -> str:
+    """A Responses event's ``type`` ("" when it has none, or one that is not a string)."""
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
 def _key(kind: str, payload: dict[str, Any]) -> Key:
     if kind in _WHOLE_ITEM_TEXTS:
         index = 0
     else:
         index = payload.get("content_index", payload.get("summary_index", payload.get("command_index", 0)))
     # A shell command's events name their output item by position only.
-    return (kind, payload.get("item_id", payload.get("output_index")), index)
+    return (kind, key_part(payload.get("item_id", payload.get("output_index"))), key_part(index))
 
 
 def _field_of(kind: str) -> str:
@@ -342,7 +353,7 @@ def _field_of(kind: str) -> str:
 def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
     if not isinstance(item, dict):
         return []
-    item_id = item.get("id")
+    item_id = key_part(item.get("id"))
     out: list[tuple[Key | None, Path]] = []
     if isinstance(item.get("arguments"), str):
         out.append((("arguments", item_id, 0), (*base, "arguments")))
