@@ -41,31 +41,58 @@ def _token(text: str, alternatives: tuple[str, ...] = ()) -> dict[str, Any]:
             "top_logprobs": [{"token": a, "logprob": -3.0, "bytes": list(a.encode())} for a in alternatives]}
 
 
-def _events(tokens: list[str], groups: list[int], alternatives: tuple[str, ...] = ()) -> list[Event]:
-    """A chat stream with ``logprobs=True``: the tokens, several to a chunk where ``groups`` cut them."""
+def _events(api: str, tokens: list[str], groups: list[int], alternatives: tuple[str, ...] = ()) -> list[Event]:
+    """A stream with ``logprobs=True`` (chat, or the Responses API): the tokens, several to an event where
+    ``groups`` cut them."""
+    bounds = sorted({g % (len(tokens) + 1) for g in groups} | {0, len(tokens)})
+    pieces = [tokens[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
+    if api == "responses":
+        def event(kind: str, **fields: Any) -> Event:
+            return Event(kind, json.dumps({"type": kind, **fields}))
+
+        ids = {"item_id": "m1", "output_index": 0, "content_index": 0}
+        text = "".join(tokens)
+        return [event("response.created", response={"id": "r", "output": []}),
+                *(event("response.output_text.delta", **ids, delta="".join(p),
+                        logprobs=[_token(t, alternatives) for t in p]) for p in pieces),
+                event("response.output_text.done", **ids, text=text, logprobs=[_token(t) for t in tokens]),
+                event("response.completed", response={"id": "r", "output": []})]
+
     def chunk(delta: dict[str, Any], logprobs: Any = None, finish: str | None = None) -> Event:
         choice = {"index": 0, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
         return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
                                      "choices": [choice]}))
 
-    bounds = sorted({g % (len(tokens) + 1) for g in groups} | {0, len(tokens)})
-    chunks = [tokens[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
     return [chunk({"role": "assistant", "content": ""}),
-            *(chunk({"content": "".join(c)}, {"content": [_token(t, alternatives) for t in c], "refusal": None})
-              for c in chunks),
+            *(chunk({"content": "".join(p)}, {"content": [_token(t, alternatives) for t in p], "refusal": None})
+              for p in pieces),
             chunk({}, finish="stop"), Event("", "[DONE]")]
 
 
+def _shown_and_tokens(api: str, payload: Any) -> tuple[str, list[dict[str, Any]]]:
+    """The text an event shows and the tokens it carries with it (a Responses snapshot shows nothing new)."""
+    if api == "responses":
+        if payload.get("type") != "response.output_text.delta":
+            return "", []
+        return payload["delta"], payload["logprobs"]
+    shown, tokens = "", []
+    for choice in payload.get("choices", ()):
+        shown += choice["delta"].get("content") or ""
+        tokens += (choice.get("logprobs") or {}).get("content") or ()
+    return shown, tokens
+
+
 def _stream(wire: WireGuard, text: str, cuts: list[int], groups: list[int], bursts: list[int] | None = None,
-            alternatives: tuple[str, ...] = ()) -> tuple[str, str, bool]:
+            alternatives: tuple[str, ...] = (), api: str = "chat") -> tuple[str, str, bool]:
     """The text shown and the tokens' text sent, checking after every event that the tokens never run ahead of
     the text and that no alternative leaves; and whether the stream was cut. ``bursts``: the events go through
     ``feed_many`` in groups cut there (the SDK transports' and the gateway's path), else one by one."""
-    check = wire.check_request("/v1/chat/completions", json.dumps(
-        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True, "logprobs": True}).encode())
+    path, request = {"chat": ("/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}]}),
+                     "responses": ("/v1/responses", {"input": "hi"})}[api]
+    check = wire.check_request(path, json.dumps({"model": "m", **request, "stream": True, "logprobs": True}).encode())
     guard, decoder = EventGuard(wire, check), SSEDecoder()
     shown, spelled = "", ""
-    events = _events(_split(text, cuts), groups, alternatives)
+    events = _events(api, _split(text, cuts), groups, alternatives)
     if bursts is None:
         rows = [[event] for event in events]
     else:
@@ -74,12 +101,11 @@ def _stream(wire: WireGuard, text: str, cuts: list[int], groups: list[int], burs
     for row in rows:
         sent, error = guard.feed_many(row)
         for out in (e for event in sent for e in decoder.feed(event.encode())):
-            payload = json.loads(out.data) if out.data.startswith("{") else {"choices": []}
-            for choice in payload["choices"]:
-                shown += choice["delta"].get("content") or ""
-                for token in (choice.get("logprobs") or {}).get("content") or ():
-                    spelled += token["token"]
-                    assert token["top_logprobs"] == [] and bytes(token["bytes"]).decode() == token["token"]
+            more, tokens = _shown_and_tokens(api, json.loads(out.data) if out.data.startswith("{") else {})
+            shown += more
+            for token in tokens:
+                spelled += token["token"]
+                assert token["top_logprobs"] == [] and bytes(token["bytes"]).decode() == token["token"]
             assert shown.startswith(spelled)  # no token ahead of its text
         if error is not None:
             assert isinstance(error, ComplianceViolationError)
@@ -94,25 +120,28 @@ groups = st.lists(st.integers(min_value=0, max_value=60), max_size=10)
 bursts = st.one_of(st.none(), st.lists(st.integers(min_value=0, max_value=60), max_size=8))
 
 
-@settings(max_examples=80, deadline=None)
+@pytest.mark.parametrize("api", ["chat", "responses"])
+@settings(max_examples=60, deadline=None)
 @given(cuts=cuts, groups=groups, bursts=bursts)
-def test_safe_text_keeps_every_token_and_no_alternative(cuts: list[int], groups: list[int],
+def test_safe_text_keeps_every_token_and_no_alternative(api: str, cuts: list[int], groups: list[int],
                                                        bursts: list[int] | None) -> None:
     """Every token arrives, in order; the alternatives the model weighed (here a card number) never do: they are
     not text anyone was shown, and the one before a value is often the value's first token."""
-    shown, spelled, cut = _stream(DEFAULT, SAFE, cuts, groups, bursts, alternatives=(" " + CARD,))
+    shown, spelled, cut = _stream(DEFAULT, SAFE, cuts, groups, bursts, alternatives=(" " + CARD,), api=api)
     assert not cut and shown == spelled == SAFE
 
 
-@settings(max_examples=80, deadline=None)
+@pytest.mark.parametrize("api", ["chat", "responses"])
+@settings(max_examples=60, deadline=None)
 @given(cuts=cuts, groups=groups, bursts=bursts)
-def test_no_token_spells_a_value_the_guard_hid(cuts: list[int], groups: list[int], bursts: list[int] | None) -> None:
+def test_no_token_spells_a_value_the_guard_hid(api: str, cuts: list[int], groups: list[int],
+                                               bursts: list[int] | None) -> None:
     """An email replaced by a placeholder, a card that cuts the stream: the tokens spell only text that was
     shown, so never the value, and none follow a rewrite."""
-    shown, spelled, cut = _stream(PSEUDONYMS, f"Write to {EMAIL} about the plan.", cuts, groups, bursts)
+    shown, spelled, cut = _stream(PSEUDONYMS, f"Write to {EMAIL} about the plan.", cuts, groups, bursts, api=api)
     assert not cut and EMAIL not in shown and "<EMAIL_" in shown and shown.startswith(spelled)
     assert "corp-example" not in spelled
-    shown, spelled, cut = _stream(DEFAULT, f"Pay with {CARD} today.", cuts, groups, bursts)
+    shown, spelled, cut = _stream(DEFAULT, f"Pay with {CARD} today.", cuts, groups, bursts, api=api)
     assert cut and CARD.replace(" ", "")[:8] not in spelled.replace(" ", "")
 
 
@@ -135,21 +164,29 @@ def test_a_token_waits_for_the_rest_of_its_text_and_a_mismatch_ends_the_carry() 
     assert carry.take(None, "Hello") == []
 
 
+@pytest.mark.parametrize("api", ["chat", "responses"])
 @pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])
-def test_an_sdk_stream_with_logprobs_gets_each_token(client_class: type) -> None:
+def test_an_sdk_stream_with_logprobs_gets_each_token(client_class: type, api: str) -> None:
     """Through the official SDK's stream: every token, in order, as the raw client gets them."""
     tokens = ["The", " garden", " is", " green", " and", " quiet", "."]
-    body = b"".join(b"data: " + e.data.encode() + b"\n\n" for e in _events(tokens, list(range(len(tokens)))))
+    body = b"".join(e.encode() for e in _events(api, tokens, list(range(len(tokens)))))
     server = RawSSEServer((body, b""))
     try:
         client = client_class(api_key="k", base_url=server.url, max_retries=0,
                               **({"audit": False} if client_class is SentinelClient else {}))
         got: list[str] = []
-        with client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}], stream=True,
-                                            logprobs=True) as stream:
-            for chunk in stream:
-                for choice in chunk.choices:
-                    got += [t.token for t in ((choice.logprobs and choice.logprobs.content) or ())]
+        if api == "chat":
+            with client.chat.completions.create(model="m", messages=[{"role": "user", "content": "hi"}],
+                                                stream=True, logprobs=True) as stream:
+                for chunk in stream:
+                    for choice in chunk.choices:
+                        got += [t.token for t in ((choice.logprobs and choice.logprobs.content) or ())]
+        else:
+            with client.responses.create(model="m", input="hi", stream=True,
+                                         include=["message.output_text.logprobs"]) as events:
+                for event in events:
+                    if event.type == "response.output_text.delta":
+                        got += [t.token for t in event.logprobs]
         client.close()
     finally:
         server.close()
@@ -288,15 +325,15 @@ def test_text_before_its_tokens_or_without_them_ends_the_carry(bare: Any) -> Non
 
 
 def test_unchanged_events_of_other_apis_keep_their_logprobs() -> None:
-    """The Responses API's deltas and legacy completions' choices keep their logprobs when the guard passes their
-    text unchanged (their alternatives are read with the rest of the event); a chat choice's logprobs on an event
-    with no text of its own (a finish) spell nothing it shows and go."""
+    """The Responses API's whole-text events and legacy completions' choices keep their logprobs when the guard
+    passes their text unchanged (their alternatives are read with the rest of the event); a chat choice's
+    logprobs on an event with no text of its own (a finish) spell nothing it shows and go."""
     responses = EventGuard(DEFAULT, DEFAULT.check_request("/v1/responses", json.dumps(
         {"model": "m", "input": "hi", "stream": True}).encode()))
     ids = {"item_id": "m1", "output_index": 0, "content_index": 0}
     tokens = [_token("Hello", ("Hi",)), _token(".\n")]
-    out = responses.feed(Event("response.output_text.delta", json.dumps(
-        {"type": "response.output_text.delta", **ids, "delta": "Hello.\n", "logprobs": tokens})))
+    out = responses.feed(Event("response.output_text.done", json.dumps(
+        {"type": "response.output_text.done", **ids, "text": "Hello.\n", "logprobs": tokens})))
     assert [json.loads(e.data).get("logprobs") for e in out] == [tokens]
     completions = EventGuard(DEFAULT, DEFAULT.check_request("/v1/completions", json.dumps(
         {"model": "m", "prompt": "hi", "stream": True}).encode()))

@@ -37,6 +37,8 @@ STREAMS: dict[str, tuple[str, dict[str, Any], list[tuple[str, dict[str, Any]]]]]
                                         "content_index": 0, "delta": "Hi"}),
         ("response.output_text.done", {"type": "response.output_text.done", "item_id": "m1", "output_index": 0,
                                        "content_index": 0, "text": "Hi"}),
+        ("response.content_part.done", {"type": "response.content_part.done", "item_id": "m1", "output_index": 0,
+                                        "content_index": 0, "part": ITEM["content"][0]}),
         ("response.output_item.done", {"type": "response.output_item.done", "output_index": 0, "item": ITEM}),
         ("response.completed", {"type": "response.completed", "response": {"id": "r", "output": [ITEM]}})]),
 }

@@ -127,7 +127,8 @@ class Codec:
         """Remove token logprobs from a streamed event whose text the guard changed."""
         if not isinstance(payload, dict):
             return
-        payload.pop("logprobs", None)
+        if payload.get("logprobs") is not None:  # the Responses API's deltas: a list its SDK requires
+            payload["logprobs"] = [] if isinstance(payload["logprobs"], list) else None
         for choice in payload.get("choices") or ():
             if isinstance(choice, dict) and choice.get("logprobs") is not None:
                 choice["logprobs"] = None

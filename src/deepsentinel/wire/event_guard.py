@@ -179,7 +179,7 @@ class EventGuard:
             text = _get(payload, path)
             self._templates[key] = _Pieces(event, payload, [])
             spelled = self.codec.logprob_tokens(payload, key, path)
-            if spelled is not None or key in self._carried:
+            if spelled or key in self._carried:  # (an empty list is no tokens: the Responses API sends one)
                 carry = self._carried.get(key)
                 if carry is None:
                     carry = self._carried[key] = LogprobCarry()

@@ -285,6 +285,14 @@ class ResponsesCodec(Codec):
             return []
         return [(_key(kind, payload), ("delta",))]
 
+    def logprob_tokens(self, payload: Any, key: Key, path: Path) -> list[Any] | None:
+        # An output text delta's tokens: {"delta": "...", "logprobs": [...]} (other deltas have none).
+        tokens = payload.get("logprobs")
+        return tokens if isinstance(tokens, list) and _kind(payload) == "response.output_text.delta" else None
+
+    def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
+        payload["logprobs"] = tokens
+
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         done = _RESPONSE_DONE.get(_kind(payload))
         if done is not None:
@@ -302,7 +310,8 @@ class ResponsesCodec(Codec):
             part = payload.get("part")
             field = _PART_FIELDS.get(str(part.get("type"))) if isinstance(part, dict) else None
             if field is not None and isinstance(part.get(_field_of(field)), str):
-                return [((field, payload.get("item_id"), payload.get("content_index", 0)), ("part", _field_of(field)))]
+                key = (field, key_part(payload.get("item_id")), key_part(payload.get("content_index", 0)))
+                return [(key, ("part", _field_of(field)))]
             return []
         if kind in ("response.output_item.done", "response.output_item.added"):
             return _item_snapshots(payload.get("item"), ("item",))
