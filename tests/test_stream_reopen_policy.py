@@ -16,7 +16,7 @@ import pytest
 
 from deepsentinel import PerformanceConfig, ProviderConfig, SentinelConfig
 from deepsentinel.audit.events import MemorySink, Outcome
-from deepsentinel.response_bodies import backoff
+from deepsentinel.stream_bodies import backoff
 from deepsentinel.testing import FakeLLMServer, Reply
 
 HI = [{"role": "user", "content": "hi"}]

@@ -19,15 +19,9 @@ import anyio
 import httpx2
 
 from deepsentinel.errors import DeepSentinelError, ProviderTimeoutError
-from deepsentinel.response_bodies import (
-    PROVIDER_EXTENSION,
-    AsyncBody,
-    SyncBody,
-    WholeBody,
-    caller_response,
-    in_callers_family,
-)
+from deepsentinel.response_bodies import PROVIDER_EXTENSION, WholeBody, caller_response, in_callers_family
 from deepsentinel.sentinel import Sentinel
+from deepsentinel.stream_bodies import AsyncBody, SyncBody
 from deepsentinel.wire.body import BodyFilter
 from deepsentinel.wire.exchange import Exchange
 from deepsentinel.wire.headers import UNCOMPRESSED, CallerHeaders

@@ -19,7 +19,7 @@ from deepsentinel.errors import ProviderError
 
 #: What a provider answers when it, not the request, failed (a timeout, a rate limit, overload, a server error): worth
 #: another target, or reopening a stream that failed before any of it was shown. A 4xx request error would fail
-#: anywhere. (A retry of the same target follows the SDKs' own rule instead: ``response_bodies._worth_another_try``.)
+#: anywhere. (A retry of the same target follows the SDKs' own rule instead: ``stream_bodies._worth_another_try``.)
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
