@@ -18,6 +18,7 @@ from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
 from deepsentinel.policy.decision import Violation
 from deepsentinel.wire.codec import Codec, Key
+from deepsentinel.wire.event_rows import RowItem, parse_event, set_text, share_released, text_at
 from deepsentinel.wire.event_shape import EventShape
 from deepsentinel.wire.guard import RequestCheck, WireGuard
 from deepsentinel.wire.json_io import dumps, loads
@@ -37,7 +38,7 @@ class EventGuard:
         self._restore = request.restore
         self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
         self._guards: dict[Key, StreamGuard | None] = {}
-        self._templates: dict[Key, _Pieces] = {}  # each key's last event, as sent (its payload parsed on demand)
+        self._templates: dict[Key, RowItem] = {}  # each key's last event, as sent (its payload parsed on demand)
         self._released: dict[Key, list[str]] = {}
         self._carried: dict[Key, LogprobCarry] = {}  # texts that came with token logprobs (logprob_carry.py)
         self._tokenless: set[Key] = set()  # texts that some text came to without its tokens
@@ -68,7 +69,7 @@ class EventGuard:
         """The events to send for one upstream event. Raises ``ComplianceViolationError`` to cut the stream."""
         self.events += 1
         out: list[Event] = []
-        self._send_event(event, _parse(event), out)
+        self._send_event(event, parse_event(event), out)
         return out
 
     def feed_many(self, events: list[Event]) -> tuple[list[Event], Exception | None]:
@@ -81,13 +82,13 @@ class EventGuard:
         released text is given back to the events it came from, so the row keeps its events.
         """
         out: list[Event] = []
-        row: list[_Pieces] = []
+        row: list[RowItem] = []
         try:
             for event in events:
                 self.events += 1
                 item = self._shaped(event)
                 if item is None:
-                    payload = _parse(event)
+                    payload = parse_event(event)
                     item = self._pieces_only(event, payload)
                     if item is None:
                         if row:
@@ -135,7 +136,7 @@ class EventGuard:
         out += events
         self.sent = True
 
-    def _shaped(self, event: Event) -> _Pieces | None:
+    def _shaped(self, event: Event) -> RowItem | None:
         """``event`` as a row's item without parsing it, when it has the shape of the last clean text event."""
         if self._shape is None:
             return None
@@ -144,9 +145,9 @@ class EventGuard:
         if text is None:
             return None
         self._shape_tries = 0
-        return _Pieces(event, None, [(key, path, text)])
+        return RowItem(event, None, [(key, path, text)])
 
-    def _learn_shape(self, item: _Pieces) -> None:
+    def _learn_shape(self, item: RowItem) -> None:
         """Keep the shape of a text event whose rest was just found clean (a few tries, then no more)."""
         if len(item.pieces) != 1 or self._shape_tries >= _SHAPE_TRIES:
             return
@@ -176,8 +177,8 @@ class EventGuard:
         tokens: dict[Key, list[Any]] = {}  # the texts whose token logprobs are carried: those leaving with this event
         deltas = self.codec.deltas(event, payload)
         for key, path in deltas:
-            text = _get(payload, path)
-            self._templates[key] = _Pieces(event, payload, [])
+            text = text_at(payload, path)
+            self._templates[key] = RowItem(event, payload, [])
             spelled = self.codec.logprob_tokens(payload, key, path)
             if spelled or key in self._carried:  # (an empty list is no tokens: the Responses API sends one)
                 carry = self._carried.get(key)
@@ -193,7 +194,7 @@ class EventGuard:
                 self._tokenless.add(key)
             result = self._feed(key, text)
             if result.text != text:
-                _set(payload, path, result.text)
+                set_text(payload, path, result.text)
                 changed = True
             fed[key] = path
         # Logprobs spell the tokens as generated, the held or rewritten ones included. Only carried tokens go back.
@@ -201,24 +202,24 @@ class EventGuard:
             self.codec.drop_logprobs(payload)
             changed = True
         closing = self.codec.closes(event, payload, self._guards.keys())
-        if deltas and not closing and all(not _get(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
+        if deltas and not closing and all(not text_at(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
         for key in closing:
             tail = self._flush(key)
             if not tail:
                 continue
             if key in fed:  # released in this very event, after its own piece
-                _set(payload, fed[key], _get(payload, fed[key]) + tail)
+                set_text(payload, fed[key], text_at(payload, fed[key]) + tail)
                 changed = True
             else:
                 out.append(self._tail_event(key, tail))
         snapshots = self.codec.snapshots(event, payload)
         for key, path in snapshots:
-            text = _get(payload, path)
+            text = text_at(payload, path)
             pieces = self._released.get(key) if key is not None else None
             new = "".join(pieces) if pieces is not None else self._whole(text, "snapshot")
             if new != text:
-                _set(payload, path, new)
+                set_text(payload, path, new)
                 self.codec.after_rewrite(payload, [path])  # its logprobs spell the text as generated
                 changed = True
         # An event whose logprobs the carry changed is not remembered as clean: what was read is not the event.
@@ -228,7 +229,7 @@ class EventGuard:
         # Put back after the rest is read: a rewrite there empties the logprobs around it, and these tokens (built
         # only of released text, see logprob_carry.py) would be lost with no gap to show for it.
         for key, early in tokens.items():  # each token goes with the event that releases the last of its text
-            carried = early + self._carried[key].take(None, _get(payload, fed[key]))
+            carried = early + self._carried[key].take(None, text_at(payload, fed[key]))
             if carried:
                 self.codec.put_logprob_tokens(payload, key, fed[key], carried)
         if self.codec.is_end(event, payload):
@@ -247,7 +248,7 @@ class EventGuard:
         found = len(self.violations)
         changed = self._read_rest(payload, handled)
         if not changed and len(self.violations) == found and remember:
-            self._rest.remember(_parse(event), handled)
+            self._rest.remember(parse_event(event), handled)
         return changed
 
     def _read_rest(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
@@ -263,16 +264,16 @@ class EventGuard:
                 changed = True
         return changed
 
-    def _pieces_only(self, event: Event, payload: Any) -> _Pieces | None:
+    def _pieces_only(self, event: Event, payload: Any) -> RowItem | None:
         """The event's text pieces when it carries nothing else a guard must order, else ``None``."""
         # ``only_deltas`` promises no end of a text, no snapshot, no usage and no error (see ``Codec``).
         pieces = self.codec.text_pieces(event, payload)
-        return _Pieces(event, payload, pieces) if pieces is not None else None
+        return RowItem(event, payload, pieces) if pieces is not None else None
 
-    def _settle(self, row: list[_Pieces], out: list[Event], error: ComplianceViolationError | None = None) -> None:
+    def _settle(self, row: list[RowItem], out: list[Event], error: ComplianceViolationError | None = None) -> None:
         """Guard a row of text-only events (their rests already checked), appending the events to send to
         ``out``; raise after them to cut (``error``: the rest of the event after the row was blocked)."""
-        by_key: dict[Key, list[tuple[_Pieces, tuple[Any, ...], str]]] = {}
+        by_key: dict[Key, list[tuple[RowItem, tuple[Any, ...], str]]] = {}
         for item in row:
             for key, path, text in item.pieces:
                 by_key.setdefault(key, []).append((item, path, text))
@@ -291,7 +292,7 @@ class EventGuard:
                 self._tokenless.add(key)
                 if key in self._carried:
                     self._carried[key].stop()
-            at = _share(result.text, before, pieces)
+            at = share_released(result.text, before, pieces)
             if result.violations:
                 self.violations.extend(result.violations)
             if result.blocked:
@@ -389,70 +390,6 @@ class EventGuard:
 
 
 _SHAPE_TRIES = 4  # shapes learned in a row that never matched before a stream stops learning them
-
-
-class _Pieces:
-    """An event that carries nothing but text pieces, waiting in a row for its keys' guards. ``payload`` is
-    ``None`` for an event read by its shape (parsed only if its text changes); ``shown``: some of its text is
-    released."""
-
-    __slots__ = ("changed", "event", "payload", "pieces", "shown")
-
-    def __init__(self, event: Event, payload: dict[str, Any] | None, pieces: list[tuple[Key, tuple[Any, ...], str]]) -> None:
-        self.event, self.payload, self.pieces = event, payload, pieces
-        self.changed = self.shown = False
-
-    def doc(self) -> dict[str, Any]:
-        if self.payload is None:
-            self.payload = _parse(self.event)
-        return self.payload
-
-
-def _share(released: str, before: str, pieces: list[tuple[_Pieces, tuple[Any, ...], str]]) -> _Pieces:
-    """Give the text a guard released for a row back to the row's events: each event the part that arrived
-    with it (the text held from earlier rows goes with the first). Text the guard rewrote (anonymized, or a
-    restored vault token) no longer lines up with what arrived, so all of it goes with the first event.
-    Returns the event where the released text stops (where a cut falls; the first event when not aligned)."""
-    whole = before + "".join(text for _, _, text in pieces)
-    aligned = whole.startswith(released)
-    cut, start, end = len(released), 0, len(before)
-    stops_in: _Pieces | None = None
-    for n, (item, path, text) in enumerate(pieces):
-        end += len(text)
-        if aligned:
-            stop = max(start, min(end, cut))
-            piece, start = released[start:stop], stop
-            if stops_in is None and end > cut:
-                stops_in = item
-        else:
-            piece = released if n == 0 else ""
-        if piece != text:
-            _set(item.doc(), path, piece)
-            item.changed = True
-        if piece:
-            item.shown = True
-    if not aligned:
-        return pieces[0][0]
-    return stops_in if stops_in is not None else pieces[-1][0]
-
-
-def _parse(event: Event) -> Any:
-    try:
-        return loads(event.data) if event.data and event.data[0] in "{[" else None
-    except (ValueError, RecursionError):
-        return None
-
-
-def _get(doc: Any, path: tuple[Any, ...]) -> str:
-    for key in path:
-        doc = doc[key]
-    return str(doc)
-
-
-def _set(doc: Any, path: tuple[Any, ...], value: str) -> None:
-    for key in path[:-1]:
-        doc = doc[key]
-    doc[path[-1]] = value
 
 
 __all__ = ["EventGuard"]
