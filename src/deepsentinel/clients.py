@@ -99,6 +99,12 @@ class _Guarded:
         error.retry_after = parse_retry_after(response.headers)
         return error
 
+    @property
+    def user_agent(self) -> str:
+        """The official client's own (``OpenAI/Python 2.x``), named after the class the user chose, not ours: a
+        provider or proxy that reads it sees the SDK it knows."""
+        return f"{_official_name(type(self))}/Python {self._version}"  # type: ignore[attr-defined]
+
     def copy(self, *args: Any, **kwargs: Any) -> Any:
         """The official ``copy()``/``with_options()``, keeping this client's guard, policies and audit trail,
         whatever ``http_client`` the copy is given."""
@@ -369,6 +375,13 @@ def _family_of(obj: Any) -> Family | None:
     if anthropic is not None and isinstance(obj, (anthropic.Anthropic, anthropic.AsyncAnthropic)):
         return "anthropic"
     return None
+
+
+@cache
+def _official_name(cls: type) -> str:
+    """The first class a guarded client's class derives from that is not ours: the official client, or the
+    user's own subclass of it that ``protect()`` was given."""
+    return next(c.__name__ for c in cls.__mro__ if not c.__module__.startswith("deepsentinel."))
 
 
 @cache

@@ -75,3 +75,11 @@ def test_count_tokens(clients: Clients) -> None:
     counted = clients.anthropic().messages.count_tokens(model=ANTHROPIC_MODEL, messages=USER)
     assert counted.input_tokens > 0
     assert clients.server.last_request.path == "/v1/messages/count_tokens"
+
+
+async def test_the_user_agent_is_the_official_sdks(clients: Clients) -> None:
+    """The provider sees the SDK it knows (``Anthropic/Python x.y``), not our class name."""
+    clients.anthropic().messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    assert clients.server.last_request.headers["user-agent"] == f"Anthropic/Python {anthropic.__version__}"
+    await clients.async_anthropic().messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    assert clients.server.last_request.headers["user-agent"] == f"AsyncAnthropic/Python {anthropic.__version__}"

@@ -212,3 +212,11 @@ def test_authentication_error_is_the_sdks(clients: Clients) -> None:
     clients.server.enqueue(Reply(status=401))
     with pytest.raises(openai.AuthenticationError):
         clients.openai(api_key=API_KEY).chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+
+
+async def test_the_user_agent_is_the_official_sdks(clients: Clients) -> None:
+    """The provider sees the SDK it knows (``OpenAI/Python x.y``, ``AsyncOpenAI/Python x.y``), not our class name."""
+    clients.openai().chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    assert clients.server.last_request.headers["user-agent"] == f"OpenAI/Python {openai.__version__}"
+    await clients.async_openai().chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    assert clients.server.last_request.headers["user-agent"] == f"AsyncOpenAI/Python {openai.__version__}"
