@@ -377,11 +377,16 @@ def _family_of(obj: Any) -> Family | None:
     return None
 
 
-@cache
 def _official_name(cls: type) -> str:
     """The first class a guarded client's class derives from that is not ours: the official client, or the
     user's own subclass of it that ``protect()`` was given."""
-    return next(c.__name__ for c in cls.__mro__ if not c.__module__.startswith("deepsentinel."))
+    name = _OFFICIAL_NAMES.get(cls)
+    if name is None:
+        name = _OFFICIAL_NAMES[cls] = next(c.__name__ for c in cls.__mro__ if not c.__module__.startswith("deepsentinel."))
+    return name
+
+
+_OFFICIAL_NAMES: dict[type, str] = {}  # per guarded class: the SDK asks for its User-Agent on every request
 
 
 @cache
