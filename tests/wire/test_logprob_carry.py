@@ -4,6 +4,7 @@ text keeps every token, and after a rewrite no token follows."""
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any
 
@@ -153,9 +154,16 @@ def test_a_token_waits_for_the_rest_of_its_text_and_a_mismatch_ends_the_carry() 
     assert carry.take([_token(" mail")], " <EMAIL_1>") == []  # rewritten: nothing more, ever
     assert carry.take([_token("x")], "x") == []
     assert [t["token"] for t in LogprobCarry().take([_token(""), _token("Hi")], "") ] == [""]  # an empty one leaves
-    partial = {"token": "bytes:\\xf0\\x9f", "logprob": -1.0, "bytes": [240, 159], "top_logprobs": []}
+    # A token that holds part of a character is written ``bytes:\\x..``; it leaves once the character has.
+    first = {"token": "bytes:\\xf0\\x9f", "logprob": -1.0, "bytes": [240, 159], "top_logprobs": []}
+    second = {"token": "bytes:\\x98\\x80", "logprob": -1.0, "bytes": [152, 128], "top_logprobs": []}
+    carry = LogprobCarry()
+    assert [t["token"] for t in carry.take([_token("A"), first, second, _token("!")], "A")] == ["A"]
+    assert [t["bytes"] for t in carry.take(None, "\U0001f600")] == [[240, 159], [152, 128]]
+    assert [t["token"] for t in carry.take(None, "!")] == ["!"]
     lying = {"token": "fine", "logprob": -1.0, "bytes": list(b"4111"), "top_logprobs": []}
-    for odd in (partial, lying):  # a token whose bytes are not its text: carried no further
+    misnamed = {**first, "token": "bytes:\\x34\\x31"}
+    for odd in (lying, misnamed):  # a token whose bytes are not its text: carried no further
         carry = LogprobCarry()
         assert carry.take([_token("A"), odd], "A") == [] and carry.take([_token("b")], "fineb") == []
     carry = LogprobCarry()
@@ -345,3 +353,52 @@ def test_unchanged_events_of_other_apis_keep_their_logprobs() -> None:
     chat.feed(_chunk({"content": "Hi"}, {"content": [_token("Hi")], "refusal": None}))
     out = chat.feed(_chunk({}, {"content": [_token(" 4111")], "refusal": None}, finish="stop"))
     assert "4111" not in "".join(e.data for e in out)
+
+
+def _byte_tokens(text: str, cuts: list[int]) -> list[dict[str, Any]]:
+    """``text`` tokenized anywhere in its UTF-8 bytes, as a byte-level tokenizer may: a token that is not whole
+    text is written ``bytes:\\xNN...``, as the OpenAI API writes it."""
+    raw = text.encode()
+    bounds = sorted({c % (len(raw) + 1) for c in cuts} | {0, len(raw)})
+    tokens = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        piece = raw[a:b]
+        try:
+            written = piece.decode()
+        except UnicodeDecodeError:
+            written = "bytes:" + "".join(f"\\x{x:02x}" for x in piece)
+        tokens.append({"token": written, "logprob": -0.5, "bytes": list(piece), "top_logprobs": []})
+    return tokens
+
+
+@settings(max_examples=80, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=0, max_value=120), max_size=40), groups=groups, bursts=bursts,
+       text=st.sampled_from(["Nice work \U0001f600 team, 日本語のテキスト and more \u00e9t\u00e9.",
+                             "价格是一百元 \U0001f389\U0001f389 done"]))
+def test_tokens_that_split_a_character_are_carried(cuts: list[int], groups: list[int], bursts: list[int] | None,
+                                                   text: str) -> None:
+    """Emoji and CJK text, tokenized inside its characters: every token arrives, in order, and never before the
+    bytes it spells were shown (each chunk shows what its tokens' bytes decode to so far, as the API does)."""
+    tokens = _byte_tokens(text, cuts)
+    bounds = sorted({g % (len(tokens) + 1) for g in groups} | {0, len(tokens)})
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    events = []
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        content = decoder.decode(b"".join(bytes(t["bytes"]) for t in tokens[a:b]))
+        events.append(_chunk({"content": content}, {"content": tokens[a:b], "refusal": None}))
+    events += [_chunk({}, finish="stop"), Event("", "[DONE]")]
+    if bursts is None:
+        rows = [[event] for event in events]
+    else:
+        cut = sorted({x % (len(events) + 1) for x in bursts} | {0, len(events)})
+        rows = [events[a:b] for a, b in zip(cut, cut[1:], strict=False) if b > a]
+    guard, shown, spelled = _chat_guard(), "", b""
+    for row in rows:
+        sent, error = guard.feed_many(row)
+        assert error is None
+        for event in sent:
+            more, carried = _shown_and_tokens("chat", json.loads(event.data) if event.data.startswith("{") else {})
+            shown += more
+            spelled += b"".join(bytes(t["bytes"]) for t in carried)
+            assert shown.encode().startswith(spelled)
+    assert shown == text and spelled == text.encode()
