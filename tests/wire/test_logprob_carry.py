@@ -332,27 +332,72 @@ def test_text_before_its_tokens_or_without_them_ends_the_carry(bare: Any) -> Non
         assert len(_sent_tokens(sent)) <= most
 
 
-def test_unchanged_events_of_other_apis_keep_their_logprobs() -> None:
-    """The Responses API's whole-text events and legacy completions' choices keep their logprobs when the guard
-    passes their text unchanged (their alternatives are read with the rest of the event); a chat choice's
-    logprobs on an event with no text of its own (a finish) spell nothing it shows and go."""
-    responses = EventGuard(DEFAULT, DEFAULT.check_request("/v1/responses", json.dumps(
+def _responses_guard(wire: WireGuard = DEFAULT) -> EventGuard:
+    return EventGuard(wire, wire.check_request("/v1/responses", json.dumps(
         {"model": "m", "input": "hi", "stream": True}).encode()))
-    ids = {"item_id": "m1", "output_index": 0, "content_index": 0}
-    tokens = [_token("Hello", ("Hi",)), _token(".\n")]
-    out = responses.feed(Event("response.output_text.done", json.dumps(
-        {"type": "response.output_text.done", **ids, "text": "Hello.\n", "logprobs": tokens})))
-    assert [json.loads(e.data).get("logprobs") for e in out] == [tokens]
+
+
+def _responses_event(kind: str, **fields: Any) -> Event:
+    return Event(kind, json.dumps({"type": kind, "item_id": "m1", "output_index": 0, "content_index": 0, **fields}))
+
+
+SPLIT_EMAIL = [_token(t) for t in ("jane", ".canary", "@corp", "-example.com")]  # no one string holds it
+
+
+def test_logprobs_leave_only_as_tokens_of_text_the_guard_passed() -> None:
+    """Logprobs that the carry does not send go only where the codec can vouch they spell the text beside them,
+    rebuilt as carried tokens are (no alternatives): read one string at a time, tokens could spell a value that
+    no single one holds. A Responses ``*.done`` event, a legacy completions chunk: kept when they spell their
+    text; emptied when they spell something else. Logprobs no format puts on an event (a chat chunk's top level,
+    a Responses refusal or reasoning delta) never leave, on every event of a stream alike."""
+    spelling = [_token("Hello", ("Hi",)), _token(".\n")]
+    out = _responses_guard().feed(_responses_event("response.output_text.done", text="Hello.\n", logprobs=spelling))
+    assert json.loads(out[0].data)["logprobs"] == [{**t, "top_logprobs": []} for t in spelling]
+    out = _responses_guard().feed(_responses_event("response.output_text.done", text="Hello.\n",
+                                                   logprobs=SPLIT_EMAIL))
+    assert json.loads(out[0].data)["logprobs"] == []
+
     completions = EventGuard(DEFAULT, DEFAULT.check_request("/v1/completions", json.dumps(
         {"model": "m", "prompt": "hi", "stream": True}).encode()))
-    legacy = {"tokens": ["Hello", ".\n"], "token_logprobs": [-0.1, -0.2], "top_logprobs": None, "text_offset": [0, 5]}
-    out = completions.feed(Event("", json.dumps(
-        {"choices": [{"index": 0, "text": "Hello.\n", "logprobs": legacy, "finish_reason": None}]})))
-    assert any(c.get("logprobs") == legacy for e in out for c in json.loads(e.data)["choices"])
+    legacy = {"tokens": ["Hello", ".\n"], "token_logprobs": [-0.1, -0.2], "top_logprobs": [{"Hi": -3.0}, {"!": -2.0}],
+              "text_offset": [0, 5]}
+    lying = {**legacy, "tokens": ["jane.canary", "@corp-example.com"]}
+    sent = []
+    for logprobs in (legacy, lying):
+        sent += [c.get("logprobs") for e in completions.feed(Event("", json.dumps(
+            {"choices": [{"index": 0, "text": "Hello.\n", "logprobs": logprobs, "finish_reason": None}]})))
+            for c in json.loads(e.data)["choices"]]
+    assert sent == [{**legacy, "top_logprobs": None}, None]
+
     chat = _chat_guard()
-    chat.feed(_chunk({"content": "Hi"}, {"content": [_token("Hi")], "refusal": None}))
+    for text in ("A\n", "Hello.\n", "Fine.\n"):  # the same rest each time: a memo must not let them by
+        event = json.loads(_chunk({"content": text}).data)
+        event["logprobs"] = SPLIT_EMAIL
+        assert "canary" not in "".join(e.data for e in chat.feed(Event("", json.dumps(event))))
     out = chat.feed(_chunk({}, {"content": [_token(" 4111")], "refusal": None}, finish="stop"))
     assert "4111" not in "".join(e.data for e in out)
+    for kind, field in (("response.refusal.delta", "delta"), ("response.reasoning_text.delta", "delta")):
+        out = _responses_guard().feed(_responses_event(kind, **{field: "Fine.\n"}, logprobs=SPLIT_EMAIL))
+        assert "canary" not in "".join(e.data for e in out)
+    out = _responses_guard().feed(_responses_event("response.output_text.delta", delta="Fine.\n",
+                                                   logprobs={"content": SPLIT_EMAIL}))
+    assert "canary" not in "".join(e.data for e in out)
+
+
+def test_a_rewrite_in_an_events_rest_empties_its_logprobs_without_failing() -> None:
+    """A citation's title holding an email, beside an output text with logprobs: the title is rewritten and the
+    logprobs around it emptied after the whole event was read (emptied mid-walk, later paths into them failed)."""
+    part = {"type": "output_text", "text": "Hello.\n",  # in the API's order: annotations, then logprobs
+            "annotations": [{"type": "url_citation", "title": f"by {EMAIL}", "url": "https://e.example",
+                             "start_index": 0, "end_index": 5}],
+            "logprobs": [_token("Hello", ("Hi",)), _token(".\n")]}
+    guard = _responses_guard(PSEUDONYMS)
+    guard.feed(_responses_event("response.output_text.delta", delta="Hello.\n", logprobs=part["logprobs"]))
+    out = guard.feed(_responses_event("response.content_part.done", part=part))
+    sent = json.loads(out[-1].data)["part"]
+    assert EMAIL not in json.dumps(sent) and sent["annotations"][0]["title"].startswith("by <EMAIL_")
+    assert sent["logprobs"] == []
+
 
 
 def _byte_tokens(text: str, cuts: list[int]) -> list[dict[str, Any]]:

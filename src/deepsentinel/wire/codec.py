@@ -16,6 +16,7 @@ from collections.abc import Hashable, Iterable
 from typing import Any, Literal
 
 from deepsentinel.wire.json_io import dumps
+from deepsentinel.wire.logprob_carry import spelled_by
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, odd_keys, string_refs, texts_and_odd_keys
 
@@ -117,11 +118,27 @@ class Codec:
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         """Give the event (its logprobs dropped) the ``tokens`` of its text piece at ``path``."""
 
-    def carries_logprobs(self, payload: Any) -> bool:
-        """Whether a streamed event's token logprobs are all the carry's (``logprob_tokens``): dropped whatever
-        happens to its text, and only the carried tokens put back. Otherwise they go as they came when its text
-        is unchanged."""
+    def settle_logprobs(self, payload: Any) -> bool:
+        """For a streamed event whose texts the guard passed unchanged: drop the token logprobs the carry does not
+        send (``logprob_tokens``) and that the codec cannot vouch spell its text; whether it changed the event.
+        (Read one string at a time, tokens could spell a value that no single one holds.)"""
         return False
+
+    def settle_snapshot_logprobs(self, payload: Any, path: Path, text: str) -> bool:
+        """For a whole text at ``path`` the guard passed unchanged in a stream (a Responses ``*.done`` event, a
+        snapshot): the logprobs beside it leave as its streamed tokens did (``logprob_carry``: rebuilt, without
+        alternatives), and only if they spell exactly that text, else empty; whether it changed the event."""
+        parent = payload
+        for step in path[:-1]:
+            parent = parent[step]
+        logprobs = parent.get("logprobs") if isinstance(parent, dict) else None
+        if not logprobs:
+            return False
+        tokens = spelled_by(logprobs, text)
+        if tokens == logprobs:
+            return False
+        parent["logprobs"] = tokens if tokens is not None else [] if isinstance(logprobs, list) else None
+        return True
 
     def drop_logprobs(self, payload: Any) -> None:
         """Remove token logprobs from a streamed event whose text the guard changed."""
@@ -129,7 +146,8 @@ class Codec:
             return
         if payload.get("logprobs") is not None:  # the Responses API's deltas: a list its SDK requires
             payload["logprobs"] = [] if isinstance(payload["logprobs"], list) else None
-        for choice in payload.get("choices") or ():
+        choices = payload.get("choices")
+        for choice in choices if isinstance(choices, list) else ():
             if isinstance(choice, dict) and choice.get("logprobs") is not None:
                 choice["logprobs"] = None
 
@@ -206,9 +224,17 @@ def codec_for(path: str) -> Codec:
 
 
 def key_part(value: Any) -> Key:
-    """A JSON value as part of a stream key: an index or id that is an array or object (a provider's error,
-    or a hostile one) is keyed by its JSON text instead of failing the stream."""
-    return dumps(value) if isinstance(value, list | dict) else value
+    """A JSON value as part of a stream key: an index or id that is an array, an object or NaN (a provider's
+    error, or a hostile one) is keyed by its JSON text instead of failing the stream."""
+    scalar: Key = value
+    kind = type(value)
+    if kind is int or kind is str:  # nearly always: checked first, as this runs for every event
+        return scalar
+    if kind is list or kind is dict:
+        return dumps(value)
+    if isinstance(value, float) and value != value:  # NaN is not equal to itself: no dict would find it
+        return "NaN"
+    return scalar  # bool, None or another number: hashable
 
 
 __all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps", "key_part"]

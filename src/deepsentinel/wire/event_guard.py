@@ -198,9 +198,12 @@ class EventGuard:
                 changed = True
             fed[key] = path
         # Logprobs spell the tokens as generated, the held or rewritten ones included. Only carried tokens go back.
-        if changed or tokens or self.codec.carries_logprobs(payload):
+        dropped = bool(changed or tokens)
+        if dropped:
             self.codec.drop_logprobs(payload)
-            changed = True
+        else:
+            dropped = self.codec.settle_logprobs(payload)
+        changed = changed or dropped
         closing = self.codec.closes(event, payload, self._guards.keys())
         if deltas and not closing and all(not text_at(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
@@ -222,9 +225,12 @@ class EventGuard:
                 set_text(payload, path, new)
                 self.codec.after_rewrite(payload, [path])  # its logprobs spell the text as generated
                 changed = True
-        # An event whose logprobs the carry changed is not remembered as clean: what was read is not the event.
+            elif self.codec.settle_snapshot_logprobs(payload, path, text):
+                changed = True
+        # An event whose logprobs were dropped before its rest was read is not remembered as clean: the memo keeps
+        # the event as it came, and the next one like it would not be read.
         if self._check_rest(event, payload, {path for _, path in deltas} | {path for _, path in snapshots},
-                            remember=not tokens):
+                            remember=not dropped):
             changed = True
         # Put back after the rest is read: a rewrite there empties the logprobs around it, and these tokens (built
         # only of released text, see logprob_carry.py) would be lost with no gap to show for it.
@@ -252,7 +258,7 @@ class EventGuard:
         return changed
 
     def _read_rest(self, payload: Any, handled: set[tuple[Any, ...]]) -> bool:
-        changed = False
+        rewritten = []
         for ref in string_refs(payload, skip=self.codec.response_skip):
             if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
                 continue
@@ -260,9 +266,10 @@ class EventGuard:
             new = self._whole(text, ref)
             if new != text:
                 ref.set(payload, new)
-                self.codec.after_rewrite(payload, [ref.path])
-                changed = True
-        return changed
+                rewritten.append(ref.path)
+        if rewritten:  # after the walk: its fix-ups empty lists that later paths would still point into
+            self.codec.after_rewrite(payload, rewritten)
+        return bool(rewritten)
 
     def _pieces_only(self, event: Event, payload: Any) -> RowItem | None:
         """The event's text pieces when it carries nothing else a guard must order, else ``None``."""
@@ -363,10 +370,13 @@ class EventGuard:
         event = self.codec.tail_event(template.event, template.doc(), key, tail)
         carry = self._carried.get(key)
         carried = carry.take(None, tail) if carry is not None else []
-        if not carried:
+        if carry is None or not carried:
             return event
         payload = loads(event.data)
-        path = next(path for k, path in self.codec.deltas(event, payload) if k == key)
+        path = next((path for k, path in self.codec.deltas(event, payload) if k == key), None)
+        if path is None:  # a key that does not survive the round trip (an index of 1e400): no tokens, not a crash
+            carry.stop()
+            return event
         self.codec.put_logprob_tokens(payload, key, path, carried)
         return event.with_data(dumps(payload))
 

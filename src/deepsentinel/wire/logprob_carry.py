@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-__all__ = ["LogprobCarry"]
+__all__ = ["LogprobCarry", "spelled_by"]
 
 
 class LogprobCarry:
@@ -99,3 +99,17 @@ def _carried(token: Any) -> tuple[dict[str, Any], bytes] | None:
 def _escaped(raw: bytes) -> str:
     """How the OpenAI API writes a token that is not whole UTF-8 text: ``bytes:\\xf0\\x9f``."""
     return "bytes:" + "".join(f"\\x{b:02x}" for b in raw)
+
+
+def spelled_by(tokens: Any, text: str) -> list[dict[str, Any]] | None:
+    """``tokens`` (a whole text's token entries) rebuilt as carried tokens are, when they spell exactly ``text``;
+    else ``None``."""
+    if not isinstance(tokens, list):
+        return None
+    carried = [_carried(token) for token in tokens]
+    if any(c is None for c in carried):
+        return None
+    whole = [c for c in carried if c is not None]
+    if b"".join(spelled for _, spelled in whole) != text.encode("utf-8", "surrogatepass"):
+        return None
+    return [token for token, _ in whole]

@@ -72,7 +72,7 @@ class ChatCodec(Codec):
             for field, value in delta.items():
                 if field not in _DELTA_META and isinstance(value, str):
                     out.append(((i, field), ("choices", n, "delta", field)))
-            for k, call in enumerate(delta.get("tool_calls") or ()):
+            for k, call in enumerate(_list(delta.get("tool_calls"))):
                 fn = call.get("function") if isinstance(call, dict) else None
                 if isinstance(fn, dict) and isinstance(fn.get("arguments"), str):
                     index = key_part(call.get("index", k))
@@ -108,8 +108,8 @@ class ChatCodec(Codec):
         for _, choice in _choices(payload):
             if choice.get("finish_reason") or choice.get("logprobs"):
                 return False
-            delta = choice.get("delta") or {}
-            if any(k in _DELTA_META for k in delta):
+            delta = choice.get("delta")
+            if delta is not None and (not isinstance(delta, dict) or any(k in _DELTA_META for k in delta)):
                 return False
         return True
 
@@ -121,10 +121,14 @@ class ChatCodec(Codec):
         tokens = logprobs.get(key[1]) if isinstance(logprobs, dict) else None
         return tokens if isinstance(tokens, list) else None
 
-    def carries_logprobs(self, payload: Any) -> bool:
-        # A choice's tokens spell its content or refusal: carried when it has either in this event, and when it
-        # has neither (a finish, a tool call), spelling nothing it shows.
-        return any(not _no_tokens(choice.get("logprobs")) for _, choice in _choices(payload))
+    def settle_logprobs(self, payload: Any) -> bool:
+        # A choice's tokens spell its content or refusal: carried (put back after this) when it has either in this
+        # event, and when it has neither (a finish, a tool call), spelling nothing it shows. A chunk's own
+        # top-level logprobs are no part of the format.
+        if payload.get("logprobs") is None and all(_no_tokens(c.get("logprobs")) for _, c in _choices(payload)):
+            return False
+        self.drop_logprobs(payload)
+        return True
 
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         assert isinstance(key, tuple)
@@ -184,6 +188,26 @@ class CompletionsCodec(Codec):
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         done = {key_part(c.get("index", n)) for n, c in _choices(payload) if c.get("finish_reason")}
         return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
+
+    def settle_logprobs(self, payload: Any) -> bool:
+        # Not carried: a choice whose text passed unchanged keeps its tokens when they spell that text, without
+        # the alternatives (as carried tokens leave: the one before a value is often the value's first token).
+        changed = False
+        for _, choice in _choices(payload):
+            logprobs = choice.get("logprobs")
+            if not logprobs:
+                continue
+            tokens = logprobs.get("tokens") if isinstance(logprobs, dict) else None
+            text = choice.get("text")
+            if (isinstance(tokens, list) and all(isinstance(t, str) for t in tokens) and isinstance(text, str)
+                    and "".join(tokens) == text):
+                if logprobs.get("top_logprobs") is not None:
+                    choice["logprobs"] = {**logprobs, "top_logprobs": None}
+                    changed = True
+            else:
+                choice["logprobs"] = None
+                changed = True
+        return changed
 
     def tail_event(self, template: Event, template_payload: Any, key: Key, text: str) -> Event:
         assert isinstance(key, tuple)
@@ -293,6 +317,14 @@ class ResponsesCodec(Codec):
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         payload["logprobs"] = tokens
 
+    def settle_logprobs(self, payload: Any) -> bool:
+        # An output text delta's tokens are carried (put back after this); any other delta's (a refusal, reasoning)
+        # are not, and are no part of the format.
+        if _kind(payload) not in _RESPONSE_DELTAS or not payload.get("logprobs"):
+            return False
+        self.drop_logprobs(payload)
+        return True
+
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         done = _RESPONSE_DONE.get(_kind(payload))
         if done is not None:
@@ -319,7 +351,7 @@ class ResponsesCodec(Codec):
             response = payload.get("response")
             output = response.get("output") if isinstance(response, dict) else None
             out: list[tuple[Key | None, Path]] = []
-            for n, item in enumerate(output or ()):
+            for n, item in enumerate(_list(output)):
                 out += _item_snapshots(item, ("response", "output", n))
             return out
         return []
@@ -370,14 +402,19 @@ def _item_snapshots(item: Any, base: Path) -> list[tuple[Key | None, Path]]:
         out.append((("input", item_id, 0), (*base, "input")))
     if isinstance(item.get("code"), str):
         out.append((("code", item_id, 0), (*base, "code")))
-    for j, part in enumerate(item.get("content") or ()):
+    for j, part in enumerate(_list(item.get("content"))):
         field = _PART_FIELDS.get(str(part.get("type"))) if isinstance(part, dict) else None
         if field is not None and isinstance(part.get(_field_of(field)), str):
             out.append(((field, item_id, j), (*base, "content", j, _field_of(field))))
-    for j, part in enumerate(item.get("summary") or ()):
+    for j, part in enumerate(_list(item.get("summary"))):
         if isinstance(part, dict) and isinstance(part.get("text"), str):
             out.append((("summary", item_id, j), (*base, "summary", j, "text")))
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    """A field that should hold an array: itself, or none when it holds something else."""
+    return value if isinstance(value, list) else []
 
 
 def _choices(payload: Any) -> list[tuple[int, dict[str, Any]]]:
