@@ -6,6 +6,7 @@ Each test takes ``guarded`` (the factories in GUARDED); while that list is empty
 from __future__ import annotations
 
 import asyncio
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,25 @@ def _completions_stream(client: Any) -> Iterator[str]:
             yield chunk.choices[0].text if chunk.choices else ""
 
 
+AUDIO = ("a.wav", b"RIFF\x24\x00\x00\x00WAVEfmt ")
+
+
+def _transcript(client: Any, response_format: str) -> str:
+    answer = client.audio.transcriptions.create(file=AUDIO, model="whisper-1", response_format=response_format)
+    return str(answer if isinstance(answer, str) else answer.text)
+
+
+def _translation(client: Any) -> str:
+    with warnings.catch_warnings():  # the SDK marks translations deprecated; the API still serves them
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return str(client.audio.translations.create(file=AUDIO, model="whisper-1").text)
+
+
+def _transcript_stream(client: Any) -> Iterator[str]:
+    for event in client.audio.transcriptions.create(file=AUDIO, model="gpt-4o-transcribe", stream=True):
+        yield event.delta if event.type == "transcript.text.delta" else event.text
+
+
 OPENAI_ANSWER_READS: dict[str, Callable[[Any], Iterable[str]]] = {
     "chat.create": lambda c: one(lambda: _chat_text(c))(),
     "chat.create-stream": _chat_stream,
@@ -122,6 +142,11 @@ OPENAI_ANSWER_READS: dict[str, Callable[[Any], Iterable[str]]] = {
     "responses.create": lambda c: one(lambda: _responses_text(c))(),
     "responses.stream": _responses_stream,
     "completions.stream": _completions_stream,
+    "transcriptions.json": lambda c: one(lambda: _transcript(c, "json"))(),
+    "transcriptions.text": lambda c: one(lambda: _transcript(c, "text"))(),
+    "transcriptions.srt": lambda c: one(lambda: _transcript(c, "srt"))(),
+    "transcriptions.stream": _transcript_stream,
+    "translations.json": lambda c: one(lambda: _translation(c))(),
 }
 
 

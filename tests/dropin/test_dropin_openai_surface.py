@@ -220,3 +220,24 @@ async def test_the_user_agent_is_the_official_sdks(clients: Clients) -> None:
     assert clients.server.last_request.headers["user-agent"] == f"OpenAI/Python {openai.__version__}"
     await clients.async_openai().chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
     assert clients.server.last_request.headers["user-agent"] == f"AsyncOpenAI/Python {openai.__version__}"
+
+
+@pytest.mark.parametrize("response_format", ["json", "verbose_json", "text", "srt", "vtt"])
+def test_transcriptions(clients: Clients, response_format: str) -> None:
+    """A transcript comes back as the raw client gets it, in every format (a form goes out, not JSON)."""
+    clients.server.enqueue(Reply(text="The meeting starts at noon."))
+    answer = clients.openai().audio.transcriptions.create(file=("a.wav", b"RIFF....WAVE"), model="whisper-1",
+                                                          response_format=response_format)  # type: ignore[call-overload]
+    text = answer if isinstance(answer, str) else answer.text
+    assert "The meeting starts at noon." in text
+    assert clients.server.last_request.path == "/v1/audio/transcriptions"
+
+
+def test_streamed_transcription(clients: Clients) -> None:
+    """A streamed transcript: its deltas, then the whole text."""
+    clients.server.enqueue(Reply(chunks=["The meeting ", "starts at ", "noon."]))
+    events = list(clients.openai().audio.transcriptions.create(file=("a.wav", b"RIFF....WAVE"),
+                                                               model="gpt-4o-transcribe", stream=True))
+    deltas = [e.delta for e in events if e.type == "transcript.text.delta"]
+    assert clients.same_deltas(deltas, ["The meeting ", "starts at ", "noon."])
+    assert events[-1].type == "transcript.text.done" and events[-1].text == "The meeting starts at noon."

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from deepsentinel.testing import anthropic_wire, openai_wire, responses_wire
+from deepsentinel.testing import anthropic_wire, audio_wire, openai_wire, responses_wire
 from deepsentinel.testing.replies import estimate_tokens
 from deepsentinel.testing.request_log import RecordedRequest
 from deepsentinel.testing.responder import Abort, ClientGone, Responder
@@ -76,6 +76,9 @@ class FakeLLMHandler(Responder):
             self._send_json(200, {"status": "ok"})
             return
         if not self._authorized(headers, anthropic):
+            return
+        if self.command == "POST" and path in audio_wire.PATHS:
+            self._transcription(headers.get("content-type", ""), body)
             return
         if body and parsed is None:
             self._send_error(400, anthropic, "We could not parse the JSON body of your request.")
@@ -230,6 +233,24 @@ class FakeLLMHandler(Responder):
             self._send_error(400, False, "'input' is a required property", param="input")
             return
         self._send_bytes(200, openai_wire.speech_audio(text), "audio/mpeg", {})
+
+    def _transcription(self, content_type: str, body: bytes) -> None:
+        fields = audio_wire.form_fields(content_type, body)
+        if fields is None:
+            self._send_error(400, False, "Expected a multipart/form-data body with the audio file.")
+            return
+        reply = self.state.reply_for(fields.get("prompt", ""))
+        if self._send_if_fault(reply, False):
+            return
+        if not fields.get("model"):
+            self._send_error(400, False, "you must provide a model parameter", param="model")
+            return
+        if fields.get("stream") == "true":
+            self._send_sse(reply, audio_wire.stream_events(reply), "openai")
+            return
+        data, kind = audio_wire.transcript(reply, fields.get("response_format", "json"))
+        self._wait(reply.delay_before)
+        self._send_bytes(200, data, kind, reply.headers)
 
     def _images(self, body: dict[str, Any], anthropic: bool) -> None:
         prompt = body.get("prompt")

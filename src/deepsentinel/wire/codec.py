@@ -207,9 +207,12 @@ _TRY_AGAIN = frozenset({"server_error", "api_error", "overloaded_error", "timeou
 def codec_for(path: str) -> Codec:
     """The codec for a request path (``/v1/chat/completions``, ``/openai/deployments/x/chat/completions``...)."""
     from deepsentinel.wire.anthropic_codec import AnthropicCodec
+    from deepsentinel.wire.audio_codec import TranscriptionCodec
     from deepsentinel.wire.openai_codecs import ChatCodec, CompletionsCodec, EmbeddingsCodec, ResponsesCodec
 
     path = path.rstrip("/")
+    if path.endswith(("/audio/transcriptions", "/audio/translations")):
+        return TranscriptionCodec()
     if path.endswith("/chat/completions"):
         return ChatCodec()
     if path.endswith("/messages") and "/threads/" not in path:  # OpenAI Assistants: /threads/{id}/messages

@@ -184,8 +184,9 @@ class Exchange:
         if status >= 400:
             owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
             return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
-        if self.check is None or self.check.payload is None or _media(content_type) or attempt.request.method == "HEAD":
-            # No JSON was sent, or audio/images come back, or a HEAD answer (no body): passed on as they are.
+        if self.check is None or _media(content_type) or attempt.request.method == "HEAD":
+            # Audio or images come back, or a HEAD answer (no body): passed on as they are. (An answer to a form
+            # or a file upload is read like any other: a transcript is model output.)
             return PassBody(call)
         if "text/event-stream" in content_type:
             return EventBody(guard, self.check, attempt, call)
