@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import Any
 
+import openai
 import pytest
 
 from deepsentinel import (
@@ -14,6 +16,7 @@ from deepsentinel import (
     PerformanceConfig,
     ProviderError,
     RateLimitError,
+    SentinelClient,
     SentinelConfig,
     StreamDisconnectedError,
     ValidationError,
@@ -22,6 +25,7 @@ from deepsentinel.errors import ProviderTimeoutError
 from deepsentinel.providers.retry import parse_retry_after
 from deepsentinel.testing import FakeLLMServer, Reply
 from tests.conftest import create, drain_text, user
+from tests.raw_sse import RawSSEServer, sse
 
 FAST = SentinelConfig(performance_config=PerformanceConfig(max_retries=2, retry_backoff=0.01, retry_backoff_max=0.02))
 
@@ -187,3 +191,24 @@ async def test_stream_dropped_before_any_content_is_reopened(make_client, fake_s
     await drain_text(stream, shown)
     assert "".join(shown) == "Hello again."
     assert fake_server.request_count("/v1/chat/completions") == 2
+
+
+@pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])
+def test_a_stream_that_ends_without_done_ends_as_the_raw_clients_does(client_class: type) -> None:
+    """Some OpenAI-compatible servers end a stream's body without ``data: [DONE]``: the raw client reads the
+    text to its end, and so does ours (the held tail checked and released), with no error."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return sse("", {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    body = chunk({"role": "assistant", "content": ""}) + chunk({"content": "Hello "}) + chunk({"content": "world"})
+    server = RawSSEServer((body + chunk({}, "stop"), b""), (body, b""))
+    try:
+        client = client_class(api_key="k", base_url=server.url, max_retries=0,
+                              **({"audit": False} if client_class is SentinelClient else {}))
+        for _ in range(2):  # after a finish, and with none
+            stream = client.chat.completions.create(model="m", messages=user("hi"), stream=True)
+            assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello world"
+        client.close()
+    finally:
+        server.close()

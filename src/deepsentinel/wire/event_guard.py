@@ -321,11 +321,17 @@ class EventGuard:
             raise error
 
     def finish(self) -> list[Event]:
-        """Upstream ended: the opening events still held (a stream that ended before anything else). Without
-        the end marker the held tails are dropped, never released: a value the provider never finished stays
-        unseen, exactly as when the connection breaks. (An error event held for a reopen stays held: the
-        shell reopens the stream, or calls ``release()``.)"""
-        return [] if self.retry_event is not None else self.release()
+        """Upstream's body ended properly: the opening events still held (a stream that ended before anything
+        else), then the held tails, checked whole, as at the provider's end marker. A body that ends properly
+        is the provider's word that the answer ended, marker or not (some OpenAI-compatible servers send none);
+        a connection that breaks never gets here, and what it held is never released. Raises
+        ``ComplianceViolationError`` when a tail completes a value. (An error event held for a reopen stays
+        held: the shell reopens the stream, or calls ``release()``.)"""
+        if self.retry_event is not None:
+            return []
+        tails = [] if self.ended else self._close(list(self._guards))
+        self.ended = True
+        return self.release() + tails
 
     def release(self) -> list[Event]:
         """Everything held: the opening events, then the error event held for a reopen that did not happen."""
