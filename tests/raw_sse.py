@@ -27,10 +27,11 @@ PACE = 0.05
 class RawSSEServer:
     """Answers the n-th POST with ``bodies[n]``, then closes the connection (the body is delimited by the close).
     A body is ``(first, rest)``: ``first`` at once, ``rest`` once ``go`` is set; or a list of parts, each in its
-    own write, ``PACE`` seconds apart. ``url`` ends in ``/v1``."""
+    own write, ``PACE`` seconds apart. ``url`` ends in ``/v1``; every answer has ``content_type``."""
 
-    def __init__(self, *bodies: tuple[bytes, bytes] | list[bytes]) -> None:
+    def __init__(self, *bodies: tuple[bytes, bytes] | list[bytes], content_type: str = "text/event-stream") -> None:
         self.go = threading.Event()
+        self.rest_sent = threading.Event()  # set when a body's ``rest`` goes out
         self.requests = 0
         script = deque(bodies)
         server = self
@@ -41,7 +42,7 @@ class RawSSEServer:
                 server.requests += 1
                 body = script.popleft()
                 self.send_response(200)
-                self.send_header("content-type", "text/event-stream")
+                self.send_header("content-type", content_type)
                 self.send_header("connection", "close")
                 self.end_headers()
                 try:
@@ -54,6 +55,7 @@ class RawSSEServer:
                     self._write(first)
                     if rest:
                         server.go.wait(10)
+                        server.rest_sent.set()
                         self._write(rest)
                 except OSError:
                     pass  # the client left

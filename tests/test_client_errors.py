@@ -212,3 +212,32 @@ def test_a_stream_that_ends_without_done_ends_as_the_raw_clients_does(client_cla
         client.close()
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("content_type", ["text/plain; charset=utf-8", "application/x-ndjson"])
+@pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])
+def test_a_stream_under_another_content_type_still_arrives_as_it_comes(client_class: type, content_type: str) -> None:
+    """A server that sends a stream asked for under another type than text/event-stream: the SDK reads it as
+    events as they arrive, and so do we (it was read whole first: nothing showed until its end)."""
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        return sse("", {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+
+    first = chunk({"role": "assistant", "content": ""}) + chunk({"content": "Hello there.\n"})
+    server = RawSSEServer((first, chunk({"content": "Bye."}) + chunk({}, "stop") + sse("", "[DONE]")),
+                          content_type=content_type)
+    try:
+        client = client_class(api_key="k", base_url=server.url, max_retries=0,
+                              **({"audit": False} if client_class is SentinelClient else {}))
+        stream = client.chat.completions.create(model="m", messages=user("hi"), stream=True)
+        shown = ""
+        for event in stream:  # the server holds the rest back until told
+            shown += (event.choices[0].delta.content or "") if event.choices else ""
+            if shown:
+                break
+        assert shown == "Hello there.\n" and not server.rest_sent.is_set()
+        server.go.set()
+        assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Bye."
+        client.close()
+    finally:
+        server.close()

@@ -188,7 +188,9 @@ class Exchange:
             # Audio or images come back, or a HEAD answer (no body): passed on as they are. (An answer to a form
             # or a file upload is read like any other: a transcript is model output.)
             return PassBody(call)
-        if "text/event-stream" in content_type:
+        if "text/event-stream" in content_type or (self.check.stream and not _json(content_type)):
+            # A stream asked for comes as events whatever its type says (text/plain, none): its SDK reads any
+            # answer to a streamed request as events, as they arrive.
             return EventBody(guard, self.check, attempt, call)
         return JsonBody(guard, self.check, attempt, call)
 
@@ -213,6 +215,11 @@ def _media(content_type: str) -> bool:
     if "," not in content_type:  # one line, as nearly every answer has
         return content_type.lstrip().lower().startswith(_MEDIA)
     return all(part.strip().lower().startswith(_MEDIA) for part in content_type.split(","))
+
+
+def _json(content_type: str) -> bool:
+    """Whether an answer says it is one JSON document (``application/json``, with or without parameters)."""
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:
