@@ -147,6 +147,7 @@ OPENAI_ANSWER_READS: dict[str, Callable[[Any], Iterable[str]]] = {
     "transcriptions.srt": lambda c: one(lambda: _transcript(c, "srt"))(),
     "transcriptions.stream": _transcript_stream,
     "translations.json": lambda c: one(lambda: _translation(c))(),
+    "files.content": lambda c: one(lambda: c.files.content("file-abc").read().decode())(),
 }
 
 

@@ -241,3 +241,14 @@ def test_streamed_transcription(clients: Clients) -> None:
     deltas = [e.delta for e in events if e.type == "transcript.text.delta"]
     assert clients.same_deltas(deltas, ["The meeting ", "starts at ", "noon."])
     assert events[-1].type == "transcript.text.done" and events[-1].text == "The meeting starts at noon."
+
+
+def test_file_content(clients: Clients) -> None:
+    """A stored file's bytes come back as the raw client gets them, read whole or streamed."""
+    lines = "".join(json.dumps({"custom_id": f"r{n}", "response": {"body": {"text": f"answer {n}"}}}) + "\n"
+                    for n in range(200))
+    clients.server.enqueue(Reply(text=lines), Reply(text=lines))
+    client = clients.openai()
+    assert client.files.content("file-abc").read() == lines.encode()
+    with client.files.with_streaming_response.content("file-abc") as answer:
+        assert b"".join(answer.iter_bytes()) == lines.encode()

@@ -99,6 +99,8 @@ class FakeLLMHandler(Responder):
             route(parsed if isinstance(parsed, dict) else {}, anthropic)
         elif self.command == "GET" and path.startswith("/v1/models/"):
             self._model(path.removeprefix("/v1/models/"), anthropic)
+        elif self.command == "GET" and path.startswith("/v1/files/") and path.endswith("/content"):
+            self._file_content()
         elif anthropic:
             self._send_error(404, True, "Not Found")
         else:
@@ -272,6 +274,14 @@ class FakeLLMHandler(Responder):
             self._send_error(400, False, "'input' is a required property", param="input")
             return
         self._send_json(200, openai_wire.embeddings(body, model), reply)
+
+    def _file_content(self) -> None:
+        """A stored file's bytes (``files.content``): the reply's text, as OpenAI serves a file."""
+        reply = self.state.reply_for("")
+        if self._send_if_fault(reply, False):
+            return
+        self._wait(reply.delay_before)
+        self._send_bytes(200, reply.content_text().encode(), "application/octet-stream", reply.headers)
 
     def _models(self, body: dict[str, Any], anthropic: bool) -> None:
         reply = self.state.reply_for("")

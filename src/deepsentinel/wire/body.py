@@ -9,6 +9,7 @@ by the network.
 
 from __future__ import annotations
 
+import codecs
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,9 @@ import httpx2
 
 from deepsentinel.calls import CallRecord
 from deepsentinel.errors import ProviderError
+from deepsentinel.guard.blocking import block_error
+from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
+from deepsentinel.policy.decision import Violation
 from deepsentinel.providers.base import TRANSIENT_STATUS
 from deepsentinel.wire.encoding import Inflater
 from deepsentinel.wire.event_guard import EventGuard
@@ -260,6 +264,62 @@ class EventBody(BodyFilter):
         return b"".join(e.encode() for e in events)
 
 
+class TextBody(BodyFilter):
+    """An answer that is neither one JSON document nor events (a file's JSONL or CSV, text): checked as it
+    streams, through a stream guard, so a download is never held whole (a 60 MB file took four times its size).
+    From the first bytes that are not UTF-8 (a PDF, an archive) it passes as it is, as a binary answer does; the
+    text held before them is checked whole first."""
+
+    def __init__(self, guard: WireGuard, check: RequestCheck, call: CallRecord | None) -> None:
+        super().__init__(call)
+        self.text: StreamGuard | None = guard.stream_guard(check.restore)
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.binary = False
+        self.violations: list[Violation] = []
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self.binary or self.error is not None:
+            return chunk if self.error is None else b""
+        pending = self.decoder.getstate()[0]
+        try:
+            text = self.decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return self._binary(pending + chunk)
+        return self._released(self.text.feed(text) if self.text is not None else None, text)
+
+    def end(self) -> bytes:
+        if self.binary or self.error is not None:
+            return b""
+        pending = self.decoder.getstate()[0]
+        try:
+            text = self.decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return self._binary(pending)
+        out = self._released(self.text.feed(text) if self.text is not None else None, text)
+        if self.error is not None or self.text is None:
+            return out
+        return out + self._released(self.text.flush(), "")
+
+    def _binary(self, raw: bytes) -> bytes:
+        """Bytes that are not text arrived: what was held is checked whole and released, then all passes."""
+        self.binary = True
+        out = self._released(self.text.flush(), "") if self.text is not None else b""
+        return out if self.error is not None else out + raw
+
+    def _released(self, result: GuardResult | None, text: str) -> bytes:
+        if result is None:  # no policy reads answers
+            return text.encode()
+        self.violations += result.violations
+        if result.blocked:
+            self.error = block_error(result.violations or self.violations, "response")
+        return result.text.encode()
+
+    def close(self, error: BaseException | None = None) -> None:
+        if self.call is not None:
+            self.call.response_violations.extend(v for v in self.violations if v not in self.call.response_violations)
+        super().close(error)
+
+
 class ErrorBody(_Buffered):
     """An error answer: buffered, translated to the caller's format, and redacted before anyone reads it."""
 
@@ -285,4 +345,4 @@ class ErrorBody(_Buffered):
 _clock = time.perf_counter
 
 
-__all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody"]
+__all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody", "TextBody"]

@@ -24,7 +24,7 @@ from deepsentinel.policy.decision import Decision
 from deepsentinel.providers.base import TRANSIENT_STATUS, ChatRequest
 from deepsentinel.providers.routing import Router, Target
 from deepsentinel.sentinel import Sentinel
-from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody
+from deepsentinel.wire.body import BodyFilter, ErrorBody, EventBody, JsonBody, PassBody, TextBody
 from deepsentinel.wire.codec import codec_for
 from deepsentinel.wire.encoding import inflater_for
 from deepsentinel.wire.guard import RequestCheck
@@ -192,6 +192,8 @@ class Exchange:
             # A stream asked for comes as events whatever its type says (text/plain, none): its SDK reads any
             # answer to a streamed request as events, as they arrive.
             return EventBody(guard, self.check, attempt, call)
+        if attempt.chat is None and _text_stream(content_type):
+            return TextBody(guard, self.check, call)
         return JsonBody(guard, self.check, attempt, call)
 
     def fail(self, error: BaseException) -> None:
@@ -215,6 +217,17 @@ def _media(content_type: str) -> bool:
     if "," not in content_type:  # one line, as nearly every answer has
         return content_type.lstrip().lower().startswith(_MEDIA)
     return all(part.strip().lower().startswith(_MEDIA) for part in content_type.split(","))
+
+
+_TEXT_STREAMS = frozenset({"application/octet-stream", "application/jsonl", "application/x-ndjson",
+                           "application/x-jsonlines", "application/jsonlines"})
+
+
+def _text_stream(content_type: str) -> bool:
+    """Whether an answer is text (or bytes) read as it streams rather than one JSON document: plain text, a
+    transcript, a file's contents (JSONL, CSV, octet-stream). An answer with no type may be JSON: read whole."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind in _TEXT_STREAMS or (kind.startswith("text/") and kind != "text/event-stream")
 
 
 def _json(content_type: str) -> bool:
