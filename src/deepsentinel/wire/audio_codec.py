@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import Codec, Delta, Key
+from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path
@@ -28,7 +28,7 @@ class TranscriptionCodec(Codec):
     name = "transcriptions"
     operation = "audio.transcriptions"
     known = True
-    event_padding = frozenset({"obfuscation"})
+    event_padding = OPENAI_PADDING
 
     def is_end(self, event: Event, payload: Any) -> bool:
         return _kind(payload) == _DONE or event.data.strip() == "[DONE]"

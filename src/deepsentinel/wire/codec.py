@@ -21,6 +21,9 @@ from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import STRUCTURAL_KEYS, Path, TextRef, odd_keys, string_refs, texts_and_odd_keys
 
 Api = Literal["openai", "anthropic"]
+# The random padding OpenAI adds to every streamed event with a delta by default, so that payload sizes do not give
+# the text away: no model text is in it, and scanning it cost more than the delta it pads.
+OPENAI_PADDING = frozenset({"obfuscation"})
 Key = Hashable
 Delta = tuple[Key, Path]
 
@@ -208,7 +211,8 @@ def codec_for(path: str) -> Codec:
     """The codec for a request path (``/v1/chat/completions``, ``/openai/deployments/x/chat/completions``...)."""
     from deepsentinel.wire.anthropic_codec import AnthropicCodec
     from deepsentinel.wire.audio_codec import TranscriptionCodec
-    from deepsentinel.wire.openai_codecs import ChatCodec, CompletionsCodec, EmbeddingsCodec, ResponsesCodec
+    from deepsentinel.wire.openai_codecs import ChatCodec, CompletionsCodec, EmbeddingsCodec
+    from deepsentinel.wire.responses_codec import ResponsesCodec
 
     path = path.rstrip("/")
     if path.endswith(("/audio/transcriptions", "/audio/translations")):
@@ -226,6 +230,11 @@ def codec_for(path: str) -> Codec:
     return Codec()
 
 
+def as_list(value: Any) -> list[Any]:
+    """A field that should hold an array: itself, or none when it holds something else."""
+    return value if isinstance(value, list) else []
+
+
 def key_part(value: Any) -> Key:
     """A JSON value as part of a stream key: an index or id that is an array, an object or NaN (a provider's
     error, or a hostile one) is keyed by its JSON text instead of failing the stream."""
@@ -240,4 +249,4 @@ def key_part(value: Any) -> Key:
     return scalar  # bool, None or another number: hashable
 
 
-__all__ = ["Api", "Codec", "Delta", "Key", "codec_for", "dumps", "key_part"]
+__all__ = ["OPENAI_PADDING", "Api", "Codec", "Delta", "Key", "as_list", "codec_for", "dumps", "key_part"]
