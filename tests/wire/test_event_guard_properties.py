@@ -411,3 +411,24 @@ def test_a_cut_in_one_choice_sends_no_other_choices_text_that_came_after_it(rows
     # events that arrived before the stream is cut one by one: at " today", which ends the card.
     before_cut = "".join(second[:4])
     assert before_cut.startswith(burst[1]), burst[1]
+
+
+def test_a_thinking_blocks_held_text_goes_before_its_signature() -> None:
+    """Anthropic sends a thinking block's signature after all of its thinking: the held thinking is released
+    before the signature, as the provider ordered them (it came after it, then the block's end)."""
+    check = GUARD.check_request("/v1/messages", json.dumps(
+        {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "hi"}], "stream": True}).encode())
+    guard = EventGuard(GUARD, check)
+
+    def delta(kind: str, field: str, value: str) -> Event:
+        return Event("content_block_delta", json.dumps(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": kind, field: value}}))
+
+    events = [delta("thinking_delta", "thinking", "Let me thi"), delta("thinking_delta", "thinking", "nk about it"),
+              delta("signature_delta", "signature", "sigABC"),
+              Event("content_block_stop", json.dumps({"type": "content_block_stop", "index": 0}))]
+    sent = [json.loads(e.data) for event in events for e in guard.feed(event)]
+    kinds = [p["delta"]["type"] for p in sent if p["type"] == "content_block_delta"]
+    assert kinds[-1] == "signature_delta"
+    assert "".join(p["delta"].get("thinking", "") for p in sent if p["type"] == "content_block_delta") == \
+        "Let me think about it"
