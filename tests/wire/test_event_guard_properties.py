@@ -432,3 +432,28 @@ def test_a_thinking_blocks_held_text_goes_before_its_signature() -> None:
     assert kinds[-1] == "signature_delta"
     assert "".join(p["delta"].get("thinking", "") for p in sent if p["type"] == "content_block_delta") == \
         "Let me think about it"
+
+
+def test_a_choices_held_text_goes_before_its_tool_calls() -> None:
+    """A chat choice's text ends where its tool calls begin: what the guard held of it is released before the
+    first tool call, as the model wrote them (it came between two pieces of the arguments)."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> Event:
+        return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}))
+
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get", "arguments": ""}}
+    events = [chunk({"role": "assistant", "content": ""}), chunk({"content": "Let me"}), chunk({"content": " check"}),
+              chunk({"tool_calls": [call]}), chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"q": 1}'}}]}),
+              chunk({}, "tool_calls"), Event("", "[DONE]")]
+    order = []
+    for event in events:
+        for out in guard.feed(event):
+            for choice in json.loads(out.data)["choices"] if out.data.startswith("{") else ():
+                order += [("text", choice["delta"]["content"])] if choice["delta"].get("content") else []
+                order += [("call", c["function"].get("arguments")) for c in choice["delta"].get("tool_calls") or ()]
+    texts = [n for n, (kind, _) in enumerate(order) if kind == "text"]
+    assert "".join(value for kind, value in order if kind == "text") == "Let me check"
+    assert max(texts) < min(n for n, (kind, _) in enumerate(order) if kind == "call")
