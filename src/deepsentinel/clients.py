@@ -261,8 +261,9 @@ def _settings(positional: tuple[Any, ...], kwargs: dict[str, Any], family: Famil
     existing = sentinel_of(http_client)
     if existing is not None:  # copy()/with_options(): the same guard, the same audit trail
         return existing, kwargs
-    # The official ``api_key``/``base_url`` are this client's provider's key and URL.
-    if kwargs.get("api_key") is not None:
+    # The official ``api_key``/``base_url`` are this client's provider's key and URL. A callable key (the openai
+    # SDK asks it for a fresh key per request) stays the SDK's alone: the guard reads the key each request carries.
+    if isinstance(kwargs.get("api_key"), str):
         ours.setdefault(f"{family}_api_key", kwargs["api_key"])
     if isinstance(kwargs.get("base_url"), str):
         ours.setdefault(f"{family}_base_url", kwargs["base_url"])

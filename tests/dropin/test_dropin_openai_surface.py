@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -37,6 +38,30 @@ def test_constructor_arguments(clients: Clients) -> None:
     assert completion.choices[0].message.content == "fine"
     assert clients.server.request_count("/v1/chat/completions") == 2
     assert clients.server.last_request.headers["authorization"] == f"Bearer {key}"
+
+
+def test_a_callable_api_key_is_asked_for_each_request(clients: Clients) -> None:
+    """api_key may be a function (a rotating token): the SDK calls it per request and sends what it returns."""
+    issued = itertools.count()
+    client = clients.openai(api_key=lambda: f"sk-rotating-{next(issued)}")
+    for _ in range(2):
+        client.chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    sent = [r.headers["authorization"] for r in clients.server.requests]
+    assert sent == ["Bearer sk-rotating-0", "Bearer sk-rotating-1"]
+
+
+async def test_an_async_callable_api_key_is_awaited_for_each_request(clients: Clients) -> None:
+    """The async client's api_key may be a coroutine function: awaited per request, its result sent."""
+    issued = itertools.count()
+
+    async def token() -> str:
+        return f"sk-async-{next(issued)}"
+
+    client = clients.async_openai(api_key=token)
+    for _ in range(2):
+        await client.chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    sent = [r.headers["authorization"] for r in clients.server.requests]
+    assert sent == ["Bearer sk-async-0", "Bearer sk-async-1"]
 
 
 def test_per_request_options_stay_out_of_the_body(clients: Clients) -> None:
