@@ -49,7 +49,8 @@ class SentinelAnthropic(_AnthropicGuarded, anthropic.Anthropic):  # type: ignore
         sentinel, kwargs = _settings(args, kwargs, "anthropic")
         assert sentinel is not None
         self._sentinel = sentinel
-        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=True))
+        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=True, sdk_timeout=anthropic.DEFAULT_TIMEOUT,
+                                     sdk_limits=anthropic.DEFAULT_CONNECTION_LIMITS))
 
     def close(self) -> None:
         super().close()
@@ -63,7 +64,8 @@ class AsyncSentinelAnthropic(_AsyncAnthropicGuarded, anthropic.AsyncAnthropic): 
         sentinel, kwargs = _settings(args, kwargs, "anthropic")
         assert sentinel is not None
         self._sentinel = sentinel
-        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=False))
+        super().__init__(**_official(sentinel, kwargs, "anthropic", sync=False, sdk_timeout=anthropic.DEFAULT_TIMEOUT,
+                                     sdk_limits=anthropic.DEFAULT_CONNECTION_LIMITS))
 
     async def close(self) -> None:
         await super().close()

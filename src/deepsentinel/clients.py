@@ -37,7 +37,7 @@ from deepsentinel.errors import (
     ValidationError,
     status_error_class,
 )
-from deepsentinel.http_clients import guard_http_client, new_http_client, sentinel_of, timeout_of
+from deepsentinel.http_clients import explicit_timeout, guard_http_client, new_http_client, sentinel_of
 from deepsentinel.metrics.collector import MetricsCollector
 from deepsentinel.metrics.monitor import ComplianceMonitor
 from deepsentinel.policy.policy import CompliancePolicy
@@ -270,18 +270,23 @@ def _settings(positional: tuple[Any, ...], kwargs: dict[str, Any], family: Famil
     return Sentinel(**ours), kwargs
 
 
-def _official(sentinel: Sentinel, kwargs: dict[str, Any], family: Family, sync: bool) -> dict[str, Any]:
+def _official(sentinel: Sentinel, kwargs: dict[str, Any], family: Family, sync: bool,
+              sdk_timeout: httpx2.Timeout = openai.DEFAULT_TIMEOUT,
+              sdk_limits: httpx2.Limits = openai.DEFAULT_CONNECTION_LIMITS) -> dict[str, Any]:
+    """The official client's arguments: ours filled in where the user gave none. Timeouts and the pool stay the
+    SDK's defaults (``sdk_timeout``, ``sdk_limits``) unless ``timeout=`` or ``PerformanceConfig`` sets them."""
     config, perf = sentinel.config, sentinel.performance
     key = getattr(config, f"{family}_api_key")
     if kwargs.get("api_key") is None and key is not None:
         kwargs["api_key"] = key.get_secret_value()
     if kwargs.get("base_url") is None and getattr(config, f"{family}_base_url"):
         kwargs["base_url"] = getattr(config, f"{family}_base_url")
-    kwargs.setdefault("timeout", timeout_of(perf))
+    if "timeout" not in kwargs and (timeout := explicit_timeout(perf, sdk_timeout)) is not None:
+        kwargs["timeout"] = timeout
     kwargs.setdefault("max_retries", perf.max_retries)
     http_client = kwargs.get("http_client")
     if sentinel_of(http_client) is None:
-        kwargs["http_client"] = guard_http_client(http_client, sentinel) if http_client is not None else new_http_client(sentinel, sync)
+        kwargs["http_client"] = guard_http_client(http_client, sentinel) if http_client is not None else new_http_client(sentinel, sync, sdk_timeout, sdk_limits)
     return kwargs
 
 

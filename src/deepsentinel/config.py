@@ -35,7 +35,12 @@ class _Model(BaseModel):
 
 
 class PerformanceConfig(_Model):
-    """HTTP pool, timeouts and retries for provider calls."""
+    """HTTP pool, timeouts and retries for provider calls.
+
+    The clients take only the fields that were set: a timeout or pool setting left out is the official SDK's
+    default (connect 5 s, read, write and pool 600 s; 1,000 connections, 100 kept alive), as on the raw client.
+    The defaults below are the gateway's, which has no SDK of its own.
+    """
 
     connection_pool_size: int = Field(default=100, ge=1)
     connection_timeout: float = Field(default=10.0, gt=0)

@@ -47,26 +47,47 @@ def guard_http_client(client: Any, sentinel: Sentinel) -> Any:
     return guarded
 
 
-def new_http_client(sentinel: Sentinel, sync: bool) -> httpx2.Client | httpx2.AsyncClient:
+def new_http_client(sentinel: Sentinel, sync: bool, sdk_timeout: httpx2.Timeout,
+                    sdk_limits: httpx2.Limits) -> httpx2.Client | httpx2.AsyncClient:
     """The guarded client of a ``SentinelClient`` given no ``http_client``: as the SDK's own default, it honours the
-    environment's proxies (``HTTPS_PROXY``, ``NO_PROXY``...) and certificates (``SSL_CERT_FILE``)."""
+    environment's proxies (``HTTPS_PROXY``, ``NO_PROXY``...) and certificates (``SSL_CERT_FILE``). Its timeouts and
+    pool are the SDK's defaults (``sdk_timeout``, ``sdk_limits``) but for what ``PerformanceConfig`` sets."""
     perf = sentinel.performance
-    limits = httpx2.Limits(
-        max_connections=perf.connection_pool_size,
-        max_keepalive_connections=perf.connection_pool_size if perf.keep_alive else 0,
-        keepalive_expiry=perf.keepalive_expiry if perf.keep_alive else 0,
-    )
     # Asked for uncompressed answers from the start, a request needs no header rewritten per call.
-    options: dict[str, Any] = {"timeout": timeout_of(perf), "follow_redirects": True, "limits": limits,
-                               "headers": {"accept-encoding": UNCOMPRESSED}}
+    options: dict[str, Any] = {"timeout": explicit_timeout(perf, sdk_timeout) or sdk_timeout, "follow_redirects": True,
+                               "limits": limits_of(perf, sdk_limits), "headers": {"accept-encoding": UNCOMPRESSED}}
     plain = httpx2.Client(**options) if sync else httpx2.AsyncClient(**options)
     guarded: httpx2.Client | httpx2.AsyncClient = guard_http_client(plain, sentinel)
     return guarded
 
 
-def timeout_of(perf: PerformanceConfig) -> httpx2.Timeout:
-    return httpx2.Timeout(connect=perf.connection_timeout, read=perf.read_timeout, write=perf.write_timeout,
-                          pool=perf.pool_timeout)
+_TIMEOUT_FIELDS = frozenset({"connection_timeout", "read_timeout", "write_timeout", "pool_timeout"})
+
+
+def explicit_timeout(perf: PerformanceConfig, sdk_timeout: httpx2.Timeout) -> httpx2.Timeout | None:
+    """The timeouts ``perf`` was given (each one it was not given is the SDK's), or None if it was given none: the
+    SDK then keeps its own default, which some of its checks compare against (anthropic refuses a non-streamed
+    request too long for it only under its default timeout)."""
+    chosen = perf.model_fields_set
+    if not chosen & _TIMEOUT_FIELDS:
+        return None
+    return httpx2.Timeout(
+        connect=perf.connection_timeout if "connection_timeout" in chosen else sdk_timeout.connect,
+        read=perf.read_timeout if "read_timeout" in chosen else sdk_timeout.read,
+        write=perf.write_timeout if "write_timeout" in chosen else sdk_timeout.write,
+        pool=perf.pool_timeout if "pool_timeout" in chosen else sdk_timeout.pool,
+    )
+
+
+def limits_of(perf: PerformanceConfig, sdk_limits: httpx2.Limits) -> httpx2.Limits:
+    """The SDK's connection limits, but for the pool settings ``perf`` was given."""
+    chosen = perf.model_fields_set
+    size = perf.connection_pool_size if "connection_pool_size" in chosen else None
+    keepalive = sdk_limits.max_keepalive_connections if size is None else size
+    expiry = perf.keepalive_expiry if "keepalive_expiry" in chosen else sdk_limits.keepalive_expiry
+    return httpx2.Limits(max_connections=sdk_limits.max_connections if size is None else size,
+                         max_keepalive_connections=keepalive if perf.keep_alive else 0,
+                         keepalive_expiry=expiry if perf.keep_alive else 0)
 
 
 def sentinel_of(client: Any) -> Sentinel | None:
@@ -80,4 +101,4 @@ def sentinel_of(client: Any) -> Sentinel | None:
     return transport.sentinel
 
 
-__all__ = ["guard_http_client", "new_http_client", "sentinel_of", "timeout_of"]
+__all__ = ["explicit_timeout", "guard_http_client", "limits_of", "new_http_client", "sentinel_of"]

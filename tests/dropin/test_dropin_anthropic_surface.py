@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import anthropic
+import pytest
 
 from deepsentinel.testing import Reply, ToolCall
 from tests.dropin.conftest import ANTHROPIC_MODEL, Clients
@@ -23,6 +24,25 @@ def test_messages_create(clients: Clients) -> None:
     assert message.content[0].type == "text" and message.content[0].text == "Rivers flow."
     assert message.stop_reason == "end_turn" and message.usage.output_tokens > 0
     assert clients.server.last_request.path == "/v1/messages"
+
+
+def test_a_long_non_streamed_request_is_refused_under_the_default_timeout(clients: Clients) -> None:
+    """Under the SDK's default timeout, messages.create refuses a max_tokens too large to answer within it
+    unstreamed (ValueError, nothing sent), as the SDK does; an ordinary one sends the SDK's read limit."""
+    client = clients.anthropic()
+    assert client.timeout == anthropic.DEFAULT_TIMEOUT
+    with pytest.raises(ValueError, match="Streaming is required"):
+        client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64000, messages=USER)
+    assert clients.server.request_count() == 0
+    client.messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    assert clients.server.last_request.headers["x-stainless-read-timeout"] == "600"
+
+
+async def test_an_async_long_non_streamed_request_is_refused_under_the_default_timeout(clients: Clients) -> None:
+    """The async client refuses it too, before anything is sent."""
+    with pytest.raises(ValueError, match="Streaming is required"):
+        await clients.async_anthropic().messages.create(model=ANTHROPIC_MODEL, max_tokens=64000, messages=USER)
+    assert clients.server.request_count() == 0
 
 
 def test_messages_stream_helper(clients: Clients) -> None:

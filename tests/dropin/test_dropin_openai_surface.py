@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from typing import Any
@@ -62,6 +63,32 @@ async def test_an_async_callable_api_key_is_awaited_for_each_request(clients: Cl
         await client.chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
     sent = [r.headers["authorization"] for r in clients.server.requests]
     assert sent == ["Bearer sk-async-0", "Bearer sk-async-1"]
+
+
+def test_the_default_timeout_is_the_sdks(clients: Clients) -> None:
+    """Built without timeout=, a client keeps the SDK's default timeout and sends its read limit as the SDK does."""
+    client = clients.openai()
+    assert client.timeout == openai.DEFAULT_TIMEOUT
+    client.chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    assert clients.server.last_request.headers["x-stainless-read-timeout"] == "600"
+
+
+async def test_the_default_pool_keeps_the_sdks_connection_limit(clients: Clients) -> None:
+    """Built without an http_client, a client has the SDK's pool (1,000 connections): 120 slow calls are all
+    in flight at once, none waiting for a free connection."""
+    if clients.name == "protected_http":
+        pytest.skip("the user's own httpx2 client sets this path's pool")
+    calls = 120
+    clients.server.enqueue(*[Reply(text="slow", delay_before=3.0) for _ in range(calls)])
+    client = clients.async_openai()
+    started = []
+    for _ in range(calls):  # a few ms apart: the fake server's listen backlog is short
+        started.append(asyncio.ensure_future(client.chat.completions.create(model=OPENAI_MODEL, messages=USER)))  # type: ignore[arg-type]
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(1.5)  # every request has reached the server by now; none has been answered
+    arrived = clients.server.request_count("/v1/chat/completions")
+    answers = await asyncio.gather(*started)
+    assert arrived == calls and len(answers) == calls
 
 
 def test_per_request_options_stay_out_of_the_body(clients: Clients) -> None:
