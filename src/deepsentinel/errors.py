@@ -86,7 +86,9 @@ class ComplianceViolationError(DeepSentinelError):
 class ProviderError(DeepSentinelError):
     """The LLM provider returned an error or could not be reached.
 
-    ``provider`` names it; ``status_code`` is the HTTP status (``None`` for connection failures).
+    ``provider`` names it; ``status_code`` is the HTTP status (``None`` for connection failures). ``str()`` of an
+    error answer (a status error, with ``.response``) is the SDK's own (``Error code: 400 - ...``); of any other
+    failure, ``[provider] message``.
     """
 
     provider: str = "unknown"
@@ -111,6 +113,8 @@ class ProviderError(DeepSentinelError):
                 setattr(self, name, value)
 
     def __str__(self) -> str:
+        if getattr(self, "response", None) is not None:  # an error answer, raised as the SDK's: in its very words
+            return super().__str__()
         status = f" {self.status_code}" if self.status_code is not None else ""
         return f"[{self.provider}{status}] {self.message}"
 

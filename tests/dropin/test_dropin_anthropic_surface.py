@@ -45,6 +45,23 @@ async def test_an_async_long_non_streamed_request_is_refused_under_the_default_t
     assert clients.server.request_count() == 0
 
 
+@pytest.mark.parametrize(("status", "error_class"), [
+    (400, anthropic.BadRequestError), (404, anthropic.NotFoundError), (429, anthropic.RateLimitError),
+    (529, anthropic.OverloadedError),
+])
+async def test_an_error_answers_text_is_the_sdks(clients: Clients, status: int, error_class: type[Exception]) -> None:
+    """str() of an error answer is the SDK's own text (its code, then the error body), sync and async alike."""
+    clients.server.enqueue(Reply(status=status, error_message="bad thing"), Reply(status=status, error_message="bad thing"))
+    with pytest.raises(error_class) as caught:
+        clients.anthropic().messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    with pytest.raises(error_class) as caught_async:
+        await clients.async_anthropic().messages.create(model=ANTHROPIC_MODEL, max_tokens=64, messages=USER)
+    for error in (caught.value, caught_async.value):
+        body = error.body  # type: ignore[attr-defined]
+        assert isinstance(body, dict) and body["error"]["message"] == "bad thing"
+        assert str(error) == f"Error code: {status} - {body}"
+
+
 def test_messages_stream_helper(clients: Clients) -> None:
     """messages.stream: text_stream yields the deltas; the final message holds the whole text."""
     clients.server.enqueue(Reply(chunks=["Riv", "ers"]))

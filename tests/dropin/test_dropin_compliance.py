@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import openai
 import pydantic
 import pytest
 
@@ -187,6 +188,17 @@ async def test_async_openai(guarded: Clients) -> None:
                 yield chunk.choices[0].delta.content or "" if chunk.choices else ""
 
     assert_no_card(await collect_async(pieces))
+
+
+def test_openai_error_text_is_the_sdks_with_values_redacted(guarded: Clients) -> None:
+    """An error answer quoting an SSN: str() is the SDK's own text ("Error code: 400 - ...", nothing before it),
+    with the value redacted; neither str() nor repr() shows it."""
+    ssn = "-".join(["536", "22", "1234"])
+    guarded.server.enqueue(Reply(status=400, error_message=f"bad value {ssn} in messages"))
+    with pytest.raises(openai.BadRequestError) as caught:
+        guarded.openai().chat.completions.create(model=OPENAI_MODEL, messages=user("hi"))
+    assert str(caught.value) == "Error code: 400 - bad value [US_SSN] in messages"
+    assert ssn not in repr(caught.value)
 
 
 # -- anthropic -----------------------------------------------------------------------------------------

@@ -91,6 +91,18 @@ async def test_the_default_pool_keeps_the_sdks_connection_limit(clients: Clients
     assert arrived == calls and len(answers) == calls
 
 
+@pytest.mark.parametrize(("status", "error_class"), [
+    (400, openai.BadRequestError), (401, openai.AuthenticationError), (404, openai.NotFoundError),
+    (429, openai.RateLimitError), (500, openai.InternalServerError),
+])
+def test_an_error_answers_text_is_the_sdks(clients: Clients, status: int, error_class: type[Exception]) -> None:
+    """str() of an error answer is the SDK's own text, nothing before it; its message and body are the provider's."""
+    clients.server.enqueue(Reply(status=status, error_message="bad thing"))
+    with pytest.raises(error_class) as caught:
+        clients.openai().chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
+    assert str(caught.value) == f"Error code: {status} - bad thing"
+
+
 def test_per_request_options_stay_out_of_the_body(clients: Clients) -> None:
     """timeout, extra_headers and extra_body act on the request; none of their names is in the JSON."""
     client = clients.openai()

@@ -13,6 +13,7 @@ import socket
 from urllib.parse import urlsplit
 
 from deepsentinel.config import SentinelConfig
+from deepsentinel.errors import ProviderError
 
 DEFAULT_ENDPOINTS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com"}
 ENV_BASE_URL = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
@@ -107,6 +108,8 @@ def _os_cause(error: BaseException) -> str | None:
 def explain(error: BaseException, url: str | None, *, unreachable: bool) -> str:
     """One line for a provider error: its message, plus the endpoint and the reason when it was unreachable."""
     text = " ".join(str(error).split())
+    if isinstance(error, ProviderError) and getattr(error, "response", None) is not None:  # the SDK's words name no provider
+        text = f"[{error.provider} {error.status_code}] {text}"
     text = _SDK_KEY_HINT.sub("pass --api-key", text)
     if not unreachable:
         return text
