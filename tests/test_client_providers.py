@@ -144,6 +144,19 @@ async def test_a_call_the_provider_cannot_express_is_invalid_sends_nothing_and_l
     assert fake_server.request_count() == 0 and sink.events == []
 
 
+@pytest.mark.parametrize("messages", [None, "tell me about rivers", [5], []], ids=["none", "string", "not-an-object", "empty"])
+async def test_messages_anthropic_cannot_be_given_are_invalid_and_send_nothing(
+    make_client, fake_server: FakeLLMServer, messages: object
+) -> None:
+    """Routed to Anthropic, messages that are not a list of message objects cannot be translated: ValidationError,
+    nothing sent (at the caller's own URL they would go out as the raw client sends them)."""
+    from deepsentinel import ValidationError
+
+    with pytest.raises(ValidationError):
+        await create(make_client(), model=CLAUDE, messages=messages)
+    assert fake_server.request_count() == 0
+
+
 def test_a_claude_model_stays_at_the_callers_url_without_an_anthropic_key(fake_server: FakeLLMServer,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """An OpenAI-compatible proxy (LiteLLM, a company gateway) may serve a model named ``claude-*``: with no Anthropic

@@ -76,6 +76,31 @@ def test_openai_ssn_prompt_is_blocked(guarded: Clients, call: str) -> None:
     assert_prompt_blocked(guarded.server, path, lambda: run(client, ssn_prompt()))
 
 
+def _odd_shapes(ssn_text: str) -> dict[str, tuple[str, Any]]:
+    """Chat calls whose SSN sits where no chat message puts text: the guard reads every string of the body."""
+    return {
+        "part-with-odd-keys": (OPENAI_MODEL, [{"role": "user", "content": [{"kind": "note", "body": {"value": ssn_text}}]}]),
+        "int-content-next-to-text": (OPENAI_MODEL, [{"role": "user", "content": 5, "text": ssn_text}]),
+        "text-part-a-dict": (OPENAI_MODEL, [{"role": "user", "content": [{"type": "text", "text": {"v": ssn_text}}]}]),
+        "text-part-a-list": (OPENAI_MODEL, [{"role": "user", "content": [{"type": "text", "text": [ssn_text]}]}]),
+        "messages-a-string": (OPENAI_MODEL, ssn_text),
+        "model-empty": ("", user(ssn_text)),
+        "unknown-role": (OPENAI_MODEL, [{"role": "wizard", "content": ssn_text}]),
+    }
+
+
+@pytest.mark.parametrize("shape", list(_odd_shapes("")))
+async def test_openai_ssn_in_an_odd_shape_is_blocked(guarded: Clients, shape: str) -> None:
+    """An SSN anywhere in a chat body of an odd shape (which the provider may refuse, or read) is blocked,
+    sync and async, and nothing is sent."""
+    model, messages = _odd_shapes(ssn_prompt())[shape]
+    client, async_client = guarded.openai(), guarded.async_openai()
+    assert_prompt_blocked(guarded.server, CHAT, lambda: client.chat.completions.create(model=model, messages=messages))
+    await assert_prompt_blocked_async(
+        guarded.server, CHAT, lambda: async_client.chat.completions.create(model=model, messages=messages))
+    assert guarded.server.request_count() == 0
+
+
 def _chat_text(client: Any) -> str:
     return str(client.chat.completions.create(model=OPENAI_MODEL, messages=user("hi")).choices[0].message.content)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import json
 from typing import Any
@@ -101,6 +102,44 @@ def test_an_error_answers_text_is_the_sdks(clients: Clients, status: int, error_
     with pytest.raises(error_class) as caught:
         clients.openai().chat.completions.create(model=OPENAI_MODEL, messages=USER)  # type: ignore[arg-type]
     assert str(caught.value) == f"Error code: {status} - bad thing"
+
+
+# model and messages the raw client sends as they are, and what the fake server says to them (None: it answers).
+ODD_ARGUMENTS: dict[str, tuple[Any, Any, str | None]] = {
+    "model-empty": ("", USER, "you must provide a model"),  # a single-model server (llama.cpp) takes it
+    "model-none": (None, USER, "you must provide a model"),
+    "messages-empty": (OPENAI_MODEL, [], "too short"),
+    "messages-none": (OPENAI_MODEL, None, "too short"),
+    "messages-str": (OPENAI_MODEL, "tell me about rivers", "too short"),
+    "content-int": (OPENAI_MODEL, [{"role": "user", "content": 5}], None),
+    "content-missing": (OPENAI_MODEL, [{"role": "user"}], None),
+    "content-part-none": (OPENAI_MODEL, [{"role": "user", "content": [None, {"type": "text", "text": "hi"}]}], None),
+    "text-part-without-text": (OPENAI_MODEL, [{"role": "user", "content": [{"type": "text"}]}], None),
+    "role-unknown": (OPENAI_MODEL, [{"role": "wizard", "content": "hi"}], None),
+    "tool-without-id": (OPENAI_MODEL, [{"role": "tool", "content": "x"}], None),
+}
+
+
+async def _create(client: openai.OpenAI | openai.AsyncOpenAI, **kwargs: Any) -> Any:
+    """``chat.completions.create`` on a sync or an async client."""
+    result = client.chat.completions.create(**kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+@pytest.mark.parametrize("case", list(ODD_ARGUMENTS))
+async def test_odd_arguments_are_the_servers_to_judge(clients: Clients, case: str) -> None:
+    """model and messages go out as given, whatever their shape (sync and async): what the server refuses is the
+    SDK's BadRequestError with the server's words, what it takes is answered."""
+    model, messages, refusal = ODD_ARGUMENTS[case]
+    for client in (clients.openai(), clients.async_openai()):
+        if refusal is None:
+            await _create(client, model=model, messages=messages)
+        else:
+            with pytest.raises(openai.BadRequestError, match=refusal):
+                await _create(client, model=model, messages=messages)
+        sent = clients.server.last_request.json
+        assert sent["model"] == model and sent["messages"] == messages
+    assert clients.server.request_count("/v1/chat/completions") == 2
 
 
 def test_per_request_options_stay_out_of_the_body(clients: Clients) -> None:

@@ -165,9 +165,14 @@ def _output_config(params: dict[str, Any]) -> dict[str, Any]:
 
 def translate_messages(messages: Sequence[Mapping[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
     """Split OpenAI messages into Anthropic's ``system`` text and alternating user/assistant messages."""
+    # The guard sends messages as the caller gave them, for the provider to judge; here they must first be translated.
+    if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+        raise ValidationError("messages must be a list of messages to translate for Anthropic")
     system_parts: list[str] = []
     turns: list[dict[str, Any]] = []
     for position, message in enumerate(messages):
+        if not isinstance(message, Mapping):
+            raise ValidationError(f"message {position}: must be an object, not {type(message).__name__}")
         role = message.get("role")
         if role in ("system", "developer"):
             text = _plain_text(message.get("content"), position)

@@ -45,7 +45,8 @@ class Codec:
         return list(string_refs(body))
 
     def validate_request(self, body: Any) -> None:
-        """Raise ``ValidationError`` for a request the provider would refuse anyway (nothing is sent)."""
+        """Raise ``ValidationError`` for a body the guard cannot check (nothing is sent); what the provider would
+        refuse is left for it to say, as it says it to the raw client."""
 
     def response_refs(self, body: Any) -> list[TextRef]:
         """The texts of a whole (non-streamed) response."""

@@ -7,7 +7,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from deepsentinel.errors import ValidationError
-from deepsentinel.messages import validate_chat_args
 from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key, as_list, key_part
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
@@ -28,9 +27,10 @@ class ChatCodec(Codec):
     known = True
 
     def validate_request(self, body: Any) -> None:
+        # Only what the guard itself needs. The model and messages are the provider's to judge, as for the raw
+        # client (a single-model server takes model=""): every string of the body is scanned, whatever its shape.
         if not isinstance(body, dict):
             raise ValidationError("the request body must be a JSON object")
-        validate_chat_args(body.get("model"), body.get("messages"))
 
     def is_end(self, event: Event, payload: Any) -> bool:
         return event.data.strip() == "[DONE]"
