@@ -57,10 +57,7 @@ class AnthropicCodec(Codec):
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         if not isinstance(payload, dict):
             return []
-        delta = payload.get("delta")
-        if payload.get("type") == "content_block_stop" or (
-                isinstance(delta, dict) and delta.get("type") == "signature_delta"):
-            # A thinking block's signature comes after all of its thinking: the held thinking goes first.
+        if payload.get("type") == "content_block_stop":
             index = key_part(payload.get("index", 0))
             return [k for k in open_keys if isinstance(k, tuple) and k[0] == index]
         if payload.get("type") == "message_stop":

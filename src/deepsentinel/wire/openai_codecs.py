@@ -15,7 +15,6 @@ from deepsentinel.wire.texts import Path, TextRef, string_refs
 # Keys of a chat delta that are not text: everything else that holds a string is (content, refusal,
 # reasoning_content from OpenAI-compatible reasoning servers...).
 _DELTA_META = frozenset({"role", "tool_calls", "function_call", "audio"})
-_CALL_KEYS = frozenset({"tool", "function_call"})  # the stream keys of a chat choice that are not its text
 
 
 class ChatCodec(Codec):
@@ -83,17 +82,8 @@ class ChatCodec(Codec):
         return out
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done, calling = set(), set()
-        for n, choice in _choices(payload):
-            if choice.get("finish_reason"):
-                done.add(key_part(choice.get("index", n)))
-            elif isinstance(delta := choice.get("delta"), dict) and delta.get("tool_calls"):
-                calling.add(key_part(choice.get("index", n)))
-        if not done and not calling:
-            return []
-        # A choice's text ends where its tool calls begin: what it held goes before them, as the model wrote it.
-        return [k for k in open_keys if isinstance(k, tuple) and (k[0] in done or (
-            k[0] in calling and k[1] not in _CALL_KEYS))]
+        done = {key_part(c.get("index", n)) for n, c in _choices(payload) if c.get("finish_reason")}
+        return [k for k in open_keys if isinstance(k, tuple) and k[0] in done] if done else []
 
     def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
         # Nearly every chunk of a chat stream is one choice whose delta is one piece of content: answered here
