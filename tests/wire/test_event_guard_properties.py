@@ -411,3 +411,36 @@ def test_a_cut_in_one_choice_sends_no_other_choices_text_that_came_after_it(rows
     # events that arrived before the stream is cut one by one: at " today", which ends the card.
     before_cut = "".join(second[:4])
     assert before_cut.startswith(burst[1]), burst[1]
+
+
+def test_a_value_split_around_a_tool_call_or_a_signature_is_still_cut() -> None:
+    """Text that resumes after a chunk carrying a tool call (chat), or thinking after a signature (Anthropic), is
+    the same text to the guard: a card split around it is cut, never checked as two halves."""
+    check = GUARD.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    guard = EventGuard(GUARD, check)
+
+    def chunk(delta: dict[str, Any]) -> Event:
+        return Event("", json.dumps({"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                                     "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}))
+
+    call = {"index": 0, "id": "call_1", "type": "function", "function": {"name": "get", "arguments": "{}"}}
+    shown = ""
+    with pytest.raises(ComplianceViolationError):
+        for event in (chunk({"content": "card 4111 1111 1111 111", "tool_calls": [call]}), chunk({"content": "1 ok"}),
+                      Event("", json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}))):
+            for out in guard.feed(event):
+                shown += "".join(c["delta"].get("content") or "" for c in json.loads(out.data)["choices"])
+    assert "1111 1111" not in shown
+    check = GUARD.check_request("/v1/messages", json.dumps(
+        {"model": "m", "max_tokens": 9, "messages": [{"role": "user", "content": "hi"}], "stream": True}).encode())
+    guard = EventGuard(GUARD, check)
+
+    def delta(kind: str, field: str, value: str) -> Event:
+        return Event("content_block_delta", json.dumps(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": kind, field: value}}))
+
+    with pytest.raises(ComplianceViolationError):
+        for event in (delta("thinking_delta", "thinking", "card 4111 1111 1111 111"),
+                      delta("signature_delta", "signature", "sig"), delta("thinking_delta", "thinking", "1 ok"),
+                      Event("content_block_stop", json.dumps({"type": "content_block_stop", "index": 0}))):
+            guard.feed(event)
