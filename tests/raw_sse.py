@@ -27,9 +27,11 @@ PACE = 0.05
 class RawSSEServer:
     """Answers the n-th POST with ``bodies[n]``, then closes the connection (the body is delimited by the close).
     A body is ``(first, rest)``: ``first`` at once, ``rest`` once ``go`` is set; or a list of parts, each in its
-    own write, ``PACE`` seconds apart. ``url`` ends in ``/v1``; every answer has ``content_type``."""
+    own write, ``PACE`` seconds apart. ``url`` ends in ``/v1``; every answer has ``content_type``. ``chunked``: the
+body goes in chunked encoding and ends properly, else the close ends it (and a break looks the same)."""
 
-    def __init__(self, *bodies: tuple[bytes, bytes] | list[bytes], content_type: str = "text/event-stream") -> None:
+    def __init__(self, *bodies: tuple[bytes, bytes] | list[bytes], content_type: str = "text/event-stream",
+                 chunked: bool = False) -> None:
         self.go = threading.Event()
         self.rest_sent = threading.Event()  # set when a body's ``rest`` goes out
         self.requests = 0
@@ -44,6 +46,8 @@ class RawSSEServer:
                 self.send_response(200)
                 self.send_header("content-type", content_type)
                 self.send_header("connection", "close")
+                if chunked:
+                    self.send_header("transfer-encoding", "chunked")
                 self.end_headers()
                 try:
                     if isinstance(body, list):
@@ -57,11 +61,13 @@ class RawSSEServer:
                         server.go.wait(10)
                         server.rest_sent.set()
                         self._write(rest)
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")  # the body's proper end
                 except OSError:
                     pass  # the client left
 
             def _write(self, part: bytes) -> None:
-                self.wfile.write(part)
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part) if chunked and part else part)
                 self.wfile.flush()
 
             def log_message(self, *args: Any) -> None:

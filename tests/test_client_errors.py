@@ -174,13 +174,14 @@ async def test_stream_dropped_before_any_content_is_reopened(make_client, fake_s
 @pytest.mark.parametrize("client_class", [openai.OpenAI, SentinelClient], ids=["raw", "sentinel"])
 def test_a_stream_that_ends_without_done_ends_as_the_raw_clients_does(client_class: type) -> None:
     """Some OpenAI-compatible servers end a stream's body without ``data: [DONE]``: the raw client reads the
-    text to its end, and so does ours (the held tail checked and released), with no error."""
+    text to its end, and so does ours (the held tail checked and released), with no error, when the body ends
+    properly (chunked). One delimited only by the connection's close could be a break: see below."""
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
         return sse("", {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
                         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
 
     body = chunk({"role": "assistant", "content": ""}) + chunk({"content": "Hello "}) + chunk({"content": "world"})
-    server = RawSSEServer((body + chunk({}, "stop"), b""), (body, b""))
+    server = RawSSEServer((body + chunk({}, "stop"), b""), (body, b""), chunked=True)
     try:
         client = client_class(api_key="k", base_url=server.url, max_retries=0,
                               **({"audit": False} if client_class is SentinelClient else {}))
@@ -216,6 +217,27 @@ def test_a_stream_under_another_content_type_still_arrives_as_it_comes(client_cl
         assert shown == "Hello there.\n" and not server.rest_sent.is_set()
         server.go.set()
         assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Bye."
+        client.close()
+    finally:
+        server.close()
+
+
+def test_a_close_delimited_stream_without_done_may_be_a_break() -> None:
+    """A body delimited only by the connection's close looks the same whether the server ended it or the
+    connection broke: without the end marker its held tail (here half a card) is never shown, and the caller
+    gets StreamDisconnectedError (the raw client shows the half card)."""
+    def chunk(delta: dict[str, Any]) -> bytes:
+        return sse("", {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+
+    server = RawSSEServer((chunk({"content": "Sure, the card is "}) + chunk({"content": "4111 1111 1111 11"}), b""))
+    try:
+        client = SentinelClient(api_key="k", base_url=server.url, max_retries=0, audit=False)
+        shown = ""
+        with pytest.raises(StreamDisconnectedError):
+            for event in client.chat.completions.create(model="m", messages=user("hi"), stream=True):
+                shown += event.choices[0].delta.content or ""
+        assert shown == "Sure, the card is "
         client.close()
     finally:
         server.close()

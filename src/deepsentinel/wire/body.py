@@ -54,6 +54,9 @@ class BodyFilter:
     inflater: Inflater | None = None
     #: The provider's ``Content-Length`` as sent, when it gave one and no coding: the length its headers declare.
     declared_length: bytes | None = None
+    #: Whether the body's end is marked (chunked, or a declared length), not only the connection's close, which a
+    #: break looks like too.
+    delimited = True
     #: Set by a ``buffered`` filter that parsed the body ``end`` gave, as ``json.loads`` would have: the caller's
     #: SDK may take it instead of parsing the same bytes again (``NOT_PARSED``: no such parse).
     parsed: Any = NOT_PARSED
@@ -189,7 +192,7 @@ class EventBody(BodyFilter):
         return self._emit(self.decoder.feed(chunk))
 
     def end(self) -> bytes:
-        return self._emit(self.decoder.flush()) + self._encode(self.events.finish())
+        return self._emit(self.decoder.flush()) + self._encode(self.events.finish(self.delimited))
 
     @property
     def complete(self) -> bool:

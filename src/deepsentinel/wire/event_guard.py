@@ -320,17 +320,20 @@ class EventGuard:
         if error is not None:
             raise error
 
-    def finish(self) -> list[Event]:
-        """Upstream's body ended properly: the opening events still held (a stream that ended before anything
-        else), then the held tails, checked whole, as at the provider's end marker. A body that ends properly
-        is the provider's word that the answer ended, marker or not (some OpenAI-compatible servers send none);
-        a connection that breaks never gets here, and what it held is never released. Raises
-        ``ComplianceViolationError`` when a tail completes a value. (An error event held for a reopen stays
-        held: the shell reopens the stream, or calls ``release()``.)"""
+    def finish(self, delimited: bool = True) -> list[Event]:
+        """Upstream's body ended: the opening events still held (a stream that ended before anything else), then,
+        when the body was ``delimited`` (chunked, or of a declared length, so that its end is the provider's word
+        that the answer ended, marker or not: some OpenAI-compatible servers send none), the held tails, checked
+        whole, as at the provider's end marker. A body delimited only by the connection's close cannot tell an
+        end from a break: without the end marker its held tails are dropped, never released (they may be half a
+        value), as when a connection breaks. Raises ``ComplianceViolationError`` when a tail completes a value.
+        (An error event held for a reopen stays held: the shell reopens the stream, or calls ``release()``.)"""
         if self.retry_event is not None:
             return []
-        tails = [] if self.ended else self._close(list(self._guards))
-        self.ended = True
+        tails: list[Event] = []
+        if not self.ended and delimited:
+            tails = self._close(list(self._guards))
+            self.ended = True
         return self.release() + tails
 
     def release(self) -> list[Event]:

@@ -173,6 +173,7 @@ class Exchange:
             filt.inflater = inflater_for(content_codings + transfer_codings, self.attempt.provider or "unknown", status)
         elif len(lengths) == 1:
             filt.declared_length = lengths[0]
+        filt.delimited = bool(lengths) or any("chunked" in coding.lower() for coding in transfer_codings)
         return filt
 
     def _filter(self, status: int, content_type: str) -> BodyFilter:
