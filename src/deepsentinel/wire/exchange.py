@@ -185,17 +185,20 @@ class Exchange:
         if status >= 400:
             owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
             return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
-        if self.check is None or _media(content_type) or attempt.request.method == "HEAD":
-            # Audio or images come back, or a HEAD answer (no body): passed on as they are. (An answer to a form
-            # or a file upload is read like any other: a transcript is model output.)
+        check = self.check
+        if check is None or attempt.request.method == "HEAD" or (_media(content_type) and not check.codec.known):
+            # Audio or images come back from an endpoint that makes them (speech, an image's bytes), or a HEAD
+            # answer (no body): passed on as they are. An API that answers in text is read whatever type its
+            # answer claims: its SDK parses it all the same. (An answer to a form or an upload is read like any
+            # other: a transcript is model output.)
             return PassBody(call)
-        if "text/event-stream" in content_type or (self.check.stream and not _json(content_type)):
-            # A stream asked for comes as events whatever its type says (text/plain, none): its SDK reads any
-            # answer to a streamed request as events, as they arrive.
-            return EventBody(guard, self.check, attempt, call)
+        if "text/event-stream" in content_type or check.stream:
+            # A stream asked for comes as events whatever its type says (text/plain, JSON, none): its SDK reads
+            # any answer to a streamed request as events, as they arrive.
+            return EventBody(guard, check, attempt, call)
         if attempt.chat is None and _text_stream(content_type):
-            return TextBody(guard, self.check, call)
-        return JsonBody(guard, self.check, attempt, call)
+            return TextBody(guard, check, call)
+        return JsonBody(guard, check, attempt, call)
 
     def fail(self, error: BaseException) -> None:
         """The call ended before any response (connection failure, cancellation): record it unless the SDK may
@@ -229,11 +232,6 @@ def _text_stream(content_type: str) -> bool:
     transcript, a file's contents (JSONL, CSV, octet-stream). An answer with no type may be JSON: read whole."""
     kind = content_type.split(";", 1)[0].strip().lower()
     return kind in _TEXT_STREAMS or (kind.startswith("text/") and kind != "text/event-stream")
-
-
-def _json(content_type: str) -> bool:
-    """Whether an answer says it is one JSON document (``application/json``, with or without parameters)."""
-    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 def _check(sentinel: Sentinel, path: str, body: bytes) -> tuple[RequestCheck, CallRecord]:

@@ -29,7 +29,7 @@ from deepsentinel.policy.actions import Action
 from deepsentinel.policy.decision import Decision, Violation
 from deepsentinel.policy.policy import CompliancePolicy, evaluate_policies
 from deepsentinel.wire.codec import Codec, codec_for
-from deepsentinel.wire.inline_files import encoded_binary, file_refs, upload_texts
+from deepsentinel.wire.inline_files import encoded_binary, file_refs, form_field, upload_texts
 from deepsentinel.wire.json_io import dumps_bytes, loads
 from deepsentinel.wire.texts import TextRef, string_refs
 
@@ -51,6 +51,7 @@ class RequestCheck:
     texts: tuple[str, ...] = field(default=(), repr=False)  # originals, for the audit's keyed hash only
     redacted: tuple[str, ...] = field(default=(), repr=False)  # every finding redacted: safe to store
     restore: Vault | None = field(default=None, repr=False)
+    form_stream: bool = False  # a form (a transcription) that asked for a stream: its answer comes as events
 
     @property
     def model(self) -> str:
@@ -59,7 +60,7 @@ class RequestCheck:
 
     @property
     def stream(self) -> bool:
-        return isinstance(self.payload, dict) and self.payload.get("stream") is True
+        return self.form_stream or (isinstance(self.payload, dict) and self.payload.get("stream") is True)
 
 
 class WireGuard:
@@ -108,7 +109,7 @@ class WireGuard:
                     decision = decision.merged(evaluate_policies(self.request_policies, self.engine.scan(text), "body"))
                 if decision.blocked:
                     raise block_error(decision.violations, "request")
-            return RequestCheck(codec, body, None, decision)
+            return RequestCheck(codec, body, None, decision, form_stream=form_field(body, "stream") == "true")
         if not codec.known and self.block_unknown:
             raise block_error((), "request", reason=f"endpoint {path!r} is not one DeepSentinel knows")
         refs, keys = codec.request_texts(payload)  # the walk also refuses a body nested deeper than MAX_DEPTH

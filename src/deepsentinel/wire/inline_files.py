@@ -30,7 +30,7 @@ from typing import Any
 
 from deepsentinel.wire.texts import TextRef
 
-__all__ = ["BinaryFileRef", "EncodedTextRef", "encoded_binary", "file_refs", "upload_texts"]
+__all__ = ["BinaryFileRef", "EncodedTextRef", "encoded_binary", "file_refs", "form_field", "upload_texts"]
 
 _DATA_URL = re.compile(r"data:[\w.+\-]*/?[\w.+\-]*((?:;[\w.+\-]+=[^;,]*)*)(;base64)?,", re.ASCII)
 # Keys holding a whole file inline (chat ``file`` parts, Responses ``input_file``).
@@ -120,6 +120,23 @@ def upload_texts(body: bytes) -> list[str]:
         head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
         pieces += [head, content.removesuffix(b"\r\n")]
     return [_text_of(piece) for piece in pieces]
+
+
+def form_field(body: bytes, name: str) -> str | None:
+    """The value of a ``multipart/form-data`` body's text field ``name`` (``stream`` of a transcription), or
+    ``None`` when the body is not a form or has no such field."""
+    line_end = body.find(b"\r\n")
+    delimiter = body[:line_end] if body.startswith(b"--") and line_end > 2 else b""
+    if not delimiter:
+        return None
+    wanted = b'name="' + name.encode() + b'"'
+    for chunk in body.split(delimiter)[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if wanted in head.lower() and b"filename=" not in head.lower():
+            return content.removesuffix(b"\r\n").decode("utf-8", "replace")
+    return None
 
 
 _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")

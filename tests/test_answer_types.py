@@ -1,0 +1,61 @@
+"""An answer is read for what its API sends, not for the type it claims: a stream asked for is read as events
+under any content type (the SDK parses it so), and an API that answers in text is read even when its answer says
+it is audio or an image. Only endpoints that make media (speech, an image's bytes) pass it untouched."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from deepsentinel import ComplianceViolationError, SentinelClient
+from tests.conftest import user
+from tests.raw_sse import RawSSEServer, sse
+
+CARD = "4111 1111 1111 " + "1111"
+
+
+def _chunk(text: str) -> bytes:
+    return sse("", {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+                    "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
+
+STREAM = _chunk("card 4111 1111 ") + _chunk("1111 1111, thanks") + sse("", "[DONE]")
+WHOLE = json.dumps({"id": "c", "object": "chat.completion", "created": 1, "model": "m", "choices": [
+    {"index": 0, "message": {"role": "assistant", "content": f"card {CARD}"}, "finish_reason": "stop"}]}).encode()
+# The card only ever split across events (no whole-text event): read as plain text, the framing between its
+# halves hid it.
+TRANSCRIPT = (sse("", {"type": "transcript.text.delta", "delta": "my card is 4111 1111 "})
+              + sse("", {"type": "transcript.text.delta", "delta": "1111 1111 ok"}))
+
+
+def _read(client: SentinelClient, how: str) -> str:
+    if how == "chat-stream":
+        return "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
+            model="m", messages=user("hi"), stream=True) if c.choices)
+    if how == "chat":
+        return str(client.chat.completions.create(model="m", messages=user("hi")).choices[0].message.content)
+    return "".join(getattr(e, "delta", "") for e in client.audio.transcriptions.create(
+        file=("a.wav", b"RIFF....WAVE"), model="gpt-4o-transcribe", stream=True))
+
+
+@pytest.mark.parametrize(("how", "body", "content_type"), [
+    ("chat-stream", STREAM, "application/json"),
+    ("chat-stream", STREAM, "application/problem+json"),
+    ("chat-stream", STREAM, "audio/mpeg"),
+    ("chat", WHOLE, "image/png"),
+    ("transcription-stream", TRANSCRIPT, "text/plain"),
+    ("transcription-stream", TRANSCRIPT, "application/octet-stream"),
+])
+def test_a_card_is_cut_whatever_type_its_answer_claims(how: str, body: bytes, content_type: str) -> None:
+    server = RawSSEServer((body, b""), content_type=content_type, chunked=True)
+    shown: list[Any] = []
+    try:
+        client = SentinelClient(api_key="k", base_url=server.url, max_retries=0, audit=False)
+        with pytest.raises(ComplianceViolationError):
+            shown.append(_read(client, how))
+        client.close()
+    finally:
+        server.close()
+    assert not shown
