@@ -153,3 +153,20 @@ async def test_the_sdk_builds_its_answer_from_the_body_the_caller_got(chunked_se
     closed = client.close()
     if closed is not None:
         await closed
+
+
+@pytest.mark.parametrize("strategy", ["placeholder", "hash"])
+def test_a_value_holding_a_lone_surrogate_is_anonymized_not_a_crash(strategy: str) -> None:
+    """JSON may escape half a surrogate pair ("\\ud800"), which no UTF-8 encodes: the keyed digest behind a
+    placeholder or a hash still takes it (it raised UnicodeEncodeError)."""
+    from deepsentinel.detection.engine import default_engine
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+    from deepsentinel.wire.guard import WireGuard
+
+    wire = WireGuard([CompliancePolicy(name="p", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE},
+                                       anonymization_strategy=strategy)], default_engine())  # type: ignore[arg-type]
+    check = wire.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
+    body = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"mail jane.canary@\\\\ud800corp-example.com"}}]}'
+    sent, _ = wire.check_response(check, body)
+    assert b"canary" not in sent

@@ -120,7 +120,7 @@ class HashStrategy:
         self.digest_chars = digest_chars
 
     def replace(self, value: str, entity_type: str) -> str:
-        mac = hmac.new(self._key, f"{entity_type}\x00{value}".encode(), hashlib.sha256).hexdigest()
+        mac = hmac.new(self._key, f"{entity_type}\x00{value}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
         return f"<{entity_type}:{mac[: self.digest_chars]}>"
 
     def __repr__(self) -> str:  # the key stays out

@@ -64,7 +64,7 @@ class PlaceholderBook:
 
     def assign(self, label: str, value: str) -> str:
         """The placeholder for ``value`` under ``label``; the same value always gets the same one."""
-        digest = hmac.new(self._key, f"{label}\x00{value}".encode(), hashlib.sha256).digest()
+        digest = hmac.new(self._key, f"{label}\x00{value}".encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
         with self._lock:
             token = self._assigned.get(digest)
             if token is None:
