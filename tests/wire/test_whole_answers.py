@@ -167,6 +167,6 @@ def test_a_value_holding_a_lone_surrogate_is_anonymized_not_a_crash(strategy: st
     wire = WireGuard([CompliancePolicy(name="p", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE},
                                        anonymization_strategy=strategy)], default_engine())  # type: ignore[arg-type]
     check = wire.check_request("/v1/chat/completions", b'{"model":"m","messages":[{"role":"user","content":"hi"}]}')
-    body = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"mail jane.canary@\\\\ud800corp-example.com"}}]}'
+    body = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"mail jane.canary@\\ud800corp-example.com"}}]}'
     sent, _ = wire.check_response(check, body)
     assert b"canary" not in sent
