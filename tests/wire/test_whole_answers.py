@@ -170,3 +170,27 @@ def test_a_value_holding_a_lone_surrogate_is_anonymized_not_a_crash(strategy: st
     body = b'{"choices":[{"index":0,"message":{"role":"assistant","content":"mail jane.canary@\\ud800corp-example.com"}}]}'
     sent, _ = wire.check_response(check, body)
     assert b"canary" not in sent
+
+
+def test_a_verbose_transcripts_words_and_segments_go_once_its_text_was_rewritten() -> None:
+    """Whisper's verbose answer spells its text again a word (and a segment) at a time: each piece alone is no
+    value (a card's four groups), so once a value in the text is anonymized they go; a clean one keeps them."""
+    from deepsentinel.detection.engine import default_engine
+    from deepsentinel.policy.actions import Action
+    from deepsentinel.policy.policy import CompliancePolicy
+    from deepsentinel.wire.guard import WireGuard
+
+    wire = WireGuard([CompliancePolicy(name="p", entity_actions={"CREDIT_CARD": Action.ANONYMIZE})], default_engine())
+    check = wire.check_request("/v1/audio/transcriptions", b"--b\r\nContent-Disposition: form-data; name=\"model\""
+                               b"\r\n\r\nwhisper-1\r\n--b--\r\n")
+
+    def verbose(text: str, pieces: list[str]) -> bytes:
+        return json.dumps({"task": "transcribe", "text": text, "words": [{"word": p} for p in " ".join(pieces).split()],
+                           "segments": [{"id": n, "text": p} for n, p in enumerate(pieces)]}).encode()
+
+    sent, _ = wire.check_response(check, verbose("my card is 4111 1111 1111 1111 thanks",
+                                                 ["my card is 4111 1111", "1111 1111 thanks"]))
+    answer = json.loads(sent)
+    assert answer["text"] == "my card is <CREDIT_CARD_1> thanks" and answer["words"] == answer["segments"] == []
+    clean = verbose("see you at noon", ["see you", "at noon"])
+    assert wire.check_response(check, clean)[0] == clean

@@ -30,6 +30,17 @@ class TranscriptionCodec(Codec):
     known = True
     event_padding = OPENAI_PADDING
 
+    def after_rewrite(self, body: Any, rewritten: Iterable[Path]) -> None:
+        # A verbose transcript's words and segments spell its text a piece at a time: each alone may be no value
+        # (a card's groups, split between two segments), so once any text was rewritten they go, as token
+        # logprobs do. (The whole text stays, rewritten.)
+        paths = list(rewritten)
+        super().after_rewrite(body, paths)
+        if paths and isinstance(body, dict):
+            for pieces in ("words", "segments"):
+                if isinstance(body.get(pieces), list):
+                    body[pieces] = []
+
     def is_end(self, event: Event, payload: Any) -> bool:
         return _kind(payload) == _DONE or event.data.strip() == "[DONE]"
 
