@@ -275,7 +275,7 @@ class TextBody(BodyFilter):
 
     def __init__(self, guard: WireGuard, check: RequestCheck, call: CallRecord | None) -> None:
         super().__init__(call)
-        self.text: StreamGuard | None = guard.stream_guard(check.restore)
+        self.text: StreamGuard | None = guard.stream_guard(check.restore, location="body")
         self.decoder = codecs.getincrementaldecoder("utf-8")()
         self.binary = False
         self.violations: list[Violation] = []

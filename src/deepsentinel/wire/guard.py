@@ -249,11 +249,13 @@ class WireGuard:
             return text, d
         return rewrite(text, hidden, 0, self._replace_hidden, restore), d
 
-    def stream_guard(self, restore: Vault | None = None) -> StreamGuard | None:
-        """A fresh guard for one streamed text, or ``None`` when no policy checks responses."""
+    def stream_guard(self, restore: Vault | None = None, location: str = "choices[0].delta.content") -> StreamGuard | None:
+        """A fresh guard for one streamed text (``location``: where its findings say they are), or ``None`` when
+        no policy checks responses."""
         if not self.response_policies:
             return None
-        return StreamGuard(self.engine, self.response_policies, anonymizer_factory=self.anonymizer_for, restore=restore)
+        return StreamGuard(self.engine, self.response_policies, anonymizer_factory=self.anonymizer_for, restore=restore,
+                           location=location)
 
     # Error text -------------------------------------------------------------------------------------------
     def redact(self, text: str, secrets_: Sequence[str] = ()) -> str:
