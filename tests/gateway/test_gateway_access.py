@@ -98,6 +98,11 @@ def test_database_keys_models_policies_and_revocation(start_gateway: StartGatewa
     assert len(everything["data"]) > 1
     denied = _chat(gw, pci_key, {**CHAT, "model": "gpt-4o"})
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "model_not_allowed"
+    with httpx2.Client(timeout=10) as http:  # a form names its model too (a transcription)
+        form = http.post(gw.url + "/v1/audio/transcriptions", headers={"authorization": f"Bearer {pci_key}"},
+                         data={"model": "whisper-1"}, files={"file": ("a.wav", b"RIFF....WAVE")})
+    assert form.status_code == 403 and form.json()["error"]["code"] == "model_not_allowed"
+    assert fake_server.request_count("/v1/audio/transcriptions") == 0
     ssn = {**CHAT, "messages": [{"role": "user", "content": "SSN 536-22-" + "1234"}]}
     assert _chat(gw, pci_key, ssn).status_code == 200  # PCI DSS alone does not cover SSNs
     assert _chat(gw, other_key, ssn).status_code == 400  # the gateway's default policy does

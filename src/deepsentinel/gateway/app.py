@@ -39,12 +39,14 @@ from deepsentinel.policy.policy import CompliancePolicy
 from deepsentinel.policy.presets import preset
 from deepsentinel.sentinel import Sentinel
 from deepsentinel.wire.codec import Codec
+from deepsentinel.wire.inline_files import form_field
 
 log = logging.getLogger("deepsentinel.gateway")
 
 ROUTES = {
     ("POST", "/v1/chat/completions"), ("POST", "/v1/responses"), ("POST", "/v1/embeddings"), ("GET", "/v1/models"),
     ("POST", "/v1/messages"), ("POST", "/v1/messages/count_tokens"),
+    ("POST", "/v1/audio/transcriptions"), ("POST", "/v1/audio/translations"),  # a form in, a transcript out
 }
 _NO_AUTH = ClientKey("anonymous", "")
 
@@ -244,10 +246,11 @@ def multiprocess_metrics() -> bytes:
 
 
 def _model_of(body: bytes) -> str | None:
+    """The model a request names: a JSON body's ``model``, or a form's (a transcription's) ``model`` field."""
     try:
         model = json.loads(body).get("model")
     except (ValueError, AttributeError, RecursionError):
-        return None
+        return form_field(body, "model")
     return model if isinstance(model, str) else None
 
 
