@@ -156,7 +156,7 @@ def _output_config(params: dict[str, Any]) -> dict[str, Any]:
                 "response_format json_object has no Anthropic equivalent: use a json_schema response_format"
             )
         elif kind not in (None, "text"):
-            raise ValidationError(f"response_format type {kind!r} is not supported for Anthropic")
+            raise ValidationError(f"response_format type {_named(kind)} is not supported for Anthropic")
     effort = params.get("reasoning_effort")
     if effort in _EFFORT:
         config["effort"] = _EFFORT[effort]
@@ -189,7 +189,7 @@ def translate_messages(messages: Sequence[Mapping[str, Any]]) -> tuple[str | Non
             blocks = [_tool_result(message, position)]
             role_out = "user"  # tool results travel in a user turn
         else:
-            raise ValidationError(f"message {position}: role {role!r} is not supported for Anthropic")
+            raise ValidationError(f"message {position}: role {_named(role)} is not supported for Anthropic")
         if not blocks:
             continue  # the Messages API rejects empty content; an empty OpenAI message carries nothing
         if turns and turns[-1]["role"] == role_out:
@@ -262,7 +262,7 @@ def _part_block(part: Mapping[str, Any], where: str) -> dict[str, Any]:
     elif kind in ("image", "document", "tool_use", "tool_result"):
         return dict(part)  # already an Anthropic block: the caller wrote the native format
     else:
-        raise ValidationError(f"{where}: content part type {kind!r} is not supported for Anthropic")
+        raise ValidationError(f"{where}: content part type {_named(kind)} is not supported for Anthropic")
     if "cache_control" in part:  # Anthropic's prompt caching marker, allowed on OpenAI-style parts too
         block["cache_control"] = part["cache_control"]
     return block
@@ -283,7 +283,10 @@ def _assistant_blocks(message: Mapping[str, Any], position: int) -> list[dict[st
     blocks = _content_blocks(message.get("content"), position)
     if message.get("function_call"):
         raise ValidationError(f"message {position}: legacy function_call is not translated: use tool_calls")
-    for call in message.get("tool_calls") or []:
+    calls = message.get("tool_calls") or []
+    if not isinstance(calls, list):
+        raise ValidationError(f"message {position}: tool_calls must be a list")
+    for call in calls:
         function = call.get("function") if isinstance(call, Mapping) else None
         if not isinstance(function, Mapping) or not call.get("id") or not function.get("name"):
             raise ValidationError(f"message {position}: each tool call needs an id and a function name")
@@ -370,3 +373,13 @@ def translate_tool_choice(choice: Any, parallel_tool_calls: Any = None) -> dict[
         if out["type"] != "none":
             out["disable_parallel_tool_use"] = True
     return out
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,39}")
+
+
+def _named(value: Any) -> str:
+    """A setting's value as an error may show it: quoted when it is a plain name (``'wizard'``), else only its
+    kind. Errors reach logs and the gateway's answers, and a value no API defines may be anything (a prompt, an
+    SSN) that no check has read."""
+    return repr(value) if isinstance(value, str) and _NAME.fullmatch(value) else f"(a {type(value).__name__})"

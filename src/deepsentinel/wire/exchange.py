@@ -310,7 +310,8 @@ def _attempt(sentinel: Sentinel, check: RequestCheck, target: Target, same: Atte
         return Attempt(target.provider, target.model, Outgoing(same.request.method, same.request.url, same.request.headers, body), secrets=same.secrets)
     adapter = sentinel.router.adapter(target.provider)
     params = {k: v for k, v in payload.items() if k not in ("model", "messages", "stream")}
-    chat = ChatRequest(target.model, payload["messages"], payload.get("stream") is True, params)
+    messages: Any = payload.get("messages")  # checked by its translation (a typed error if not a list)
+    chat = ChatRequest(target.model, messages, payload.get("stream") is True, params)
     http = adapter.build_chat_request(chat)
     headers = {k.lower(): v for k, v in http.headers.items()}
     headers["accept-encoding"] = UNCOMPRESSED

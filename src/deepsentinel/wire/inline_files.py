@@ -134,7 +134,7 @@ def form_field(body: bytes, name: str) -> str | None:
         if chunk.startswith(b"--"):
             break
         head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if wanted in head.lower() and b"filename=" not in head.lower():
+        if wanted in head and b"filename=" not in head.lower():  # field names are case-sensitive, as the API's
             return content.removesuffix(b"\r\n").decode("utf-8", "replace")
     return None
 

@@ -25,6 +25,10 @@ class ChatCodec(Codec):
     operation = "chat.completions"
     known = True
 
+    def request_texts(self, body: Any) -> tuple[list[TextRef], list[str]]:
+        refs, keys = super().request_texts(body)
+        return refs + _unusual_texts(body), keys
+
     def validate_request(self, body: Any) -> None:
         # Only what the guard itself needs. The model and messages are the provider's to judge, as for the raw
         # client (a single-model server takes model=""): every string of the body is scanned, whatever its shape.
@@ -145,6 +149,29 @@ class ChatCodec(Codec):
             delta = {key[1]: text}
         base["choices"] = [{"index": key[0], "delta": delta, "finish_reason": None}]
         return template.with_data(dumps(base))
+
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+def _unusual_texts(body: Any) -> list[TextRef]:
+    """Strings the walk passes over as settings, in shapes the format does not have, which the provider may
+    still put in front of the model (a chat template renders a role): a role no API defines, and everything in
+    ``messages`` or a message's ``content`` that is an object instead of a list or a string. The provider may
+    refuse them, but they go to it, so they are read first."""
+    messages = body.get("messages") if isinstance(body, dict) else None
+    if isinstance(messages, dict):
+        return string_refs(messages, ("messages",), skip=frozenset())
+    out: list[TextRef] = []
+    for n, message in enumerate(as_list(messages)):
+        if not isinstance(message, dict):
+            continue
+        role, content = message.get("role"), message.get("content")
+        if isinstance(role, str) and role not in _ROLES:
+            out.append(TextRef(("messages", n, "role")))
+        if isinstance(content, dict):
+            out += string_refs(content, ("messages", n, "content"), skip=frozenset())
+    return out
 
 
 def _no_tokens(logprobs: Any) -> bool:
