@@ -59,3 +59,57 @@ def test_a_card_is_cut_whatever_type_its_answer_claims(how: str, body: bytes, co
     finally:
         server.close()
     assert not shown
+
+
+def test_a_stream_asked_for_and_answered_in_ndjson_is_read_before_it_passes() -> None:
+    """Ollama's own API answers ``stream: true`` with NDJSON, not events: read through a guarded httpx client,
+    its lines are checked as text (they were passed on as the event decoder's leftovers, unread)."""
+    import httpx2
+
+    import deepsentinel
+
+    lines = b"".join(json.dumps({"message": {"role": "assistant", "content": piece}}).encode() + b"\n"
+                     for piece in ("the ssn is ", "536-22-1234", " ok"))
+    server = RawSSEServer((lines, b""), content_type="application/x-ndjson", chunked=True)
+    try:
+        with deepsentinel.protect(httpx2.Client(), audit=False) as http, pytest.raises(ComplianceViolationError):
+            http.post(server.url.removesuffix("/v1") + "/api/chat",
+                      json={"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}).read()
+    finally:
+        server.close()
+
+
+def test_a_comment_line_in_a_stream_is_read_too() -> None:
+    """An SSE comment (or any line but ``event:``/``data:``) is ignored by the SDKs but reaches a caller reading
+    bytes: a card in one never shows."""
+    import httpx2
+
+    import deepsentinel
+
+    body = b": card " + CARD.encode() + b"\n" + _chunk("Hello.\n") + sse("", "[DONE]")
+    server = RawSSEServer((body, b""), chunked=True)
+    try:
+        with deepsentinel.protect(httpx2.Client(), audit=False) as http:
+            answer = http.post(server.url + "/chat/completions", json={
+                "model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True})
+            shown = answer.read()
+    except ComplianceViolationError:
+        shown = b""
+    finally:
+        server.close()
+    assert b"1111 1111" not in shown
+
+
+def test_json_that_claims_to_be_an_image_is_read_on_any_endpoint() -> None:
+    """An endpoint read by the generic codec (here ``chat.completions.update``) answered with JSON typed image/png:
+    its SDK parses it all the same, so it is read, as text (it used to pass as media)."""
+    body = json.dumps({"id": "c", "object": "chat.completion", "metadata": {"note": f"card {CARD}"},
+                       "choices": []}).encode()
+    server = RawSSEServer((body, b""), content_type="image/png", chunked=True)
+    try:
+        client = SentinelClient(api_key="k", base_url=server.url, max_retries=0, audit=False)
+        with pytest.raises(ComplianceViolationError):
+            client.chat.completions.update("c", metadata={"a": "b"})
+        client.close()
+    finally:
+        server.close()

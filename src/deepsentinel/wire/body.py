@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx2
 
 from deepsentinel.calls import CallRecord
-from deepsentinel.errors import ProviderError
+from deepsentinel.errors import ComplianceViolationError, ProviderError
 from deepsentinel.guard.blocking import block_error
 from deepsentinel.guard.stream_guard import GuardResult, StreamGuard
 from deepsentinel.policy.decision import Violation
@@ -215,8 +215,11 @@ class EventBody(BodyFilter):
             return b""
         started = _clock()
         try:
+            events, cut = self._read_strays(events)
             upstream, failure = self._translate(events)
             out, self.error = self.events.feed_many(upstream)
+            if cut is not None and self.error is None:
+                self.error = cut
             if failure is not None and self.error is None:
                 # A stream that failed (overloaded, rate limited) before any of it was sent may be reopened.
                 retry = self.reopenable and not self.events.sent and failure.status_code in TRANSIENT_STATUS
@@ -234,6 +237,26 @@ class EventBody(BodyFilter):
                 self.call.chunks += len(events)
                 self.call.own_seconds += _clock() - started
         return self._encode(out)
+
+    def _read_strays(self, events: list[Event]) -> tuple[list[Event], ComplianceViolationError | None]:
+        """Events whose lines other than ``event:``/``data:`` (a comment, a body that is not events at all: NDJSON
+        answering a stream asked for) are read as text before anything passes: kept as they came when clean,
+        dropped when a value was hidden in them, and the events cut before the one that holds a blocked value."""
+        if not any(event.stray for event in events):
+            return events, None
+        kept: list[Event] = []
+        for event in events:
+            if event.stray:
+                new, decision = self.guard.check_text(event.stray, "body", self.events.restore)
+                self.events.violations.extend(decision.violations)
+                if decision.blocked:
+                    return kept, block_error(decision.violations, "response")
+                if new != event.stray:
+                    if not event.data and not event.event:
+                        continue  # nothing but stray lines: none of them goes
+                    event = Event(event.event, event.data)  # rebuilt from its fields: the stray lines stay behind
+            kept.append(event)
+        return kept, None
 
     def give_up(self) -> bytes:
         failure = self.error.failure if isinstance(self.error, BrokeBeforeContent) else None

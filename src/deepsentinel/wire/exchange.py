@@ -186,17 +186,17 @@ class Exchange:
             owner = self.scope is None  # inside a scope the SDK may retry: its last error ends the call
             return ErrorBody(guard, attempt, call, status, finish=owner, secrets=attempt.secrets)
         check = self.check
-        if check is None or attempt.request.method == "HEAD" or (_media(content_type) and not check.codec.known):
-            # Audio or images come back from an endpoint that makes them (speech, an image's bytes), or a HEAD
-            # answer (no body): passed on as they are. An API that answers in text is read whatever type its
-            # answer claims: its SDK parses it all the same. (An answer to a form or an upload is read like any
-            # other: a transcript is model output.)
-            return PassBody(call)
+        if check is None or attempt.request.method == "HEAD":
+            return PassBody(call)  # a HEAD answer has no body
         if "text/event-stream" in content_type or check.stream:
             # A stream asked for comes as events whatever its type says (text/plain, JSON, none): its SDK reads
             # any answer to a streamed request as events, as they arrive.
             return EventBody(guard, check, attempt, call)
-        if attempt.chat is None and _text_stream(content_type):
+        if attempt.chat is None and (_text_stream(content_type) or (_media(content_type) and not check.codec.known)):
+            # Text that is not one JSON document, and media from an endpoint that makes it (speech, a file's bytes):
+            # read as it streams. Real media passes at its first bytes that are not UTF-8; a JSON answer that
+            # only claims to be an image is read all the same, as its SDK parses it all the same. (An API that
+            # answers in text is read as JSON whatever type its answer claims.)
             return TextBody(guard, check, call)
         return JsonBody(guard, check, attempt, call)
 

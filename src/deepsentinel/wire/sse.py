@@ -16,6 +16,9 @@ class Event:
     event: str = ""
     data: str = ""
     raw: bytes | None = field(default=None, repr=False)  # ``None`` once changed: encode() rebuilds it
+    # The lines of ``raw`` that are not ``event:`` or ``data:`` (comments, ``id:``, a body that is not events at
+    # all): an SSE client ignores them, but ``raw`` carries them to a caller reading bytes.
+    stray: str = field(default="", repr=False)
 
     def encode(self) -> bytes:
         if self.raw is not None:
@@ -103,7 +106,7 @@ def _data_line(line: bytes) -> Event:
 def _parse(lines: list[bytes]) -> Event:
     if len(lines) == 1 and lines[0].startswith(b"data: "):
         return _data_line(lines[0])
-    name, data = "", []
+    name, data, stray = "", [], []
     for raw in lines:
         line = raw.decode("utf-8", errors="replace")
         key, _, value = line.partition(":")
@@ -113,7 +116,9 @@ def _parse(lines: list[bytes]) -> Event:
             name = value
         elif key == "data":
             data.append(value)
-    return Event(name, "\n".join(data), b"\n".join(lines) + b"\n\n")
+        else:
+            stray.append(line)
+    return Event(name, "\n".join(data), b"\n".join(lines) + b"\n\n", "\n".join(stray))
 
 
 __all__ = ["Event", "SSEDecoder"]
