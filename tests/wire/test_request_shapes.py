@@ -11,7 +11,8 @@ import pytest
 
 from deepsentinel.detection.engine import default_engine
 from deepsentinel.errors import ComplianceViolationError, ValidationError
-from deepsentinel.policy.policy import DEFAULT_POLICY
+from deepsentinel.policy.actions import Action
+from deepsentinel.policy.policy import DEFAULT_POLICY, CompliancePolicy
 from deepsentinel.providers.anthropic_request import translate_messages
 from deepsentinel.wire.guard import WireGuard
 from deepsentinel.wire.inline_files import form_field
@@ -55,3 +56,33 @@ def test_a_forms_field_is_found_by_its_exact_name() -> None:
             b'--b\r\nContent-Disposition: form-data; name="stream"\r\n\r\nfalse\r\n--b--\r\n')
     assert form_field(form, "stream") == "false"
     assert form_field(b"not a form", "stream") is None
+
+
+PSEUDONYMS = WireGuard([CompliancePolicy(name="p", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})],
+                       default_engine())
+
+
+def _sent(body: Any) -> Any:
+    return json.loads(PSEUDONYMS.check_request("/v1/chat/completions", json.dumps(body).encode()).body)
+
+
+def test_an_object_shaped_content_is_rewritten_once_and_keeps_its_settings() -> None:
+    """Read by both the walk and the unusual-shape pass, a text was rewritten twice and the seams between the
+    copies swallowed the part's ``type``."""
+    sent = _sent({"model": "m", "messages": [{"role": "user", "content": {
+        "type": "text", "text": "mail john@example.com and amy@example.org"}}]})
+    assert sent["messages"][0]["content"] == {"type": "text", "text": "mail <EMAIL_1> and <EMAIL_2>"}
+
+
+@pytest.mark.parametrize("split", ["messages", "parts"])
+def test_a_value_that_ends_one_text_does_not_run_on_into_the_next(split: str) -> None:
+    """Texts are read joined, for values split between them; a whole email at the end of one text is not one
+    that goes on into the next ("amy@example.org" + "thanks"): the next text is sent as it was."""
+    if split == "messages":
+        messages = [{"role": "user", "content": "mail amy@example.org"}, {"role": "user", "content": "thanks"}]
+    else:
+        messages = [{"role": "user", "content": [{"type": "text", "text": "mail amy@example.org"},
+                                                 {"type": "text", "text": "thanks"}]}]
+    assert "thanks" in json.dumps(_sent({"model": "m", "messages": messages}))
+    half = [{"role": "user", "content": "mail amy@exa"}, {"role": "user", "content": "mple.org today"}]
+    assert "amy@exa" not in json.dumps(_sent({"model": "m", "messages": half}))  # a split one is still found

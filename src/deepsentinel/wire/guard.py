@@ -20,7 +20,7 @@ from typing import Any
 
 from deepsentinel.detection.anonymizer import Anonymizer
 from deepsentinel.detection.engine import DetectionEngine
-from deepsentinel.detection.findings import Finding
+from deepsentinel.detection.findings import Finding, ScanResult
 from deepsentinel.detection.vault import Vault
 from deepsentinel.errors import Direction
 from deepsentinel.guard.blocking import block_error
@@ -149,7 +149,7 @@ class WireGuard:
             return out
         scans = [self.engine.scan(t) for t in texts]
         # Most requests hold one text: no seam to read across.
-        extra = self._across_seams(texts) if len(texts) > 1 else [[]] * len(texts)
+        extra = self._across_seams(texts, scans) if len(texts) > 1 else [[]] * len(texts)
         for ref, text, scan, more in zip(refs, texts, scans, extra, strict=True):
             if more:
                 scan = replace(scan, findings=tuple(sorted((*scan.findings, *more), key=lambda f: f.start)))
@@ -157,14 +157,17 @@ class WireGuard:
                         if scan.findings else self._quiet_request))
         return out
 
-    def _across_seams(self, texts: list[str]) -> list[list[Finding]]:
+    def _across_seams(self, texts: list[str], scans: list[ScanResult]) -> list[list[Finding]]:
         """Values split across texts, as the model reads them: around each seam, the joined text of however many
         neighbouring texts fill the window is scanned, and a finding that crosses a seam is given (in each
-        text's own offsets) to each text it covers."""
+        text's own offsets) to each text it covers. One that overlaps a value a text holds whole is that value
+        run on into its neighbour ("amy@example.org" + "thanks"), not a split one: it is not given."""
         extra: list[list[Finding]] = [[] for _ in texts]
         starts = [0]
         for t in texts:
             starts.append(starts[-1] + len(t))
+        own = [(f.type, start + f.start, start + f.end) for start, scan in zip(starts, scans, strict=False)
+               for f in scan.findings]
         joined = "".join(texts)
         seen: set[tuple[str, int, int]] = set()
         for seam in starts[1:-1]:
@@ -172,6 +175,8 @@ class WireGuard:
             for f in self.engine.scan(joined[lo:hi]).findings:
                 a, b = lo + f.start, lo + f.end
                 if not a < seam < b or (f.type, a, b) in seen:
+                    continue
+                if any(kind == f.type and start < b and a < end for kind, start, end in own):
                     continue
                 seen.add((f.type, a, b))
                 for i, (s0, s1) in enumerate(zip(starts, starts[1:], strict=False)):

@@ -27,7 +27,11 @@ class ChatCodec(Codec):
 
     def request_texts(self, body: Any) -> tuple[list[TextRef], list[str]]:
         refs, keys = super().request_texts(body)
-        return refs + _unusual_texts(body), keys
+        unusual = _unusual_texts(body)
+        if not unusual:
+            return refs, keys
+        read = {ref.path for ref in refs}  # only what the walk passed over: a text read twice is rewritten twice
+        return refs + [ref for ref in unusual if ref.path not in read], keys
 
     def validate_request(self, body: Any) -> None:
         # Only what the guard itself needs. The model and messages are the provider's to judge, as for the raw
