@@ -113,3 +113,43 @@ def test_json_that_claims_to_be_an_image_is_read_on_any_endpoint() -> None:
         client.close()
     finally:
         server.close()
+
+
+def test_an_ndjson_stream_with_a_value_to_anonymize_arrives_rewritten_not_empty() -> None:
+    """A body of nothing but lines the event decoder leaves over (NDJSON) whose value is anonymized leaves
+    rewritten: it used to be dropped whole, a 200 with no bytes."""
+    import httpx2
+
+    import deepsentinel
+    from deepsentinel import CompliancePolicy
+    from deepsentinel.policy.actions import Action
+
+    lines = b"".join(json.dumps({"message": {"role": "assistant", "content": piece}}).encode() + b"\n"
+                     for piece in ("write to ", "jane.canary@corp-example.com", " today"))
+    server = RawSSEServer((lines, b""), content_type="application/x-ndjson", chunked=True)
+    policy = CompliancePolicy(name="p", entity_actions={"EMAIL_ADDRESS": Action.ANONYMIZE})
+    try:
+        with deepsentinel.protect(httpx2.Client(), audit=False, compliance_policies=[policy]) as http:
+            got = http.post(server.url.removesuffix("/v1") + "/api/chat", json={
+                "model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}).read()
+    finally:
+        server.close()
+    assert b"corp-example" not in got
+    assert [json.loads(line)["message"]["content"] for line in got.splitlines() if line.strip()] == [
+        "write to ", "<EMAIL_1>", " today"]
+
+
+def test_an_event_name_holding_a_value_is_read() -> None:
+    """An event's name reaches a caller reading bytes too: one that is not a provider's kind of name is read."""
+    import httpx2
+
+    import deepsentinel
+
+    body = b"event: 536-22-1234\n" + _chunk("Hello.\n") + sse("", "[DONE]")
+    server = RawSSEServer((body, b""), chunked=True)
+    try:
+        with deepsentinel.protect(httpx2.Client(), audit=False) as http, pytest.raises(ComplianceViolationError):
+            http.post(server.url + "/chat/completions", json={
+                "model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}).read()
+    finally:
+        server.close()

@@ -10,6 +10,7 @@ by the network.
 from __future__ import annotations
 
 import codecs
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -242,19 +243,28 @@ class EventBody(BodyFilter):
         """Events whose lines other than ``event:``/``data:`` (a comment, a body that is not events at all: NDJSON
         answering a stream asked for) are read as text before anything passes: kept as they came when clean,
         dropped when a value was hidden in them, and the events cut before the one that holds a blocked value."""
-        if not any(event.stray for event in events):
+        if not any(event.stray or (event.event and not _EVENT_NAME.fullmatch(event.event)) for event in events):
             return events, None
         kept: list[Event] = []
         for event in events:
+            name = event.event
+            if name and not _EVENT_NAME.fullmatch(name):  # an event's name is shown to a caller reading bytes too
+                new, decision = self.guard.check_text(name, "body", self.events.restore)
+                self.events.violations.extend(decision.violations)
+                if decision.blocked:
+                    return kept, block_error(decision.violations, "response")
+                if new != name:
+                    event = Event(new, event.data, None, event.stray)
             if event.stray:
                 new, decision = self.guard.check_text(event.stray, "body", self.events.restore)
                 self.events.violations.extend(decision.violations)
                 if decision.blocked:
                     return kept, block_error(decision.violations, "response")
                 if new != event.stray:
-                    if not event.data and not event.event:
-                        continue  # nothing but stray lines: none of them goes
-                    event = Event(event.event, event.data)  # rebuilt from its fields: the stray lines stay behind
+                    # Rebuilt from its fields, the stray lines stay behind; an event of nothing else (a body that
+                    # is not events: NDJSON) leaves as they read rewritten.
+                    event = Event(event.event, event.data) if event.data or event.event else \
+                        Event("", "", new.encode() + b"\n\n")
             kept.append(event)
         return kept, None
 
@@ -369,6 +379,7 @@ class ErrorBody(_Buffered):
 
 
 _clock = time.perf_counter
+_EVENT_NAME = re.compile(r"[a-z_.]{1,64}")  # the names providers give their events: no value fits in one
 
 
 __all__ = ["BodyFilter", "ErrorBody", "EventBody", "JsonBody", "PassBody", "TextBody"]
