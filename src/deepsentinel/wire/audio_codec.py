@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key
+from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key, event_type
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path
@@ -42,24 +42,24 @@ class TranscriptionCodec(Codec):
                     body[pieces] = []
 
     def is_end(self, event: Event, payload: Any) -> bool:
-        return _kind(payload) == _DONE or event.data.strip() == "[DONE]"
+        return event_type(payload) == _DONE or event.data.strip() == "[DONE]"
 
     def has_end_marker(self) -> bool:
         return True
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
-        if _kind(payload) != _DELTA or not isinstance(payload.get("delta"), str):
+        if event_type(payload) != _DELTA or not isinstance(payload.get("delta"), str):
             return []
         return [(_TRANSCRIPT, ("delta",))]
 
     def only_deltas(self, payload: Any) -> bool:
-        return _kind(payload) == _DELTA and not payload.get("logprobs")
+        return event_type(payload) == _DELTA and not payload.get("logprobs")
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
         return list(open_keys) if self.is_end(event, payload) else []
 
     def snapshots(self, event: Event, payload: Any) -> list[tuple[Key | None, Path]]:
-        if _kind(payload) == _DONE and isinstance(payload.get("text"), str):
+        if event_type(payload) == _DONE and isinstance(payload.get("text"), str):
             return [(_TRANSCRIPT, ("text",))]
         return []
 
@@ -72,7 +72,7 @@ class TranscriptionCodec(Codec):
 
     def settle_logprobs(self, payload: Any) -> bool:
         # A delta's tokens are carried (put back after this); no other event's are part of the format.
-        if not isinstance(payload, dict) or not payload.get("logprobs") or _kind(payload) == _DONE:
+        if not isinstance(payload, dict) or not payload.get("logprobs") or event_type(payload) == _DONE:
             return False
         self.drop_logprobs(payload)
         return True
@@ -81,11 +81,6 @@ class TranscriptionCodec(Codec):
         payload = {k: v for k, v in template_payload.items() if k not in ("obfuscation", "logprobs")}
         payload["delta"] = text
         return Event(template.event, dumps(payload))
-
-
-def _kind(payload: Any) -> str:
-    kind = payload.get("type") if isinstance(payload, dict) else None
-    return kind if isinstance(kind, str) else ""
 
 
 __all__ = ["TranscriptionCodec"]

@@ -231,6 +231,12 @@ def codec_for(path: str) -> Codec:
     return Codec()
 
 
+def event_type(payload: Any) -> str:
+    """A streamed event's ``type`` ("" when it has none, or one that is not a string)."""
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    return kind if isinstance(kind, str) else ""
+
+
 def as_list(value: Any) -> list[Any]:
     """A field that should hold an array: itself, or none when it holds something else."""
     return value if isinstance(value, list) else []
@@ -250,4 +256,4 @@ def key_part(value: Any) -> Key:
     return scalar  # bool, None or another number: hashable
 
 
-__all__ = ["OPENAI_PADDING", "Api", "Codec", "Delta", "Key", "as_list", "codec_for", "dumps", "key_part"]
+__all__ = ["OPENAI_PADDING", "Api", "Codec", "Delta", "Key", "as_list", "codec_for", "dumps", "event_type", "key_part"]

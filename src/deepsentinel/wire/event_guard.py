@@ -35,7 +35,7 @@ class EventGuard:
         self.codec: Codec = request.codec
         self._secrets = secrets  # the key sent: blanked if an error event echoes it
         self._wire = guard
-        self._restore = self.restore = request.restore  # what placeholders this call's answers may restore
+        self.restore = request.restore  # what placeholders this call's answers may restore
         self._new: Callable[[], StreamGuard | None] = lambda: guard.stream_guard(request.restore)
         self._guards: dict[Key, StreamGuard | None] = {}
         self._templates: dict[Key, RowItem] = {}  # each key's last event, as sent (its payload parsed on demand)
@@ -390,7 +390,7 @@ class EventGuard:
         return event.with_data(dumps(payload))
 
     def _whole(self, text: str, location: str | TextRef) -> str:
-        new, decision = self._wire.check_text(text, location, self._restore)
+        new, decision = self._wire.check_text(text, location, self.restore)
         self.violations.extend(decision.violations)
         if decision.blocked:
             raise block_error(decision.violations, "response")

@@ -109,34 +109,35 @@ def upload_texts(body: bytes) -> list[str]:
     PDF may carry is still read, while decoding megabytes of compressed bytes "with replacement" cost seconds
     and read random runs as values.
     """
-    line_end = body.find(b"\r\n")
-    delimiter = body[:line_end] if body.startswith(b"--") and line_end > 2 else b""
-    if not delimiter:
+    parts = _form_parts(body)
+    if parts is None:
         return [_text_of(body)]
-    pieces: list[bytes] = []
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--"):
-            break  # the closing delimiter
-        head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        pieces += [head, content.removesuffix(b"\r\n")]
-    return [_text_of(piece) for piece in pieces]
+    return [_text_of(piece) for head, content in parts for piece in (head, content)]
 
 
 def form_field(body: bytes, name: str) -> str | None:
     """The value of a ``multipart/form-data`` body's text field ``name`` (``stream`` of a transcription), or
     ``None`` when the body is not a form or has no such field."""
+    wanted = b'name="' + name.encode() + b'"'
+    for head, content in _form_parts(body) or ():
+        if wanted in head and b"filename=" not in head.lower():  # field names are case-sensitive, as the API's
+            return content.decode("utf-8", "replace")
+    return None
+
+
+def _form_parts(body: bytes) -> list[tuple[bytes, bytes]] | None:
+    """A ``multipart/form-data`` body's parts, each (its headers, its content); ``None`` if it is not one."""
     line_end = body.find(b"\r\n")
     delimiter = body[:line_end] if body.startswith(b"--") and line_end > 2 else b""
     if not delimiter:
         return None
-    wanted = b'name="' + name.encode() + b'"'
+    parts: list[tuple[bytes, bytes]] = []
     for chunk in body.split(delimiter)[1:]:
         if chunk.startswith(b"--"):
-            break
+            break  # the closing delimiter
         head, _, content = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        if wanted in head and b"filename=" not in head.lower():  # field names are case-sensitive, as the API's
-            return content.removesuffix(b"\r\n").decode("utf-8", "replace")
-    return None
+        parts.append((head, content.removesuffix(b"\r\n")))
+    return parts
 
 
 _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")

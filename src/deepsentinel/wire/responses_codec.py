@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key, as_list, key_part
+from deepsentinel.wire.codec import OPENAI_PADDING, Codec, Delta, Key, as_list, event_type, key_part
 from deepsentinel.wire.json_io import dumps
 from deepsentinel.wire.sse import Event
 from deepsentinel.wire.texts import Path
@@ -58,7 +58,7 @@ class ResponsesCodec(Codec):
     known = True
 
     def is_end(self, event: Event, payload: Any) -> bool:
-        return _kind(payload) in _RESPONSE_ENDS
+        return event_type(payload) in _RESPONSE_ENDS
 
     def has_end_marker(self) -> bool:
         return True
@@ -67,7 +67,7 @@ class ResponsesCodec(Codec):
         return isinstance(payload, dict) and payload.get("type") == "error"
 
     def opens(self, event: Event, payload: Any) -> bool:
-        return _kind(payload) in _RESPONSE_OPENING
+        return event_type(payload) in _RESPONSE_OPENING
 
     def ends_in_failure(self, payload: Any) -> bool:
         return isinstance(payload, dict) and payload.get("type") == "response.failed"
@@ -80,10 +80,10 @@ class ResponsesCodec(Codec):
         return super().says_try_again(payload)
 
     def only_deltas(self, payload: Any) -> bool:
-        return _kind(payload) in _RESPONSE_DELTAS and not payload.get("logprobs")
+        return event_type(payload) in _RESPONSE_DELTAS and not payload.get("logprobs")
 
     def deltas(self, event: Event, payload: Any) -> list[Delta]:
-        kind = _RESPONSE_DELTAS.get(_kind(payload))
+        kind = _RESPONSE_DELTAS.get(event_type(payload))
         if kind is None or not isinstance(payload.get("delta"), str):
             return []
         return [(_key(kind, payload), ("delta",))]
@@ -91,7 +91,7 @@ class ResponsesCodec(Codec):
     def logprob_tokens(self, payload: Any, key: Key, path: Path) -> list[Any] | None:
         # An output text delta's tokens: {"delta": "...", "logprobs": [...]} (other deltas have none).
         tokens = payload.get("logprobs")
-        return tokens if isinstance(tokens, list) and _kind(payload) == "response.output_text.delta" else None
+        return tokens if isinstance(tokens, list) and event_type(payload) == "response.output_text.delta" else None
 
     def put_logprob_tokens(self, payload: Any, key: Key, path: Path, tokens: list[Any]) -> None:
         payload["logprobs"] = tokens
@@ -99,21 +99,21 @@ class ResponsesCodec(Codec):
     def settle_logprobs(self, payload: Any) -> bool:
         # An output text delta's tokens are carried (put back after this); any other delta's (a refusal, reasoning)
         # are not, and are no part of the format.
-        if _kind(payload) not in _RESPONSE_DELTAS or not payload.get("logprobs"):
+        if event_type(payload) not in _RESPONSE_DELTAS or not payload.get("logprobs"):
             return False
         self.drop_logprobs(payload)
         return True
 
     def closes(self, event: Event, payload: Any, open_keys: Iterable[Key]) -> list[Key]:
-        done = _RESPONSE_DONE.get(_kind(payload))
+        done = _RESPONSE_DONE.get(event_type(payload))
         if done is not None:
             return [_key(done[0], payload)]
-        if _kind(payload) in _RESPONSE_ENDS:
+        if event_type(payload) in _RESPONSE_ENDS:
             return list(open_keys)
         return []
 
     def snapshots(self, event: Event, payload: Any) -> list[tuple[Key | None, Path]]:
-        kind = _kind(payload)
+        kind = event_type(payload)
         done = _RESPONSE_DONE.get(kind)
         if done is not None and isinstance(payload.get(done[1]), str):
             return [(_key(done[0], payload), (done[1],))]
@@ -149,12 +149,6 @@ class ResponsesCodec(Codec):
 
     def error_event(self, message: str, error_type: str, code: str | None = None, **extra: Any) -> Event:
         return Event("error", dumps({"type": "error", "code": code or error_type, "message": message, "param": None}))
-
-
-def _kind(payload: Any) -> str:
-    """A Responses event's ``type`` ("" when it has none, or one that is not a string)."""
-    kind = payload.get("type") if isinstance(payload, dict) else None
-    return kind if isinstance(kind, str) else ""
 
 
 def _key(kind: str, payload: dict[str, Any]) -> Key:
