@@ -44,9 +44,7 @@ def transcript(reply: Reply, response_format: str) -> tuple[bytes, str]:
                    "avg_logprob": -0.2, "compression_ratio": 1.0, "no_speech_prob": 0.01}
         payload = {"task": "transcribe", "language": "english", "duration": 2.0, "text": text, "segments": [segment]}
         return json.dumps(payload).encode(), "application/json"
-    usage = {"type": "tokens", "input_tokens": 20, "output_tokens": estimate_tokens(text),
-             "total_tokens": 20 + estimate_tokens(text)}
-    return json.dumps({"text": text, "usage": usage}).encode(), "application/json"
+    return json.dumps({"text": text, "usage": _usage(text)}).encode(), "application/json"
 
 
 def stream_events(reply: Reply) -> Iterator[SseEvent]:
@@ -54,9 +52,13 @@ def stream_events(reply: Reply) -> Iterator[SseEvent]:
     text = reply.content_text()
     for chunk in reply.content_chunks():
         yield json_event({"type": "transcript.text.delta", "delta": chunk, "logprobs": None}, is_delta=True)
-    usage = {"type": "tokens", "input_tokens": 20, "output_tokens": estimate_tokens(text),
-             "total_tokens": 20 + estimate_tokens(text)}
-    yield json_event({"type": "transcript.text.done", "text": text, "logprobs": None, "usage": usage})
+    yield json_event({"type": "transcript.text.done", "text": text, "logprobs": None, "usage": _usage(text)})
+
+
+def _usage(text: str) -> dict[str, object]:
+    """A transcript's usage, as the API reports it: the audio's tokens in (a fixed 20 here), the text's out."""
+    out = estimate_tokens(text)
+    return {"type": "tokens", "input_tokens": 20, "output_tokens": out, "total_tokens": 20 + out}
 
 
 __all__ = ["PATHS", "form_fields", "stream_events", "transcript"]

@@ -241,31 +241,27 @@ class EventBody(BodyFilter):
 
     def _read_strays(self, events: list[Event]) -> tuple[list[Event], ComplianceViolationError | None]:
         """Events whose lines other than ``event:``/``data:`` (a comment, a body that is not events at all: NDJSON
-        answering a stream asked for) are read as text before anything passes: kept as they came when clean,
-        dropped when a value was hidden in them, and the events cut before the one that holds a blocked value."""
+        answering a stream asked for) are read as text before anything passes: kept as they came when clean; when
+        a value was hidden in them, left behind (or, when they are all the event holds, sent rewritten); the events
+        cut before the one that holds a blocked value."""
         if not any(event.stray or (event.event and not _EVENT_NAME.fullmatch(event.event)) for event in events):
             return events, None
         kept: list[Event] = []
-        for event in events:
-            name = event.event
-            if name and not _EVENT_NAME.fullmatch(name):  # an event's name is shown to a caller reading bytes too
-                new, decision = self.guard.check_text(name, "body", self.events.restore)
-                self.events.violations.extend(decision.violations)
-                if decision.blocked:
-                    return kept, block_error(decision.violations, "response")
-                if new != name:
-                    event = Event(new, event.data, None, event.stray)
-            if event.stray:
-                new, decision = self.guard.check_text(event.stray, "body", self.events.restore)
-                self.events.violations.extend(decision.violations)
-                if decision.blocked:
-                    return kept, block_error(decision.violations, "response")
-                if new != event.stray:
+        try:
+            for event in events:
+                name = event.event
+                if name and not _EVENT_NAME.fullmatch(name):  # an event's name is shown to a caller reading bytes
+                    new = self.events.check_whole(name, "body")
+                    if new != name:
+                        event = Event(new, event.data, None, event.stray)
+                if event.stray and (new := self.events.check_whole(event.stray, "body")) != event.stray:
                     # Rebuilt from its fields, the stray lines stay behind; an event of nothing else (a body that
                     # is not events: NDJSON) leaves as they read rewritten.
                     event = Event(event.event, event.data) if event.data or event.event else \
                         Event("", "", new.encode() + b"\n\n")
-            kept.append(event)
+                kept.append(event)
+        except ComplianceViolationError as cut:
+            return kept, cut
         return kept, None
 
     def give_up(self) -> bytes:

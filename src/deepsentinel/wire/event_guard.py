@@ -220,7 +220,7 @@ class EventGuard:
         for key, path in snapshots:
             text = text_at(payload, path)
             pieces = self._released.get(key) if key is not None else None
-            new = "".join(pieces) if pieces is not None else self._whole(text, "snapshot")
+            new = "".join(pieces) if pieces is not None else self.check_whole(text, "snapshot")
             if new != text:
                 set_text(payload, path, new)
                 self.codec.after_rewrite(payload, [path])  # its logprobs spell the text as generated
@@ -263,7 +263,7 @@ class EventGuard:
             if ref.path in handled or (len(ref.path) == 1 and ref.path[0] in self.codec.event_padding):
                 continue
             text = ref.get(payload)
-            new = self._whole(text, ref)
+            new = self.check_whole(text, ref)
             if new != text:
                 ref.set(payload, new)
                 rewritten.append(ref.path)
@@ -389,7 +389,8 @@ class EventGuard:
         self.codec.put_logprob_tokens(payload, key, path, carried)
         return event.with_data(dumps(payload))
 
-    def _whole(self, text: str, location: str | TextRef) -> str:
+    def check_whole(self, text: str, location: str | TextRef) -> str:
+        """``text`` checked whole (its findings kept with this stream's): rewritten, or raise on a block."""
         new, decision = self._wire.check_text(text, location, self.restore)
         self.violations.extend(decision.violations)
         if decision.blocked:
