@@ -144,16 +144,20 @@ class Codec:
         parent["logprobs"] = tokens if tokens is not None else [] if isinstance(logprobs, list) else None
         return True
 
-    def drop_logprobs(self, payload: Any) -> None:
-        """Remove token logprobs from a streamed event whose text the guard changed."""
+    def drop_logprobs(self, payload: Any) -> bool:
+        """Remove token logprobs from a streamed event whose text the guard changed; whether any were there (the
+        event sent then differs from the event read in more than its texts)."""
         if not isinstance(payload, dict):
-            return
+            return False
+        dropped = bool(payload.get("logprobs"))
         if payload.get("logprobs") is not None:  # the Responses API's deltas: a list its SDK requires
             payload["logprobs"] = [] if isinstance(payload["logprobs"], list) else None
         choices = payload.get("choices")
         for choice in choices if isinstance(choices, list) else ():
             if isinstance(choice, dict) and choice.get("logprobs") is not None:
+                dropped = dropped or bool(choice["logprobs"])
                 choice["logprobs"] = None
+        return dropped
 
     def text_pieces(self, event: Event, payload: Any) -> list[tuple[Key, Path, str]] | None:
         """The event's text pieces (key, path, text) when it carries nothing but them (``only_deltas``), else

@@ -198,12 +198,12 @@ class EventGuard:
                 changed = True
             fed[key] = path
         # Logprobs spell the tokens as generated, the held or rewritten ones included. Only carried tokens go back.
-        dropped = bool(changed or tokens)
-        if dropped:
-            self.codec.drop_logprobs(payload)
+        if changed or tokens:
+            dropped = self.codec.drop_logprobs(payload)
+            changed = True
         else:
             dropped = self.codec.settle_logprobs(payload)
-        changed = changed or dropped
+            changed = dropped
         closing = self.codec.closes(event, payload, self._guards.keys())
         if deltas and not closing and all(not text_at(payload, path) for _, path in deltas) and self.codec.only_deltas(payload):
             return []  # everything in it is held back for now: nothing to send yet
